@@ -1,0 +1,279 @@
+"""The `newswire` console script: one thin command per job, expected errors as one line and an exit code."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+import dateparser
+
+from crawler.registry import DEFAULT_SOURCES, RegistryError, load_registry, select_outlets, slugify
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
+DEMO_SETTINGS = {
+    "DOWNLOAD_DELAY": 0,
+    "AUTOTHROTTLE_START_DELAY": 0,
+    "NEWSWIRE_RETRY_BACKOFF_BASE": 0.2,
+}
+
+db_option = click.option(
+    "--db", "db_url", envvar="NEWSWIRE_DB", default=None, metavar="URL",
+    help="SQLAlchemy database URL (default: $NEWSWIRE_DB, else sqlite:///newswire.db).",
+)  # fmt: skip
+sources_option = click.option(
+    "--sources", "sources", default=DEFAULT_SOURCES, show_default=True, metavar="FILE",
+    type=click.Path(dir_okay=False), help="Outlet registry (TOML).",
+)  # fmt: skip
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> None:
+    """Print one error line and exit with `code`."""
+    click.echo(f"newswire: error: {message}", err=True)
+    sys.exit(code)
+
+
+def parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
+    """KEY=VALUE pairs of `-s` options as a dict of Scrapy setting overrides."""
+    overrides = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            fail(f"-s expects KEY=VALUE, got {pair!r}")
+        overrides[key.strip()] = value
+    return overrides
+
+
+def describe_run(run, seconds: float) -> str:
+    """The one-line summary of a finished crawl run."""
+    errors = {k.removeprefix("errors/"): v for k, v in (run.outcomes or {}).items() if k.startswith("errors/")}
+    error_text = f" ({', '.join(f'{k}: {v}' for k, v in sorted(errors.items()))})" if errors else ""
+    return (
+        f"crawl #{run.id} {run.status}: {run.pages_fetched} pages fetched, {run.articles_new} new, "
+        f"{run.already_stored} already stored, {run.duplicates} duplicates, {run.errors} errors{error_text} "
+        f"in {seconds:.1f} s"
+    )
+
+
+def exit_code_for(status: str) -> int:
+    """0 for a complete run, 1 for a partial one (some errors), 3 for a failed one."""
+    return {"complete": EXIT_OK, "partial": EXIT_PARTIAL}.get(status, EXIT_FAILED)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="newswire")
+def cli() -> None:
+    """newswire: crawl news outlets, clean and deduplicate articles, publish feeds, export the corpus.
+
+    Example: newswire demo
+    """
+
+
+@cli.command()
+@sources_option
+@db_option
+@click.option("--outlet", "outlet_names", multiple=True, metavar="NAME", help="Crawl only this outlet (repeatable).")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most N new articles per outlet.")
+@click.option("-s", "--set", "settings", multiple=True, metavar="KEY=VALUE", help="Override a Scrapy setting.")
+@click.option("-v", "--verbose", is_flag=True, help="Log Scrapy's INFO messages too.")
+def crawl(
+    sources: str,
+    db_url: str | None,
+    outlet_names: tuple[str, ...],
+    limit: int | None,
+    settings: tuple[str, ...],
+    verbose: bool,
+) -> None:
+    """Discover and fetch new articles from the registry's outlets and store them.
+
+    Exit code 0: complete; 1: partial (some URLs failed; see the error lines); 2: bad usage or
+    registry; 3: the crawl failed.
+
+    Example: newswire crawl --outlet Reuters --limit 20
+    """
+    from crawler.crawl import run_crawl
+
+    try:
+        outlets = select_outlets(load_registry(sources), list(outlet_names))
+    except RegistryError as exc:
+        fail(str(exc))
+    started = time.monotonic()
+    run = run_crawl(
+        outlets,
+        db_url=db_url,
+        limit=limit,
+        overrides=parse_overrides(settings),
+        log_level="INFO" if verbose else "WARNING",
+    )
+    click.echo(describe_run(run, time.monotonic() - started))
+    sys.exit(exit_code_for(run.status))
+
+
+@cli.command()
+@db_option
+@click.option(
+    "--out",
+    "out_dir",
+    default="feeds",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Directory to write into.",
+)
+@click.option(
+    "--items", type=click.IntRange(min=1), default=50, show_default=True, help="Items per feed, newest first."
+)
+@click.option(
+    "--base-url",
+    default=None,
+    metavar="URL",
+    help="Where the files will be served (for rel=self); default: their file:// URL.",
+)
+def feeds(db_url: str | None, out_dir: str, items: int, base_url: str | None) -> None:
+    """Write the merged feed (all.rss, all.atom) and one pair per outlet (outlet/<slug>.rss|.atom).
+
+    Example: newswire feeds --out public/feeds --items 100 --base-url https://news.example.org/feeds/
+    """
+    from feeds.write import write_feeds
+    from storage.db import make_engine, make_session_factory
+
+    engine = make_engine(db_url)
+    with make_session_factory(engine)() as session:
+        written = write_feeds(session, out_dir, items=items, base_url=base_url)
+    merged = next(w for w in written if w.path.name == "all.rss")
+    click.echo(f"wrote {len(written)} feeds to {Path(out_dir).resolve()} ({merged.items} items in the merged feed)")
+
+
+@cli.command()
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option(
+    "--since",
+    default=None,
+    metavar="DATE",
+    help="Only articles published since DATE ('2025-07-01', '3 days ago').",
+)
+@click.option("--outlet", "outlet_name", default=None, metavar="NAME", help="Only this outlet's articles.")
+@click.option(
+    "--out",
+    "out_path",
+    default="-",
+    show_default=True,
+    metavar="FILE|-",
+    help="Output file, or - for stdout.",
+)
+def export(db_url: str | None, fmt: str, since: str | None, outlet_name: str | None, out_path: str) -> None:
+    """Stream the cleaned corpus, one record per article (constant memory).
+
+    Example: newswire export --format csv --since 2025-07-01 --outlet Reuters --out reuters.csv
+    """
+    from storage.db import make_engine, make_session_factory
+    from storage.export import iter_records, write_export
+
+    since_dt = None
+    if since:
+        since_dt = dateparser.parse(
+            since, settings={"RETURN_AS_TIMEZONE_AWARE": True, "TIMEZONE": "UTC", "TO_TIMEZONE": "UTC"}
+        )
+        if since_dt is None:
+            fail(f"--since: cannot read a date in {since!r}")
+    engine = make_engine(db_url)
+    with make_session_factory(engine)() as session:
+        records = iter_records(session, since=since_dt, outlet_slug=slugify(outlet_name) if outlet_name else None)
+        if out_path == "-":
+            count = write_export(records, sys.stdout, fmt)
+        else:
+            with open(out_path, "w", encoding="utf-8", newline="") as handle:
+                count = write_export(records, handle, fmt)
+    click.echo(f"exported {count} articles", err=True)
+
+
+@cli.command()
+@db_option
+@click.option("--runs", type=click.IntRange(min=1), default=5, show_default=True, help="How many recent runs to show.")
+def status(db_url: str | None, runs: int) -> None:
+    """Show outlets with their article counts and the latest crawl runs.
+
+    Example: newswire status --runs 10
+    """
+    from storage.db import make_engine, make_session_factory
+    from storage.repository import outlet_counts, recent_runs, republished_count
+
+    engine = make_engine(db_url)
+    with make_session_factory(engine)() as session:
+        rows = outlet_counts(session)
+        click.echo(f"{'outlet':<30} {'articles':>8}  last fetched")
+        for name, count, last in rows:
+            click.echo(f"{name:<30} {count:>8}  {last.isoformat(timespec='seconds') if last else '-'}")
+        total, shared = sum(r[1] for r in rows), republished_count(session)
+        click.echo(f"{total} articles; {shared} share their exact text with another outlet")
+        click.echo("\nlatest runs:")
+        for run in recent_runs(session, runs):
+            started = run.started_at.isoformat(timespec="seconds")
+            click.echo(
+                f"  #{run.id} {started} {run.status:<8} {run.pages_fetched} pages, {run.articles_new} new, "
+                f"{run.already_stored} already stored, {run.errors} errors"
+            )
+
+
+@cli.command()
+@click.option(
+    "--dir",
+    "work_dir",
+    default="newswire-demo",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where to put the database, registry and feeds (recreated).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log Scrapy's INFO messages too.")
+def demo(work_dir: str, verbose: bool) -> None:
+    """Offline demo: serve the local news web on 127.0.0.1, crawl it into a fresh SQLite file, write feeds.
+
+    The news web holds a 404 article, a malformed feed and a page with no article on purpose, so
+    the crawl is reported partial; the demo exits 0 when the crawl itself finished.
+
+    Example: newswire demo --dir /tmp/newswire-demo
+    """
+    from crawler.crawl import run_crawl
+    from crawler.newsweb import NewsWeb
+    from feeds.write import write_feeds
+    from storage.db import make_engine, make_session_factory
+
+    root = Path(work_dir).resolve()
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    db_url = f"sqlite:///{root / 'newswire.db'}"
+    started = time.monotonic()
+    with NewsWeb() as web:
+        click.echo(f"local news web: {', '.join(f'{k} {v}' for k, v in web.urls.items())}")
+        registry = web.write_registry(root / "sources.toml")
+        run = run_crawl(
+            load_registry(registry),
+            db_url=db_url,
+            overrides=DEMO_SETTINGS,
+            log_level="INFO" if verbose else "WARNING",
+        )
+    click.echo(describe_run(run, time.monotonic() - started))
+    engine = make_engine(db_url)
+    with make_session_factory(engine)() as session:
+        written = write_feeds(session, root / "feeds")
+    click.echo(f"database: {root / 'newswire.db'}")
+    click.echo(
+        f"feeds:    {root / 'feeds' / 'all.rss'} and {root / 'feeds' / 'all.atom'} (+{len(written) - 2} per outlet)"
+    )
+    click.echo(f"at {datetime.now(UTC).isoformat(timespec='seconds')}")
+    sys.exit(EXIT_OK if run.status in ("complete", "partial") else EXIT_FAILED)
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    cli(prog_name="newswire")
+
+
+if __name__ == "__main__":
+    main()

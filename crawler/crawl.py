@@ -1,0 +1,67 @@
+"""Run one crawl in this process through Scrapy's engine and report its CrawlRun (one crawl per process)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+from sqlalchemy import select
+
+from crawler.registry import Outlet
+from crawler.spiders.news import NewsSpider
+from storage.db import make_engine, resolve_db_url, stored_urls
+from storage.models import CrawlRun
+
+logger = logging.getLogger(__name__)
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
+
+
+def crawl_settings(
+    db_url: str | None, overrides: dict[str, Any] | None = None, *, log_level: str = "WARNING"
+) -> Settings:
+    """newswire's Scrapy settings with the database URL, log level and any overrides applied."""
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.set("NEWSWIRE_DB", resolve_db_url(db_url), priority="cmdline")
+    settings.set("LOG_LEVEL", log_level, priority="cmdline")
+    settings.set("LOG_FORMAT", LOG_FORMAT, priority="cmdline")
+    for key, value in (overrides or {}).items():
+        settings.set(key, value, priority="cmdline")
+    return settings
+
+
+def run_crawl(
+    outlets: list[Outlet],
+    *,
+    db_url: str | None = None,
+    limit: int | None = None,
+    overrides: dict[str, Any] | None = None,
+    log_level: str = "WARNING",
+) -> CrawlRun:
+    """Crawl `outlets` into the database and return the finished CrawlRun row.
+
+    Blocks until the crawl ends. Twisted's reactor cannot restart, so call this once per process.
+    """
+    settings = crawl_settings(db_url, overrides, log_level=log_level)
+    known = stored_urls(settings.get("NEWSWIRE_DB"), [o.slug for o in outlets])
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(NewsSpider)
+    process.crawl(crawler, outlets=outlets, known=known, limit=limit)
+    process.start()
+    run_id = crawler.stats.get_value("newswire/run_id")
+    engine = make_engine(settings.get("NEWSWIRE_DB"))
+    try:
+        with engine.connect() as conn:
+            from sqlalchemy.orm import Session
+
+            with Session(conn) as session:
+                run = session.scalar(select(CrawlRun).where(CrawlRun.id == run_id))
+                if run is None:
+                    raise RuntimeError("the crawl ended before recording its run")
+                session.expunge(run)
+                return run
+    finally:
+        engine.dispose()

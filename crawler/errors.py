@@ -1,0 +1,39 @@
+"""Classify download failures into short kinds for stats and one-line messages."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from scrapy.exceptions import IgnoreRequest
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet import error as net_error
+
+logger = logging.getLogger(__name__)
+
+
+class PrivateAddressRefused(IgnoreRequest):
+    """A discovered link that resolves to a loopback, private or otherwise internal address."""
+
+
+def classify_failure(failure: Any) -> tuple[str, str, bool]:
+    """(kind, one-line detail, whether it counts as an error) for a request's failure."""
+    exc = failure.value
+    if isinstance(exc, HttpError):
+        status = exc.response.status
+        return f"http_{status}", f"HTTP {status}", True
+    if isinstance(exc, PrivateAddressRefused):
+        return "private_address", str(exc), False
+    if isinstance(exc, IgnoreRequest):
+        text = str(exc) or "ignored"
+        return ("robots_disallowed" if "robots" in text.lower() else "ignored"), text, False
+    if isinstance(exc, net_error.DNSLookupError):
+        return "dns", "DNS lookup failed", True
+    if isinstance(exc, net_error.TimeoutError | TimeoutError):
+        return "timeout", "timed out", True
+    if isinstance(exc, net_error.ConnectionRefusedError):
+        return "connection_refused", "connection refused", True
+    if isinstance(exc, net_error.ConnectError | net_error.ConnectionLost | net_error.ConnectionDone):
+        return "connection", f"connection failed: {exc}", True
+    name = type(exc).__name__
+    return name.lower(), f"{name}: {exc}".strip(), True

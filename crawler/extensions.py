@@ -1,0 +1,105 @@
+"""Extensions: record each crawl run in the database, and report progress during long crawls."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from twisted.internet import task
+
+from storage.db import make_engine, make_session_factory
+from storage.repository import finish_run, start_run
+
+logger = logging.getLogger(__name__)
+
+COMPLETE, PARTIAL, FAILED = "complete", "partial", "failed"
+
+
+def run_counts(stats: dict[str, Any], reason: str) -> dict[str, Any]:
+    """The CrawlRun columns for a finished crawl, from Scrapy's stats and the finish reason."""
+    errors = int(stats.get("newswire/errors", 0))
+    pages = int(stats.get("response_received_count", 0))
+    outcomes = {
+        k.removeprefix("newswire/"): v for k, v in stats.items() if k.startswith("newswire/") and k != "newswire/run_id"
+    }
+    outcomes.update({k: v for k, v in stats.items() if k.startswith(("item_dropped_reasons_count/", "robotstxt/"))})
+    if reason != "finished" or (errors and not stats.get("newswire/new") and pages == 0):
+        status = FAILED
+    else:
+        status = PARTIAL if errors else COMPLETE
+    return {
+        "status": status,
+        "finish_reason": reason,
+        "pages_fetched": pages,
+        "articles_new": int(stats.get("newswire/new", 0)),
+        "already_stored": int(stats.get("newswire/already_stored", 0)),
+        "duplicates": int(stats.get("newswire/duplicate_text", 0)),
+        "errors": errors,
+        "outcomes": outcomes,
+    }
+
+
+class RunRecorder:
+    """A CrawlRun row per crawl: created when the spider opens, completed with counts when it closes."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.engine = make_engine(crawler.settings.get("NEWSWIRE_DB"))
+        self.sessions = make_session_factory(self.engine)
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RunRecorder:
+        return cls(crawler)
+
+    def spider_opened(self, spider: Any) -> None:
+        with self.sessions.begin() as session:
+            run = start_run(session, [o.name for o in spider.outlets.values()])
+        self.crawler.stats.set_value("newswire/run_id", run.id)
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        run_id = self.crawler.stats.get_value("newswire/run_id")
+        counts = run_counts(self.crawler.stats.get_stats(), reason)
+        with self.sessions.begin() as session:
+            finish_run(session, run_id, **counts)
+        self.engine.dispose()
+
+
+class ProgressReporter:
+    """Print one progress line to stderr every NEWSWIRE_PROGRESS_INTERVAL seconds (0 turns it off)."""
+
+    def __init__(self, crawler: Crawler, interval: float) -> None:
+        self.crawler = crawler
+        self.interval = interval
+        self.loop: task.LoopingCall | None = None
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ProgressReporter:
+        interval = crawler.settings.getfloat("NEWSWIRE_PROGRESS_INTERVAL")
+        if interval <= 0:
+            raise NotConfigured("NEWSWIRE_PROGRESS_INTERVAL is 0")
+        return cls(crawler, interval)
+
+    def report(self) -> None:
+        stats = self.crawler.stats
+        print(
+            f"progress: {stats.get_value('response_received_count', 0)} pages fetched, "
+            f"{stats.get_value('newswire/new', 0)} articles stored, {stats.get_value('newswire/errors', 0)} errors",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def spider_opened(self, spider: Any) -> None:
+        self.loop = task.LoopingCall(self.report)
+        self.loop.start(self.interval, now=False)
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        if self.loop and self.loop.running:
+            self.loop.stop()

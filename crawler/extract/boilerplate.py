@@ -1,0 +1,159 @@
+"""Boilerplate removal by general rules of structure and wording, before and after trafilatura."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from lxml.html import HtmlElement
+
+logger = logging.getLogger(__name__)
+
+# class/id tokens of blocks that are never part of a story
+BOILERPLATE_TOKENS = frozenset(
+    [
+        "share",
+        "shares",
+        "sharing",
+        "sharedaddy",
+        "social",
+        "socials",
+        "addtoany",
+        "a2a",
+        "sd-sharing",
+        "share-buttons",
+        "newsletter",
+        "newsletters",
+        "subscribe",
+        "subscription",
+        "subscriptions",
+        "mc4wp",
+        "signup",
+        "sign-up",
+        "optin",
+        "respond",
+        "comment-respond",
+        "comments",
+        "comment-form",
+        "disqus",
+        "related",
+        "relatedposts",
+        "jp-relatedposts",
+        "popup",
+        "modal",
+        "overlay",
+        "lightbox",
+        "cookie",
+        "cookies",
+        "consent",
+        "gdpr",
+        "advert",
+        "advertisement",
+        "ads",
+        "adsbygoogle",
+        "promo",
+        "promotion",
+        "sponsored",
+        "widget",
+        "sidebar",
+        "breadcrumbs",
+        "breadcrumb",
+        "paywall-prompt",
+    ]
+)
+NEVER_REMOVE = frozenset({"html", "body", "main", "article"})
+_TOKEN_SPLIT = re.compile(r"[\s_]+|(?<=[a-z])-(?=[a-z])")
+_DROP_TAGS = ("form", "button", "dialog", "noscript", "iframe", "svg", "select", "textarea")
+
+_SHORTCODE = re.compile(r"\[/?[a-z][\w-]*(?:\s+[^\[\]]*)?\]", re.IGNORECASE)
+_NO_LETTERS = re.compile(r"^[\W\d_]{0,12}$")
+_JUNK_LINE = re.compile(
+    r"^(share|shares|tweet|email|print|whatsapp|pin it|share (this|the|on)\b.*|follow us\b.*|"
+    r"leave a (reply|comment)|post comment|cancel reply|reply|comments?( \(\d+\))?|"
+    r"your email address will not be published.*|required fields are marked.*|"
+    r"save my name, email,? and website.*|advertisement|sponsored( content)?|read more|"
+    r"click here to (subscribe|sign up).*|close|×)[\s.:!*]*$",
+    re.IGNORECASE,
+)
+_CALL_TO_ACTION = re.compile(
+    r"\b(subscribe|newsletter|sign[ -]?up|inbox|get (the|our) .* (delivered|free)|register now|join (us|our))\b",
+    re.IGNORECASE,
+)
+_CTA_OPENING = re.compile(
+    r"^(subscribe|sign[ -]?up|join|get|don'?t miss|never miss|stay (informed|updated|up to date)|register|"
+    r"enter your email)\b",
+    re.IGNORECASE,
+)
+
+
+def _tokens(node: HtmlElement) -> set[str]:
+    attrs = f"{node.get('class') or ''} {node.get('id') or ''}".lower()
+    tokens = set()
+    for token in _TOKEN_SPLIT.split(attrs):
+        tokens.add(token)
+        tokens.update(token.split("-"))
+    return tokens
+
+
+def prune_boilerplate(tree: HtmlElement) -> int:
+    """Remove forms, buttons and blocks whose class or id names a boilerplate role; return how many.
+
+    A block holding most of the page's text is kept whatever its name says, so a mislabelled
+    article container cannot be lost.
+    """
+    body = tree.find(".//body")
+    total = len((body if body is not None else tree).text_content()) or 1
+    doomed = [n for n in tree.iter(*_DROP_TAGS)]
+    for node in tree.xpath("//body//*[@class or @id]"):
+        if node.tag in NEVER_REMOVE or not isinstance(node.tag, str):
+            continue
+        if _tokens(node) & BOILERPLATE_TOKENS and len(node.text_content()) < 0.4 * total:
+            doomed.append(node)
+    removed = 0
+    for node in doomed:
+        parent = node.getparent()
+        if parent is None:
+            continue
+        _drop_keep_tail(node, parent)
+        removed += 1
+    return removed
+
+
+def _drop_keep_tail(node: HtmlElement, parent: HtmlElement) -> None:
+    if node.tail and node.tail.strip():
+        previous = node.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + node.tail
+        else:
+            parent.text = (parent.text or "") + node.tail
+    parent.remove(node)
+
+
+def strip_shortcodes(text: str) -> str:
+    """Text without WordPress shortcodes such as [mc4wp_form id="206"] or [caption]…[/caption] tags."""
+    return _SHORTCODE.sub("", text)
+
+
+def is_junk_paragraph(text: str) -> bool:
+    """True for a paragraph that is a share prompt, counter, close button, comment form or CTA."""
+    text = re.sub(r"\s+", " ", strip_shortcodes(text)).strip()
+    if not text or _NO_LETTERS.match(text) or _JUNK_LINE.match(text):
+        return True
+    words = len(text.split())
+    return words <= 20 and bool(_CTA_OPENING.match(text)) and bool(_CALL_TO_ACTION.search(text))
+
+
+def is_promo_question(text: str) -> bool:
+    """A short rhetorical question, the usual lead-in of a subscription box ('Want to …?')."""
+    text = text.strip()
+    return text.endswith("?") and len(text.split()) <= 12
+
+
+def filter_paragraphs(paragraphs: list[str]) -> list[bool]:
+    """For each paragraph, whether to keep it: junk is dropped, and so is a short question right before junk."""
+    junk = [is_junk_paragraph(p) for p in paragraphs]
+    keep = [not j for j in junk]
+    for i in range(len(paragraphs) - 1):
+        if keep[i] and junk[i + 1] and _CALL_TO_ACTION.search(paragraphs[i + 1]) and is_promo_question(paragraphs[i]):
+            keep[i] = False
+    return keep

@@ -1,0 +1,166 @@
+"""Publication dates: parse every candidate to aware UTC, keep its source, choose the most reliable."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import dateparser
+from lxml.html import HtmlElement
+
+logger = logging.getLogger(__name__)
+
+# Most reliable first. A source missing the time of day can borrow it from a later one (same day).
+SOURCE_RANK = ("json-ld", "meta", "itemprop", "time-element", "feed", "sitemap", "byline", "htmldate", "url")
+FUTURE_TOLERANCE = timedelta(hours=26)
+_HAS_TIME = re.compile(r"\d{1,2}\s*[:h.]\s*\d{2}(?!\d)|\d\s*[ap]\.?m\b|T\d{2}", re.IGNORECASE)
+_HAS_YEAR = re.compile(r"(?<!\d)(1[89]\d{2}|2[01]\d{2})(?!\d)")
+_URL_DATE = re.compile(r"/(20\d{2}|19\d{2})[/-](0?[1-9]|1[0-2])(?:[/-](0?[1-9]|[12]\d|3[01]))?(?:[/-]|$)")
+_EASTERN_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+_ORDINAL = re.compile(r"(\d)(st|nd|rd|th)\b", re.IGNORECASE)
+_BYLINE_XPATH = (
+    "//*[self::time or re:test(@class, 'date|time|byline|posted|publish|meta|dateline', 'i') "
+    "or re:test(@id, 'date|time|byline|posted|publish', 'i')]"
+)
+_NS = {"re": "http://exslt.org/regular-expressions"}
+
+
+@dataclass(frozen=True)
+class DateCandidate:
+    """A parsed date with where it came from and whether the source gave a time of day."""
+
+    value: datetime
+    raw: str
+    source: str
+    has_time: bool
+
+
+def _iso(raw: str) -> datetime | None:
+    text = raw.strip()
+    if not re.match(r"\d{4}-\d{2}-\d{2}", text):
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T", 1))
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def parse_date(
+    raw: str,
+    source: str,
+    *,
+    languages: list[str] | None = None,
+    now: datetime | None = None,
+    year_hint: int | None = None,
+) -> DateCandidate | None:
+    """Parse one date string to a candidate in UTC, or None.
+
+    ISO 8601 is read directly; anything else goes to dateparser (in `languages` when given), with
+    relative dates counted from `now`. A date written without a year takes `year_hint`, else the
+    year of `now`, moved a year back if that would put it after `now`; a date with no day is refused.
+    """
+    now = now or datetime.now(UTC)
+    text = _ORDINAL.sub(r"\1", raw.translate(_EASTERN_DIGITS)).strip()
+    if not text or len(text) > 200:
+        return None
+    value = _iso(text)
+    if value is None:
+        settings = {
+            "RETURN_AS_TIMEZONE_AWARE": True,
+            "TIMEZONE": "UTC",
+            "TO_TIMEZONE": "UTC",
+            "PREFER_DATES_FROM": "past",
+            "RELATIVE_BASE": now.astimezone(UTC).replace(tzinfo=None),
+            "REQUIRE_PARTS": ["day", "month"],
+        }
+        try:
+            value = dateparser.parse(text, languages=languages or None, settings=settings)
+        except (ValueError, OverflowError, TypeError):
+            value = None
+        if value is None:
+            return None
+        if not _HAS_YEAR.search(text) and not re.search(r"\d+\s*\w+\s+ago|ago\s|منذ|il y a|vor\s", text, re.I):
+            value = value.replace(year=year_hint or now.year)
+            if value > now + FUTURE_TOLERANCE:
+                value = value.replace(year=value.year - 1)
+    return DateCandidate(value.astimezone(UTC), raw.strip(), source, bool(_HAS_TIME.search(text)))
+
+
+def url_date(url: str) -> DateCandidate | None:
+    """The day a URL's path names (/2025/07/23/…), if any; the month alone is not enough."""
+    match = _URL_DATE.search(url)
+    if not match or not match.group(3):
+        return None
+    try:
+        value = datetime(int(match.group(1)), int(match.group(2)), int(match.group(3)), tzinfo=UTC)
+    except ValueError:
+        return None
+    return DateCandidate(value, match.group(0), "url", False)
+
+
+def byline_dates(tree: HtmlElement, limit: int = 8) -> list[tuple[str, str]]:
+    """Date-looking texts from <time> elements and date/byline blocks, as (source, raw) pairs."""
+    found: list[tuple[str, str]] = []
+    for node in tree.xpath(_BYLINE_XPATH, namespaces=_NS):
+        if node.tag == "time" and node.get("datetime"):
+            found.append(("time-element", node.get("datetime")))
+        else:
+            text = re.sub(r"\s+", " ", node.text_content()).strip()
+            if 4 <= len(text) <= 120 and re.search(r"\d", text.translate(_EASTERN_DIGITS)):
+                found.append(("byline", text))
+        if len(found) >= limit:
+            break
+    return found
+
+
+def _strip_byline_words(text: str) -> list[str]:
+    """Variants of a byline text to try: whole, and after labels such as 'Published:' or 'Updated'."""
+    variants = [text]
+    for part in re.split(r"\||•|·|—|\bUpdated\b|\bPublished\b|\bPosted\b|\bon\b", text, flags=re.I):
+        part = part.strip(" :,-")
+        if part and part != text and re.search(r"\d", part.translate(_EASTERN_DIGITS)):
+            variants.append(part)
+    return variants
+
+
+def choose_date(
+    raw_candidates: list[tuple[str, str]],
+    *,
+    url: str,
+    languages: list[str] | None,
+    now: datetime | None = None,
+) -> DateCandidate | None:
+    """Parse every (source, raw) candidate and pick the most reliable plausible one.
+
+    Dates after `now` (plus a day of clock skew) are rejected. If the chosen date has no time of
+    day, the time is taken from another candidate on the same day that has one.
+    """
+    now = now or datetime.now(UTC)
+    from_url = url_date(url)
+    year_hint = from_url.value.year if from_url else None
+    parsed: list[DateCandidate] = []
+    for source, raw in raw_candidates:
+        variants = _strip_byline_words(raw) if source == "byline" else [raw]
+        for variant in variants:
+            candidate = parse_date(variant, source, languages=languages, now=now, year_hint=year_hint)
+            if candidate and candidate.value <= now + FUTURE_TOLERANCE:
+                parsed.append(DateCandidate(candidate.value, raw.strip(), source, candidate.has_time))
+                break
+    if from_url:
+        parsed.append(from_url)
+    if not parsed:
+        return None
+    parsed.sort(key=lambda c: SOURCE_RANK.index(c.source) if c.source in SOURCE_RANK else len(SOURCE_RANK))
+    best = parsed[0]
+    if not best.has_time:
+        for other in parsed[1:]:
+            if (
+                other.has_time
+                and abs(other.value - best.value) < timedelta(hours=24)
+                and (other.value.date() == best.value.date())
+            ):
+                return DateCandidate(other.value, other.raw, other.source, True)
+    return best

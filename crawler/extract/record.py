@@ -1,0 +1,51 @@
+"""The extraction result (`ArticleRecord`) and what discovery already knows of a URL (`DiscoveryHints`)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+ARTICLE, NOT_ARTICLE = "article", "not-article"
+
+
+@dataclass(frozen=True)
+class DiscoveryHints:
+    """What a feed or sitemap said of a URL before it was fetched."""
+
+    source: str = "feed"  # "feed" or "sitemap"
+    title: str | None = None
+    published_raw: str | None = None
+
+
+@dataclass
+class ArticleRecord:
+    """One extracted article: metadata, clean text (paragraphs split by blank lines) and clean HTML."""
+
+    url: str
+    canonical_url: str
+    title: str = ""
+    authors: list[str] = field(default_factory=list)
+    published: datetime | None = None
+    published_raw: str | None = None
+    published_source: str | None = None
+    language: str | None = None
+    site_name: str | None = None
+    description: str | None = None
+    tags: list[str] = field(default_factory=list)
+    image: str | None = None
+    text: str = ""
+    html: str = ""
+    page_kind: str = ARTICLE
+
+    @property
+    def word_count(self) -> int:
+        """Number of whitespace-separated words in the text."""
+        return len(self.text.split())
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain dict of the fields (datetimes left as objects)."""
+        return asdict(self)

@@ -1,0 +1,194 @@
+"""Structured metadata of a page: JSON-LD, OpenGraph and other meta tags, microdata, canonical link."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml.html import HtmlElement
+
+logger = logging.getLogger(__name__)
+
+ARTICLE_TYPES = {
+    "article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
+    "backgroundnewsarticle", "reviewnewsarticle", "blogposting", "liveblogposting", "report",
+    "socialmediaposting", "techarticle", "scholarlyarticle",
+}  # fmt: skip
+DATE_META = (
+    "article:published_time", "og:published_time", "datepublished", "date", "pubdate", "publishdate",
+    "publish-date", "published_time", "dc.date", "dc.date.issued", "dcterms.created", "dcterms.date",
+    "parsely-pub-date", "sailthru.date", "cxenseparse:recs:publishtime", "article.published",
+)  # fmt: skip
+
+
+@dataclass
+class Structured:
+    """Metadata found in markup meant for machines, each field as its source gave it."""
+
+    title: str | None = None
+    og_title: str | None = None
+    authors: list[str] = field(default_factory=list)
+    meta_authors: list[str] = field(default_factory=list)
+    dates: list[tuple[str, str]] = field(default_factory=list)  # (source, raw value)
+    description: str | None = None
+    site_name: str | None = None
+    publisher: str | None = None
+    image: str | None = None
+    tags: list[str] = field(default_factory=list)
+    language: str | None = None
+    canonical: str | None = None
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _types(node: dict[str, Any]) -> set[str]:
+    return {str(t).lower().rsplit("/", 1)[-1] for t in _as_list(node.get("@type"))}
+
+
+def _walk_jsonld(data: Any) -> list[dict[str, Any]]:
+    """Every object in a JSON-LD document, through arrays and @graph."""
+    found: list[dict[str, Any]] = []
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(reversed(node))
+        elif isinstance(node, dict):
+            found.append(node)
+            if "@graph" in node:
+                stack.append(node["@graph"])
+    return found
+
+
+def _names(value: Any) -> list[str]:
+    names = []
+    for item in _as_list(value):
+        if isinstance(item, str):
+            names.append(item)
+        elif isinstance(item, dict) and isinstance(item.get("name"), str):
+            names.append(item["name"])
+    return [n.strip() for n in names if n and n.strip()]
+
+
+def _first_url(value: Any) -> str | None:
+    for item in _as_list(value):
+        if isinstance(item, str):
+            return item
+        if isinstance(item, dict):
+            url = item.get("url") or item.get("contentUrl") or item.get("@id")
+            if isinstance(url, str):
+                return url
+    return None
+
+
+def _keywords(value: Any) -> list[str]:
+    words: list[str] = []
+    for item in _as_list(value):
+        if isinstance(item, str):
+            words.extend(w.strip() for w in item.split(","))
+    return [w for w in words if w]
+
+
+def _read_jsonld(tree: HtmlElement, out: Structured) -> None:
+    for script in tree.xpath('//script[contains(translate(@type, "LDJSON", "ldjson"), "ld+json")]'):
+        try:
+            data = json.loads(script.text or "", strict=False)
+        except ValueError:
+            continue
+        for node in _walk_jsonld(data):
+            types = _types(node)
+            if types & ARTICLE_TYPES:
+                out.title = out.title or _str(node.get("headline")) or _str(node.get("name"))
+                out.authors = out.authors or _names(node.get("author")) or _names(node.get("creator"))
+                for key in ("datePublished", "dateCreated", "uploadDate"):
+                    if isinstance(node.get(key), str):
+                        out.dates.append(("json-ld", node[key]))
+                        break
+                out.description = out.description or _str(node.get("description"))
+                out.image = out.image or _first_url(node.get("image"))
+                out.tags = out.tags or _keywords(node.get("keywords"))
+                out.language = out.language or _str(node.get("inLanguage"))
+                publisher = _names(node.get("publisher"))
+                out.publisher = out.publisher or (publisher[0] if publisher else None)
+            elif types & {"website", "organization", "newsmediaorganization"}:
+                out.site_name = out.site_name or _str(node.get("name"))
+
+
+def _str(value: Any) -> str | None:
+    if isinstance(value, list) and value:
+        value = value[0]
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _read_meta(tree: HtmlElement, out: Structured) -> None:
+    for meta in tree.iter("meta"):
+        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").strip().lower()
+        content = (meta.get("content") or "").strip()
+        if not key or not content:
+            if (meta.get("http-equiv") or "").lower() == "content-language" and content:
+                out.language = out.language or content
+            continue
+        if key == "og:title":
+            out.og_title = out.og_title or content
+        elif key == "og:site_name":
+            out.site_name = out.site_name or content
+        elif key in ("og:description", "description") and not out.description:
+            out.description = content
+        elif key in ("og:image", "twitter:image") and not out.image:
+            out.image = content
+        elif key in ("author", "article:author", "parsely-author", "dc.creator", "sailthru.author"):
+            if not content.startswith(("http://", "https://")):
+                out.meta_authors.append(content)
+        elif key in DATE_META:
+            out.dates.append(("meta", content))
+        elif key in ("article:tag", "news_keywords", "keywords"):
+            out.tags.extend(_keywords(content))
+        elif key == "og:locale" and not out.language:
+            out.language = content
+        elif key == "og:url" and not out.canonical:
+            out.canonical = content
+    for node in tree.xpath('//*[@itemprop="datePublished"][@datetime or @content]'):
+        out.dates.append(("itemprop", node.get("datetime") or node.get("content")))
+
+
+def _read_links(tree: HtmlElement, out: Structured) -> None:
+    for link in tree.iter("link"):
+        rel = (link.get("rel") or "").lower().split()
+        if "canonical" in rel and link.get("href"):
+            out.canonical = link.get("href").strip()
+            break
+    html = tree if tree.tag == "html" else tree.getroottree().getroot()
+    lang = html.get("lang") or html.get("{http://www.w3.org/XML/1998/namespace}lang")
+    if lang:
+        out.language = lang.strip()
+
+
+def page_title(tree: HtmlElement) -> str | None:
+    """The text of the page's <title> element."""
+    title = tree.find(".//title")
+    return re.sub(r"\s+", " ", title.text_content()).strip() if title is not None else None
+
+
+def normalize_language(value: str | None) -> str | None:
+    """'en-US', 'en_GB', 'EN' → 'en'; None for anything that is not a language code."""
+    if not value:
+        return None
+    match = re.match(r"\s*([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)*\s*$", value)
+    return match.group(1).lower() if match else None
+
+
+def read_structured(tree: HtmlElement) -> Structured:
+    """Collect JSON-LD, meta, microdata and link metadata from a parsed page."""
+    out = Structured()
+    _read_jsonld(tree, out)
+    _read_meta(tree, out)
+    _read_links(tree, out)
+    out.language = normalize_language(out.language)
+    return out

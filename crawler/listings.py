@@ -1,0 +1,177 @@
+"""Parse what discovery fetches: RSS/Atom feeds, XML sitemaps (indexes, gzip, Google News), robots.txt, feed links."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
+
+import feedparser
+from lxml import etree, html
+from protego import Protego
+from scrapy.utils.gz import gunzip
+
+logger = logging.getLogger(__name__)
+
+FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+json")
+NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
+_ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
+
+
+class ListingError(ValueError):
+    """A feed or sitemap that cannot be read (malformed, hostile or not a listing at all)."""
+
+
+@dataclass(frozen=True)
+class ListingEntry:
+    """An article URL with what the listing says of it."""
+
+    url: str
+    title: str | None = None
+    published_raw: str | None = None
+
+
+@dataclass
+class Listing:
+    """What one feed or sitemap yields: article entries and, for sitemap indexes, child sitemaps."""
+
+    kind: str  # "feed", "sitemap" or "sitemapindex"
+    entries: list[ListingEntry] = field(default_factory=list)
+    sitemaps: list[tuple[str, str | None]] = field(default_factory=list)  # (url, lastmod)
+
+
+def decompress(body: bytes, max_size: int) -> bytes:
+    """The body, gunzipped (up to `max_size` bytes) when it carries the gzip magic number."""
+    if body[:2] == b"\x1f\x8b":
+        try:
+            return gunzip(body, max_size=max_size)
+        except Exception as exc:  # scrapy raises a private exception type past max_size
+            raise ListingError(f"gzip body unreadable or larger than {max_size} bytes: {exc}") from None
+    return body
+
+
+def _refuse_entities(body: bytes) -> None:
+    if _ENTITY_DECL.search(body[:65536]):
+        raise ListingError("XML entity declarations refused (possible entity-expansion attack)")
+
+
+def _local(tag: object) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _child_text(node: etree._Element, name: str) -> str | None:
+    for child in node:
+        if _local(child.tag) == name and child.text and child.text.strip():
+            return child.text.strip()
+    return None
+
+
+def _parse_sitemap(root: etree._Element, base_url: str) -> Listing:
+    if _local(root.tag) == "sitemapindex":
+        listing = Listing("sitemapindex")
+        for node in root:
+            loc = _child_text(node, "loc")
+            if _local(node.tag) == "sitemap" and loc:
+                listing.sitemaps.append((urljoin(base_url, loc), _child_text(node, "lastmod")))
+        return listing
+    listing = Listing("sitemap")
+    for node in root:
+        loc = _child_text(node, "loc")
+        if _local(node.tag) != "url" or not loc:
+            continue
+        title = published = None
+        for news in node.iter(f"{{{NEWS_NS}}}news"):
+            title = _child_text(news, "title")
+            published = _child_text(news, "publication_date")
+        listing.entries.append(ListingEntry(urljoin(base_url, loc), title, published or _child_text(node, "lastmod")))
+    return listing
+
+
+def _parse_feed(body: bytes, base_url: str) -> Listing:
+    parsed = feedparser.parse(body, response_headers={"content-location": base_url})
+    entries = []
+    for entry in parsed.entries:
+        link = entry.get("link") or next((lk.get("href") for lk in entry.get("links", []) if lk.get("href")), None)
+        if not link:
+            continue
+        date = entry.get("published") or entry.get("updated") or entry.get("created")
+        entries.append(ListingEntry(urljoin(base_url, link), entry.get("title"), date))
+    if parsed.bozo and not entries:
+        reason = getattr(parsed.get("bozo_exception"), "getMessage", lambda: None)() or parsed.get("bozo_exception")
+        raise ListingError(f"malformed feed: {reason}")
+    if not parsed.version and not entries:
+        raise ListingError("not a feed or sitemap")
+    return Listing("feed", entries)
+
+
+def _parse_json_feed(body: bytes, base_url: str) -> Listing:
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise ListingError(f"malformed JSON feed: {exc}") from None
+    items = data.get("items") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise ListingError("not a JSON Feed (no 'items' list)")
+    entries = []
+    for item in items:
+        url = item.get("url") or item.get("external_url") if isinstance(item, dict) else None
+        if isinstance(url, str):
+            date = item.get("date_published") or item.get("date_modified")
+            entries.append(
+                ListingEntry(urljoin(base_url, url), item.get("title"), date if isinstance(date, str) else None)
+            )
+    return Listing("feed", entries)
+
+
+def parse_listing(body: bytes, base_url: str, *, max_size: int = 50 * 1024 * 1024) -> Listing:
+    """Parse a feed (RSS 0.9x/1.0/2.0, Atom, JSON Feed) or a sitemap (urlset, index; gzipped or not).
+
+    XML with entity declarations is refused rather than expanded. Raises ListingError.
+    """
+    body = decompress(body, max_size)
+    _refuse_entities(body)
+    head = body[:2048].lstrip()
+    if b"<urlset" in body[:4096] or b"<sitemapindex" in body[:4096]:
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=True, remove_comments=True)
+        try:
+            root = etree.fromstring(body, parser=parser)
+        except etree.XMLSyntaxError as exc:
+            raise ListingError(f"malformed sitemap: {exc}") from None
+        if root is None or _local(root.tag) not in ("urlset", "sitemapindex"):
+            raise ListingError("malformed sitemap")
+        return _parse_sitemap(root, base_url)
+    if head.startswith(b"{"):
+        return _parse_json_feed(body, base_url)
+    if not head.startswith(b"<") and not head.startswith(b"\xef\xbb\xbf<"):
+        raise ListingError("not a feed or sitemap (does not start with '<')")
+    return _parse_feed(body, base_url)
+
+
+def robots_sitemaps(robots_txt: str) -> list[str]:
+    """The `Sitemap:` URLs of a robots.txt."""
+    return list(Protego.parse(robots_txt).sitemaps)
+
+
+def prefer_news_sitemaps(urls: list[str]) -> list[str]:
+    """The sitemaps whose URL says 'news' when there are any (they list recent articles), else all."""
+    news = [u for u in urls if "news" in u.lower()]
+    return news or urls
+
+
+def feed_links(page: str | bytes, base_url: str) -> list[str]:
+    """Feed URLs advertised by a page's <link rel="alternate" type="application/rss+xml|atom+xml">."""
+    try:
+        tree = html.fromstring(page)
+    except (etree.ParserError, ValueError):
+        return []
+    links = []
+    for link in tree.iter("link"):
+        rel = (link.get("rel") or "").lower().split()
+        kind = (link.get("type") or "").lower().strip()
+        if "alternate" in rel and kind in FEED_TYPES and link.get("href"):
+            url = urljoin(base_url, link.get("href").strip())
+            if url not in links and "/comments/" not in url:
+                links.append(url)
+    return links

@@ -1,0 +1,103 @@
+"""Downloader middlewares: retries with exponential backoff, and no discovered links into private networks."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import socket
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+
+from crawler.errors import PrivateAddressRefused
+
+logger = logging.getLogger(__name__)
+
+
+def is_internal_address(address: str) -> bool:
+    """True for loopback, private, link-local, reserved, multicast and unspecified addresses."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return not ip.is_global or ip.is_multicast
+
+
+class PrivateAddressGuard:
+    """Refuse discovered links (meta `newswire_discovered`) whose host resolves to an internal address.
+
+    Outlets named in the registry may live anywhere; links found in pages and listings that lead
+    off the registry's hosts may not reach loopback or private ranges unless
+    NEWSWIRE_ALLOW_PRIVATE_ADDRESSES is set.
+    """
+
+    def __init__(self) -> None:
+        self.verdicts: dict[str, bool] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PrivateAddressGuard:
+        if crawler.settings.getbool("NEWSWIRE_ALLOW_PRIVATE_ADDRESSES"):
+            raise NotConfigured("NEWSWIRE_ALLOW_PRIVATE_ADDRESSES is set")
+        return cls()
+
+    async def _internal(self, host: str) -> bool:
+        if host not in self.verdicts:
+            try:
+                addresses = (
+                    [host]
+                    if _is_ip(host)
+                    else [
+                        info[4][0]
+                        for info in await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+                    ]
+                )
+            except OSError:
+                addresses = []  # unresolvable: the download will fail with a DNS error of its own
+            self.verdicts[host] = host == "localhost" or any(is_internal_address(a) for a in addresses)
+        return self.verdicts[host]
+
+    async def process_request(self, request: Request) -> None:
+        if not request.meta.get("newswire_discovered"):
+            return None
+        host = (urlsplit(request.url).hostname or "").lower()
+        if await self._internal(host):
+            raise PrivateAddressRefused(f"discovered link to internal address {host} refused")
+        return None
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Scrapy's retries, each one waiting base × 2^(attempt-1) seconds (capped; Retry-After honoured)."""
+
+    def __init__(self, settings: Any) -> None:
+        super().__init__(settings)
+        self.base = settings.getfloat("NEWSWIRE_RETRY_BACKOFF_BASE")
+        self.cap = settings.getfloat("NEWSWIRE_RETRY_BACKOFF_MAX")
+
+    async def _delayed(self, retry: Request | Response | None, response: Response | None = None) -> Any:
+        if isinstance(retry, Request) and self.base > 0:
+            attempt = retry.meta.get("retry_times", 1)
+            delay = min(self.cap, self.base * 2 ** (attempt - 1))
+            after = response.headers.get(b"Retry-After") if response is not None else None
+            if after and after.strip().isdigit():
+                delay = min(self.cap, max(delay, float(after)))
+            await asyncio.sleep(delay)
+        return retry
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:
+        return await self._delayed(super().process_response(request, response), response)
+
+    async def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:
+        return await self._delayed(super().process_exception(request, exception))

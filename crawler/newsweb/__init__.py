@@ -1,0 +1,213 @@
+"""The local news web: four fake outlets on 127.0.0.1, used by the tests and by `newswire demo`.
+
+Each outlet is a real HTTP server on its own free port, with its own robots.txt.
+
+maghreb-ledger (WordPress style; registry lists /feed/ and /feed/broken.xml)
+  /robots.txt                 disallows /private/
+  /feed/                      RSS 2.0: the reference article (link carries utm_ parameters), a solar story,
+                              the wire story, a /private/ page (robots-disallowed), a 404 article, and a
+                              link to 127.0.0.2 (an internal address off the registry: must be refused)
+  /feed/broken.xml            a malformed feed (truncated XML)
+  /2025/07/24/syria-…/        the reference article (../shared/seed, else a stand-in of the same shape)
+                              with share buttons, a 0 counter, a promo box, comment form, newsletter
+                              popup with a shortcode and a × close button
+  /2025/07/22/…               the solar story; the wire story (same text as desert-wire's copy)
+desert-wire (no feeds, no sitemaps in the registry: discovery through robots.txt)
+  /robots.txt                 Sitemap: /sitemap_index.xml
+  /                           homepage without feed links
+  /sitemap_index.xml          → /sitemaps/news.xml.gz (gzipped Google News sitemap) and /sitemaps/pages.xml
+  /news/turkey-…              JSON-LD NewsArticle (@graph) with datePublished 2025-07-23T14:05:00+03:00;
+                              the sitemap lists it twice, once with utm_ parameters
+  /news/libya-floods-…        the wire story with different boilerplate
+  /news/gulf-markets-…        a story whose AMP copy /amp/news/gulf-markets-… (rel=canonical) is listed too
+  /about/                     a page with no article
+atlas-review (homepage only: the feed is found by <link rel="alternate">)
+  /                           links /atom.xml
+  /atom.xml                   Atom 1.0
+  /stories/fishermen-…        date only in the byline: "Published July 23rd" (no year)
+  /stories/tunis-…            date in <time datetime>
+al-khabar (Arabic; registry lists /rss.rdf)
+  /rss.rdf                    RSS 1.0 (RDF) with dc:date
+  /akhbar/2025/…              Arabic pages dated "23 يوليو 2025 - 14:30"
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from crawler.newsweb import pages
+from crawler.newsweb.server import NewsWebServer, Resource, find_reference_article
+from crawler.newsweb.stories import (
+    ARABIC_STORIES,
+    ATOM_STORIES,
+    MAGHREB_STORIES,
+    WIRE_STORIES,
+    ReferenceParts,
+    Story,
+    reference_parts,
+)
+
+logger = logging.getLogger(__name__)
+
+SLUGS = ("maghreb-ledger", "desert-wire", "atlas-review", "al-khabar")
+TEXT = "text/plain; charset=utf-8"
+
+
+class NewsWeb:
+    """Start, describe and stop the local news web."""
+
+    def __init__(self, reference: Path | None = None) -> None:
+        self.reference: ReferenceParts = reference_parts(reference or find_reference_article())
+        self.server = NewsWebServer(list(SLUGS))
+        self.urls: dict[str, str] = {}
+
+    def __enter__(self) -> NewsWeb:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> dict[str, str]:
+        """Serve every outlet; return base URLs by slug."""
+        self.urls = self.server.start()
+        routes = {
+            "maghreb-ledger": self._maghreb(self.urls["maghreb-ledger"]),
+            "desert-wire": self._wire(self.urls["desert-wire"]),
+            "atlas-review": self._atlas(self.urls["atlas-review"]),
+            "al-khabar": self._khabar(self.urls["al-khabar"]),
+        }
+        for slug, site_routes in routes.items():
+            self.server.sites[slug].routes = site_routes
+        return self.urls
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    @property
+    def reference_story(self) -> Story:
+        return pages.reference_story(self.reference)
+
+    def article_urls(self) -> dict[str, list[str]]:
+        """Canonical URLs of the articles each outlet should end up with after a crawl."""
+        return {
+            "maghreb-ledger": [self.urls["maghreb-ledger"] + s.path for s in (self.reference_story, *MAGHREB_STORIES)],
+            "desert-wire": [self.urls["desert-wire"] + s.path for s in WIRE_STORIES],
+            "atlas-review": [self.urls["atlas-review"] + s.path for s in ATOM_STORIES],
+            "al-khabar": [self.urls["al-khabar"] + s.path for s in ARABIC_STORIES],
+        }
+
+    def registry_toml(self) -> str:
+        """A sources.toml that names the four outlets at their loopback addresses."""
+        u = self.urls
+        return f"""# The local news web (generated; ports change every run)
+[[outlet]]
+name = "Maghreb Ledger"
+aliases = ["Maghreb Ledger", "the Ledger"]
+homepage = "{u["maghreb-ledger"]}/"
+feeds = ["{u["maghreb-ledger"]}/feed/", "{u["maghreb-ledger"]}/feed/broken.xml"]
+language = "en"
+
+[[outlet]]
+name = "Desert Wire"
+aliases = ["Desert Wire", "DW"]
+homepage = "{u["desert-wire"]}/"
+language = "en"
+
+[[outlet]]
+name = "Atlas Review"
+homepage = "{u["atlas-review"]}/"
+language = "en"
+
+[[outlet]]
+name = "Al-Khabar"
+aliases = ["الخبر", "Al Khabar"]
+homepage = "{u["al-khabar"]}/"
+feeds = ["{u["al-khabar"]}/rss.rdf"]
+language = "ar"
+"""
+
+    def write_registry(self, path: Path) -> Path:
+        path.write_text(self.registry_toml(), encoding="utf-8")
+        return path
+
+    # --- routes of each outlet -------------------------------------------------------------------
+
+    def _maghreb(self, base: str) -> dict[str, Resource]:
+        reference = self.reference_story
+        solar, wire = MAGHREB_STORIES
+        private = Story("/private/internal-memo/", "Internal memo", ("Not for crawlers.",) * 3)
+        gone = Story("/2025/07/21/deleted-story/", "A story that was deleted", ("Gone.",))
+        outside = Story("/stolen-copy/", "A copy on an internal address", ("x",))
+        port = base.rsplit(":", 1)[1]
+        items = [
+            (f"{base}{reference.path}?utm_source=rss&utm_medium=rss&utm_campaign=syria", reference),
+            (base + solar.path, solar),
+            (base + wire.path, wire),
+            (base + private.path, private),
+            (base + gone.path, gone),
+            (f"http://127.0.0.2:{port}{outside.path}", outside),
+        ]
+        routes = {
+            "/robots.txt": Resource(b"User-agent: *\nDisallow: /private/\n", TEXT),
+            "/": pages.html_resource(
+                f'<html><head><title>Maghreb Ledger</title><link rel="alternate" type="application/rss+xml" '
+                f'href="{base}/feed/"></head><body><h1>Maghreb Ledger</h1></body></html>'
+            ),
+            "/feed/": pages.rss2_feed(base, "Maghreb Ledger", items),
+            "/feed/broken.xml": Resource(
+                b'<?xml version="1.0"?><rss version="2.0"><channel><title>Broken</title><item><title>Cut o',
+                "application/rss+xml",
+            ),
+            private.path: pages.html_resource(pages.wordpress_article(private, base)),
+        }
+        for story in (reference, solar, wire):
+            routes[story.path] = pages.html_resource(pages.wordpress_article(story, base))
+        return routes
+
+    def _wire(self, base: str) -> dict[str, Resource]:
+        turkey, floods, markets = WIRE_STORIES
+        news_entries = [
+            (base + turkey.path, turkey),
+            (base + turkey.path + "?utm_source=sitemap&utm_medium=news", turkey),
+            (base + floods.path, floods),
+            (base + markets.path, markets),
+            (base + "/amp" + markets.path, markets),
+        ]
+        routes = {
+            "/robots.txt": Resource(f"User-agent: *\nAllow: /\nSitemap: {base}/sitemap_index.xml\n".encode(), TEXT),
+            "/": pages.html_resource(
+                "<html><head><title>Desert Wire</title></head><body><h1>Desert Wire</h1></body></html>"
+            ),
+            "/sitemap_index.xml": pages.sitemap_index([f"{base}/sitemaps/news.xml.gz", f"{base}/sitemaps/pages.xml"]),
+            "/sitemaps/news.xml.gz": Resource(pages.news_sitemap(base, news_entries), "application/x-gzip"),
+            "/sitemaps/pages.xml": pages.urlset([(f"{base}/about/", "2025-01-01")]),
+            "/about/": pages.html_resource(pages.about_page()),
+            "/amp" + markets.path: pages.html_resource(pages.jsonld_article(markets, base, amp=True)),
+        }
+        for story in WIRE_STORIES:
+            routes[story.path] = pages.html_resource(pages.jsonld_article(story, base))
+        return routes
+
+    def _atlas(self, base: str) -> dict[str, Resource]:
+        byline_story, time_story = ATOM_STORIES
+        return {
+            "/robots.txt": Resource(b"User-agent: *\nDisallow:\n", TEXT),
+            "/": pages.html_resource(
+                '<html><head><title>Atlas Review</title><link rel="alternate" type="application/atom+xml" '
+                'title="Atlas Review" href="/atom.xml"></head><body><h1>Atlas Review</h1></body></html>'
+            ),
+            "/atom.xml": pages.atom_feed(base, ATOM_STORIES),
+            byline_story.path: pages.html_resource(pages.atom_article(byline_story, byline_only=True)),
+            time_story.path: pages.html_resource(pages.atom_article(time_story, byline_only=False)),
+        }
+
+    def _khabar(self, base: str) -> dict[str, Resource]:
+        routes = {
+            "/robots.txt": Resource(b"User-agent: *\nDisallow:\n", TEXT),
+            "/rss.rdf": pages.rdf_feed(base, ARABIC_STORIES),
+        }
+        for story in ARABIC_STORIES:
+            routes[story.path] = pages.html_resource(pages.arabic_article(story))
+        return routes

@@ -1,0 +1,120 @@
+"""A real HTTP server per fake outlet, bound to 127.0.0.1 on free ports, each in its own thread."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Resource:
+    """What one path of a site answers."""
+
+    body: bytes
+    content_type: str = "text/html; charset=utf-8"
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class SiteServer:
+    """One outlet of the news web: its server, thread, base URL and routes."""
+
+    slug: str
+    server: ThreadingHTTPServer
+    thread: threading.Thread
+    routes: dict[str, Resource] = field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+
+NOT_FOUND = Resource(b"<!DOCTYPE html><html><body><h1>404 Not Found</h1></body></html>", status=404)
+
+
+def _handler(site: SiteServer, log: list[tuple[str, str, str]], lock: threading.Lock) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "newsweb/1.0"
+        protocol_version = "HTTP/1.1"
+
+        def _answer(self, with_body: bool) -> None:
+            path = urlsplit(self.path).path
+            with lock:
+                log.append((site.slug, self.command, self.path))
+            resource = site.routes.get(path, NOT_FOUND)
+            self.send_response(resource.status)
+            self.send_header("Content-Type", resource.content_type)
+            self.send_header("Content-Length", str(len(resource.body)))
+            for key, value in resource.headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            if with_body:
+                self.wfile.write(resource.body)
+
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            self._answer(True)
+
+        def do_HEAD(self) -> None:  # noqa: N802
+            self._answer(False)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            logger.debug("%s %s", site.slug, format % args)
+
+    return Handler
+
+
+class NewsWebServer:
+    """Start one loopback HTTP server per outlet slug; routes are filled in once every port is known."""
+
+    def __init__(self, slugs: list[str], host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.slugs = slugs
+        self.sites: dict[str, SiteServer] = {}
+        self.requests: list[tuple[str, str, str]] = []
+        self._lock = threading.Lock()
+
+    def start(self) -> dict[str, str]:
+        """Bind every site to a free port and serve it; return base URLs by slug."""
+        for slug in self.slugs:
+            server = ThreadingHTTPServer((self.host, 0), BaseHTTPRequestHandler)
+            server.daemon_threads = True
+            thread = threading.Thread(target=server.serve_forever, name=f"newsweb-{slug}", daemon=True)
+            site = SiteServer(slug, server, thread)
+            server.RequestHandlerClass = _handler(site, self.requests, self._lock)
+            self.sites[slug] = site
+            thread.start()
+        return {slug: site.base_url for slug, site in self.sites.items()}
+
+    def stop(self) -> None:
+        """Shut every server down and wait for its thread."""
+        for site in self.sites.values():
+            site.server.shutdown()
+            site.server.server_close()
+            site.thread.join(timeout=5)
+
+    def requests_for(self, slug: str) -> list[str]:
+        """Paths requested from one site so far."""
+        with self._lock:
+            return [path for s, _method, path in self.requests if s == slug]
+
+
+def find_reference_article() -> Path | None:
+    """The shared reference article (../shared/seed/reference-article.txt beside the project), if present."""
+    import os
+
+    env = os.environ.get("NEWSWIRE_REFERENCE_ARTICLE")
+    candidates = [Path(env)] if env else []
+    project = Path(__file__).resolve().parents[2]
+    candidates += [
+        project.parent / "shared/seed/reference-article.txt",
+        Path.cwd().parent / "shared/seed/reference-article.txt",
+    ]
+    return next((p for p in candidates if p.is_file()), None)

@@ -1,0 +1,142 @@
+"""Item pipelines: extract (possibly in worker processes) → store with deduplication."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+from concurrent.futures import Executor, ProcessPoolExecutor
+from typing import Any
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from crawler.extract import ArticleRecord, extract_article
+from crawler.extract.record import ARTICLE
+from crawler.registry import Outlet
+from storage.db import make_engine, make_session_factory
+from storage.fingerprint import text_hash
+from storage.repository import ALREADY_STORED, NEW, OutletRow, insert_article, sync_outlets
+
+logger = logging.getLogger(__name__)
+
+
+class NotAnArticle(DropItem):
+    """The page holds no article (index page, stub, consent wall)."""
+
+
+class AlreadyStored(DropItem):
+    """The canonical URL is already in the store."""
+
+
+class DuplicateText(DropItem):
+    """The outlet already has an article with the same normalized text under another URL."""
+
+
+def _extract(item: dict[str, Any]) -> ArticleRecord:
+    return extract_article(
+        item["html"],
+        item["url"],
+        hints=item.get("hints"),
+        fetched_at=item["fetched_at"],
+        language=item.get("language"),
+    )
+
+
+class ExtractPipeline:
+    """Turn fetched pages into ArticleRecords; NEWSWIRE_EXTRACT_WORKERS > 0 runs extraction in worker processes."""
+
+    def __init__(self, crawler: Crawler, workers: int) -> None:
+        self.crawler = crawler
+        self.workers = workers
+        self.pool: Executor | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
+        return cls(crawler, crawler.settings.getint("NEWSWIRE_EXTRACT_WORKERS"))
+
+    def open_spider(self) -> None:
+        if self.workers > 0:
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+
+    def close_spider(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        if self.pool is None:
+            record = _extract(item)
+        else:
+            record = await asyncio.get_running_loop().run_in_executor(self.pool, _extract, item)
+        outlet = self.crawler.spider.outlets[item["outlet"]]
+        if record.page_kind != ARTICLE:
+            self.crawler.stats.inc_value("newswire/errors")
+            self.crawler.stats.inc_value("newswire/errors/not_an_article")
+            logger.error("%s: %s: not an article (%d words of text)", outlet.name, item["url"], record.word_count)
+            raise NotAnArticle(f"{outlet.name}: {item['url']}: not an article", log_level="DEBUG")
+        hints = item.get("hints")
+        return {
+            "outlet": item["outlet"],
+            "record": record,
+            "fetched_at": item["fetched_at"],
+            "discovered_via": hints.source if hints else None,
+        }
+
+
+class StorePipeline:
+    """Write articles; uniqueness (canonical URL, outlet + text hash) is enforced by the schema."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.db_url = crawler.settings.get("NEWSWIRE_DB")
+        self.outlet_ids: dict[str, int] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        self.engine = make_engine(self.db_url)
+        self.sessions = make_session_factory(self.engine)
+        outlets: list[Outlet] = list(self.crawler.spider.outlets.values())
+        rows = [OutletRow(o.name, o.slug, o.homepage, o.language, o.aliases) for o in outlets]
+        with self.sessions.begin() as session:
+            self.outlet_ids = sync_outlets(session, rows)
+
+    def close_spider(self) -> None:
+        self.engine.dispose()
+
+    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        record: ArticleRecord = item["record"]
+        values = {
+            "outlet_id": self.outlet_ids[item["outlet"]],
+            "url": record.url,
+            "canonical_url": record.canonical_url,
+            "title": record.title,
+            "authors": record.authors,
+            "published": record.published,
+            "published_raw": record.published_raw,
+            "published_source": record.published_source,
+            "language": record.language,
+            "site_name": record.site_name,
+            "description": record.description,
+            "tags": record.tags,
+            "image": record.image,
+            "text": record.text,
+            "html": record.html,
+            "text_hash": text_hash(record.text),
+            "discovered_via": item["discovered_via"],
+            "fetched_at": item["fetched_at"],
+            "run_id": self.crawler.stats.get_value("newswire/run_id"),
+        }
+        with self.sessions.begin() as session:
+            outcome, _ = insert_article(session, values)
+        stats = self.crawler.stats
+        if outcome == NEW:
+            stats.inc_value("newswire/new")
+            return item
+        if outcome == ALREADY_STORED:
+            stats.inc_value("newswire/already_stored")
+            raise AlreadyStored(f"{record.canonical_url} already stored", log_level="DEBUG")
+        stats.inc_value("newswire/duplicate_text")
+        raise DuplicateText(f"{record.url}: same text as a stored article of this outlet", log_level="DEBUG")

@@ -1,0 +1,131 @@
+"""The outlet registry: `sources.toml`, an array of `[[outlet]]` tables, loaded and validated."""
+
+from __future__ import annotations
+
+import logging
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SOURCES = "sources.toml"
+REQUIRED = ("name", "homepage")
+LIST_FIELDS = ("aliases", "feeds", "sitemaps")
+KNOWN = {"name", "homepage", "language", *LIST_FIELDS}
+
+
+class RegistryError(ValueError):
+    """A registry file that cannot be used; the message names the file, the entry and the field."""
+
+
+@dataclass(frozen=True)
+class Outlet:
+    """One news outlet as the registry describes it."""
+
+    name: str
+    homepage: str
+    aliases: tuple[str, ...] = ()
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    language: str | None = None
+    slug: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "slug", slugify(self.name))
+
+    @property
+    def hosts(self) -> set[str]:
+        """Host names of the outlet's own addresses (homepage, feeds, sitemaps)."""
+        return {urlsplit(u).hostname or "" for u in (self.homepage, *self.feeds, *self.sitemaps)} - {""}
+
+
+def slugify(name: str) -> str:
+    """A lower-case, dash-separated identifier for file names and URLs."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "outlet"
+
+
+def _is_http_url(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _check_entry(path: Path, index: int, entry: object) -> Outlet:
+    where = f"{path}: outlet #{index}"
+    if not isinstance(entry, dict):
+        raise RegistryError(f"{where}: expected a table, got {type(entry).__name__}")
+    if isinstance(entry.get("name"), str):
+        where += f" ({entry['name']!r})"
+    unknown = sorted(set(entry) - KNOWN)
+    if unknown:
+        raise RegistryError(f"{where}: unknown field {unknown[0]!r} (known: {', '.join(sorted(KNOWN))})")
+    for key in REQUIRED:
+        if not isinstance(entry.get(key), str) or not entry[key].strip():
+            raise RegistryError(f"{where}: field {key!r} is required and must be a non-empty string")
+    if not _is_http_url(entry["homepage"]):
+        raise RegistryError(f"{where}: field 'homepage': not an http(s) URL: {entry['homepage']!r}")
+    for key in LIST_FIELDS:
+        value = entry.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise RegistryError(f"{where}: field {key!r} must be a list of strings")
+        if key != "aliases":
+            bad = [v for v in value if not _is_http_url(v)]
+            if bad:
+                raise RegistryError(f"{where}: field {key!r}: not an http(s) URL: {bad[0]!r}")
+    language = entry.get("language")
+    if language is not None and not (isinstance(language, str) and re.fullmatch(r"[A-Za-z]{2,3}(-\w+)?", language)):
+        raise RegistryError(f"{where}: field 'language' must be a language code such as 'en' or 'ar'")
+    return Outlet(
+        name=entry["name"].strip(),
+        homepage=entry["homepage"].strip(),
+        aliases=tuple(a.strip() for a in entry.get("aliases", [])),
+        feeds=tuple(entry.get("feeds", [])),
+        sitemaps=tuple(entry.get("sitemaps", [])),
+        language=language,
+    )
+
+
+def load_registry(path: str | Path = DEFAULT_SOURCES) -> list[Outlet]:
+    """Read and validate a registry file; raise RegistryError with one clear line on any problem."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RegistryError(f"{path}: no such registry file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RegistryError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RegistryError(f"{path}: not valid TOML: {exc}") from None
+    extra = sorted(set(data) - {"outlet"})
+    if extra:
+        raise RegistryError(f"{path}: unknown top-level key {extra[0]!r} (expected [[outlet]] tables)")
+    entries = data.get("outlet", [])
+    if not isinstance(entries, list) or not entries:
+        raise RegistryError(f"{path}: no [[outlet]] entries")
+    outlets = [_check_entry(path, i, e) for i, e in enumerate(entries, start=1)]
+    seen: dict[str, int] = {}
+    for i, outlet in enumerate(outlets, start=1):
+        if outlet.slug in seen:
+            raise RegistryError(
+                f"{path}: outlet #{i} ({outlet.name!r}): field 'name' duplicates outlet #{seen[outlet.slug]}"
+            )
+        seen[outlet.slug] = i
+    return outlets
+
+
+def select_outlets(outlets: list[Outlet], names: list[str] | tuple[str, ...]) -> list[Outlet]:
+    """The outlets named (by name or slug, any case); all of them when `names` is empty."""
+    if not names:
+        return outlets
+    by_key = {o.slug: o for o in outlets}
+    chosen = []
+    for name in names:
+        outlet = by_key.get(slugify(name))
+        if outlet is None:
+            raise RegistryError(f"no outlet named {name!r} in the registry (have: {', '.join(by_key)})")
+        chosen.append(outlet)
+    return chosen

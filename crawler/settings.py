@@ -1,0 +1,56 @@
+"""Scrapy settings for newswire: the one source of crawl settings (custom keys start with NEWSWIRE_)."""
+
+import os
+
+from crawler import __version__
+
+BOT_NAME = "newswire"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# --- politeness -------------------------------------------------------------------------------
+USER_AGENT = f"newswire/{__version__} (news crawler; +https://github.com/newswire/newswire)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+DOWNLOAD_DELAY_JITTER = 0.5  # each delay varies by ±50%
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"  # the errback logs one line per failed URL
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "INFO"
+LOG_INSTALL_ROOT_HANDLER = True
+DEFAULT_DROPITEM_LOG_LEVEL = "DEBUG"
+
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+    "crawler.middlewares.PrivateAddressGuard": 90,
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.ExtractPipeline": 100,
+    "crawler.pipelines.StorePipeline": 300,
+}
+EXTENSIONS = {
+    "crawler.extensions.RunRecorder": 0,
+    "crawler.extensions.ProgressReporter": 0,
+}
+
+# --- newswire ---------------------------------------------------------------------------------
+NEWSWIRE_DB = os.environ.get("NEWSWIRE_DB", "sqlite:///newswire.db")
+NEWSWIRE_MAX_ARTICLES_PER_OUTLET = 100  # per crawl; `newswire crawl --limit N` overrides
+NEWSWIRE_SITEMAP_MAX_CHILDREN = 5  # newest child sitemaps followed from a sitemap index
+NEWSWIRE_EXTRACT_WORKERS = 0  # >0: extraction runs in that many worker processes
+NEWSWIRE_ALLOW_PRIVATE_ADDRESSES = False  # discovered links may reach loopback/private ranges
+NEWSWIRE_RETRY_BACKOFF_BASE = 2.0  # seconds before the first retry, doubled for each next one
+NEWSWIRE_RETRY_BACKOFF_MAX = 60.0
+NEWSWIRE_PROGRESS_INTERVAL = 10.0  # seconds between progress lines; 0 = none

@@ -1,0 +1,189 @@
+"""The discovery spider: feeds, sitemaps and robots.txt of each outlet lead to article pages."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import scrapy
+from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+
+from crawler.errors import classify_failure
+from crawler.extract.record import DiscoveryHints
+from crawler.listings import (
+    ListingEntry,
+    ListingError,
+    feed_links,
+    parse_listing,
+    prefer_news_sitemaps,
+    robots_sitemaps,
+)
+from crawler.registry import Outlet, load_registry, select_outlets
+from storage.db import stored_urls
+from storage.urls import canonical_url, strip_tracking
+
+logger = logging.getLogger(__name__)
+
+LISTING_PRIORITY = 10  # listings before articles, so limits see the newest entries first
+
+
+class NewsSpider(scrapy.Spider):
+    """Discover article URLs per outlet and fetch them (`scrapy crawl news -a sources=sources.toml`)."""
+
+    name = "news"
+
+    def __init__(
+        self,
+        outlets: list[Outlet] | None = None,
+        sources: str | None = None,
+        outlet_names: str | list[str] | None = None,
+        known: set[str] | None = None,
+        limit: int | str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if outlets is None:
+            names = outlet_names.split(",") if isinstance(outlet_names, str) else (outlet_names or [])
+            outlets = select_outlets(load_registry(sources or "sources.toml"), names)
+        self.outlets = {o.slug: o for o in outlets}
+        self.known = known
+        self.limit = int(limit) if limit is not None else None
+        self.scheduled: Counter[str] = Counter()
+        self.seen: set[str] = set()
+        self.registry_hosts = set().union(*(o.hosts for o in outlets)) if outlets else set()
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.limit is None:
+            self.limit = self.settings.getint("NEWSWIRE_MAX_ARTICLES_PER_OUTLET")
+        if self.known is None:
+            self.known = stored_urls(self.settings.get("NEWSWIRE_DB"), list(self.outlets))
+        for outlet in self.outlets.values():
+            for url in (*outlet.feeds, *outlet.sitemaps):
+                yield self._listing_request(url, outlet)
+            if not outlet.feeds and not outlet.sitemaps:
+                yield scrapy.Request(
+                    urljoin(outlet.homepage, "/robots.txt"),
+                    callback=self.parse_robots,
+                    errback=self.on_error,
+                    priority=LISTING_PRIORITY,
+                    meta={"outlet": outlet.slug, "handle_httpstatus_list": [404, 410]},
+                )
+                yield scrapy.Request(
+                    outlet.homepage,
+                    callback=self.parse_homepage,
+                    errback=self.on_error,
+                    priority=LISTING_PRIORITY,
+                    meta={"outlet": outlet.slug},
+                )
+
+    def _listing_request(self, url: str, outlet: Outlet) -> scrapy.Request:
+        return scrapy.Request(
+            url,
+            callback=self.parse_listing,
+            errback=self.on_error,
+            priority=LISTING_PRIORITY,
+            meta={"outlet": outlet.slug, "newswire_discovered": self._is_foreign(url)},
+        )
+
+    def _is_foreign(self, url: str) -> bool:
+        """True for a URL off every registry outlet's hosts: a discovered link, checked for private addresses."""
+        return urlsplit(url).hostname not in self.registry_hosts
+
+    def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
+        outlet = self.outlets[response.meta["outlet"]]
+        if response.status != 200 or not isinstance(response, TextResponse):
+            return
+        for url in prefer_news_sitemaps(robots_sitemaps(response.text)):
+            yield self._listing_request(url, outlet)
+
+    def parse_homepage(self, response: Response) -> Iterator[scrapy.Request]:
+        outlet = self.outlets[response.meta["outlet"]]
+        links = feed_links(response.body, response.url) if isinstance(response, TextResponse) else []
+        self.crawler.stats.inc_value("newswire/discovery/autodiscovered_feeds", len(links))
+        for url in links:
+            yield self._listing_request(url, outlet)
+
+    def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
+        outlet = self.outlets[response.meta["outlet"]]
+        max_size = self.settings.getint("DOWNLOAD_MAXSIZE")
+        try:
+            listing = parse_listing(response.body, response.url, max_size=max_size)
+        except ListingError as exc:
+            self.record_error(outlet, response.url, "listing_malformed", str(exc))
+            return
+        self.crawler.stats.inc_value(f"newswire/discovery/{listing.kind}")
+        if listing.kind == "sitemapindex":
+            newest_first = sorted(listing.sitemaps, key=lambda s: s[1] or "", reverse=True)
+            cap = self.settings.getint("NEWSWIRE_SITEMAP_MAX_CHILDREN")
+            for url, _lastmod in newest_first[:cap]:
+                yield self._listing_request(url, outlet)
+            return
+        source = "sitemap" if listing.kind == "sitemap" else "feed"
+        entries = (
+            sorted(listing.entries, key=lambda e: e.published_raw or "", reverse=True)
+            if source == "sitemap"
+            else listing.entries
+        )
+        for entry in entries:
+            request = self._article_request(entry, outlet, source)
+            if request is not None:
+                yield request
+
+    def _article_request(self, entry: ListingEntry, outlet: Outlet, source: str) -> scrapy.Request | None:
+        url = strip_tracking(entry.url)
+        key = canonical_url(url)
+        stats = self.crawler.stats
+        if key in self.seen:
+            return None
+        self.seen.add(key)
+        if key in self.known:
+            stats.inc_value("newswire/already_stored")
+            return None
+        if self.scheduled[outlet.slug] >= (self.limit or 0):
+            stats.inc_value("newswire/skipped/over_limit")
+            return None
+        self.scheduled[outlet.slug] += 1
+        hints = DiscoveryHints(source=source, title=entry.title, published_raw=entry.published_raw)
+        return scrapy.Request(
+            url,
+            callback=self.parse_article,
+            errback=self.on_error,
+            meta={"outlet": outlet.slug, "hints": hints, "newswire_discovered": self._is_foreign(url)},
+        )
+
+    def parse_article(self, response: Response) -> Iterator[dict[str, Any]]:
+        outlet = self.outlets[response.meta["outlet"]]
+        if not isinstance(response, TextResponse):
+            self.record_error(outlet, response.url, "not_html", "response is not text")
+            return
+        yield {
+            "outlet": outlet.slug,
+            "url": response.url,
+            "html": response.text,
+            "hints": response.meta.get("hints"),
+            "language": outlet.language,
+            "fetched_at": datetime.now(UTC),
+        }
+
+    def on_error(self, failure: Any) -> None:
+        request = failure.request
+        outlet = self.outlets.get(request.meta.get("outlet", ""))
+        kind, detail, is_error = classify_failure(failure)
+        if not is_error:
+            self.crawler.stats.inc_value(f"newswire/skipped/{kind}")
+            logger.info("%s: %s skipped: %s", outlet.name if outlet else "?", request.url, detail)
+            return
+        if isinstance(failure.value, HttpError) and request.callback == self.parse_robots:
+            return
+        self.record_error(outlet, request.url, kind, detail)
+
+    def record_error(self, outlet: Outlet | None, url: str, kind: str, detail: str) -> None:
+        """Count an expected failure in the run's stats and log it on one line."""
+        self.crawler.stats.inc_value("newswire/errors")
+        self.crawler.stats.inc_value(f"newswire/errors/{kind}")
+        logger.error("%s: %s: %s", outlet.name if outlet else "?", url, detail)

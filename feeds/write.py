@@ -1,0 +1,104 @@
+"""Write the merged and per-outlet feeds from the database as static files, atomically."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from feeds.build import KINDS, FeedEntry, FeedMeta, build_feed, summarize
+from storage.models import Article, Outlet
+from storage.repository import latest_articles
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_ITEMS = 50
+
+
+def entry_from_article(article: Article) -> FeedEntry:
+    """A feed entry for a stored article; its id is the canonical URL, stable across crawls."""
+    published = article.published or article.fetched_at
+    return FeedEntry(
+        id=article.canonical_url,
+        title=article.title,
+        link=article.canonical_url,
+        published=published,
+        updated=max(published, article.fetched_at) if article.published else article.fetched_at,
+        authors=list(article.authors or []),
+        summary=article.description or summarize(article.text),
+        content_html=article.html,
+        source_name=article.outlet.name if article.outlet else None,
+    )
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through a temporary file and a rename: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass(frozen=True)
+class WrittenFeed:
+    """One feed file written: where, which kind, how many items."""
+
+    path: Path
+    kind: str
+    items: int
+
+
+def _write_pair(
+    out_dir: Path, relative: str, entries: list[FeedEntry], base_url: str, meta: FeedMeta
+) -> list[WrittenFeed]:
+    written = []
+    for kind in KINDS:
+        name = f"{relative}.{kind}"
+        kind_meta = FeedMeta(**{**meta.__dict__, "self_url": base_url + name})
+        path = out_dir / name
+        write_atomically(path, build_feed(entries, kind, kind_meta))
+        written.append(WrittenFeed(path, kind, len(entries)))
+    return written
+
+
+def write_feeds(
+    session: Session, out_dir: str | Path, *, items: int = DEFAULT_ITEMS, base_url: str | None = None
+) -> list[WrittenFeed]:
+    """Write all.rss/all.atom (every outlet) and outlet/<slug>.rss|.atom, newest `items` each."""
+    out_dir = Path(out_dir).resolve()
+    base_url = base_url or out_dir.as_uri() + "/"
+    if not base_url.endswith("/"):
+        base_url += "/"
+    merged = [entry_from_article(a) for a in latest_articles(session, items)]
+    meta = FeedMeta(
+        title="newswire: all outlets",
+        self_url="",
+        site_url=base_url,
+        description="Latest articles from every outlet newswire crawls",
+        feed_id=base_url + "all",
+    )
+    written = _write_pair(out_dir, "all", merged, base_url, meta)
+    for outlet in session.scalars(select(Outlet).order_by(Outlet.name)):
+        entries = [entry_from_article(a) for a in latest_articles(session, items, outlet_id=outlet.id)]
+        meta = FeedMeta(
+            title=f"newswire: {outlet.name}",
+            self_url="",
+            site_url=outlet.homepage,
+            description=f"Latest articles from {outlet.name}",
+            feed_id=base_url + f"outlet/{outlet.slug}",
+            language=outlet.language,
+            author=outlet.name,
+        )
+        written += _write_pair(out_dir, f"outlet/{outlet.slug}", entries, base_url, meta)
+    return written

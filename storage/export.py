@@ -1,0 +1,75 @@
+"""Stream the cleaned corpus as JSON Lines or CSV, one record per article, in constant memory."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from collections.abc import Iterator
+from datetime import datetime
+from typing import IO, Any
+
+from sqlalchemy.orm import Session
+
+from storage.models import Article
+from storage.repository import articles_query, iter_articles
+
+logger = logging.getLogger(__name__)
+
+FORMATS = ("jsonl", "csv")
+FIELDS = (
+    "url", "canonical_url", "outlet", "title", "authors", "published", "published_source", "language",
+    "site_name", "description", "tags", "image", "text", "text_hash", "fetched_at",
+)  # fmt: skip
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def record_of(article: Article, outlet_name: str) -> dict[str, Any]:
+    """The export record of one article: ISO 8601 dates with offsets, lists as lists."""
+    return {
+        "url": article.url,
+        "canonical_url": article.canonical_url,
+        "outlet": outlet_name,
+        "title": article.title,
+        "authors": list(article.authors or []),
+        "published": _iso(article.published),
+        "published_source": article.published_source,
+        "language": article.language,
+        "site_name": article.site_name,
+        "description": article.description,
+        "tags": list(article.tags or []),
+        "image": article.image,
+        "text": article.text,
+        "text_hash": article.text_hash,
+        "fetched_at": _iso(article.fetched_at),
+    }
+
+
+def iter_records(
+    session: Session, *, since: datetime | None = None, outlet_slug: str | None = None
+) -> Iterator[dict[str, Any]]:
+    """Export records in publication order, streamed from the database."""
+    for article, outlet_name in iter_articles(session, articles_query(since, outlet_slug)):
+        yield record_of(article, outlet_name)
+
+
+def write_export(records: Iterator[dict[str, Any]], out: IO[str], fmt: str) -> int:
+    """Write records as JSONL (one object per line) or CSV (lists as JSON arrays); return the count."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; expected one of {FORMATS}")
+    count = 0
+    if fmt == "jsonl":
+        for record in records:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            count += 1
+        return count
+    writer = csv.DictWriter(out, fieldnames=FIELDS, extrasaction="ignore")
+    writer.writeheader()
+    for record in records:
+        row = {k: json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v for k, v in record.items()}
+        writer.writerow(row)
+        count += 1
+    return count

@@ -1,0 +1,165 @@
+"""Repository functions over a session: they read and write rows and never commit."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, joinedload
+
+from storage.models import Article, CrawlRun, Outlet, utcnow
+from storage.urls import canonical_url
+
+logger = logging.getLogger(__name__)
+
+NEW, ALREADY_STORED, DUPLICATE_TEXT = "new", "already_stored", "duplicate_text"
+
+
+@dataclass(frozen=True)
+class OutletRow:
+    """What storage needs to know of a registry outlet."""
+
+    name: str
+    slug: str
+    homepage: str
+    language: str | None = None
+    aliases: tuple[str, ...] = ()
+
+
+def dialect_insert(session: Session, model: type) -> Any:
+    """An INSERT for `model` that supports ON CONFLICT on the session's backend (SQLite, PostgreSQL)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        raise NotImplementedError(f"newswire supports SQLite and PostgreSQL, not {dialect}")
+    return insert(model)
+
+
+def sync_outlets(session: Session, outlets: Iterable[OutletRow]) -> dict[str, int]:
+    """Insert or update the registry's outlets; return their ids by slug."""
+    ids: dict[str, int] = {}
+    for outlet in outlets:
+        values = {
+            "name": outlet.name,
+            "slug": outlet.slug,
+            "homepage": outlet.homepage,
+            "language": outlet.language,
+            "aliases": list(outlet.aliases),
+        }
+        stmt = dialect_insert(session, Outlet).values(created_at=utcnow(), **values)
+        stmt = stmt.on_conflict_do_update(index_elements=["slug"], set_=values).returning(Outlet.id)
+        ids[outlet.slug] = session.execute(stmt).scalar_one()
+    return ids
+
+
+def insert_article(session: Session, values: dict[str, Any]) -> tuple[str, int | None]:
+    """Store one article unless its canonical URL or (outlet, text hash) is already stored.
+
+    Returns (outcome, id): NEW with the new id, else ALREADY_STORED or DUPLICATE_TEXT with the
+    id of the row that holds it. Uses INSERT … ON CONFLICT DO NOTHING, so concurrent writers
+    can never create duplicates.
+    """
+    stmt = dialect_insert(session, Article).values(**values).on_conflict_do_nothing().returning(Article.id)
+    new_id = session.execute(stmt).scalar_one_or_none()
+    if new_id is not None:
+        return NEW, new_id
+    same_url = session.scalar(select(Article.id).where(Article.canonical_url == values["canonical_url"]))
+    if same_url is not None:
+        return ALREADY_STORED, same_url
+    same_text = session.scalar(
+        select(Article.id).where(Article.outlet_id == values["outlet_id"], Article.text_hash == values["text_hash"])
+    )
+    return DUPLICATE_TEXT, same_text
+
+
+def known_urls(session: Session, outlet_ids: Iterable[int]) -> set[str]:
+    """Canonical forms of every URL stored for these outlets (fetched and canonical)."""
+    rows = session.execute(select(Article.url, Article.canonical_url).where(Article.outlet_id.in_(list(outlet_ids))))
+    known: set[str] = set()
+    for url, canonical in rows:
+        known.add(canonical)
+        known.add(canonical_url(url))
+    return known
+
+
+def start_run(session: Session, outlet_names: list[str]) -> CrawlRun:
+    """Record the start of a crawl run."""
+    run = CrawlRun(started_at=utcnow(), outlets=outlet_names, status="running")
+    session.add(run)
+    session.flush()
+    return run
+
+
+def finish_run(session: Session, run_id: int, **counts: Any) -> None:
+    """Record the end of a crawl run with its counts by outcome."""
+    run = session.get(CrawlRun, run_id)
+    if run is None:
+        raise LookupError(f"no crawl run {run_id}")
+    run.finished_at = utcnow()
+    for key, value in counts.items():
+        setattr(run, key, value)
+
+
+def latest_articles(session: Session, limit: int, outlet_id: int | None = None) -> list[Article]:
+    """The newest articles (by publication date, else fetch date), newest first."""
+    newest = func.coalesce(Article.published, Article.fetched_at)
+    stmt = select(Article).options(joinedload(Article.outlet)).order_by(newest.desc(), Article.id.desc())
+    if outlet_id is not None:
+        stmt = stmt.where(Article.outlet_id == outlet_id)
+    return list(session.scalars(stmt.limit(limit)))
+
+
+def articles_query(since: datetime | None = None, outlet_slug: str | None = None) -> Select[tuple[Article, str]]:
+    """A SELECT of (article, outlet name) in publication order, filtered by date and outlet."""
+    newest = func.coalesce(Article.published, Article.fetched_at)
+    stmt = select(Article, Outlet.name).join(Outlet).order_by(newest, Article.id)
+    if since is not None:
+        stmt = stmt.where(newest >= since)
+    if outlet_slug is not None:
+        stmt = stmt.where(Outlet.slug == outlet_slug)
+    return stmt
+
+
+def iter_articles(
+    session: Session, stmt: Select[tuple[Article, str]], batch: int = 500
+) -> Iterator[tuple[Article, str]]:
+    """Stream rows of `stmt` in batches, so memory stays flat whatever the size of the store."""
+    for article, outlet_name in session.execute(stmt.execution_options(yield_per=batch)):
+        yield article, outlet_name
+        session.expunge(article)
+
+
+def outlet_counts(session: Session) -> list[tuple[str, int, datetime | None]]:
+    """Each outlet with its number of articles and the time of its latest fetch."""
+    stmt = (
+        select(Outlet.name, func.count(Article.id), func.max(Article.fetched_at))
+        .outerjoin(Article)
+        .group_by(Outlet.id)
+        .order_by(Outlet.name)
+    )
+    return [(name, count, last) for name, count, last in session.execute(stmt)]
+
+
+def recent_runs(session: Session, limit: int = 5) -> list[CrawlRun]:
+    """The latest crawl runs, newest first."""
+    return list(session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)))
+
+
+def republished_count(session: Session) -> int:
+    """How many stored articles share their exact text with an article of another outlet."""
+    dup_hashes = (
+        select(Article.text_hash)
+        .group_by(Article.text_hash)
+        .having(func.count(func.distinct(Article.outlet_id)) > 1)
+        .subquery()
+    )
+    return (
+        session.scalar(select(func.count()).select_from(Article).where(Article.text_hash.in_(select(dup_hashes)))) or 0
+    )

@@ -1,0 +1,35 @@
+"""URL canonicalization for deduplication: tracking parameters out, w3lib canonical form."""
+
+from __future__ import annotations
+
+import logging
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from w3lib.url import canonicalize_url
+
+logger = logging.getLogger(__name__)
+
+TRACKING_PARAM = re.compile(
+    r"^(utm_\w+|fbclid|gclid|dclid|gclsrc|msclkid|yclid|mc_cid|mc_eid|_ga|_gl|igshid|"
+    r"ocid|cmpid|icid|ref_src|ref_url|smid|s_cid|at_\w+|wt\.\w+)$",
+    re.IGNORECASE,
+)
+
+
+def strip_tracking(url: str) -> str:
+    """`url` without tracking query parameters (utm_*, fbclid, gclid, …) and without its fragment."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING_PARAM.match(k)]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+
+
+def canonical_url(url: str) -> str:
+    """The dedup key of a URL: tracking stripped, then w3lib canonical form (sorted query, lower host)."""
+    return canonicalize_url(strip_tracking(url.strip()))
+
+
+def host_of(url: str) -> str:
+    """The lower-cased host name of `url`, without port and a leading 'www.'."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host[4:] if host.startswith("www.") else host
