@@ -9,6 +9,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from sqlalchemy import select
 
+from crawler.logs import quiet_expected_tracebacks
 from crawler.registry import Outlet
 from crawler.spiders.news import NewsSpider
 from storage.db import make_engine, resolve_db_url, stored_urls
@@ -48,6 +49,7 @@ def run_crawl(
     settings = crawl_settings(db_url, overrides, log_level=log_level)
     known = stored_urls(settings.get("NEWSWIRE_DB"), [o.slug for o in outlets])
     process = CrawlerProcess(settings)
+    quiet_expected_tracebacks()
     crawler = process.create_crawler(NewsSpider)
     process.crawl(crawler, outlets=outlets, known=known, limit=limit)
     process.start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from scrapy import exceptions as scrapy_errors
 from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet import error as net_error
@@ -14,6 +15,17 @@ logger = logging.getLogger(__name__)
 
 class PrivateAddressRefused(IgnoreRequest):
     """A discovered link that resolves to a loopback, private or otherwise internal address."""
+
+
+_NETWORK_FAILURES = (
+    ((net_error.DNSLookupError, scrapy_errors.CannotResolveHostError), "dns", "DNS lookup failed"),
+    ((net_error.TimeoutError, TimeoutError, scrapy_errors.DownloadTimeoutError), "timeout", "timed out"),
+    ((net_error.ConnectionRefusedError, scrapy_errors.DownloadConnectionRefusedError), "connection_refused",
+     "connection refused"),
+    ((scrapy_errors.ResponseDataLossError,), "data_loss", "response cut short"),
+    ((net_error.ConnectError, net_error.ConnectionLost, net_error.ConnectionDone, scrapy_errors.DownloadFailedError),
+     "connection", "connection failed"),
+)  # fmt: skip
 
 
 def classify_failure(failure: Any) -> tuple[str, str, bool]:
@@ -27,13 +39,8 @@ def classify_failure(failure: Any) -> tuple[str, str, bool]:
     if isinstance(exc, IgnoreRequest):
         text = str(exc) or "ignored"
         return ("robots_disallowed" if "robots" in text.lower() else "ignored"), text, False
-    if isinstance(exc, net_error.DNSLookupError):
-        return "dns", "DNS lookup failed", True
-    if isinstance(exc, net_error.TimeoutError | TimeoutError):
-        return "timeout", "timed out", True
-    if isinstance(exc, net_error.ConnectionRefusedError):
-        return "connection_refused", "connection refused", True
-    if isinstance(exc, net_error.ConnectError | net_error.ConnectionLost | net_error.ConnectionDone):
-        return "connection", f"connection failed: {exc}", True
+    for kinds, kind, detail in _NETWORK_FAILURES:
+        if isinstance(exc, kinds):
+            return kind, detail, True
     name = type(exc).__name__
     return name.lower(), f"{name}: {exc}".strip(), True

@@ -89,15 +89,25 @@ def _parse_sitemap(root: etree._Element, base_url: str) -> Listing:
     return listing
 
 
+def _entry_link(entry: dict, base_url: str) -> str | None:
+    """The article URL of a feed entry: its alternate link, else any http(s) link (never a urn: id)."""
+    links = sorted(entry.get("links", []), key=lambda lk: lk.get("rel", "alternate") != "alternate")
+    for href in [lk.get("href") for lk in links] + [entry.get("link")]:
+        url = urljoin(base_url, href.strip()) if isinstance(href, str) and href.strip() else None
+        if url and url.startswith(("http://", "https://")):
+            return url
+    return None
+
+
 def _parse_feed(body: bytes, base_url: str) -> Listing:
     parsed = feedparser.parse(body, response_headers={"content-location": base_url})
     entries = []
     for entry in parsed.entries:
-        link = entry.get("link") or next((lk.get("href") for lk in entry.get("links", []) if lk.get("href")), None)
+        link = _entry_link(entry, base_url)
         if not link:
             continue
         date = entry.get("published") or entry.get("updated") or entry.get("created")
-        entries.append(ListingEntry(urljoin(base_url, link), entry.get("title"), date))
+        entries.append(ListingEntry(link, entry.get("title"), date))
     if parsed.bozo and not entries:
         reason = getattr(parsed.get("bozo_exception"), "getMessage", lambda: None)() or parsed.get("bozo_exception")
         raise ListingError(f"malformed feed: {reason}")

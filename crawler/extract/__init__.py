@@ -86,7 +86,7 @@ def extract_article(
     meta = read_structured(tree)
     record.canonical_url = _canonical(url, meta.canonical)
     record.language = meta.language or normalize_language(language)
-    raw_dates = list(meta.dates) + byline_dates(tree)
+    raw_dates = list(meta.dates)
     if hints and hints.published_raw:
         raw_dates.append((hints.source, hints.published_raw))
 
@@ -95,7 +95,7 @@ def extract_article(
     if document is not None and document.date:
         raw_dates.append(("htmldate", document.date))
     languages = [record.language] if record.language else None
-    chosen = choose_date(raw_dates, url=url, languages=languages, now=fetched_at)
+    chosen = choose_date(raw_dates, url=url, languages=languages, now=fetched_at, more=lambda: byline_dates(tree))
     if chosen:
         record.published, record.published_raw, record.published_source = (
             chosen.value,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 import dateparser
 from lxml.html import HtmlElement
@@ -48,6 +50,16 @@ def _iso(raw: str) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _rfc822(text: str) -> datetime | None:
+    if not re.match(r"(\w{3},\s*)?\d{1,2}\s+\w{3}\s+\d{4}\s+\d", text):
+        return None
+    try:
+        value = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def parse_date(
     raw: str,
     source: str,
@@ -66,7 +78,7 @@ def parse_date(
     text = _ORDINAL.sub(r"\1", raw.translate(_EASTERN_DIGITS)).strip()
     if not text or len(text) > 200:
         return None
-    value = _iso(text)
+    value = _iso(text) or _rfc822(text)
     if value is None:
         settings = {
             "RETURN_AS_TIMEZONE_AWARE": True,
@@ -132,35 +144,53 @@ def choose_date(
     url: str,
     languages: list[str] | None,
     now: datetime | None = None,
+    more: Callable[[], list[tuple[str, str]]] | None = None,
 ) -> DateCandidate | None:
     """Parse every (source, raw) candidate and pick the most reliable plausible one.
 
     Dates after `now` (plus a day of clock skew) are rejected. If the chosen date has no time of
-    day, the time is taken from another candidate on the same day that has one.
+    day, the time is taken from another candidate on the same day that has one. `more` supplies
+    costlier candidates (byline texts), asked for only when no candidate so far has a time of day.
     """
     now = now or datetime.now(UTC)
     from_url = url_date(url)
     year_hint = from_url.value.year if from_url else None
+    if languages and "en" not in languages:
+        languages = [*languages, "en"]
+    ordered = sorted(raw_candidates, key=lambda c: _rank(c[0]))
     parsed: list[DateCandidate] = []
-    for source, raw in raw_candidates:
+    for source, raw in ordered:
+        if parsed and parsed[0].has_time:
+            break  # the most reliable date found so far is complete: parse nothing further
+        if parsed and _rank(source) >= _rank("byline") and any(c.has_time for c in parsed):
+            break
         variants = _strip_byline_words(raw) if source == "byline" else [raw]
         for variant in variants:
             candidate = parse_date(variant, source, languages=languages, now=now, year_hint=year_hint)
             if candidate and candidate.value <= now + FUTURE_TOLERANCE:
                 parsed.append(DateCandidate(candidate.value, raw.strip(), source, candidate.has_time))
                 break
+    if more is not None and not any(c.has_time for c in parsed):
+        for source, raw in more():
+            for variant in _strip_byline_words(raw) if source == "byline" else [raw]:
+                candidate = parse_date(variant, source, languages=languages, now=now, year_hint=year_hint)
+                if candidate and candidate.value <= now + FUTURE_TOLERANCE:
+                    parsed.append(DateCandidate(candidate.value, raw.strip(), source, candidate.has_time))
+                    break
+            if any(c.has_time for c in parsed):
+                break
     if from_url:
         parsed.append(from_url)
     if not parsed:
         return None
-    parsed.sort(key=lambda c: SOURCE_RANK.index(c.source) if c.source in SOURCE_RANK else len(SOURCE_RANK))
+    parsed.sort(key=lambda c: _rank(c.source))
     best = parsed[0]
     if not best.has_time:
         for other in parsed[1:]:
-            if (
-                other.has_time
-                and abs(other.value - best.value) < timedelta(hours=24)
-                and (other.value.date() == best.value.date())
-            ):
-                return DateCandidate(other.value, other.raw, other.source, True)
+            if other.has_time and other.value.date() == best.value.date():
+                return other
     return best
+
+
+def _rank(source: str) -> int:
+    return SOURCE_RANK.index(source) if source in SOURCE_RANK else len(SOURCE_RANK)

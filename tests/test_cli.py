@@ -1,0 +1,95 @@
+"""The CLI: every command documented (help with an example, and in the README), export, status, demo."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import feedparser
+from click.testing import CliRunner
+
+from crawler.cli import cli
+from tests.conftest import PROJECT, Crawl, run_newswire
+
+COMMANDS = sorted(cli.commands)
+
+
+def test_every_command_has_help_with_example_and_is_in_readme():
+    readme = (PROJECT / "README.md").read_text(encoding="utf-8")
+    runner = CliRunner()
+    assert set(COMMANDS) >= {"crawl", "feeds", "export", "status", "demo"}
+    for name in COMMANDS:
+        result = runner.invoke(cli, [name, "--help"])
+        assert result.exit_code == 0, name
+        assert "Example: newswire " + name in result.output, name
+        assert f"newswire {name}" in readme, f"README does not show `newswire {name}`"
+        for option in cli.commands[name].params:
+            for flag in option.opts:
+                if flag.startswith("--") and flag != "--help":
+                    assert flag in readme, f"README does not mention {name} {flag}"
+
+
+def test_python_dash_m_and_scrapy_list():
+    result = run_newswire("--help")
+    assert result.returncode == 0 and "crawl" in result.stdout
+
+
+def test_export_jsonl_and_filters(first_crawl: Crawl, tmp_path):
+    result = run_newswire("export", "--db", first_crawl.db_url, "--format", "jsonl")
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == 10
+    for record in records:
+        assert {
+            "url",
+            "canonical_url",
+            "outlet",
+            "title",
+            "authors",
+            "published",
+            "language",
+            "text",
+            "fetched_at",
+        } <= set(record)
+        assert isinstance(record["authors"], list)
+        assert record["published"] is None or record["published"].endswith("+00:00")
+        assert record["fetched_at"].endswith("+00:00")
+    out = tmp_path / "ledger.jsonl"
+    result = run_newswire("export", "--db", first_crawl.db_url, "--outlet", "Maghreb Ledger", "--out", str(out))
+    assert {json.loads(line)["outlet"] for line in out.read_text().splitlines()} == {"Maghreb Ledger"}
+    result = run_newswire("export", "--db", first_crawl.db_url, "--since", "2025-07-23T12:00:00Z")
+    dates = [json.loads(line)["published"] for line in result.stdout.splitlines()]
+    assert dates and all(d >= "2025-07-23T12:00:00" for d in dates)
+    assert len(dates) < 10
+
+
+def test_export_csv(first_crawl: Crawl):
+    result = run_newswire("export", "--db", first_crawl.db_url, "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(rows) == 10
+    assert all(isinstance(json.loads(r["authors"]), list) for r in rows)
+    assert any("\n\n" in r["text"] for r in rows)  # paragraphs survive CSV quoting
+
+
+def test_export_bad_date_is_one_line(first_crawl: Crawl):
+    result = run_newswire("export", "--db", first_crawl.db_url, "--since", "not a date at all")
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "--since" in result.stderr
+
+
+def test_status_lists_outlets_and_runs(first_crawl: Crawl):
+    result = run_newswire("status", "--db", first_crawl.db_url)
+    assert result.returncode == 0, result.stderr
+    assert "Maghreb Ledger" in result.stdout and "Al-Khabar" in result.stdout
+    assert "#1" in result.stdout and "partial" in result.stdout
+    assert "2 share their exact text with another outlet" in result.stdout
+
+
+def test_demo_runs_offline_and_writes_readable_feeds(tmp_path):
+    result = run_newswire("demo", "--dir", str(tmp_path / "demo"))
+    assert result.returncode == 0, result.stderr
+    assert "10 new" in result.stdout
+    parsed = feedparser.parse((tmp_path / "demo" / "feeds" / "all.atom").read_bytes())
+    assert not parsed.bozo and len(parsed.entries) == 10
+    assert (tmp_path / "demo" / "feeds" / "outlet" / "desert-wire.rss").exists()

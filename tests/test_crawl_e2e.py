@@ -1,0 +1,140 @@
+"""End to end: the real Scrapy engine crawls the local news web over HTTP into SQLite; feeds read back."""
+
+from __future__ import annotations
+
+import feedparser
+import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from storage.models import Article, CrawlRun, Outlet
+from tests.conftest import FAST_CRAWL, Crawl, run_newswire
+
+
+@pytest.fixture(scope="module")
+def stored(first_crawl: Crawl) -> dict[str, list[Article]]:
+    engine = create_engine(first_crawl.db_url)
+    with Session(engine) as session:
+        rows = session.execute(select(Outlet.slug, Article).join(Article.outlet)).all()
+        by_outlet: dict[str, list[Article]] = {}
+        for slug, article in rows:
+            session.expunge(article)
+            by_outlet.setdefault(slug, []).append(article)
+    engine.dispose()
+    return by_outlet
+
+
+def test_crawl_reports_partial_run_with_counted_errors(first_crawl: Crawl):
+    result = first_crawl.result
+    assert result.returncode == 1, result.stderr  # partial: a 404, a malformed feed, a page with no article
+    assert "crawl #1 partial" in result.stdout
+    assert "10 new" in result.stdout
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if " ERROR " in line]
+    assert len(errors) == 3, errors
+    assert any("Maghreb Ledger:" in e and "/2025/07/21/deleted-story/" in e and "HTTP 404" in e for e in errors)
+    assert any("Maghreb Ledger:" in e and "/feed/broken.xml" in e and "malformed" in e for e in errors)
+    assert any("Desert Wire:" in e and "/about/" in e and "not an article" in e for e in errors)
+
+
+def test_run_row_counts_outcomes(first_crawl: Crawl):
+    engine = create_engine(first_crawl.db_url)
+    with Session(engine) as session:
+        run = session.scalars(select(CrawlRun)).one()
+    assert run.status == "partial"
+    assert run.finish_reason == "finished"
+    assert run.articles_new == 10
+    assert run.errors == 3
+    assert run.outcomes["errors/http_404"] == 1
+    assert run.outcomes["errors/listing_malformed"] == 1
+    assert run.outcomes["errors/not_an_article"] == 1
+    assert run.outcomes["skipped/robots_disallowed"] == 1
+    assert run.outcomes["skipped/private_address"] == 1
+    assert run.finished_at and run.finished_at >= run.started_at
+
+
+def test_every_expected_article_stored_once(first_crawl: Crawl, stored):
+    expected = first_crawl.web.article_urls()
+    for slug, urls in expected.items():
+        got = sorted(a.canonical_url for a in stored.get(slug, []))
+        assert got == sorted(urls), slug
+
+
+def test_disallowed_404_and_internal_pages_absent(first_crawl: Crawl, stored):
+    urls = [a.url for articles in stored.values() for a in articles]
+    assert not any("/private/" in u for u in urls)
+    assert not any("deleted-story" in u or "/about/" in u or "127.0.0.2" in u for u in urls)
+    ledger_paths = first_crawl.web.server.requests_for("maghreb-ledger")
+    assert not any(p.startswith("/private/") for p in ledger_paths), "robots.txt disallow was not obeyed"
+
+
+def test_utm_copy_merged_with_canonical_url(first_crawl: Crawl, stored):
+    all_articles = [a for articles in stored.values() for a in articles]
+    assert not any("utm_" in a.url or "utm_" in a.canonical_url for a in all_articles)
+    turkey = [a for a in stored["desert-wire"] if "turkey-syria" in a.canonical_url]
+    assert len(turkey) == 1
+    reference = [a for a in stored["maghreb-ledger"] if "syria-requests-support" in a.canonical_url]
+    assert len(reference) == 1
+
+
+def test_amp_copy_stored_under_its_canonical_url(stored):
+    markets = [a for a in stored["desert-wire"] if "gulf-markets" in a.canonical_url]
+    assert len(markets) == 1
+    assert "/amp/" not in markets[0].canonical_url
+
+
+def test_republished_story_stored_twice_with_same_text_hash(stored):
+    ledger = next(a for a in stored["maghreb-ledger"] if "libya-floods" in a.canonical_url)
+    wire = next(a for a in stored["desert-wire"] if "libya-floods" in a.canonical_url)
+    assert ledger.id != wire.id
+    assert ledger.title != wire.title
+    assert ledger.text_hash == wire.text_hash
+    others = [a.text_hash for articles in stored.values() for a in articles if a.id not in (ledger.id, wire.id)]
+    assert ledger.text_hash not in others
+
+
+def test_stored_metadata(stored):
+    turkey = next(a for a in stored["desert-wire"] if "turkey-syria" in a.canonical_url)
+    assert turkey.published.isoformat() == "2025-07-23T11:05:00+00:00"
+    assert turkey.published_source == "json-ld"
+    assert turkey.authors == ["Kerem Aydin"]
+    arabic = stored["al-khabar"]
+    assert all(a.language == "ar" for a in arabic)
+    assert all(a.published is not None and a.published.tzinfo is not None for a in arabic)
+
+
+def test_feeds_parse_back_with_every_article(first_crawl: Crawl, stored, tmp_path):
+    result = run_newswire("feeds", "--db", first_crawl.db_url, "--out", str(tmp_path), "--items", "50")
+    assert result.returncode == 0, result.stderr
+    articles = {a.canonical_url: a for articles in stored.values() for a in articles}
+    for name in ("all.rss", "all.atom"):
+        parsed = feedparser.parse((tmp_path / name).read_bytes())
+        assert not parsed.bozo, parsed.get("bozo_exception")
+        assert len(parsed.entries) == len(articles)
+        dates = [e.published_parsed for e in parsed.entries]
+        assert dates == sorted(dates, reverse=True), "newest first"
+        for entry in parsed.entries:
+            article = articles[entry.link]
+            assert entry.title == article.title
+            assert entry.id == article.canonical_url
+            assert entry.get("author"), entry.link
+            content = entry.content[0].value
+            first_paragraph = article.text.split("\n\n")[0]
+            assert first_paragraph[:60] in content.replace("&#x27;", "'").replace("&quot;", '"')
+    for slug, outlet_articles in stored.items():
+        parsed = feedparser.parse((tmp_path / "outlet" / f"{slug}.atom").read_bytes())
+        assert not parsed.bozo
+        assert {e.link for e in parsed.entries} == {a.canonical_url for a in outlet_articles}
+
+
+def test_second_crawl_stores_nothing_new(first_crawl: Crawl, stored):
+    before = sum(len(v) for v in stored.values())
+    result = run_newswire("crawl", "--sources", str(first_crawl.registry), "--db", first_crawl.db_url, *FAST_CRAWL)
+    assert "0 new" in result.stdout, result.stdout + result.stderr
+    assert f"{before - 1} already stored" in result.stdout or "already stored" in result.stdout
+    engine = create_engine(first_crawl.db_url)
+    with Session(engine) as session:
+        assert len(session.scalars(select(Article.id)).all()) == before
+        runs = session.scalars(select(CrawlRun).order_by(CrawlRun.id)).all()
+    assert runs[-1].articles_new == 0
+    assert runs[-1].already_stored >= before

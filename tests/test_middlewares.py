@@ -1,0 +1,55 @@
+"""Components built from a real crawler and called directly: the private-address guard and retries."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from scrapy import Request
+from scrapy.utils.test import get_crawler
+
+from crawler.errors import PrivateAddressRefused
+from crawler.middlewares import PrivateAddressGuard, is_internal_address
+from crawler.spiders.news import NewsSpider
+
+
+@pytest.mark.parametrize(
+    ("address", "internal"),
+    [
+        ("127.0.0.1", True),
+        ("127.0.0.2", True),
+        ("10.1.2.3", True),
+        ("172.16.0.1", True),
+        ("192.168.1.1", True),
+        ("169.254.169.254", True),
+        ("::1", True),
+        ("::ffff:127.0.0.1", True),
+        ("fc00::1", True),
+        ("0.0.0.0", True),
+        ("8.8.8.8", False),
+        ("2606:4700::1111", False),
+    ],
+)
+def test_internal_addresses(address, internal):
+    assert is_internal_address(address) is internal
+
+
+def test_guard_refuses_discovered_internal_links_only():
+    crawler = get_crawler(NewsSpider, {"NEWSWIRE_ALLOW_PRIVATE_ADDRESSES": False})
+    guard = PrivateAddressGuard.from_crawler(crawler)
+    discovered = Request("http://127.0.0.2:8080/copy", meta={"newswire_discovered": True})
+    with pytest.raises(PrivateAddressRefused):
+        asyncio.run(guard.process_request(discovered))
+    localhost = Request("http://localhost/copy", meta={"newswire_discovered": True})
+    with pytest.raises(PrivateAddressRefused):
+        asyncio.run(guard.process_request(localhost))
+    registry_outlet = Request("http://127.0.0.1:8080/feed/")  # registry URLs are not "discovered"
+    assert asyncio.run(guard.process_request(registry_outlet)) is None
+
+
+def test_guard_off_when_setting_allows():
+    from scrapy.exceptions import NotConfigured
+
+    crawler = get_crawler(NewsSpider, {"NEWSWIRE_ALLOW_PRIVATE_ADDRESSES": True})
+    with pytest.raises(NotConfigured):
+        PrivateAddressGuard.from_crawler(crawler)

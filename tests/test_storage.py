@@ -1,0 +1,144 @@
+"""Storage on a fresh SQLite file per test, and the same code on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from storage.db import make_engine, make_session_factory
+from storage.fingerprint import normalize_text, text_hash
+from storage.models import Article, Base
+from storage.repository import (
+    ALREADY_STORED,
+    DUPLICATE_TEXT,
+    NEW,
+    OutletRow,
+    insert_article,
+    known_urls,
+    latest_articles,
+    republished_count,
+    sync_outlets,
+)
+from storage.urls import canonical_url, strip_tracking
+
+PG_URL = os.environ.get("NEWSWIRE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def article_values(outlet_id: int, url: str, body: str, **extra) -> dict:
+    values = {
+        "outlet_id": outlet_id,
+        "url": url,
+        "canonical_url": canonical_url(url),
+        "title": "T",
+        "text": body,
+        "html": f"<p>{body}</p>",
+        "text_hash": text_hash(body),
+        "fetched_at": datetime.now(UTC),
+        "published": datetime(2025, 7, 23, 14, 5, tzinfo=UTC),
+    }
+    return values | extra
+
+
+def exercise_repository(session_factory) -> None:
+    """The dedup contract, run identically on SQLite and PostgreSQL."""
+    with session_factory.begin() as session:
+        ids = sync_outlets(
+            session, [OutletRow("A News", "a-news", "https://a.example/"), OutletRow("B", "b", "https://b/")]
+        )
+        again = sync_outlets(session, [OutletRow("A News", "a-news", "https://a.example/new", language="en")])
+    assert again["a-news"] == ids["a-news"]
+    a, b = ids["a-news"], ids["b"]
+    with session_factory.begin() as session:
+        outcome, first = insert_article(
+            session, article_values(a, "https://a.example/s?utm_source=x", "Same story text.")
+        )
+        assert outcome == NEW
+        assert insert_article(session, article_values(a, "https://a.example/s", "Edited text."))[0] == ALREADY_STORED
+        assert (
+            insert_article(session, article_values(a, "https://a.example/s2", "same  STORY text"))[0] == DUPLICATE_TEXT
+        )
+        assert insert_article(session, article_values(b, "https://b/s", "Same story text."))[0] == NEW
+    with session_factory() as session:
+        rows = session.scalars(select(Article).order_by(Article.id)).all()
+        assert len(rows) == 2
+        assert rows[0].published == datetime(2025, 7, 23, 14, 5, tzinfo=UTC)
+        assert rows[0].published.tzinfo is not None
+        assert known_urls(session, [a]) == {"https://a.example/s"}
+        assert republished_count(session) == 2
+        assert [x.id for x in latest_articles(session, 10, outlet_id=a)] == [first]
+
+
+def test_repository_on_sqlite(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    exercise_repository(make_session_factory(engine))
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_naive_datetimes_refused(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    with make_session_factory(engine).begin() as session:
+        outlet = sync_outlets(session, [OutletRow("A", "a", "https://a/")])["a"]
+    with pytest.raises(Exception, match="naive datetime"), make_session_factory(engine).begin() as session:
+        insert_article(session, article_values(outlet, "https://a/x", "t", published=datetime(2025, 1, 1)))
+
+
+@pytest.fixture
+def pg_session_factory():
+    """A fresh schema on the machine's PostgreSQL; skipped (or failed in CI) when it is absent."""
+    schema = f"nw_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+    except OperationalError as exc:
+        if os.environ.get("NEWSWIRE_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"PostgreSQL required but unreachable at {PG_URL}: {exc}")
+        pytest.skip(f"PostgreSQL unreachable at {PG_URL}")
+    engine = create_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+    Base.metadata.create_all(engine)
+    try:
+        yield make_session_factory(engine)
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def test_repository_on_postgresql(pg_session_factory):
+    exercise_repository(pg_session_factory)
+
+
+def test_canonical_urls():
+    assert (
+        strip_tracking("https://a.example/x?utm_source=rss&id=4&fbclid=abc&gclid=z#top") == "https://a.example/x?id=4"
+    )
+    assert canonical_url("https://A.example/x?b=2&a=1&utm_medium=email") == "https://a.example/x?a=1&b=2"
+    assert canonical_url("https://a.example/x?id=4") == canonical_url("https://a.example/x?id=4&utm_campaign=y")
+
+
+def test_text_fingerprint_ignores_case_spacing_and_punctuation():
+    assert normalize_text("Hello,  World!\n\nSecond  para.") == "hello world second para"
+    assert text_hash("Hello, World!") == text_hash("hello world")
+    assert text_hash("Hello, World!") != text_hash("Hello, Word!")
+
+
+def test_session_objects_usable_after_commit(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 's.db'}")
+    factory = make_session_factory(engine)
+    with factory.begin() as session:
+        outlet = sync_outlets(session, [OutletRow("A", "a", "https://a/")])["a"]
+        insert_article(
+            session, article_values(outlet, "https://a/x", "t", fetched_at=datetime.now(UTC) - timedelta(days=1))
+        )
+    with Session(engine) as session:
+        row = session.scalars(select(Article)).one()
+    assert row.fetched_at.tzinfo is UTC
