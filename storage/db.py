@@ -8,7 +8,7 @@ import os
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.models import Base
+from storage.migrate import upgrade
 
 logger = logging.getLogger(__name__)
 
@@ -28,13 +28,16 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def make_engine(url: str | None = None, *, create: bool = True) -> Engine:
-    """An engine for `url` (SQLite gets WAL, foreign keys and a busy timeout); creates the schema."""
-    engine = create_engine(resolve_db_url(url), future=True)
+def make_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
+    """An engine for `url` (SQLite gets WAL, foreign keys and a busy timeout).
+
+    With `migrate`, the database is first brought to the current schema by Alembic's migrations.
+    """
+    engine = create_engine(resolve_db_url(url))
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-    if create:
-        Base.metadata.create_all(engine)
+    if migrate:
+        upgrade(engine)
     return engine
 
 

@@ -7,12 +7,15 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from storage.db import make_engine, make_session_factory
 from storage.fingerprint import normalize_text, text_hash
+from storage.migrate import upgrade
 from storage.models import Article, Base
 from storage.repository import (
     ALREADY_STORED,
@@ -91,7 +94,7 @@ def test_naive_datetimes_refused(tmp_path):
 
 
 @pytest.fixture
-def pg_session_factory():
+def pg_engine():
     """A fresh schema on the machine's PostgreSQL; skipped (or failed in CI) when it is absent."""
     schema = f"nw_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_URL)
@@ -103,9 +106,9 @@ def pg_session_factory():
             pytest.fail(f"PostgreSQL required but unreachable at {PG_URL}: {exc}")
         pytest.skip(f"PostgreSQL unreachable at {PG_URL}")
     engine = create_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
-    Base.metadata.create_all(engine)
+    upgrade(engine)
     try:
-        yield make_session_factory(engine)
+        yield engine
     finally:
         engine.dispose()
         with admin.begin() as conn:
@@ -113,8 +116,24 @@ def pg_session_factory():
         admin.dispose()
 
 
-def test_repository_on_postgresql(pg_session_factory):
-    exercise_repository(pg_session_factory)
+def test_repository_on_postgresql(pg_engine):
+    exercise_repository(make_session_factory(pg_engine))
+
+
+def assert_migrations_match_models(engine) -> None:
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+    assert diff == [], f"models and migrations disagree; write a migration: {diff}"
+
+
+def test_migrations_match_models_on_sqlite(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    assert_migrations_match_models(engine)
+    upgrade(engine)  # idempotent: a second run finds nothing to do
+
+
+def test_migrations_match_models_on_postgresql(pg_engine):
+    assert_migrations_match_models(pg_engine)
 
 
 def test_canonical_urls():

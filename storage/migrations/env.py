@@ -1,0 +1,37 @@
+"""Alembic environment: runs newswire's migrations on the connection handed over by storage.db."""
+
+from __future__ import annotations
+
+import logging
+
+from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+from storage.models import Base
+
+logger = logging.getLogger(__name__)
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_migrations(connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying them
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+connection = config.attributes.get("connection")
+if connection is not None:
+    run_migrations(connection)
+else:  # the `alembic` command line, with sqlalchemy.url set in its config
+    engine = engine_from_config(
+        config.get_section(config.config_ini_section, {}), prefix="sqlalchemy.", poolclass=pool.NullPool
+    )
+    with engine.connect() as conn:
+        run_migrations(conn)
