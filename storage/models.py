@@ -89,6 +89,16 @@ class Article(Base):
     outlet: Mapped[Outlet] = relationship(back_populates="articles")
 
 
+class ArticleURL(Base):
+    """Another URL at which a stored article was found (AMP copy, tracking variant, old path)."""
+
+    __tablename__ = "article_urls"
+
+    id: Mapped[intpk]
+    url: Mapped[str] = mapped_column(String(2000), unique=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+
+
 class CrawlRun(Base):
     """One `newswire crawl`: when, which outlets, and how each fetched page ended."""
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from storage.models import Article, CrawlRun, Outlet, utcnow
+from storage.models import Article, ArticleURL, CrawlRun, Outlet, utcnow
 from storage.urls import canonical_url
 
 logger = logging.getLogger(__name__)
@@ -69,9 +69,11 @@ def insert_article(session: Session, values: dict[str, Any]) -> tuple[str, int |
     stmt = dialect_insert(session, Article).values(**values).on_conflict_do_nothing().returning(Article.id)
     new_id = session.execute(stmt).scalar_one_or_none()
     if new_id is not None:
+        add_url_alias(session, values["url"], new_id, values["canonical_url"])
         return NEW, new_id
     same_url = session.scalar(select(Article.id).where(Article.canonical_url == values["canonical_url"]))
     if same_url is not None:
+        add_url_alias(session, values["url"], same_url, values["canonical_url"])
         return ALREADY_STORED, same_url
     same_text = session.scalar(
         select(Article.id).where(Article.outlet_id == values["outlet_id"], Article.text_hash == values["text_hash"])
@@ -79,14 +81,20 @@ def insert_article(session: Session, values: dict[str, Any]) -> tuple[str, int |
     return DUPLICATE_TEXT, same_text
 
 
-def known_urls(session: Session, outlet_ids: Iterable[int]) -> set[str]:
-    """Canonical forms of every URL stored for these outlets (fetched and canonical)."""
-    rows = session.execute(select(Article.url, Article.canonical_url).where(Article.outlet_id.in_(list(outlet_ids))))
-    known: set[str] = set()
-    for url, canonical in rows:
-        known.add(canonical)
-        known.add(canonical_url(url))
-    return known
+def add_url_alias(session: Session, url: str, article_id: int, article_canonical: str) -> None:
+    """Remember that `url` leads to the article, so later crawls need not fetch it again."""
+    alias = canonical_url(url)
+    if alias != article_canonical:
+        stmt = dialect_insert(session, ArticleURL).values(url=alias, article_id=article_id).on_conflict_do_nothing()
+        session.execute(stmt)
+
+
+def known_urls(session: Session, outlet_ids: Iterable[int]) -> dict[str, int]:
+    """Canonical forms of every URL known to lead to a stored article of these outlets → its id."""
+    ids = list(outlet_ids)
+    canonical = select(Article.canonical_url, Article.id).where(Article.outlet_id.in_(ids))
+    aliases = select(ArticleURL.url, ArticleURL.article_id).join(Article).where(Article.outlet_id.in_(ids))
+    return {url: id_ for url, id_ in session.execute(aliases)} | {url: id_ for url, id_ in session.execute(canonical)}
 
 
 def start_run(session: Session, outlet_names: list[str]) -> CrawlRun:

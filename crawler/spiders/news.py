@@ -42,7 +42,7 @@ class NewsSpider(scrapy.Spider):
         outlets: list[Outlet] | None = None,
         sources: str | None = None,
         outlet_names: str | list[str] | None = None,
-        known: set[str] | None = None,
+        known: dict[str, int] | None = None,
         limit: int | str | None = None,
         **kwargs: Any,
     ) -> None:
@@ -55,6 +55,7 @@ class NewsSpider(scrapy.Spider):
         self.limit = int(limit) if limit is not None else None
         self.scheduled: Counter[str] = Counter()
         self.seen: set[str] = set()
+        self.already_stored: set[int] = set()
         self.registry_hosts = set().union(*(o.hosts for o in outlets)) if outlets else set()
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -142,7 +143,9 @@ class NewsSpider(scrapy.Spider):
             return None
         self.seen.add(key)
         if key in self.known:
-            stats.inc_value("newswire/already_stored")
+            if self.known[key] not in self.already_stored:  # count articles, not their URLs
+                self.already_stored.add(self.known[key])
+                stats.inc_value("newswire/already_stored")
             return None
         if self.scheduled[outlet.slug] >= (self.limit or 0):
             stats.inc_value("newswire/skipped/over_limit")
