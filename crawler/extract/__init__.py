@@ -15,7 +15,7 @@ from trafilatura.utils import load_html
 
 from crawler.extract.boilerplate import filter_paragraphs, prune_boilerplate, strip_shortcodes
 from crawler.extract.dates import byline_dates, choose_date
-from crawler.extract.people import clean_authors
+from crawler.extract.people import byline_authors, clean_authors
 from crawler.extract.record import ARTICLE, NOT_ARTICLE, ArticleRecord, DiscoveryHints
 from crawler.extract.structured import normalize_language, page_title, read_structured
 from crawler.extract.titles import clean_title
@@ -106,8 +106,9 @@ def extract_article(
     record.site_name = meta.site_name or meta.publisher or (document.sitename if document else None)
     title = meta.title or meta.og_title or (document.title if document else None) or (hints and hints.title)
     record.title = clean_title(title or page_title(tree) or "", record.site_name)
+    trafilatura_authors = (document.author or "").split(";") if document and document.author else []
     record.authors = clean_authors(
-        meta.authors or meta.meta_authors or ((document.author or "").split(";") if document else []),
+        meta.authors or meta.meta_authors or trafilatura_authors or byline_authors(tree),
         site_name=record.site_name,
     )
     record.description = meta.description or (document.description if document else None)

@@ -129,13 +129,20 @@ def byline_dates(tree: HtmlElement, limit: int = 8) -> list[tuple[str, str]]:
 
 
 def _strip_byline_words(text: str) -> list[str]:
-    """Variants of a byline text to try: whole, and after labels such as 'Published:' or 'Updated'."""
-    variants = [text]
-    for part in re.split(r"\||•|·|—|\bUpdated\b|\bPublished\b|\bPosted\b|\bon\b", text, flags=re.I):
-        part = part.strip(" :,-")
-        if part and part != text and re.search(r"\d", part.translate(_EASTERN_DIGITS)):
-            variants.append(part)
-    return variants
+    """Variants of a byline text to try, in any language: each segment between separators such as
+    '·' or '|', cut to start at the word before its first digit ('July 23rd') and at the digit itself
+    ('21 août 2023' out of 'Publié le 21 août 2023'), then whole."""
+    variants: list[str] = []
+    for segment in re.split(r"\s*[|•·—]\s*", text):
+        segment = segment.strip(" :,-")
+        digit = re.search(r"\d", segment.translate(_EASTERN_DIGITS))
+        if not digit:
+            continue
+        word_start = segment.rfind(" ", 0, max(0, digit.start() - 1)) + 1
+        for variant in (segment[word_start:], segment[digit.start() :], segment):
+            if variant and variant not in variants:
+                variants.append(variant)
+    return variants or [text]
 
 
 def choose_date(
@@ -157,28 +164,26 @@ def choose_date(
     year_hint = from_url.value.year if from_url else None
     if languages and "en" not in languages:
         languages = [*languages, "en"]
-    ordered = sorted(raw_candidates, key=lambda c: _rank(c[0]))
-    parsed: list[DateCandidate] = []
-    for source, raw in ordered:
-        if parsed and parsed[0].has_time:
-            break  # the most reliable date found so far is complete: parse nothing further
-        if parsed and _rank(source) >= _rank("byline") and any(c.has_time for c in parsed):
-            break
-        variants = _strip_byline_words(raw) if source == "byline" else [raw]
-        for variant in variants:
+
+    def first_plausible(source: str, raw: str) -> DateCandidate | None:
+        for variant in _strip_byline_words(raw) if source == "byline" else [raw]:
             candidate = parse_date(variant, source, languages=languages, now=now, year_hint=year_hint)
             if candidate and candidate.value <= now + FUTURE_TOLERANCE:
-                parsed.append(DateCandidate(candidate.value, raw.strip(), source, candidate.has_time))
-                break
+                return DateCandidate(candidate.value, raw.strip(), source, candidate.has_time)
+        return None
+
+    parsed: list[DateCandidate] = []
+    for source, raw in sorted(raw_candidates, key=lambda c: _rank(c[0])):
+        if parsed and (parsed[0].has_time or (_rank(source) >= _rank("byline") and any(c.has_time for c in parsed))):
+            break  # a reliable complete date is found: parse nothing further
+        if candidate := first_plausible(source, raw):
+            parsed.append(candidate)
     if more is not None and not any(c.has_time for c in parsed):
         for source, raw in more():
-            for variant in _strip_byline_words(raw) if source == "byline" else [raw]:
-                candidate = parse_date(variant, source, languages=languages, now=now, year_hint=year_hint)
-                if candidate and candidate.value <= now + FUTURE_TOLERANCE:
-                    parsed.append(DateCandidate(candidate.value, raw.strip(), source, candidate.has_time))
+            if candidate := first_plausible(source, raw):
+                parsed.append(candidate)
+                if candidate.has_time:
                     break
-            if any(c.has_time for c in parsed):
-                break
     if from_url:
         parsed.append(from_url)
     if not parsed:

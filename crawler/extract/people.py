@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import re
 
+from lxml.html import HtmlElement
+
 logger = logging.getLogger(__name__)
 
 _PREFIX = re.compile(r"^\s*(by|von|par|por|di|door|av|من|بقلم)\s*[:\-]?\s+", re.IGNORECASE)
@@ -17,6 +19,25 @@ _ROLE = re.compile(
     r"special to .*|for .*)\s*$",
     re.IGNORECASE,
 )
+
+
+_BYLINE_XPATH = (
+    "//*[@rel='author' or contains(@itemprop, 'author') or "
+    "re:test(@class, '(^|[\\s_-])(author|byline|signature|auteur|autor)([\\s_-]|$)', 'i')]"
+)
+_NS = {"re": "http://exslt.org/regular-expressions"}
+
+
+def byline_authors(tree: HtmlElement, limit: int = 5) -> list[str]:
+    """Author texts from rel=author links, itemprop=author and author/byline/signature blocks."""
+    found = []
+    for node in tree.xpath(_BYLINE_XPATH, namespaces=_NS):
+        text = re.sub(r"\s+", " ", node.text_content()).strip()
+        if 2 < len(text) <= 80 and text not in found:
+            found.append(text)
+        if len(found) >= limit:
+            break
+    return found[:1] if found else []
 
 
 def clean_authors(raw: list[str], *, site_name: str | None = None) -> list[str]:
