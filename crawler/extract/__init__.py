@@ -3,30 +3,26 @@
 from __future__ import annotations
 
 import logging
-import re
-from copy import deepcopy
 from datetime import UTC, datetime
 from urllib.parse import urljoin
 
-from lxml import etree
-from trafilatura import bare_extraction
-from trafilatura.htmlprocessing import convert_to_html
 from trafilatura.utils import load_html
 
-from crawler.extract.boilerplate import filter_paragraphs, prune_boilerplate, strip_shortcodes
+from crawler.extract.body import body_html, extract_main, select_paragraphs
+from crawler.extract.boilerplate import prune_boilerplate
 from crawler.extract.dates import byline_dates, choose_date
-from crawler.extract.people import byline_authors, clean_authors
+from crawler.extract.fallback import TrafilaturaMetadata, htmldate_candidate
+from crawler.extract.people import byline_authors, choose_authors, split_authors
 from crawler.extract.record import ARTICLE, NOT_ARTICLE, ArticleRecord, DiscoveryHints
 from crawler.extract.structured import normalize_language, page_title, read_structured
-from crawler.extract.titles import clean_title
-from storage.urls import canonical_url, host_of
+from crawler.extract.titles import choose_title, headline_texts, normalize_title
+from storage.urls import canonical_url, host_label, host_of
 
 __all__ = ["ArticleRecord", "DiscoveryHints", "extract_article", "MIN_ARTICLE_WORDS"]
 
 logger = logging.getLogger(__name__)
 
 MIN_ARTICLE_WORDS = 40
-_BLOCKS = ("p", "head", "item", "quote", "cell", "code")
 
 
 def _canonical(url: str, declared: str | None) -> str:
@@ -36,32 +32,6 @@ def _canonical(url: str, declared: str | None) -> str:
         if absolute.startswith(("http://", "https://")) and host_of(absolute) == host_of(url):
             return canonical_url(absolute)
     return canonical_url(url)
-
-
-def _clean_body(body: etree._Element, title: str) -> list[str]:
-    """Drop junk blocks (and a leading repeat of the headline) from trafilatura's body tree in place.
-
-    Returns the kept paragraphs' texts.
-    """
-    blocks = [b for b in body.iter(*_BLOCKS) if not any(True for _ in b.iterancestors(*_BLOCKS))]
-    texts = [re.sub(r"\s+", " ", strip_shortcodes("".join(b.itertext()))).strip() for b in blocks]
-    keep = filter_paragraphs(texts)
-    if texts and title and texts[0].casefold() == title.casefold():
-        keep[0] = False
-    kept = []
-    for block, text, ok in zip(blocks, texts, keep, strict=True):
-        if ok and text:
-            kept.append(text)
-        elif block.getparent() is not None:
-            block.getparent().remove(block)
-    return kept
-
-
-def _to_html(body: etree._Element) -> str:
-    html = convert_to_html(deepcopy(body))
-    inner = html.find("body")
-    inner.tag = "article"
-    return etree.tostring(inner, encoding="unicode", method="html")
 
 
 def extract_article(
@@ -90,12 +60,16 @@ def extract_article(
     if hints and hints.published_raw:
         raw_dates.append((hints.source, hints.published_raw))
 
-    prune_boilerplate(tree)
-    document = bare_extraction(tree, url=url, with_metadata=True, include_comments=False, include_tables=True)
-    if document is not None and document.date:
-        raw_dates.append(("htmldate", document.date))
+    headlines = headline_texts(tree)
+    bylines = byline_authors(tree)
     languages = [record.language] if record.language else None
-    chosen = choose_date(raw_dates, url=url, languages=languages, now=fetched_at, more=lambda: byline_dates(tree))
+    chosen = choose_date(
+        raw_dates,
+        url=url,
+        languages=languages,
+        now=fetched_at,
+        more=lambda: byline_dates(tree) + htmldate_candidate(tree, url),
+    )
     if chosen:
         record.published, record.published_raw, record.published_source = (
             chosen.value,
@@ -103,21 +77,26 @@ def extract_article(
             chosen.source,
         )
 
-    record.site_name = meta.site_name or meta.publisher or (document.sitename if document else None)
-    title = meta.title or meta.og_title or (document.title if document else None) or (hints and hints.title)
-    record.title = clean_title(title or page_title(tree) or "", record.site_name)
-    trafilatura_authors = (document.author or "").split(";") if document and document.author else []
-    record.authors = clean_authors(
-        meta.authors or meta.meta_authors or trafilatura_authors or byline_authors(tree),
-        site_name=record.site_name,
+    fallback = TrafilaturaMetadata(tree, url)
+    record.site_name = meta.site_name or meta.publisher or fallback.get("sitename")
+    site_names = tuple(n for n in (record.site_name, meta.publisher, host_label(url)) if n)
+    titles = [meta.title, meta.og_title, *headlines[:1], meta.twitter_title, page_title(tree)]
+    if not any(titles):
+        titles += [fallback.get("title"), hints.title if hints else None]
+    record.title = choose_title(titles, site_names)
+    record.authors = choose_authors(
+        [meta.authors, meta.meta_authors, lambda: split_authors(fallback.get("author")), bylines],
+        site_names,
     )
-    record.description = meta.description or (document.description if document else None)
-    record.image = urljoin(url, meta.image) if meta.image else (document.image if document else None)
-    record.tags = list(dict.fromkeys(meta.tags or (document.tags if document and document.tags else [])))
+    record.description = normalize_title(meta.description or fallback.get("description")) or None
+    record.image = urljoin(url, meta.image) if meta.image else fallback.get("image")
+    record.tags = list(dict.fromkeys(meta.tags or fallback.get("tags") or []))
 
+    prune_boilerplate(tree)
+    document, precise_text = extract_main(tree, url)
     if document is not None and document.body is not None:
-        paragraphs = _clean_body(document.body, record.title)
+        paragraphs = select_paragraphs(document.body, record.title, precise_text)
         record.text = "\n\n".join(paragraphs)
-        record.html = _to_html(document.body) if paragraphs else ""
+        record.html = body_html(document.body) if paragraphs else ""
     record.page_kind = ARTICLE if record.word_count >= MIN_ARTICLE_WORDS and record.title else NOT_ARTICLE
     return record

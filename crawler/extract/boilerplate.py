@@ -61,6 +61,7 @@ BOILERPLATE_TOKENS = frozenset(
         "paywall-prompt",
     ]
 )
+READER_CONTENT_TOKENS = frozenset({"comment", "comments", "respond", "comment-respond", "comment-form", "disqus"})
 NEVER_REMOVE = frozenset({"html", "body", "main", "article"})
 _TOKEN_SPLIT = re.compile(r"[\s_]+|(?<=[a-z])-(?=[a-z])")
 _DROP_TAGS = ("form", "button", "dialog", "noscript", "iframe", "svg", "select", "textarea")
@@ -73,6 +74,19 @@ _JUNK_LINE = re.compile(
     r"your email address will not be published.*|required fields are marked.*|"
     r"save my name, email,? and website.*|advertisement|sponsored( content)?|read more|"
     r"click here to (subscribe|sign up).*|close|×)[\s.:!*]*$",
+    re.IGNORECASE,
+)
+# Short lines that introduce or are promotions, credits and cross-links, in several languages.
+_SHORT_PROMO = re.compile(
+    r"^(\[?(related|read more|read also|see also|more on this|recommended|you may also like|"
+    r"leggi anche|lesen sie auch|mehr zum thema|lire aussi|à lire aussi|lea también|leia também|"
+    r"читайте также)\b.*|"
+    r"follow (him|her|us|them|me)\b.* on (twitter|facebook|instagram|x)\b.*|"
+    r"(copyright|©)\s*(\d{4}|©).*|.*\ball rights reserved\.?|"
+    r"(like|enjoyed) this (story|article)\?.*|have a (news )?tip\?.*|"
+    r"if you (buy|purchase) something (through|via) .*|this (post|article) (contains|may contain) affiliate.*|"
+    r"get .* delivered .*|there'?s plenty more where that came from.*|.*click(ing)? here\b.*|"
+    r"tell us what you think.*|send us your .*)$",
     re.IGNORECASE,
 )
 _CALL_TO_ACTION = re.compile(
@@ -95,19 +109,32 @@ def _tokens(node: HtmlElement) -> set[str]:
     return tokens
 
 
+def _holds_story(node: HtmlElement) -> bool:
+    """True when a block holds two or more long paragraphs of plain (unlinked) text: story, not chrome."""
+    long_paragraphs = 0
+    for paragraph in node.iter("p"):
+        text = paragraph.text_content()
+        if len(text) > 120:
+            linked = sum(len(a.text_content()) for a in paragraph.iter("a"))
+            if linked < 0.3 * len(text):
+                long_paragraphs += 1
+                if long_paragraphs >= 2:
+                    return True
+    return False
+
+
 def prune_boilerplate(tree: HtmlElement) -> int:
     """Remove forms, buttons and blocks whose class or id names a boilerplate role; return how many.
 
-    A block holding most of the page's text is kept whatever its name says, so a mislabelled
-    article container cannot be lost.
+    A block that holds story-like paragraphs is kept whatever its name says ('content-with-sidebar'
+    wrappers), except comment sections, whose paragraphs are readers' words.
     """
-    body = tree.find(".//body")
-    total = len((body if body is not None else tree).text_content()) or 1
-    doomed = [n for n in tree.iter(*_DROP_TAGS)]
+    doomed = list(tree.iter(*_DROP_TAGS))
     for node in tree.xpath("//body//*[@class or @id]"):
         if node.tag in NEVER_REMOVE or not isinstance(node.tag, str):
             continue
-        if _tokens(node) & BOILERPLATE_TOKENS and len(node.text_content()) < 0.4 * total:
+        roles = _tokens(node) & BOILERPLATE_TOKENS
+        if roles and (roles & READER_CONTENT_TOKENS or not _holds_story(node)):
             doomed.append(node)
     removed = 0
     for node in doomed:
@@ -140,6 +167,8 @@ def is_junk_paragraph(text: str) -> bool:
     if not text or _NO_LETTERS.match(text) or _JUNK_LINE.match(text):
         return True
     words = len(text.split())
+    if words <= 30 and _SHORT_PROMO.match(text):
+        return True
     return words <= 20 and bool(_CTA_OPENING.match(text)) and bool(_CALL_TO_ACTION.search(text))
 
 

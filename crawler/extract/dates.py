@@ -17,6 +17,8 @@ logger = logging.getLogger(__name__)
 # Most reliable first. A source missing the time of day can borrow it from a later one (same day).
 SOURCE_RANK = ("json-ld", "meta", "itemprop", "time-element", "feed", "sitemap", "byline", "htmldate", "url")
 FUTURE_TOLERANCE = timedelta(hours=26)
+# Languages tried on a page that declares none: the news languages we meet most.
+COMMON_LANGUAGES = ("en", "fr", "de", "es", "pt", "it", "ru", "tr", "ar", "nl", "pl", "id", "sv", "uk")
 _HAS_TIME = re.compile(r"\d{1,2}\s*[:h.]\s*\d{2}(?!\d)|\d\s*[ap]\.?m\b|T\d{2}", re.IGNORECASE)
 _HAS_YEAR = re.compile(r"(?<!\d)(1[89]\d{2}|2[01]\d{2})(?!\d)")
 _URL_DATE = re.compile(r"/(20\d{2}|19\d{2})[/-](0?[1-9]|1[0-2])(?:[/-](0?[1-9]|[12]\d|3[01]))?(?:[/-]|$)")
@@ -162,7 +164,9 @@ def choose_date(
     now = now or datetime.now(UTC)
     from_url = url_date(url)
     year_hint = from_url.value.year if from_url else None
-    if languages and "en" not in languages:
+    if not languages:
+        languages = list(COMMON_LANGUAGES)  # dateparser would otherwise try ~200 locales (slow)
+    elif "en" not in languages:
         languages = [*languages, "en"]
 
     def first_plausible(source: str, raw: str) -> DateCandidate | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 
@@ -19,6 +20,10 @@ _ROLE = re.compile(
     r"special to .*|for .*)\s*$",
     re.IGNORECASE,
 )
+_ROLE_SUFFIX = re.compile(r"\s*(기자|특파원|記者|特派員|编辑|記者)\s*$")
+_PARENTHESES = re.compile(r"\s*[(\[][^)\]]*[)\]]")
+_LAST_FIRST = re.compile(r"^\s*([^\s,]+(?:\s[^\s,]+)?),\s*([^\s,]+)\s*$")
+_ORGANISATION = re.compile(r"\.(com|org|net|de|fr|uk|it|es|ch|at|nl|no|se|jp|kr|vn|in|info)\b|www\.", re.IGNORECASE)
 
 
 _BYLINE_XPATH = (
@@ -40,11 +45,28 @@ def byline_authors(tree: HtmlElement, limit: int = 5) -> list[str]:
     return found[:1] if found else []
 
 
+def is_organisation(name: str, site_names: tuple[str, ...] = ()) -> bool:
+    """True for the outlet's own name (or a domain-like name) posing as an author."""
+    folded = name.casefold().strip()
+    return bool(_ORGANISATION.search(name)) or any(
+        s and (folded == s.casefold() or folded.replace(" ", "") == s.casefold().replace(" ", "")) for s in site_names
+    )
+
+
 def clean_authors(raw: list[str], *, site_name: str | None = None) -> list[str]:
-    """Distinct person names from raw author strings; the outlet's own name only if nothing else."""
+    """Distinct person names from raw author strings; the outlet's own name only if nothing else.
+
+    Strips 'By'-style prefixes, roles, e-mail addresses and bracketed initials; splits on 'and',
+    '&', commas; turns one 'Last, First' entry into 'First Last'.
+    """
     names: list[str] = []
     for value in raw:
-        value = _EMAIL.sub("", _PREFIX.sub("", value or ""))
+        value = html.unescape(value or "")
+        value = _PARENTHESES.sub("", _EMAIL.sub("", _PREFIX.sub("", value)))
+        value = _ROLE_SUFFIX.sub("", value)
+        last_first = _LAST_FIRST.match(value)
+        if last_first and len(raw) > 1 or last_first and " " not in last_first.group(1):
+            value = f"{last_first.group(2)} {last_first.group(1)}"
         value = next((seg for seg in _SEGMENT.split(value) if seg.strip() and not _NOT_A_NAME.search(seg)), "")
         for part in _SPLIT.split(value):
             part = _ROLE.sub("", _PREFIX.sub("", part)).strip(" .,:;-|")
@@ -54,3 +76,26 @@ def clean_authors(raw: list[str], *, site_name: str | None = None) -> list[str]:
     if site_name and len(names) > 1:
         names = [n for n in names if n.casefold() != site_name.casefold()] or names
     return names
+
+
+def split_authors(value: str | None) -> list[str]:
+    """trafilatura's '; '-joined author string as a list."""
+    return [part for part in (value or "").split(";") if part.strip()]
+
+
+def choose_authors(sources: list, site_names: tuple[str, ...]) -> list[str]:
+    """Authors from the first source that names any (sources may be lists or callables giving lists).
+
+    When a source names only the outlet itself, the later sources are searched for people first.
+    """
+    organisation: list[str] = []
+    for source in sources:
+        raw = source() if callable(source) else source
+        names = clean_authors(raw or [], site_name=site_names[0] if site_names else None)
+        if not names:
+            continue
+        people = [n for n in names if not is_organisation(n, site_names)]
+        if people:
+            return people if organisation else names
+        organisation = organisation or names
+    return organisation

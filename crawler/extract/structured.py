@@ -30,6 +30,7 @@ class Structured:
 
     title: str | None = None
     og_title: str | None = None
+    twitter_title: str | None = None
     authors: list[str] = field(default_factory=list)
     meta_authors: list[str] = field(default_factory=list)
     dates: list[tuple[str, str]] = field(default_factory=list)  # (source, raw value)
@@ -137,6 +138,8 @@ def _read_meta(tree: HtmlElement, out: Structured) -> None:
             continue
         if key == "og:title":
             out.og_title = out.og_title or content
+        elif key == "twitter:title":
+            out.twitter_title = out.twitter_title or content
         elif key == "og:site_name":
             out.site_name = out.site_name or content
         elif key in ("og:description", "description") and not out.description:

@@ -1,0 +1,93 @@
+"""The article body: trafilatura's text, cut to what a precision-minded second pass agrees on.
+
+trafilatura's balanced mode has the recall; its precision mode leaves out more boilerplate but
+sometimes whole stretches of story. We keep the balanced blocks from the first to the last one
+the precision pass also found (boilerplate sits before and after the story far more often than
+inside it), unless the precision pass found too little to trust. Then wording rules drop junk
+paragraphs, and short blocks that are mostly links (related-story lists) go too.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from copy import deepcopy
+
+from lxml import etree
+from trafilatura import bare_extraction
+from trafilatura.htmlprocessing import convert_to_html
+
+from crawler.extract.boilerplate import filter_paragraphs, strip_shortcodes
+
+logger = logging.getLogger(__name__)
+
+FAST = False
+BLOCKS = ("p", "head", "item", "quote", "cell", "code")
+TRUST_PRECISION_SHARE = 0.4  # the precision pass must hold this share of the words to bound the story
+LINK_DENSITY = 0.5  # a block with more of its text in links than this …
+LINK_LIST_WORDS = 20  # … and fewer words than this is a cross-link, not story
+_WORD = re.compile(r"\w+")
+
+
+def shingle_list(text: str) -> list[tuple[str, ...]]:
+    """Case-folded 4-word windows of `text` (one window for shorter texts)."""
+    words = _WORD.findall(text.casefold())
+    return [tuple(words[i : i + 4]) for i in range(max(1, len(words) - 3))] if words else []
+
+
+def extract_main(tree: etree._Element, url: str):
+    """trafilatura's balanced extraction (with metadata and links) and its precision pass's text."""
+    document = bare_extraction(
+        tree, url=url, with_metadata=True, include_comments=False, include_tables=True, include_links=True, fast=FAST
+    )
+    if document is None or document.body is None:
+        return document, ""
+    precise = bare_extraction(tree, url=url, favor_precision=True, fast=True, include_comments=False)
+    return document, (precise.text or "") if precise is not None else ""
+
+
+def _precision_span(texts: list[str], precise_text: str) -> tuple[int, int] | None:
+    """Index of the first and last block the precision pass agrees with, if it can be trusted."""
+    total = sum(len(t.split()) for t in texts)
+    if not precise_text or len(precise_text.split()) < TRUST_PRECISION_SHARE * total:
+        return None
+    found = set(shingle_list(precise_text))
+    agreed = []
+    for i, text in enumerate(texts):
+        windows = shingle_list(text)
+        if windows and sum(1 for w in windows if w in found) >= 0.5 * len(windows):
+            agreed.append(i)
+    return (agreed[0], agreed[-1]) if agreed else None
+
+
+def _mostly_links(block: etree._Element, text: str) -> bool:
+    linked = sum(len("".join(ref.itertext())) for ref in block.iter("ref"))
+    return bool(text) and linked > LINK_DENSITY * len(text) and len(text.split()) < LINK_LIST_WORDS
+
+
+def select_paragraphs(body: etree._Element, title: str, precise_text: str) -> list[str]:
+    """Drop every block of `body` that is not story (in place); return the kept paragraphs' texts."""
+    blocks = [b for b in body.iter(*BLOCKS) if not any(True for _ in b.iterancestors(*BLOCKS))]
+    texts = [re.sub(r"\s+", " ", strip_shortcodes("".join(b.itertext()))).strip() for b in blocks]
+    keep = filter_paragraphs(texts)
+    if texts and title and texts[0].casefold() == title.casefold():
+        keep[0] = False  # the headline repeated as the first line
+    span = _precision_span(texts, precise_text)
+    for i, (block, text) in enumerate(zip(blocks, texts, strict=True)):
+        if span and not span[0] <= i <= span[1] or _mostly_links(block, text):
+            keep[i] = False
+    kept = []
+    for block, text, ok in zip(blocks, texts, keep, strict=True):
+        if ok and text:
+            kept.append(text)
+        elif block.getparent() is not None:
+            block.getparent().remove(block)
+    return kept
+
+
+def body_html(body: etree._Element) -> str:
+    """The kept body as simple HTML (<article><p>…), links kept."""
+    html = convert_to_html(deepcopy(body))
+    inner = html.find("body")
+    inner.tag = "article"
+    return etree.tostring(inner, encoding="unicode", method="html")
