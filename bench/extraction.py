@@ -270,9 +270,8 @@ def fmt(value: float | None, digits: int = 3) -> str:
 def report(body: dict, meta: dict, aeb: list[Page], worst: int = 10) -> None:
     bare = body["trafilatura bare_extraction"]
     print(f"\n## Body text: {len(aeb)} article-extraction-benchmark pages (4-token shingles)\n")
-    print(
-        f"| {'row':<28} | {'version':<9} | {'F1':>5} | {'prec.':>5} | {'recall':>6} | {'acc.':>5} | {'pages/s':>7} | {'speed':>5} |"
-    )
+    header = ("row", "version", "F1", "prec.", "recall", "acc.", "pages/s", "speed")
+    print("| " + " | ".join(f"{h:<28}" if i == 0 else f"{h:>7}" for i, h in enumerate(header)) + " |")
     print("|" + "|".join("-" * (30 if i == 0 else 9) for i in range(len(header))) + "|")
     for name, row in sorted(body.items(), key=lambda kv: -kv[1].get("f1", -1)):
         if row.get("absent"):
@@ -296,15 +295,13 @@ def report(body: dict, meta: dict, aeb: list[Page], worst: int = 10) -> None:
     regressions = sum(1 for r in ratios if r[2] < 0.8 * r[3])
     print(f"\npages where newswire recall < 0.8 x trafilatura bare_extraction recall: {regressions}")
     print(f"\n## Metadata: {meta['newswire']['title_pages']} fundus pages\n")
-    print(
-        f"| {'row':<22} | {'title':>5} | {'authors F1':>10} | {'date day':>8} | {'date ±1 min':>11} | {'language':>8} | {'pages/s':>7} |"
-    )
-    print(f"|{'-' * 24}|{'-' * 7}|{'-' * 12}|{'-' * 10}|{'-' * 13}|{'-' * 10}|{'-' * 9}|")
+    header = ("row", "title", "authors F1", "date day", "date ±1 min", "language", "pages/s")
+    print("| " + " | ".join(f"{h:<22}" if i == 0 else f"{h:>11}" for i, h in enumerate(header)) + " |")
+    print("|" + "|".join("-" * (24 if i == 0 else 13) for i in range(len(header))) + "|")
     for name, row in meta.items():
-        print(
-            f"| {name:<22} | {fmt(row['title'])} | {fmt(row['authors']):>10} | {fmt(row['date_day']):>8} "
-            f"| {fmt(row['date_minute']):>11} | {fmt(row['language']):>8} | {row['pages_per_second']:>7.1f} |"
-        )
+        cells = [fmt(row[k]) for k in ("title", "authors", "date_day", "date_minute", "language")]
+        cells.append(f"{row['pages_per_second']:.1f}")
+        print(f"| {name:<22} | " + " | ".join(f"{c:>11}" for c in cells) + " |")
     counts = meta["newswire"]
     scored = ", ".join(
         f"{k} {counts[k + '_pages']}" for k in ("title", "authors", "date_day", "date_minute", "language")
