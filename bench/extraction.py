@@ -307,7 +307,8 @@ def report(body: dict, meta: dict, aeb: list[Page], worst: int = 10) -> None:
         f"{k} {counts[k + '_pages']}" for k in ("title", "authors", "date_day", "date_minute", "language")
     )
     print(
-        f"\n(pages scored: {scored}; truth language by py3langid on the expected text; truth dates without offset as UTC)"
+        f"\n(pages scored: {scored}; truth language: py3langid on the expected text; "
+        "truth dates without offset read as UTC)"
     )
 
 
