@@ -21,12 +21,15 @@ COMPLETE, PARTIAL, FAILED = "complete", "partial", "failed"
 
 def run_counts(stats: dict[str, Any], reason: str) -> dict[str, Any]:
     """The CrawlRun columns for a finished crawl, from Scrapy's stats and the finish reason."""
-    errors = int(stats.get("newswire/errors", 0))
+    unexpected = sum(int(v) for k, v in stats.items() if k.startswith("spider_exceptions/"))
+    errors = int(stats.get("newswire/errors", 0)) + unexpected
     pages = int(stats.get("response_received_count", 0))
     outcomes = {
         k.removeprefix("newswire/"): v for k, v in stats.items() if k.startswith("newswire/") and k != "newswire/run_id"
     }
     outcomes.update({k: v for k, v in stats.items() if k.startswith(("item_dropped_reasons_count/", "robotstxt/"))})
+    if unexpected:
+        outcomes["errors/spider_exception"] = unexpected
     if reason != "finished" or (errors and not stats.get("newswire/new") and pages == 0):
         status = FAILED
     else:

@@ -10,19 +10,36 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.extract import ArticleRecord, extract_article
+from crawler.extract.citations import OutletDirectory, resolve
 from crawler.extract.record import ARTICLE
 from crawler.registry import Outlet
+from crawler.resolve import outlet_directory
 from storage.db import make_engine, make_session_factory
 from storage.fingerprint import text_hash
-from storage.repository import ALREADY_STORED, NEW, OutletRow, insert_article, sync_outlets
+from storage.repository import ALREADY_STORED, NEW, OutletRow, add_citations, insert_article, sync_outlets
 
 logger = logging.getLogger(__name__)
 
 
 class NotAnArticle(DropItem):
     """The page holds no article (index page, stub, consent wall)."""
+
+
+class ExtractionFailed(DropItem):
+    """Extraction raised on the page (a bug, or markup nothing could parse)."""
+
+
+class StoreFailed(DropItem):
+    """The database refused the article."""
+
+
+def count_error(crawler: Crawler, kind: str) -> None:
+    """Count one failure of `kind` in the crawl's stats (and in the run's error total)."""
+    crawler.stats.inc_value("newswire/errors")
+    crawler.stats.inc_value(f"newswire/errors/{kind}")
 
 
 class AlreadyStored(DropItem):
@@ -33,13 +50,14 @@ class DuplicateText(DropItem):
     """The outlet already has an article with the same normalized text under another URL."""
 
 
-def _extract(item: dict[str, Any]) -> ArticleRecord:
+def _extract(item: dict[str, Any], directory: OutletDirectory) -> ArticleRecord:
     return extract_article(
         item["html"],
         item["url"],
         hints=item.get("hints"),
         fetched_at=item["fetched_at"],
         language=item.get("language"),
+        directory=directory,
     )
 
 
@@ -56,6 +74,7 @@ class ExtractPipeline:
         return cls(crawler, crawler.settings.getint("NEWSWIRE_EXTRACT_WORKERS"))
 
     def open_spider(self) -> None:
+        self.directory = outlet_directory(list(self.crawler.spider.outlets.values()))
         if self.workers > 0:
             self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
 
@@ -64,14 +83,19 @@ class ExtractPipeline:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
     async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        if self.pool is None:
-            record = _extract(item)
-        else:
-            record = await asyncio.get_running_loop().run_in_executor(self.pool, _extract, item)
         outlet = self.crawler.spider.outlets[item["outlet"]]
+        try:
+            if self.pool is None:
+                record = _extract(item, self.directory)
+            else:
+                record = await asyncio.get_running_loop().run_in_executor(self.pool, _extract, item, self.directory)
+        except Exception as exc:  # noqa: BLE001 - one bad page must not end the crawl or vanish silently
+            count_error(self.crawler, "extraction_failed")
+            logger.error("%s: %s: extraction failed: %s: %s", outlet.name, item["url"], type(exc).__name__, exc)
+            logger.debug("extraction traceback", exc_info=True)
+            raise ExtractionFailed(f"{item['url']}: {exc}", log_level="DEBUG") from None
         if record.page_kind != ARTICLE:
-            self.crawler.stats.inc_value("newswire/errors")
-            self.crawler.stats.inc_value("newswire/errors/not_an_article")
+            count_error(self.crawler, "not_an_article")
             logger.error("%s: %s: not an article (%d words of text)", outlet.name, item["url"], record.word_count)
             raise NotAnArticle(f"{outlet.name}: {item['url']}: not an article", log_level="DEBUG")
         hints = item.get("hints")
@@ -102,9 +126,26 @@ class StorePipeline:
         rows = [OutletRow(o.name, o.slug, o.homepage, o.language, o.aliases) for o in outlets]
         with self.sessions.begin() as session:
             self.outlet_ids = sync_outlets(session, rows)
+        self.ids_by_name = {o.name: self.outlet_ids[o.slug] for o in outlets}
+        self.directory = outlet_directory(outlets)
 
     def close_spider(self) -> None:
         self.engine.dispose()
+
+    def _citation_rows(self, record: ArticleRecord) -> list[dict[str, Any]]:
+        rows = []
+        for citation in record.citations:
+            canonical = resolve(citation.name, citation.domain, self.directory)
+            rows.append(
+                {
+                    "outlet_id": self.ids_by_name.get(canonical or ""),
+                    "name": canonical or citation.name,
+                    "kind": citation.kind,
+                    "evidence": citation.evidence[:2000],
+                    "domain": citation.domain,
+                }
+            )
+        return rows
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         record: ArticleRecord = item["record"]
@@ -129,8 +170,15 @@ class StorePipeline:
             "fetched_at": item["fetched_at"],
             "run_id": self.crawler.stats.get_value("newswire/run_id"),
         }
-        with self.sessions.begin() as session:
-            outcome, _ = insert_article(session, values)
+        try:
+            with self.sessions.begin() as session:
+                outcome, article_id = insert_article(session, values)
+                if outcome == NEW:
+                    add_citations(session, article_id, self._citation_rows(record))
+        except SQLAlchemyError as exc:
+            count_error(self.crawler, "store_failed")
+            logger.error("%s: %s: not stored: %s", item["outlet"], record.url, str(exc).splitlines()[0])
+            raise StoreFailed(f"{record.url}: {exc}", log_level="DEBUG") from None
         stats = self.crawler.stats
         if outcome == NEW:
             stats.inc_value("newswire/new")

@@ -99,6 +99,20 @@ class ArticleURL(Base):
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
 
 
+class Citation(Base):
+    """An outlet cited by an article: resolved to a registry outlet when possible, else by name."""
+
+    __tablename__ = "citations"
+
+    id: Mapped[intpk]
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlets.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    evidence: Mapped[str] = mapped_column(Text)
+    domain: Mapped[str | None] = mapped_column(String(255))
+
+
 class CrawlRun(Base):
     """One `newswire crawl`: when, which outlets, and how each fetched page ended."""
 

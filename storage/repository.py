@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from storage.models import Article, ArticleURL, CrawlRun, Outlet, utcnow
+from storage.models import Article, ArticleURL, Citation, CrawlRun, Outlet, utcnow
 from storage.urls import canonical_url
 
 logger = logging.getLogger(__name__)
@@ -95,6 +95,13 @@ def known_urls(session: Session, outlet_ids: Iterable[int]) -> dict[str, int]:
     canonical = select(Article.canonical_url, Article.id).where(Article.outlet_id.in_(ids))
     aliases = select(ArticleURL.url, ArticleURL.article_id).join(Article).where(Article.outlet_id.in_(ids))
     return {url: id_ for url, id_ in session.execute(aliases)} | {url: id_ for url, id_ in session.execute(canonical)}
+
+
+def add_citations(session: Session, article_id: int, rows: Iterable[dict[str, Any]]) -> int:
+    """Store an article's citations (name, kind, evidence, domain, outlet_id); return how many."""
+    citations = [Citation(article_id=article_id, **row) for row in rows]
+    session.add_all(citations)
+    return len(citations)
 
 
 def start_run(session: Session, outlet_names: list[str]) -> CrawlRun:

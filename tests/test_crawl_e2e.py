@@ -153,3 +153,24 @@ def test_in_process_extraction_gives_the_same_articles(first_crawl: Crawl, tmp_p
     with Session(engine) as session:
         pooled = dict(session.execute(select(Article.canonical_url, Article.text_hash)).all())
     assert in_process == pooled
+
+
+def test_citations_stored_and_resolved_to_registry_outlets(first_crawl: Crawl, stored):
+    from storage.models import Citation
+
+    engine = create_engine(first_crawl.db_url)
+    with Session(engine) as session:
+        outlet_ids = dict(session.execute(select(Outlet.name, Outlet.id)).all())
+        rows = session.execute(
+            select(Article.canonical_url, Citation).join(Citation, Citation.article_id == Article.id)
+        ).all()
+    by_article: dict[str, list[Citation]] = {}
+    for url, citation in rows:
+        by_article.setdefault(url, []).append(citation)
+    reference = next(u for u in by_article if "syria-requests-support" in u)
+    names = {c.name for c in by_article[reference]}
+    assert {"Middle East Eye", "Reuters", "Associated Press"} <= names
+    assert {c.kind for c in by_article[reference]} >= {"attribution", "source-line"}
+    fishermen = next(u for u in by_article if "fishermen-protest" in u)
+    [cited] = by_article[fishermen]
+    assert (cited.name, cited.kind, cited.outlet_id) == ("Desert Wire", "attribution", outlet_ids["Desert Wire"])

@@ -53,3 +53,21 @@ def test_guard_off_when_setting_allows():
     crawler = get_crawler(NewsSpider, {"NEWSWIRE_ALLOW_PRIVATE_ADDRESSES": True})
     with pytest.raises(NotConfigured):
         PrivateAddressGuard.from_crawler(crawler)
+
+
+def test_extraction_failure_is_counted_not_lost():
+    from scrapy.exceptions import DropItem
+
+    from crawler.pipelines import ExtractPipeline
+    from crawler.registry import Outlet
+
+    crawler = get_crawler(NewsSpider, {"NEWSWIRE_EXTRACT_WORKERS": 0})
+    crawler._apply_settings()
+    crawler.spider = NewsSpider(outlets=[Outlet("Local", "http://127.0.0.1:9/")], known={})
+    pipeline = ExtractPipeline.from_crawler(crawler)
+    pipeline.open_spider()
+    broken = {"outlet": "local", "url": "http://127.0.0.1:9/x", "html": "<p>x</p>"}  # no fetched_at: raises inside
+    with pytest.raises(DropItem):
+        asyncio.run(pipeline.process_item(broken))
+    assert crawler.stats.get_value("newswire/errors/extraction_failed") == 1
+    assert crawler.stats.get_value("newswire/errors") == 1

@@ -10,6 +10,7 @@ from trafilatura.utils import load_html
 
 from crawler.extract.body import body_html, extract_main, select_paragraphs
 from crawler.extract.boilerplate import prune_boilerplate
+from crawler.extract.citations import OutletDirectory, find_citations
 from crawler.extract.dates import byline_dates, choose_date
 from crawler.extract.fallback import TrafilaturaMetadata, htmldate_candidate
 from crawler.extract.people import byline_authors, choose_authors, split_authors
@@ -41,12 +42,14 @@ def extract_article(
     hints: DiscoveryHints | None = None,
     fetched_at: datetime | None = None,
     language: str | None = None,
+    directory: OutletDirectory | None = None,
 ) -> ArticleRecord:
     """Extract one article: metadata from structured markup first, text by trafilatura, boilerplate out.
 
     `hints` is what the feed or sitemap said of the URL (its date is one candidate among the
     page's); `fetched_at` anchors relative and year-less dates (default: now); `language` is the
-    outlet's language, used when the page does not declare one.
+    outlet's language, used when the page does not declare one; `directory` names the outlets whose
+    citations to recognize (default: the well-known wire services and outlets).
     """
     fetched_at = fetched_at or datetime.now(UTC)
     tree = load_html(html)
@@ -98,5 +101,7 @@ def extract_article(
         paragraphs = select_paragraphs(document.body, record.title, precise_text)
         record.text = "\n\n".join(paragraphs)
         record.html = body_html(document.body) if paragraphs else ""
+        links = [(ref.get("target", ""), "".join(ref.itertext())) for ref in document.body.iter("ref")]
+        record.citations = find_citations(record.text, links, record.canonical_url, directory)
     record.page_kind = ARTICLE if record.word_count >= MIN_ARTICLE_WORDS and record.title else NOT_ARTICLE
     return record

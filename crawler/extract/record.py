@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from crawler.extract.citations import Citation
+
 logger = logging.getLogger(__name__)
 
 ARTICLE, NOT_ARTICLE = "article", "not-article"
@@ -40,6 +42,7 @@ class ArticleRecord:
     text: str = ""
     html: str = ""
     page_kind: str = ARTICLE
+    citations: list[Citation] = field(default_factory=list)
 
     @property
     def word_count(self) -> int:

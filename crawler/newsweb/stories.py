@@ -160,7 +160,7 @@ ATOM_STORIES = (
             "The fisheries ministry set the limits after scientists warned that sardine stocks along the "
             "Atlantic coast had fallen to their lowest level in twenty years.",
             "Union leaders said they would keep the port closed until the ministry agreed to compensation for "
-            "crews that cannot fish their usual catch.",
+            "crews that cannot fish their usual catch, according to Desert Wire.",
         ),
         author="Youssef Amrani",
         published="2025-07-23T08:00:00+00:00",
