@@ -96,7 +96,14 @@ class ExtractPipeline:
             raise ExtractionFailed(f"{item['url']}: {exc}", log_level="DEBUG") from None
         if record.page_kind != ARTICLE:
             count_error(self.crawler, "not_an_article")
-            logger.error("%s: %s: not an article (%d words of text)", outlet.name, item["url"], record.word_count)
+            self.crawler.stats.inc_value(f"newswire/page_kind/{record.page_kind}")
+            logger.error(
+                "%s: %s: not an article (%s, %d words of text)",
+                outlet.name,
+                item["url"],
+                record.page_kind,
+                record.word_count,
+            )
             raise NotAnArticle(f"{outlet.name}: {item['url']}: not an article", log_level="DEBUG")
         hints = item.get("hints")
         return {

@@ -206,3 +206,55 @@ def test_title_cleaned():
     assert clean_title("Big\u00adstory  happens | Desert Wire", "Desert Wire") == "Bigstory happens"
     assert clean_title("Desert Wire - Big story", "Desert Wire") == "Big story"
     assert clean_title("Iran - Iraq talks resume", "Desert Wire") == "Iran - Iraq talks resume"
+
+
+STORY = " ".join(["The council approved the budget after a long debate about schools and roads."] * 20)
+
+
+def _page(body: str, head: str = "") -> str:
+    return f"<html><head><title>Budget approved</title>{head}</head><body>{body}</body></html>"
+
+
+@pytest.mark.parametrize(
+    ("html", "kind"),
+    [
+        (_page("<h1>Just a moment...</h1><p>Checking your browser before accessing the site.</p>"), "bot-check"),
+        (
+            _page(
+                "<div><h2>We value your privacy</h2><p>We and our partners store and/or access information "
+                "on a device, such as cookies.</p><button>Accept all cookies</button></div>"
+            ),
+            "consent-wall",
+        ),
+        (
+            _page(
+                "<h1>Budget approved</h1><p>The council approved the budget on Monday after a debate.</p>"
+                "<div class='wall'><p>Subscribe to continue reading. Already a subscriber? Log in.</p></div>"
+            ),
+            "paywall",
+        ),
+        (
+            _page(
+                "<h1>Budget approved</h1><p>The council approved the budget on Monday after a long debate.</p>",
+                '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Budget approved", '
+                '"isAccessibleForFree": "False"}</script>',
+            ),
+            "paywall",
+        ),
+        (
+            _page(
+                "<nav>" + "".join(f"<a href='/s/{i}'>Story number {i} headline here</a>" for i in range(40)) + "</nav>"
+            ),
+            "index-page",
+        ),
+        (
+            _page(
+                f"<article><h1>Budget approved</h1><p>{STORY}</p></article><div>We use cookies. Accept all cookies"
+                "</div>"
+            ),
+            "article",
+        ),
+    ],
+)
+def test_page_kinds(html, kind):
+    assert extract_article(html, "https://news.example/x").page_kind == kind

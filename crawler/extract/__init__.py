@@ -13,17 +13,16 @@ from crawler.extract.boilerplate import prune_boilerplate
 from crawler.extract.citations import OutletDirectory, find_citations
 from crawler.extract.dates import byline_dates, choose_date
 from crawler.extract.fallback import TrafilaturaMetadata, htmldate_candidate
+from crawler.extract.kinds import page_kind
 from crawler.extract.people import byline_authors, choose_authors, split_authors
-from crawler.extract.record import ARTICLE, NOT_ARTICLE, ArticleRecord, DiscoveryHints
+from crawler.extract.record import NOT_ARTICLE, ArticleRecord, DiscoveryHints
 from crawler.extract.structured import normalize_language, page_title, read_structured
 from crawler.extract.titles import choose_title, headline_texts, normalize_title
 from storage.urls import canonical_url, host_label, host_of
 
-__all__ = ["ArticleRecord", "DiscoveryHints", "extract_article", "MIN_ARTICLE_WORDS"]
+__all__ = ["ArticleRecord", "DiscoveryHints", "extract_article"]
 
 logger = logging.getLogger(__name__)
-
-MIN_ARTICLE_WORDS = 40
 
 
 def _canonical(url: str, declared: str | None) -> str:
@@ -64,7 +63,6 @@ def extract_article(
         raw_dates.append((hints.source, hints.published_raw))
 
     headlines = headline_texts(tree)
-    bylines = byline_authors(tree)
     languages = [record.language] if record.language else None
     chosen = choose_date(
         raw_dates,
@@ -81,19 +79,19 @@ def extract_article(
         )
 
     fallback = TrafilaturaMetadata(tree, url)
-    record.site_name = meta.site_name or meta.publisher or fallback.get("sitename")
+    record.site_name = meta.site_name or meta.publisher
     site_names = tuple(n for n in (record.site_name, meta.publisher, host_label(url)) if n)
     titles = [meta.title, meta.og_title, *headlines[:1], meta.twitter_title, page_title(tree)]
     if not any(titles):
         titles += [fallback.get("title"), hints.title if hints else None]
     record.title = choose_title(titles, site_names)
     record.authors = choose_authors(
-        [meta.authors, meta.meta_authors, lambda: split_authors(fallback.get("author")), bylines],
+        [meta.authors, meta.meta_authors, lambda: split_authors(fallback.get("author")), lambda: byline_authors(tree)],
         site_names,
     )
-    record.description = normalize_title(meta.description or fallback.get("description")) or None
-    record.image = urljoin(url, meta.image) if meta.image else fallback.get("image")
-    record.tags = list(dict.fromkeys(meta.tags or fallback.get("tags") or []))
+    record.description = normalize_title(meta.description) or None
+    record.image = urljoin(url, meta.image) if meta.image else None
+    record.tags = list(dict.fromkeys(meta.tags))
 
     prune_boilerplate(tree)
     document, precise_text = extract_main(tree, url)
@@ -103,5 +101,5 @@ def extract_article(
         record.html = body_html(document.body) if paragraphs else ""
         links = [(ref.get("target", ""), "".join(ref.itertext())) for ref in document.body.iter("ref")]
         record.citations = find_citations(record.text, links, record.canonical_url, directory)
-    record.page_kind = ARTICLE if record.word_count >= MIN_ARTICLE_WORDS and record.title else NOT_ARTICLE
+    record.page_kind = page_kind(tree, record.text, record.title, meta.accessible_for_free)
     return record

@@ -21,7 +21,6 @@ from crawler.extract.boilerplate import filter_paragraphs, strip_shortcodes
 
 logger = logging.getLogger(__name__)
 
-FAST = False
 BLOCKS = ("p", "head", "item", "quote", "cell", "code")
 TRUST_PRECISION_SHARE = 0.4  # the precision pass must hold this share of the words to bound the story
 LINK_DENSITY = 0.5  # a block with more of its text in links than this …
@@ -36,10 +35,8 @@ def shingle_list(text: str) -> list[tuple[str, ...]]:
 
 
 def extract_main(tree: etree._Element, url: str):
-    """trafilatura's balanced extraction (with metadata and links) and its precision pass's text."""
-    document = bare_extraction(
-        tree, url=url, with_metadata=True, include_comments=False, include_tables=True, include_links=True, fast=FAST
-    )
+    """trafilatura's balanced extraction (with links; the metadata is ours) and its precision pass's text."""
+    document = bare_extraction(tree, url=url, include_comments=False, include_tables=True, include_links=True)
     if document is None or document.body is None:
         return document, ""
     precise = bare_extraction(tree, url=url, favor_precision=True, fast=True, include_comments=False)

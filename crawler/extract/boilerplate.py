@@ -100,6 +100,10 @@ _CTA_OPENING = re.compile(
 )
 
 
+# A cheap first look at class and id; _tokens() then checks whole words.
+_ROLE_HINT = re.compile("|".join(sorted({t.split("-")[0] for t in BOILERPLATE_TOKENS})))
+
+
 def _tokens(node: HtmlElement) -> set[str]:
     attrs = f"{node.get('class') or ''} {node.get('id') or ''}".lower()
     tokens = set()
@@ -129,8 +133,17 @@ def prune_boilerplate(tree: HtmlElement) -> int:
     A block that holds story-like paragraphs is kept whatever its name says ('content-with-sidebar'
     wrappers), except comment sections, whose paragraphs are readers' words.
     """
-    doomed = list(tree.iter(*_DROP_TAGS))
+    # ASP.NET and some CMSs wrap the whole page in one <form>: a form holding the story stays
+    body = tree.find(".//body")
+    page_chars = len(body.text_content()) if body is not None else 0
+    doomed = [
+        n
+        for n in tree.iter(*_DROP_TAGS)
+        if n.tag != "form" or not (_holds_story(n) or len(n.text_content()) > 0.5 * page_chars)
+    ]
     for node in tree.xpath("//body//*[@class or @id]"):
+        if not _ROLE_HINT.search(f"{node.get('class') or ''} {node.get('id') or ''}".lower()):
+            continue
         if node.tag in NEVER_REMOVE or not isinstance(node.tag, str):
             continue
         roles = _tokens(node) & BOILERPLATE_TOKENS

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import dateparser
+from dateutil import parser as dateutil_parser
 from lxml.html import HtmlElement
 
 logger = logging.getLogger(__name__)
@@ -62,6 +64,36 @@ def _rfc822(text: str) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+_EN_MONTH = re.compile(
+    r"\b(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sept?(ember)?|oct(ober)?|nov(ember)?|"
+    r"dec(ember)?)\b\.?",
+    re.IGNORECASE,
+)
+# Unambiguous time-zone abbreviations seen in English bylines, as UTC offsets in seconds.
+TZ_ABBREVIATIONS = {
+    "GMT": 0, "UTC": 0, "Z": 0, "BST": 3600, "CET": 3600, "CEST": 7200, "EET": 7200, "EEST": 10800,
+    "EST": -18000, "EDT": -14400, "CST": -21600, "CDT": -18000, "MST": -25200, "MDT": -21600,
+    "PST": -28800, "PDT": -25200, "JST": 32400, "KST": 32400, "AEST": 36000, "AEDT": 39600,
+}  # fmt: skip
+_DATEUTIL_SAFE = re.compile(r"^[\w\s,.:/+-]+$")
+_DAY_NUMBER = re.compile(r"(?<![\d:])\d{1,2}(?![\d:])")
+
+
+def _english_with_year(text: str, languages: list[str] | None) -> datetime | None:
+    """Fast path for English dates with a year ('November 19, 2019 5:30 PM'): dateutil, not dateparser."""
+    if languages and "en" not in languages[:1] or not _HAS_YEAR.search(text) or not _EN_MONTH.search(text):
+        return None
+    if not _DATEUTIL_SAFE.match(text) or len(text) > 60 or not _DAY_NUMBER.search(text):
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", dateutil_parser.UnknownTimezoneWarning)  # unknown zone: read as UTC
+            value = dateutil_parser.parse(text, default=datetime(2000, 1, 1), tzinfos=TZ_ABBREVIATIONS)
+    except (ValueError, OverflowError):
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def parse_date(
     raw: str,
     source: str,
@@ -80,7 +112,7 @@ def parse_date(
     text = _ORDINAL.sub(r"\1", raw.translate(_EASTERN_DIGITS)).strip()
     if not text or len(text) > 200:
         return None
-    value = _iso(text) or _rfc822(text)
+    value = _iso(text) or _rfc822(text) or _english_with_year(text, languages)
     if value is None:
         settings = {
             "RETURN_AS_TIMEZONE_AWARE": True,
@@ -115,7 +147,7 @@ def url_date(url: str) -> DateCandidate | None:
     return DateCandidate(value, match.group(0), "url", False)
 
 
-def byline_dates(tree: HtmlElement, limit: int = 8) -> list[tuple[str, str]]:
+def byline_dates(tree: HtmlElement, limit: int = 5) -> list[tuple[str, str]]:
     """Date-looking texts from <time> elements and date/byline blocks, as (source, raw) pairs."""
     found: list[tuple[str, str]] = []
     for node in tree.xpath(_BYLINE_XPATH, namespaces=_NS):

@@ -8,10 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from crawler.extract.citations import Citation
+from crawler.extract.kinds import ARTICLE, NO_TEXT
 
 logger = logging.getLogger(__name__)
 
-ARTICLE, NOT_ARTICLE = "article", "not-article"
+NOT_ARTICLE = NO_TEXT  # the kind of a page nothing could be extracted from; see crawler.extract.kinds
 
 
 @dataclass(frozen=True)

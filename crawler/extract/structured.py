@@ -41,6 +41,7 @@ class Structured:
     tags: list[str] = field(default_factory=list)
     language: str | None = None
     canonical: str | None = None
+    accessible_for_free: bool | None = None
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -116,6 +117,9 @@ def _read_jsonld(tree: HtmlElement, out: Structured) -> None:
                 out.image = out.image or _first_url(node.get("image"))
                 out.tags = out.tags or _keywords(node.get("keywords"))
                 out.language = out.language or _str(node.get("inLanguage"))
+                free = node.get("isAccessibleForFree")
+                if free is not None and out.accessible_for_free is None:
+                    out.accessible_for_free = str(free).strip().lower() not in ("false", "0", "no")
                 publisher = _names(node.get("publisher"))
                 out.publisher = out.publisher or (publisher[0] if publisher else None)
             elif types & {"website", "organization", "newsmediaorganization"}:
@@ -140,7 +144,7 @@ def _read_meta(tree: HtmlElement, out: Structured) -> None:
             out.og_title = out.og_title or content
         elif key == "twitter:title":
             out.twitter_title = out.twitter_title or content
-        elif key == "og:site_name":
+        elif key in ("og:site_name", "application-name"):
             out.site_name = out.site_name or content
         elif key in ("og:description", "description") and not out.description:
             out.description = content

@@ -1,0 +1,72 @@
+"""What kind of page this is: an article, or a consent wall, paywall stub, bot check or index page."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from lxml.html import HtmlElement
+
+logger = logging.getLogger(__name__)
+
+ARTICLE = "article"
+CONSENT_WALL, PAYWALL, BOT_CHECK, INDEX_PAGE, NO_TEXT = "consent-wall", "paywall", "bot-check", "index-page", "no-text"
+NOT_ARTICLES = (CONSENT_WALL, PAYWALL, BOT_CHECK, INDEX_PAGE, NO_TEXT)
+SHORT_TEXT_WORDS = 150  # pages with less text than this are checked for walls and stubs
+
+_BOT_CHECK = re.compile(
+    r"checking (if the site connection is secure|your browser)|just a moment\.\.\.|verify (that )?you are (a )?human|"
+    r"are you a robot|press (&|and) hold|enable javascript and cookies to continue|attention required!|"
+    r"access to this page has been denied|request unsuccessful\. incapsula|ddos protection by",
+    re.IGNORECASE,
+)
+_CONSENT = re.compile(
+    r"(we|and our (\d+ )?partners) (use|store and/or access) (cookies|information)|before you continue|"
+    r"we value your privacy|manage (your )?(cookie|consent|privacy) (settings|preferences)|"
+    r"(accept|agree to) (all )?cookies|zustimmen und weiter|alle akzeptieren|tout accepter|aceptar todo|"
+    r"consent to (the use of|our use of) (cookies|your data)",
+    re.IGNORECASE,
+)
+_PAYWALL = re.compile(
+    r"(subscribe|subscription) (now )?to (continue|keep) reading|already a subscriber\??|"
+    r"this (article|content|story) is (only )?(available )?(for|to) (subscribers|members)|"
+    r"to read (the full|this) (article|story)|(sign|log) in to (continue|read)|"
+    r"exclusive(ly)? for subscribers|jetzt weiterlesen mit|abonnez-vous pour lire|"
+    r"you have reached your (free )?(article )?limit",
+    re.IGNORECASE,
+)
+
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+def text_size(text: str) -> int:
+    """Words in `text`, counting two Chinese, Japanese or Korean characters as a word (they use no spaces)."""
+    cjk = len(_CJK.findall(text))
+    return len(text.split()) + cjk // 2 if cjk > len(text) / 4 else len(text.split())
+
+
+def page_kind(tree: HtmlElement, text: str, title: str, accessible_for_free: bool | None) -> str:
+    """Classify a page by its extracted text and what the whole page says about itself.
+
+    Pages with a full story are articles whatever else they contain (most carry a cookie banner);
+    short ones are checked for bot checks, consent walls, paywalls (also JSON-LD
+    isAccessibleForFree=false) and link-heavy index pages.
+    """
+    words = text_size(text)
+    if words >= SHORT_TEXT_WORDS and title:
+        return ARTICLE
+    page_text = " ".join(tree.text_content().split())[:20000]
+    if _BOT_CHECK.search(page_text):
+        return BOT_CHECK
+    if words < 60 and _CONSENT.search(page_text):
+        return CONSENT_WALL
+    if accessible_for_free is False or _PAYWALL.search(page_text):
+        return PAYWALL
+    links = tree.xpath("//body//a[@href]")
+    link_text = sum(len(a.text_content()) for a in links)
+    if words < 40 and (len(links) >= 30 and link_text > 0.5 * max(1, len(page_text))):
+        return INDEX_PAGE
+    if words < 40 or not title:
+        return NO_TEXT
+    return ARTICLE
