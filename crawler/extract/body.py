@@ -25,6 +25,7 @@ BLOCKS = ("p", "head", "item", "quote", "cell", "code")
 TRUST_PRECISION_SHARE = 0.4  # the precision pass must hold this share of the words to bound the story
 LINK_DENSITY = 0.5  # a block with more of its text in links than this …
 LINK_LIST_WORDS = 20  # … and fewer words than this is a cross-link, not story
+STORY_WORDS = 20  # a paragraph this long next to the story is taken as story
 _WORD = re.compile(r"\w+")
 
 
@@ -57,6 +58,20 @@ def _precision_span(texts: list[str], precise_text: str) -> tuple[int, int] | No
     return (agreed[0], agreed[-1]) if agreed else None
 
 
+def _story_like(block: etree._Element, text: str) -> bool:
+    return block.tag == "p" and len(text.split()) >= STORY_WORDS and not _mostly_links(block, text)
+
+
+def _extend_span(span: tuple[int, int], blocks: list, texts: list[str], keep: list[bool]) -> tuple[int, int]:
+    """Grow the span over neighbouring story-like paragraphs the precision pass left out."""
+    first, last = span
+    while first > 0 and keep[first - 1] and _story_like(blocks[first - 1], texts[first - 1]):
+        first -= 1
+    while last < len(blocks) - 1 and keep[last + 1] and _story_like(blocks[last + 1], texts[last + 1]):
+        last += 1
+    return first, last
+
+
 def _mostly_links(block: etree._Element, text: str) -> bool:
     linked = sum(len("".join(ref.itertext())) for ref in block.iter("ref"))
     return bool(text) and linked > LINK_DENSITY * len(text) and len(text.split()) < LINK_LIST_WORDS
@@ -67,9 +82,13 @@ def select_paragraphs(body: etree._Element, title: str, precise_text: str) -> li
     blocks = [b for b in body.iter(*BLOCKS) if not any(True for _ in b.iterancestors(*BLOCKS))]
     texts = [re.sub(r"\s+", " ", strip_shortcodes("".join(b.itertext()))).strip() for b in blocks]
     keep = filter_paragraphs(texts)
-    if texts and title and texts[0].casefold() == title.casefold():
-        keep[0] = False  # the headline repeated as the first line
+    folded_title = title.casefold()
+    for i, text in enumerate(texts[:3]):
+        if folded_title and text.casefold() == folded_title:
+            keep[i] = False  # the headline repeated at the top
     span = _precision_span(texts, precise_text)
+    if span:
+        span = _extend_span(span, blocks, texts, keep)
     for i, (block, text) in enumerate(zip(blocks, texts, strict=True)):
         if span and not span[0] <= i <= span[1] or _mostly_links(block, text):
             keep[i] = False

@@ -72,7 +72,8 @@ _JUNK_LINE = re.compile(
     r"^(share|shares|tweet|email|print|whatsapp|pin it|share (this|the|on)\b.*|follow us\b.*|"
     r"leave a (reply|comment)|post comment|cancel reply|reply|comments?( \(\d+\))?|"
     r"your email address will not be published.*|required fields are marked.*|"
-    r"save my name, email,? and website.*|advertisement|sponsored( content)?|read more|"
+    r"save my name, email,? and website.*|advertisement|sponsored( content)?|read more|order reprints|"
+    r"print (this )?article|reprints?( & permissions)?|https?://\S+|\d{4}-\d{2}-\d{2}t[\d:.+z-]+|"
     r"click here to (subscribe|sign up).*|close|×)[\s.:!*]*$",
     re.IGNORECASE,
 )
@@ -82,11 +83,17 @@ _SHORT_PROMO = re.compile(
     r"leggi anche|lesen sie auch|mehr zum thema|lire aussi|à lire aussi|lea también|leia também|"
     r"читайте также)\b.*|"
     r"follow (him|her|us|them|me)\b.* on (twitter|facebook|instagram|x)\b.*|"
-    r"(copyright|©)\s*(\d{4}|©).*|.*\ball rights reserved\.?|"
     r"(like|enjoyed) this (story|article)\?.*|have a (news )?tip\?.*|"
     r"if you (buy|purchase) something (through|via) .*|this (post|article) (contains|may contain) affiliate.*|"
     r"get .* delivered .*|there'?s plenty more where that came from.*|.*click(ing)? here\b.*|"
     r"tell us what you think.*|send us your .*)$",
+    re.IGNORECASE,
+)
+# A heading after which a page lists other stories, not this one.
+_TAIL_HEADING = re.compile(
+    r"^(you (may|might) (also )?(like|enjoy)|recommended( for you)?|more stories|related (stories|articles|posts)|"
+    r"read next|most (popular|read|viewed)|trending now|también te puede interesar|te puede interesar|"
+    r"você pode gostar|vous aimerez aussi|das könnte sie auch interessieren|ti potrebbe interessare)[\s.:…!]*$",
     re.IGNORECASE,
 )
 _CALL_TO_ACTION = re.compile(
@@ -192,10 +199,24 @@ def is_promo_question(text: str) -> bool:
 
 
 def filter_paragraphs(paragraphs: list[str]) -> list[bool]:
-    """For each paragraph, whether to keep it: junk is dropped, and so is a short question right before junk."""
+    """For each paragraph, whether to keep it.
+
+    Junk is dropped, and so is a short question right before a call to action, a second copy of a
+    paragraph, and everything from a 'You may also like' heading in the second half to the end.
+    """
     junk = [is_junk_paragraph(p) for p in paragraphs]
     keep = [not j for j in junk]
     for i in range(len(paragraphs) - 1):
         if keep[i] and junk[i + 1] and _CALL_TO_ACTION.search(paragraphs[i + 1]) and is_promo_question(paragraphs[i]):
             keep[i] = False
+    seen: set[str] = set()
+    for i, paragraph in enumerate(paragraphs):
+        folded = paragraph.casefold()
+        if folded in seen and len(folded) > 3:
+            keep[i] = False
+        seen.add(folded)
+    for i in range(len(paragraphs) * 3 // 5, len(paragraphs)):
+        if _TAIL_HEADING.match(paragraphs[i].strip()):
+            keep[i:] = [False] * (len(paragraphs) - i)
+            break
     return keep

@@ -187,7 +187,7 @@ def normalize_language(value: str | None) -> str | None:
     """'en-US', 'en_GB', 'EN' → 'en'; None for anything that is not a language code."""
     if not value:
         return None
-    match = re.match(r"\s*([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)*\s*$", value)
+    match = re.match(r"\s*([A-Za-z]{2})(?:[-_][A-Za-z0-9]+)*\s*$", value)
     return match.group(1).lower() if match else None
 
 
