@@ -258,3 +258,34 @@ def _page(body: str, head: str = "") -> str:
 )
 def test_page_kinds(html, kind):
     assert extract_article(html, "https://news.example/x").page_kind == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("Publié le 21 août 2023 à 18h05", "fr", datetime(2023, 8, 21, 18, 5, tzinfo=UTC)),
+        ("Veröffentlicht am 12. März 2024, 09:30 Uhr", "de", datetime(2024, 3, 12, 9, 30, tzinfo=UTC)),
+        ("Publicado el 5 de junio de 2024", "es", datetime(2024, 6, 5, tzinfo=UTC)),
+        ("Publicado em 7 de maio de 2024", "pt", datetime(2024, 5, 7, tzinfo=UTC)),
+        ("Pubblicato il 3 aprile 2024", "it", datetime(2024, 4, 3, tzinfo=UTC)),
+        ("15 мая 2025, 10:20", "ru", datetime(2025, 5, 15, 10, 20, tzinfo=UTC)),
+        ("20 Nisan 2025 14:05", "tr", datetime(2025, 4, 20, 14, 5, tzinfo=UTC)),
+        ("23 يوليو 2025 - 14:30", "ar", datetime(2025, 7, 23, 14, 30, tzinfo=UTC)),
+        ("٢٣ يوليو ٢٠٢٥", "ar", datetime(2025, 7, 23, tzinfo=UTC)),
+        ("3 hours ago", "en", datetime(2025, 8, 1, 9, 0, tzinfo=UTC)),
+        ("Nov. 19, 2019 5:30 PM EST", "en", datetime(2019, 11, 19, 22, 30, tzinfo=UTC)),
+    ],
+)
+def test_byline_dates_in_many_languages(text, language, expected):
+    from crawler.extract.dates import choose_date
+
+    chosen = choose_date([("byline", text)], url="https://n.example/x", languages=[language], now=FETCHED)
+    assert chosen is not None and chosen.value == expected, chosen
+
+
+def test_dates_far_from_the_url_day_are_rejected():
+    from crawler.extract.dates import choose_date
+
+    raw = [("meta", "2025-07-01T10:00:00Z"), ("byline", "July 20, 2025 8:00 AM")]
+    chosen = choose_date(raw, url="https://n.example/2025/07/20/story", languages=["en"], now=FETCHED)
+    assert chosen.value == datetime(2025, 7, 20, 8, 0, tzinfo=UTC) and chosen.source == "byline"

@@ -44,18 +44,17 @@ def extract_main(tree: etree._Element, url: str):
     return document, (precise.text or "") if precise is not None else ""
 
 
-def _precision_span(texts: list[str], precise_text: str) -> tuple[int, int] | None:
-    """Index of the first and last block the precision pass agrees with, if it can be trusted."""
+def _precision_agreement(texts: list[str], precise_text: str) -> list[bool] | None:
+    """For each block, whether the precision pass has (most of) it; None if that pass can't be trusted."""
     total = sum(len(t.split()) for t in texts)
     if not precise_text or len(precise_text.split()) < TRUST_PRECISION_SHARE * total:
         return None
     found = set(shingle_list(precise_text))
-    agreed = []
-    for i, text in enumerate(texts):
+    agreement = []
+    for text in texts:
         windows = shingle_list(text)
-        if windows and sum(1 for w in windows if w in found) >= 0.5 * len(windows):
-            agreed.append(i)
-    return (agreed[0], agreed[-1]) if agreed else None
+        agreement.append(bool(windows) and sum(1 for w in windows if w in found) >= 0.5 * len(windows))
+    return agreement if any(agreement) else None
 
 
 def _story_like(block: etree._Element, text: str) -> bool:
@@ -86,9 +85,11 @@ def select_paragraphs(body: etree._Element, title: str, precise_text: str) -> li
     for i, text in enumerate(texts[:3]):
         if folded_title and text.casefold() == folded_title:
             keep[i] = False  # the headline repeated at the top
-    span = _precision_span(texts, precise_text)
-    if span:
-        span = _extend_span(span, blocks, texts, keep)
+    agreement = _precision_agreement(texts, precise_text)
+    span = None
+    if agreement:
+        agreed = [i for i, ok in enumerate(agreement) if ok]
+        span = _extend_span((agreed[0], agreed[-1]), blocks, texts, keep)
     for i, (block, text) in enumerate(zip(blocks, texts, strict=True)):
         if span and not span[0] <= i <= span[1] or _mostly_links(block, text):
             keep[i] = False

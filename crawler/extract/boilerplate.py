@@ -64,7 +64,7 @@ BOILERPLATE_TOKENS = frozenset(
 READER_CONTENT_TOKENS = frozenset({"comment", "comments", "respond", "comment-respond", "comment-form", "disqus"})
 NEVER_REMOVE = frozenset({"html", "body", "main", "article"})
 _TOKEN_SPLIT = re.compile(r"[\s_]+|(?<=[a-z])-(?=[a-z])")
-_DROP_TAGS = ("form", "button", "dialog", "noscript", "iframe", "svg", "select", "textarea")
+_DROP_TAGS = ("form", "button", "dialog", "noscript", "iframe", "svg", "select", "textarea", "figcaption")
 
 _SHORTCODE = re.compile(r"\[/?[a-z][\w-]*(?:\s+[^\[\]]*)?\]", re.IGNORECASE)
 _NO_LETTERS = re.compile(r"^[\W\d_]{0,12}$")

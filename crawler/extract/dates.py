@@ -19,6 +19,9 @@ logger = logging.getLogger(__name__)
 # Most reliable first. A source missing the time of day can borrow it from a later one (same day).
 SOURCE_RANK = ("json-ld", "meta", "itemprop", "time-element", "feed", "sitemap", "byline", "htmldate", "url")
 FUTURE_TOLERANCE = timedelta(hours=26)
+URL_DATE_TOLERANCE = timedelta(
+    days=3
+)  # a date further from the day in the URL is another date (an update, a related story)
 # Languages tried on a page that declares none: the news languages we meet most.
 COMMON_LANGUAGES = ("en", "fr", "de", "es", "pt", "it", "ru", "tr", "ar", "nl", "pl", "id", "sv", "uk")
 _HAS_TIME = re.compile(r"\d{1,2}\s*[:h.]\s*\d{2}(?!\d)|\d\s*[ap]\.?m\b|T\d{2}", re.IGNORECASE)
@@ -190,7 +193,8 @@ def choose_date(
     """Parse every (source, raw) candidate and pick the most reliable plausible one.
 
     Dates after `now` (plus a day of clock skew) are rejected. If the chosen date has no time of
-    day, the time is taken from another candidate on the same day that has one. `more` supplies
+    day, the time is taken from another candidate on the same day that has one. Dates more than three
+    days from the day the URL names are rejected too. `more` supplies
     costlier candidates (byline texts), asked for only when no candidate so far has a time of day.
     """
     now = now or datetime.now(UTC)
@@ -204,7 +208,7 @@ def choose_date(
     def first_plausible(source: str, raw: str) -> DateCandidate | None:
         for variant in _strip_byline_words(raw) if source == "byline" else [raw]:
             candidate = parse_date(variant, source, languages=languages, now=now, year_hint=year_hint)
-            if candidate and candidate.value <= now + FUTURE_TOLERANCE:
+            if candidate and _plausible(candidate.value, now, from_url):
                 return DateCandidate(candidate.value, raw.strip(), source, candidate.has_time)
         return None
 
@@ -231,6 +235,13 @@ def choose_date(
             if other.has_time and other.value.date() == best.value.date():
                 return other
     return best
+
+
+def _plausible(value: datetime, now: datetime, from_url: DateCandidate | None) -> bool:
+    """Not after the fetch (give or take clock skew), and near the day the URL names, if it names one."""
+    if value > now + FUTURE_TOLERANCE:
+        return False
+    return from_url is None or abs(value - from_url.value) <= URL_DATE_TOLERANCE
 
 
 def _rank(source: str) -> int:

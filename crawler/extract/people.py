@@ -14,6 +14,13 @@ _PREFIX = re.compile(r"^\s*(by|von|par|por|di|door|av|من|بقلم)\s*[:\-]?\s+
 _SPLIT = re.compile(r"\s*(?:,|;|&|\band\b|\bund\b|\bet\b|\by\b|\be\b|\bو\b)\s*", re.IGNORECASE)
 _SEGMENT = re.compile(r"\s*[·•|]\s*|\s+[–—]\s+")
 _NOT_A_NAME = re.compile(r"\d|\b(published|updated|posted|min read|minutes? ago)\b", re.IGNORECASE)
+# "Capital Von Jemima Kelly": a brand or section before the 'by' word; the name after must have 2+ words.
+_BRAND_PREFIX = re.compile(r"^(?:\S+\s){1,2}(?:by|von|par|por|door|av)\s+(?=\S+\s+\S+)", re.IGNORECASE)
+_NOT_A_PERSON = re.compile(
+    r"^(?i:(twitter|facebook|instagram|linkedin|whatsapp|email|e-mail|share|follow|print|more)\b.*|"
+    r"by|von|par|por|staff|admin|administrator|anonymous)$|^(?!dpa$|epd$|kna$|sda$)[a-zäöüß]{1,3}$"
+)
+MAX_NAME_WORDS = 6  # longer 'names' are affiliations or sentences
 _EMAIL = re.compile(r"\S+@\S+")
 _ROLE = re.compile(
     r"\s*[,|–—-]?\s*\b(staff (writer|reporter)|correspondent|reporter|editor|contributor|"
@@ -42,7 +49,7 @@ def byline_authors(tree: HtmlElement, limit: int = 5) -> list[str]:
             found.append(text)
         if len(found) >= limit:
             break
-    return found[:1] if found else []
+    return found[:1]
 
 
 def is_organisation(name: str, site_names: tuple[str, ...] = ()) -> bool:
@@ -68,10 +75,13 @@ def clean_authors(raw: list[str], *, site_name: str | None = None) -> list[str]:
         if last_first and len(raw) > 1 or last_first and " " not in last_first.group(1):
             value = f"{last_first.group(2)} {last_first.group(1)}"
         value = next((seg for seg in _SEGMENT.split(value) if seg.strip() and not _NOT_A_NAME.search(seg)), "")
+        value = _BRAND_PREFIX.sub("", value)
         for part in _SPLIT.split(value):
             part = _ROLE.sub("", _PREFIX.sub("", part)).strip(" .,:;-|")
             part = re.sub(r"\s+", " ", part)
-            if part and len(part) <= 80 and not part.startswith(("http://", "https://")) and part not in names:
+            if not part or len(part) > 80 or len(part.split()) > MAX_NAME_WORDS or part in names:
+                continue
+            if not part.startswith(("http://", "https://")) and not _NOT_A_PERSON.match(part):
                 names.append(part)
     if site_name and len(names) > 1:
         names = [n for n in names if n.casefold() != site_name.casefold()] or names
