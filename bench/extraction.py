@@ -323,12 +323,26 @@ def report(body: dict, meta: dict, aeb: list[Page], worst: int = 10) -> None:
     )
 
 
+def compare(before: dict, body: dict, meta: dict) -> None:
+    """Print newswire's figures now, before, and the change."""
+    print("\n## Change from the earlier run\n")
+    for key in ("f1", "precision", "recall", "accuracy"):
+        old, new = before["body"]["newswire"].get(key), body["newswire"].get(key)
+        if old is not None:
+            print(f"- body {key}: {old:.3f} → {new:.3f} ({new - old:+.3f})")
+    for key in ("title", "authors", "date_day", "date_minute", "language"):
+        old, new = before["metadata"]["newswire"].get(key), meta["newswire"].get(key)
+        if old is not None and new is not None:
+            print(f"- {key}: {old:.3f} → {new:.3f} ({new - old:+.3f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=PROJECT.parent / "shared" / "corpus")
     parser.add_argument("--json", type=Path, default=None, help="write every figure (and per-page scores) here")
     parser.add_argument("--only-newswire", action="store_true", help="skip the peers (faster while tuning)")
     parser.add_argument("--misses", action="store_true", help="print newswire's metadata misses")
+    parser.add_argument("--compare", type=Path, default=None, help="a --json file of an earlier run to compare with")
     args = parser.parse_args()
     if not (args.corpus / "index.jsonl").exists():
         sys.exit(f"no corpus at {args.corpus} (pass --corpus)")
@@ -345,8 +359,11 @@ def main() -> None:
         for field, lines in meta["newswire"]["misses"].items():
             print(f"\n### newswire {field} misses ({len(lines)})")
             print("\n".join(lines))
+    if args.compare:
+        compare(json.loads(args.compare.read_text()), body, meta)
     if args.json:
-        args.json.write_text(json.dumps({"body": body, "metadata": meta}, indent=1, default=str))
+        figures = {name: {k: v for k, v in row.items() if k != "misses"} for name, row in meta.items()}
+        args.json.write_text(json.dumps({"body": body, "metadata": figures}, indent=1, default=str))
         print(f"\nfigures written to {args.json}")
 
 
