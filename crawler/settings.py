@@ -49,7 +49,7 @@ EXTENSIONS = {
 NEWSWIRE_DB = os.environ.get("NEWSWIRE_DB", "sqlite:///newswire.db")
 NEWSWIRE_MAX_ARTICLES_PER_OUTLET = 100  # per crawl; `newswire crawl --limit N` overrides
 NEWSWIRE_SITEMAP_MAX_CHILDREN = 5  # newest child sitemaps followed from a sitemap index
-# Extraction in worker processes keeps the engine downloading while pages are parsed: 1.44x the
+# Extraction in worker processes keeps the engine downloading while pages are parsed: 1.48x the
 # pages/s of in-process extraction on 2 cores (bench/crawl_throughput.py). 0 = in-process.
 NEWSWIRE_EXTRACT_WORKERS = min(4, os.cpu_count() or 1) if (os.cpu_count() or 1) > 1 else 0
 NEWSWIRE_ALLOW_PRIVATE_ADDRESSES = False  # discovered links may reach loopback/private ranges

@@ -16,7 +16,7 @@ from crawler.extract.fallback import TrafilaturaMetadata, htmldate_candidate
 from crawler.extract.kinds import page_kind
 from crawler.extract.people import byline_authors, choose_authors, split_authors
 from crawler.extract.record import NOT_ARTICLE, ArticleRecord, DiscoveryHints
-from crawler.extract.structured import normalize_language, page_title, read_structured
+from crawler.extract.structured import Structured, normalize_language, page_title, read_structured
 from crawler.extract.titles import choose_title, headline_texts, normalize_title
 from storage.urls import canonical_url, host_label, host_of
 
@@ -58,30 +58,37 @@ def extract_article(
     meta = read_structured(tree)
     record.canonical_url = _canonical(url, meta.canonical)
     record.language = meta.language or normalize_language(language)
+    _fill_date(record, meta, tree, hints, fetched_at)
+    _fill_metadata(record, meta, tree, hints)
+    prune_boilerplate(tree)
+    _fill_body(record, tree, directory)
+    record.page_kind = page_kind(tree, html, record.text, record.title, meta.accessible_for_free)
+    return record
+
+
+def _fill_date(
+    record: ArticleRecord, meta: Structured, tree, hints: DiscoveryHints | None, fetched_at: datetime
+) -> None:
     raw_dates = list(meta.dates)
     if hints and hints.published_raw:
         raw_dates.append((hints.source, hints.published_raw))
-
-    headlines = headline_texts(tree)
-    languages = [record.language] if record.language else None
     chosen = choose_date(
         raw_dates,
-        url=url,
-        languages=languages,
+        url=record.url,
+        languages=[record.language] if record.language else None,
         now=fetched_at,
-        more=lambda: byline_dates(tree) + htmldate_candidate(tree, url),
+        more=lambda: byline_dates(tree) + htmldate_candidate(tree, record.url),
     )
     if chosen:
-        record.published, record.published_raw, record.published_source = (
-            chosen.value,
-            chosen.raw,
-            chosen.source,
-        )
+        record.published, record.published_raw, record.published_source = chosen.value, chosen.raw, chosen.source
 
-    fallback = TrafilaturaMetadata(tree, url)
+
+def _fill_metadata(record: ArticleRecord, meta: Structured, tree, hints: DiscoveryHints | None) -> None:
+    """Title, authors, site name, description, image and tags; reads the tree before it is pruned."""
+    fallback = TrafilaturaMetadata(tree, record.url)
     record.site_name = meta.site_name or meta.publisher
-    site_names = tuple(n for n in (record.site_name, meta.publisher, host_label(url)) if n)
-    titles = [meta.title, meta.og_title, *headlines[:1], meta.twitter_title, page_title(tree)]
+    site_names = tuple(n for n in (record.site_name, meta.publisher, host_label(record.url)) if n)
+    titles = [meta.title, meta.og_title, *headline_texts(tree)[:1], meta.twitter_title, page_title(tree)]
     if not any(titles):
         titles += [fallback.get("title"), hints.title if hints else None]
     record.title = choose_title(titles, site_names)
@@ -90,16 +97,16 @@ def extract_article(
         site_names,
     )
     record.description = normalize_title(meta.description) or None
-    record.image = urljoin(url, meta.image) if meta.image else None
+    record.image = urljoin(record.url, meta.image) if meta.image else None
     record.tags = list(dict.fromkeys(meta.tags))
 
-    prune_boilerplate(tree)
-    document, precise_text = extract_main(tree, url)
-    if document is not None and document.body is not None:
-        paragraphs = select_paragraphs(document.body, record.title, precise_text)
-        record.text = "\n\n".join(paragraphs)
-        record.html = body_html(document.body) if paragraphs else ""
-        links = [(ref.get("target", ""), "".join(ref.itertext())) for ref in document.body.iter("ref")]
-        record.citations = find_citations(record.text, links, record.canonical_url, directory)
-    record.page_kind = page_kind(tree, record.text, record.title, meta.accessible_for_free)
-    return record
+
+def _fill_body(record: ArticleRecord, tree, directory: OutletDirectory | None) -> None:
+    document, precise_text = extract_main(tree, record.url)
+    if document is None or document.body is None:
+        return
+    paragraphs = select_paragraphs(document.body, record.title, precise_text)
+    record.text = "\n\n".join(paragraphs)
+    record.html = body_html(document.body) if paragraphs else ""
+    links = [(ref.get("target", ""), "".join(ref.itertext())) for ref in document.body.iter("ref")]
+    record.citations = find_citations(record.text, links, record.canonical_url, directory)

@@ -37,6 +37,8 @@ _PAYWALL = re.compile(
 )
 
 
+_INVISIBLE = re.compile(r"<(script|style|template)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
@@ -46,8 +48,14 @@ def text_size(text: str) -> int:
     return len(text.split()) + cjk // 2 if cjk > len(text) / 4 else len(text.split())
 
 
-def page_kind(tree: HtmlElement, text: str, title: str, accessible_for_free: bool | None) -> str:
-    """Classify a page by its extracted text and what the whole page says about itself.
+def visible_text(html: str, limit: int = 300_000) -> str:
+    """The page's text without scripts, styles and tags (rough, for wording checks only)."""
+    html = _INVISIBLE.sub(" ", html[:limit])
+    return " ".join(_TAG.sub(" ", html).split())
+
+
+def page_kind(tree: HtmlElement, html: str, text: str, title: str, accessible_for_free: bool | None) -> str:
+    """Classify a page by its extracted `text` and what the whole page (`html`, unpruned) says about itself.
 
     Pages with a full story are articles whatever else they contain (most carry a cookie banner);
     short ones are checked for bot checks, consent walls, paywalls (also JSON-LD
@@ -56,7 +64,7 @@ def page_kind(tree: HtmlElement, text: str, title: str, accessible_for_free: boo
     words = text_size(text)
     if words >= SHORT_TEXT_WORDS and title:
         return ARTICLE
-    page_text = " ".join(tree.text_content().split())[:20000]
+    page_text = visible_text(html)
     if _BOT_CHECK.search(page_text):
         return BOT_CHECK
     if words < 60 and _CONSENT.search(page_text):
