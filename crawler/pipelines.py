@@ -58,6 +58,7 @@ def _extract(item: dict[str, Any], directory: OutletDirectory) -> ArticleRecord:
         fetched_at=item["fetched_at"],
         language=item.get("language"),
         directory=directory,
+        timezone=item.get("timezone"),
     )
 
 

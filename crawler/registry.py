@@ -8,13 +8,14 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_SOURCES = "sources.toml"
 REQUIRED = ("name", "homepage")
 LIST_FIELDS = ("aliases", "feeds", "sitemaps")
-KNOWN = {"name", "homepage", "language", *LIST_FIELDS}
+KNOWN = {"name", "homepage", "language", "timezone", *LIST_FIELDS}
 
 
 class RegistryError(ValueError):
@@ -31,6 +32,7 @@ class Outlet:
     feeds: tuple[str, ...] = ()
     sitemaps: tuple[str, ...] = ()
     language: str | None = None
+    timezone: str | None = None  # IANA name; how the outlet's pages write times without a zone
     slug: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -79,6 +81,14 @@ def _check_entry(path: Path, index: int, entry: object) -> Outlet:
     language = entry.get("language")
     if language is not None and not (isinstance(language, str) and re.fullmatch(r"[A-Za-z]{2,3}(-\w+)?", language)):
         raise RegistryError(f"{where}: field 'language' must be a language code such as 'en' or 'ar'")
+    timezone = entry.get("timezone")
+    if timezone is not None:
+        try:
+            ZoneInfo(str(timezone))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise RegistryError(
+                f"{where}: field 'timezone': unknown time zone {timezone!r} (use e.g. 'Europe/Paris')"
+            ) from None
     return Outlet(
         name=entry["name"].strip(),
         homepage=entry["homepage"].strip(),
@@ -86,6 +96,7 @@ def _check_entry(path: Path, index: int, entry: object) -> Outlet:
         feeds=tuple(entry.get("feeds", [])),
         sitemaps=tuple(entry.get("sitemaps", [])),
         language=language,
+        timezone=timezone,
     )
 
 

@@ -289,3 +289,30 @@ def test_dates_far_from_the_url_day_are_rejected():
     raw = [("meta", "2025-07-01T10:00:00Z"), ("byline", "July 20, 2025 8:00 AM")]
     chosen = choose_date(raw, url="https://n.example/2025/07/20/story", languages=["en"], now=FETCHED)
     assert chosen.value == datetime(2025, 7, 20, 8, 0, tzinfo=UTC) and chosen.source == "byline"
+
+
+def test_times_without_zone_read_in_the_outlets_zone():
+    story = ARABIC_STORIES[0]  # "23 يوليو 2025 - 14:30" in the byline, no zone
+    html = pages.arabic_article(story)
+    record = extract_article(html, SITE + story.path, fetched_at=FETCHED, timezone="Africa/Cairo")
+    assert record.published == datetime(2025, 7, 23, 11, 30, tzinfo=UTC)  # Cairo is UTC+3 in July 2025
+
+
+def test_times_without_zone_read_in_the_pages_own_offset():
+    from crawler.extract.dates import choose_date, page_zone
+
+    raw = [("meta", "2025-07-23"), ("itemprop", "2025-07-22T09:00:00+02:00")]
+    assert page_zone(raw).utcoffset(None).total_seconds() == 7200
+    chosen = choose_date(
+        [("meta", "2025-07-23")],
+        url="https://n.example/x",
+        languages=["en"],
+        now=FETCHED,
+        more=lambda: [("byline", "July 23, 2025 14:30")],
+        zone=page_zone(raw),
+    )
+    assert chosen.value == datetime(2025, 7, 23, 12, 30, tzinfo=UTC)
+    day_only = choose_date(
+        [("meta", "2025-07-23")], url="https://n.example/x", languages=["en"], now=FETCHED, zone=page_zone(raw)
+    )
+    assert day_only.value == datetime(2025, 7, 23, tzinfo=UTC)  # a bare day is not shifted across midnight

@@ -57,7 +57,7 @@ def test_cli_reports_bad_registry_in_one_line(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert lines == [
         f"newswire: error: {path}: outlet #1 ('A'): unknown field 'feed' (known: "
-        "aliases, feeds, homepage, language, name, sitemaps)"
+        "aliases, feeds, homepage, language, name, sitemaps, timezone)"
     ]
 
 
@@ -69,3 +69,12 @@ def test_outlets_at_any_address_and_selection(tmp_path):
     assert select_outlets(outlets, ["intranet news"]) == outlets
     with pytest.raises(RegistryError, match="no outlet named 'Reuters'"):
         select_outlets(outlets, ["Reuters"])
+
+
+def test_timezone_key(tmp_path):
+    path = tmp_path / "tz.toml"
+    path.write_text('[[outlet]]\nname = "A"\nhomepage = "https://a.example/"\ntimezone = "Africa/Casablanca"\n')
+    assert load_registry(path)[0].timezone == "Africa/Casablanca"
+    path.write_text('[[outlet]]\nname = "A"\nhomepage = "https://a.example/"\ntimezone = "Mars/Olympus"\n')
+    with pytest.raises(RegistryError, match="field 'timezone': unknown time zone 'Mars/Olympus'"):
+        load_registry(path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from urllib.parse import urljoin
+from zoneinfo import ZoneInfo
 
 from trafilatura.utils import load_html
 
@@ -42,13 +43,15 @@ def extract_article(
     fetched_at: datetime | None = None,
     language: str | None = None,
     directory: OutletDirectory | None = None,
+    timezone: str | None = None,
 ) -> ArticleRecord:
     """Extract one article: metadata from structured markup first, text by trafilatura, boilerplate out.
 
     `hints` is what the feed or sitemap said of the URL (its date is one candidate among the
     page's); `fetched_at` anchors relative and year-less dates (default: now); `language` is the
     outlet's language, used when the page does not declare one; `directory` names the outlets whose
-    citations to recognize (default: the well-known wire services and outlets).
+    citations to recognize (default: the well-known wire services and outlets); `timezone` (IANA
+    name, the outlet's) is how times written without a zone are read.
     """
     fetched_at = fetched_at or datetime.now(UTC)
     tree = load_html(html)
@@ -58,7 +61,7 @@ def extract_article(
     meta = read_structured(tree)
     record.canonical_url = _canonical(url, meta.canonical)
     record.language = meta.language or normalize_language(language)
-    _fill_date(record, meta, tree, hints, fetched_at)
+    _fill_date(record, meta, tree, hints, fetched_at, ZoneInfo(timezone) if timezone else None)
     _fill_metadata(record, meta, tree, hints)
     prune_boilerplate(tree)
     _fill_body(record, tree, directory)
@@ -67,7 +70,7 @@ def extract_article(
 
 
 def _fill_date(
-    record: ArticleRecord, meta: Structured, tree, hints: DiscoveryHints | None, fetched_at: datetime
+    record: ArticleRecord, meta: Structured, tree, hints: DiscoveryHints | None, fetched_at: datetime, zone
 ) -> None:
     raw_dates = list(meta.dates)
     if hints and hints.published_raw:
@@ -78,6 +81,7 @@ def _fill_date(
         languages=[record.language] if record.language else None,
         now=fetched_at,
         more=lambda: byline_dates(tree) + htmldate_candidate(tree, record.url),
+        zone=zone,
     )
     if chosen:
         record.published, record.published_raw, record.published_source = chosen.value, chosen.raw, chosen.source

@@ -7,8 +7,9 @@ import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from email.utils import parsedate_to_datetime
+from zoneinfo import ZoneInfo
 
 import dateparser
 from dateutil import parser as dateutil_parser
@@ -46,7 +47,7 @@ class DateCandidate:
     has_time: bool
 
 
-def _iso(raw: str) -> datetime | None:
+def _iso(raw: str, zone: tzinfo = UTC) -> datetime | None:
     text = raw.strip()
     if not re.match(r"\d{4}-\d{2}-\d{2}", text):
         return None
@@ -54,17 +55,35 @@ def _iso(raw: str) -> datetime | None:
         value = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T", 1))
     except ValueError:
         return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return value if value.tzinfo else value.replace(tzinfo=zone)
 
 
-def _rfc822(text: str) -> datetime | None:
+def page_zone(raw_candidates: list[tuple[str, str]]) -> tzinfo | None:
+    """The UTC offset the page writes its machine-readable dates in, if any has one."""
+    for _source, raw in raw_candidates:
+        value = _iso(raw)
+        if value is not None and re.search(r"[+-]\d{2}:?\d{2}$", raw.strip()):
+            return value.tzinfo
+    return None
+
+
+def _dateparser_zone(zone: tzinfo) -> str:
+    """A zone name dateparser understands for `zone` (IANA names as they are; whole-hour offsets as Etc/GMT)."""
+    if isinstance(zone, ZoneInfo):
+        return zone.key
+    offset = zone.utcoffset(None) or timedelta(0)
+    hours, rest = divmod(int(offset.total_seconds()), 3600)
+    return "UTC" if rest or not hours else f"Etc/GMT{-hours:+d}"
+
+
+def _rfc822(text: str, zone: tzinfo = UTC) -> datetime | None:
     if not re.match(r"(\w{3},\s*)?\d{1,2}\s+\w{3}\s+\d{4}\s+\d", text):
         return None
     try:
         value = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
         return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return value if value.tzinfo else value.replace(tzinfo=zone)
 
 
 _EN_MONTH = re.compile(
@@ -82,7 +101,7 @@ _DATEUTIL_SAFE = re.compile(r"^[\w\s,.:/+-]+$")
 _DAY_NUMBER = re.compile(r"(?<![\d:])\d{1,2}(?![\d:])")
 
 
-def _english_with_year(text: str, languages: list[str] | None) -> datetime | None:
+def _english_with_year(text: str, languages: list[str] | None, zone: tzinfo = UTC) -> datetime | None:
     """Fast path for English dates with a year ('November 19, 2019 5:30 PM'): dateutil, not dateparser."""
     if languages and "en" not in languages[:1] or not _HAS_YEAR.search(text) or not _EN_MONTH.search(text):
         return None
@@ -94,7 +113,7 @@ def _english_with_year(text: str, languages: list[str] | None) -> datetime | Non
             value = dateutil_parser.parse(text, default=datetime(2000, 1, 1), tzinfos=TZ_ABBREVIATIONS)
     except (ValueError, OverflowError):
         return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return value if value.tzinfo else value.replace(tzinfo=zone)
 
 
 def parse_date(
@@ -104,22 +123,26 @@ def parse_date(
     languages: list[str] | None = None,
     now: datetime | None = None,
     year_hint: int | None = None,
+    zone: tzinfo = UTC,
 ) -> DateCandidate | None:
     """Parse one date string to a candidate in UTC, or None.
 
     ISO 8601 is read directly; anything else goes to dateparser (in `languages` when given), with
     relative dates counted from `now`. A date written without a year takes `year_hint`, else the
     year of `now`, moved a year back if that would put it after `now`; a date with no day is refused.
+    A date written without a zone is read in `zone` (the outlet's or the page's; default UTC).
     """
     now = now or datetime.now(UTC)
     text = _ORDINAL.sub(r"\1", raw.translate(_EASTERN_DIGITS)).strip()
     if not text or len(text) > 200:
         return None
-    value = _iso(text) or _rfc822(text) or _english_with_year(text, languages)
+    if not _HAS_TIME.search(text):
+        zone = UTC  # a day without a time names a calendar day: keep it, don't shift it across midnight
+    value = _iso(text, zone) or _rfc822(text, zone) or _english_with_year(text, languages, zone)
     if value is None:
         settings = {
             "RETURN_AS_TIMEZONE_AWARE": True,
-            "TIMEZONE": "UTC",
+            "TIMEZONE": _dateparser_zone(zone),
             "TO_TIMEZONE": "UTC",
             "PREFER_DATES_FROM": "past",
             "RELATIVE_BASE": now.astimezone(UTC).replace(tzinfo=None),
@@ -189,15 +212,19 @@ def choose_date(
     languages: list[str] | None,
     now: datetime | None = None,
     more: Callable[[], list[tuple[str, str]]] | None = None,
+    zone: tzinfo | None = None,
 ) -> DateCandidate | None:
     """Parse every (source, raw) candidate and pick the most reliable plausible one.
 
     Dates after `now` (plus a day of clock skew) are rejected. If the chosen date has no time of
     day, the time is taken from another candidate on the same day that has one. Dates more than three
-    days from the day the URL names are rejected too. `more` supplies
-    costlier candidates (byline texts), asked for only when no candidate so far has a time of day.
+    days from the day the URL names are rejected too. `more` supplies costlier candidates (byline
+    texts), asked for only when no candidate so far has a time of day. Times written without a zone
+    are read in `zone` (the outlet's), else in the offset of the page's own machine-readable dates,
+    else UTC.
     """
     now = now or datetime.now(UTC)
+    zone = zone or page_zone(raw_candidates) or UTC
     from_url = url_date(url)
     year_hint = from_url.value.year if from_url else None
     if not languages:
@@ -207,7 +234,7 @@ def choose_date(
 
     def first_plausible(source: str, raw: str) -> DateCandidate | None:
         for variant in _strip_byline_words(raw) if source == "byline" else [raw]:
-            candidate = parse_date(variant, source, languages=languages, now=now, year_hint=year_hint)
+            candidate = parse_date(variant, source, languages=languages, now=now, year_hint=year_hint, zone=zone)
             if candidate and _plausible(candidate.value, now, from_url):
                 return DateCandidate(candidate.value, raw.strip(), source, candidate.has_time)
         return None

@@ -170,6 +170,7 @@ class NewsSpider(scrapy.Spider):
             "html": response.text,
             "hints": response.meta.get("hints"),
             "language": outlet.language,
+            "timezone": outlet.timezone,
             "fetched_at": datetime.now(UTC),
         }
 
