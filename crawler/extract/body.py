@@ -1,10 +1,10 @@
-"""The article body: trafilatura's text, cut to what a precision-minded second pass agrees on.
+"""The article body: trafilatura's precision mode first, its balanced mode when that finds too little.
 
-trafilatura's balanced mode has the recall; its precision mode leaves out more boilerplate but
-sometimes whole stretches of story. We keep the balanced blocks from the first to the last one
-the precision pass also found (boilerplate sits before and after the story far more often than
-inside it), unless the precision pass found too little to trust. Then wording rules drop junk
-paragraphs, and short blocks that are mostly links (related-story lists) go too.
+Precision mode leaves out more boilerplate; when it yields fewer than MIN_PRECISE_WORDS words it has
+usually lost the story, so the balanced mode runs and its blocks are cut to the span the precision
+pass agrees with (boilerplate sits before and after a story far more often than inside it), grown
+over neighbouring long paragraphs. Either way, wording rules then drop junk paragraphs, and short
+blocks that are mostly links (related-story lists) go too. Table rows are lines of their cells.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from crawler.extract.boilerplate import filter_paragraphs, strip_shortcodes
 
 logger = logging.getLogger(__name__)
 
-BLOCKS = ("p", "head", "item", "quote", "cell", "code")
+BLOCKS = ("p", "head", "item", "quote", "row", "code")  # a table row is one line: its cells, spaced
 TRUST_PRECISION_SHARE = 0.4  # the precision pass must hold this share of the words to bound the story
 LINK_DENSITY = 0.5  # a block with more of its text in links than this …
 LINK_LIST_WORDS = 20  # … and fewer words than this is a cross-link, not story
@@ -35,13 +35,24 @@ def shingle_list(text: str) -> list[tuple[str, ...]]:
     return [tuple(words[i : i + 4]) for i in range(max(1, len(words) - 3))] if words else []
 
 
+MIN_PRECISE_WORDS = 150  # fewer words from precision mode: run the balanced mode as well
+
+
 def extract_main(tree: etree._Element, url: str):
-    """trafilatura's balanced extraction (with links; the metadata is ours) and its precision pass's text."""
+    """trafilatura's extracted document and, when the balanced mode had to run, the precision pass's text
+    (None when the precision-mode document itself is returned)."""
+    precise = bare_extraction(
+        tree, url=url, favor_precision=True, include_comments=False, include_tables=True, include_links=True
+    )
+    if precise is not None and precise.body is not None and len((precise.text or "").split()) >= MIN_PRECISE_WORDS:
+        return precise, None
+    return _balanced(tree, url, precise.text if precise is not None else "")
+
+
+def _balanced(tree: etree._Element, url: str, precise_text: str):
+    """trafilatura's balanced extraction (with links; the metadata is ours), and the precision pass's text."""
     document = bare_extraction(tree, url=url, include_comments=False, include_tables=True, include_links=True)
-    if document is None or document.body is None:
-        return document, ""
-    precise = bare_extraction(tree, url=url, favor_precision=True, fast=True, include_comments=False)
-    return document, (precise.text or "") if precise is not None else ""
+    return document, precise_text if document is not None and document.body is not None else ""
 
 
 def _precision_agreement(texts: list[str], precise_text: str) -> list[bool] | None:
@@ -76,16 +87,22 @@ def _mostly_links(block: etree._Element, text: str) -> bool:
     return bool(text) and linked > LINK_DENSITY * len(text) and len(text.split()) < LINK_LIST_WORDS
 
 
-def select_paragraphs(body: etree._Element, title: str, precise_text: str) -> list[str]:
+def _block_text(block: etree._Element) -> str:
+    if block.tag == "row":
+        return " ".join("".join(cell.itertext()).strip() for cell in block.iter("cell"))
+    return "".join(block.itertext())
+
+
+def select_paragraphs(body: etree._Element, title: str, precise_text: str | None) -> list[str]:
     """Drop every block of `body` that is not story (in place); return the kept paragraphs' texts."""
     blocks = [b for b in body.iter(*BLOCKS) if not any(True for _ in b.iterancestors(*BLOCKS))]
-    texts = [re.sub(r"\s+", " ", strip_shortcodes("".join(b.itertext()))).strip() for b in blocks]
+    texts = [re.sub(r"\s+", " ", strip_shortcodes(_block_text(b))).strip() for b in blocks]
     keep = filter_paragraphs(texts)
     folded_title = title.casefold()
     for i, text in enumerate(texts[:3]):
         if folded_title and text.casefold() == folded_title:
             keep[i] = False  # the headline repeated at the top
-    agreement = _precision_agreement(texts, precise_text)
+    agreement = _precision_agreement(texts, precise_text) if precise_text is not None else None
     span = None
     if agreement:
         agreed = [i for i, ok in enumerate(agreement) if ok]
