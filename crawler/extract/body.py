@@ -95,6 +95,8 @@ def _block_text(block: etree._Element) -> str:
 
 def select_paragraphs(body: etree._Element, title: str, precise_text: str | None) -> list[str]:
     """Drop every block of `body` that is not story (in place); return the kept paragraphs' texts."""
+    for line_break in body.iter("lb"):  # "Amphitheatre<br>June 10" must not read "AmphitheatreJune 10"
+        line_break.tail = " " + (line_break.tail or "")
     blocks = [b for b in body.iter(*BLOCKS) if not any(True for _ in b.iterancestors(*BLOCKS))]
     texts = [re.sub(r"\s+", " ", strip_shortcodes(_block_text(b))).strip() for b in blocks]
     keep = filter_paragraphs(texts)
