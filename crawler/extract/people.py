@@ -10,7 +10,10 @@ from lxml.html import HtmlElement
 
 logger = logging.getLogger(__name__)
 
-_PREFIX = re.compile(r"^\s*(by|von|par|por|di|door|av|من|بقلم)\s*[:\-]?\s+", re.IGNORECASE)
+_PREFIX = re.compile(
+    r"^\s*(?:(by|von|par|por|di|door|av|من|بقلم)\s*[:\-]?|(quelle|source|fuente|fonte|text|texte|words)\s*:)\s+",
+    re.IGNORECASE,
+)
 _SPLIT = re.compile(r"\s*(?:,|;|&|\band\b|\bund\b|\bet\b|\by\b|\be\b|\bو\b)\s*", re.IGNORECASE)
 _SEGMENT = re.compile(r"\s*[·•|]\s*|\s+[–—]\s+")
 _NOT_A_NAME = re.compile(r"\d|\b(published|updated|posted|min read|minutes? ago)\b", re.IGNORECASE)
@@ -18,7 +21,7 @@ _NOT_A_NAME = re.compile(r"\d|\b(published|updated|posted|min read|minutes? ago)
 _BRAND_PREFIX = re.compile(r"^(?:\S+\s){1,2}(?:by|von|par|por|door|av)\s+(?=\S+\s+\S+)", re.IGNORECASE)
 _NOT_A_PERSON = re.compile(
     r"^(?i:(twitter|facebook|instagram|linkedin|whatsapp|email|e-mail|share|follow|print|more)\b.*|"
-    r"by|von|par|por|staff|admin|administrator|anonymous)$|^(?!dpa$|epd$|kna$|sda$)[a-zäöüß]{1,3}$"
+    r"by|von|par|por|staff|admin|administrator|anonymous|reporter|editor|author|autor|autorin|redaktion)$|^(?!dpa$|epd$|kna$|sda$)[a-zäöüß]{1,3}$"
 )
 MAX_NAME_WORDS = 6  # longer 'names' are affiliations or sentences
 _EMAIL = re.compile(r"\S+@\S+")
@@ -36,6 +39,7 @@ _ORGANISATION = re.compile(r"\.(com|org|net|de|fr|uk|it|es|ch|at|nl|no|se|jp|kr|
 _BYLINE_XPATH = (
     "//*[@rel='author' or contains(@itemprop, 'author') or "
     "re:test(@class, '(^|[\\s_-])(author|byline|signature|auteur|autor)([\\s_-]|$)', 'i')]"
+    " | //a[re:test(@href, '/(authors?|autor|autoren|auteurs?|autore|autori|journalists?|reporters?|redakteur)/', 'i')]"
 )
 _NS = {"re": "http://exslt.org/regular-expressions"}
 
@@ -53,11 +57,15 @@ def byline_authors(tree: HtmlElement, limit: int = 5) -> list[str]:
 
 
 def is_organisation(name: str, site_names: tuple[str, ...] = ()) -> bool:
-    """True for the outlet's own name (or a domain-like name) posing as an author."""
+    """True for the outlet's own name (or a domain-like name, or a desk named after it) posing as an author."""
     folded = name.casefold().strip()
-    return bool(_ORGANISATION.search(name)) or any(
-        s and (folded == s.casefold() or folded.replace(" ", "") == s.casefold().replace(" ", "")) for s in site_names
-    )
+    words = set(re.findall(r"\w+", folded))
+    for site in (s.casefold().strip() for s in site_names if s):
+        if folded == site or folded.replace(" ", "") == site.replace(" ", ""):
+            return True
+        if len(site) >= 3 and " " not in site and site in words:  # "MDR THÜRINGEN" at mdr.de
+            return True
+    return bool(_ORGANISATION.search(name))
 
 
 def clean_authors(raw: list[str], *, site_name: str | None = None) -> list[str]:
@@ -81,7 +89,8 @@ def clean_authors(raw: list[str], *, site_name: str | None = None) -> list[str]:
             part = re.sub(r"\s+", " ", part)
             if not part or len(part) > 80 or len(part.split()) > MAX_NAME_WORDS or part in names:
                 continue
-            if not part.startswith(("http://", "https://")) and not _NOT_A_PERSON.match(part):
+            has_letter = any(c.isalpha() for c in part)
+            if has_letter and not part.startswith(("http://", "https://")) and not _NOT_A_PERSON.match(part):
                 names.append(part)
     if site_name and len(names) > 1:
         names = [n for n in names if n.casefold() != site_name.casefold()] or names
