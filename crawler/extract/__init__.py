@@ -15,7 +15,7 @@ from crawler.extract.citations import OutletDirectory, find_citations
 from crawler.extract.dates import byline_dates, choose_date
 from crawler.extract.fallback import TrafilaturaMetadata, htmldate_candidate
 from crawler.extract.kinds import page_kind
-from crawler.extract.people import byline_authors, choose_authors, split_authors
+from crawler.extract.people import byline_authors, byline_paragraph, choose_authors, is_organisation, split_authors
 from crawler.extract.record import NOT_ARTICLE, ArticleRecord, DiscoveryHints
 from crawler.extract.structured import Structured, normalize_language, page_title, read_structured
 from crawler.extract.titles import choose_title, headline_texts, normalize_title
@@ -65,6 +65,7 @@ def extract_article(
     _fill_metadata(record, meta, tree, hints)
     prune_boilerplate(tree)
     _fill_body(record, tree, directory)
+    _byline_in_body(record, meta)
     record.page_kind = page_kind(tree, html, record.text, record.title, meta.accessible_for_free)
     return record
 
@@ -103,6 +104,18 @@ def _fill_metadata(record: ArticleRecord, meta: Structured, tree, hints: Discove
     record.description = normalize_title(meta.description) or None
     record.image = urljoin(record.url, meta.image) if meta.image else None
     record.tags = list(dict.fromkeys(meta.tags))
+
+
+def _byline_in_body(record: ArticleRecord, meta: Structured) -> None:
+    """When only the outlet is named as author, a first-paragraph byline names the people (and leaves the text)."""
+    site_names = tuple(n for n in (record.site_name, meta.publisher, host_label(record.url)) if n)
+    if record.authors and not all(is_organisation(a, site_names) for a in record.authors):
+        return
+    paragraphs = record.text.split("\n\n")
+    found = byline_paragraph(paragraphs, site_names)
+    if found:
+        index, record.authors = found
+        record.text = "\n\n".join(paragraphs[:index] + paragraphs[index + 1 :])
 
 
 def _fill_body(record: ArticleRecord, tree, directory: OutletDirectory | None) -> None:

@@ -8,6 +8,8 @@ import re
 
 from lxml.html import HtmlElement
 
+from crawler.extract.citations import default_directory
+
 logger = logging.getLogger(__name__)
 
 _PREFIX = re.compile(
@@ -118,3 +120,27 @@ def choose_authors(sources: list, site_names: tuple[str, ...]) -> list[str]:
             return people if organisation else names
         organisation = organisation or names
     return organisation
+
+
+_NAME_LINE = re.compile(
+    r"^(?:(?:by|von|par|por)\s+)?((?:[A-ZÀ-Ý][\w'’.-]+\s+){1,3}[A-ZÀ-Ý][\w'’-]+)(?:\s+(?:and|&|und|et)\s+((?:[A-ZÀ-Ý][\w'’.-]+\s+){1,3}[A-ZÀ-Ý][\w'’-]+))?\.?$",
+    re.IGNORECASE,
+)
+
+
+def byline_paragraph(paragraphs: list[str], site_names: tuple[str, ...]) -> tuple[int, list[str]] | None:
+    """A byline written as the story's first, second or last paragraph ('Mohloai Mpesi', 'By Jane Doe',
+    a closing 'Lê Phương'), never a known outlet's name: its index and the names, or None."""
+    known = default_directory()
+    candidates = [(i, paragraphs[i]) for i in (0, 1, len(paragraphs) - 1) if 0 <= i < len(paragraphs)]
+    for index, paragraph in candidates:
+        match = _NAME_LINE.match(paragraph.strip())
+        if not match or len(paragraph.split()) > 9:
+            continue
+        names = [n for n in match.groups() if n]
+        if not all(word[:1].isupper() for name in names for word in name.split()):
+            continue
+        people = [n for n in clean_authors(names) if not is_organisation(n, site_names) and not known.name(n)]
+        if people:
+            return index, people
+    return None
