@@ -245,8 +245,14 @@ def demo(work_dir: str, verbose: bool) -> None:
     from storage.db import make_engine, make_session_factory
 
     root = Path(work_dir).resolve()
-    shutil.rmtree(root, ignore_errors=True)
-    root.mkdir(parents=True)
+    marker = root / ".newswire-demo"
+    if root.exists() and any(root.iterdir()) and not marker.exists():
+        fail(f"--dir {root} is not empty and not an earlier demo's directory; choose another")
+    for name in ("newswire.db", "newswire.db-wal", "newswire.db-shm", "sources.toml"):
+        (root / name).unlink(missing_ok=True)
+    shutil.rmtree(root / "feeds", ignore_errors=True)
+    root.mkdir(parents=True, exist_ok=True)
+    marker.touch()
     db_url = f"sqlite:///{root / 'newswire.db'}"
     started = time.monotonic()
     with NewsWeb() as web:
@@ -271,8 +277,18 @@ def demo(work_dir: str, verbose: bool) -> None:
 
 
 def main() -> None:
-    """Entry point of the console script."""
-    cli(prog_name="newswire")
+    """Entry point of the console script: expected failures end in one line and exit code 3."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        cli(prog_name="newswire")
+    except BrokenPipeError:  # `newswire export | head`
+        sys.stderr.close()
+        sys.exit(EXIT_OK)
+    except SQLAlchemyError as exc:
+        fail(f"database: {str(exc).splitlines()[0]}", EXIT_FAILED)
+    except (OSError, RuntimeError) as exc:
+        fail(f"{type(exc).__name__}: {exc}", EXIT_FAILED)
 
 
 if __name__ == "__main__":

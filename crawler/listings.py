@@ -6,7 +6,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 from lxml import etree, html
@@ -57,6 +57,16 @@ def _refuse_entities(body: bytes) -> None:
         raise ListingError("XML entity declarations refused (possible entity-expansion attack)")
 
 
+def _join(base_url: str, href: str) -> str | None:
+    """`href` made absolute against `base_url`, or None for a malformed URL (a bad host, port or bracket)."""
+    try:
+        url = urljoin(base_url, href.strip())
+        urlsplit(url).port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        return None
+    return url
+
+
 def _local(tag: object) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
@@ -73,8 +83,9 @@ def _parse_sitemap(root: etree._Element, base_url: str) -> Listing:
         listing = Listing("sitemapindex")
         for node in root:
             loc = _child_text(node, "loc")
-            if _local(node.tag) == "sitemap" and loc:
-                listing.sitemaps.append((urljoin(base_url, loc), _child_text(node, "lastmod")))
+            url = _join(base_url, loc) if _local(node.tag) == "sitemap" and loc else None
+            if url:
+                listing.sitemaps.append((url, _child_text(node, "lastmod")))
         return listing
     listing = Listing("sitemap")
     for node in root:
@@ -85,7 +96,8 @@ def _parse_sitemap(root: etree._Element, base_url: str) -> Listing:
         for news in node.iter(f"{{{NEWS_NS}}}news"):
             title = _child_text(news, "title")
             published = _child_text(news, "publication_date")
-        listing.entries.append(ListingEntry(urljoin(base_url, loc), title, published or _child_text(node, "lastmod")))
+        if url := _join(base_url, loc):
+            listing.entries.append(ListingEntry(url, title, published or _child_text(node, "lastmod")))
     return listing
 
 
@@ -93,7 +105,7 @@ def _entry_link(entry: dict, base_url: str) -> str | None:
     """The article URL of a feed entry: its alternate link, else any http(s) link (never a urn: id)."""
     links = sorted(entry.get("links", []), key=lambda lk: lk.get("rel", "alternate") != "alternate")
     for href in [lk.get("href") for lk in links] + [entry.get("link")]:
-        url = urljoin(base_url, href.strip()) if isinstance(href, str) and href.strip() else None
+        url = _join(base_url, href) if isinstance(href, str) and href.strip() else None
         if url and url.startswith(("http://", "https://")):
             return url
     return None
@@ -127,11 +139,11 @@ def _parse_json_feed(body: bytes, base_url: str) -> Listing:
     entries = []
     for item in items:
         url = item.get("url") or item.get("external_url") if isinstance(item, dict) else None
-        if isinstance(url, str):
+        absolute = _join(base_url, url) if isinstance(url, str) else None
+        if absolute:
             date = item.get("date_published") or item.get("date_modified")
-            entries.append(
-                ListingEntry(urljoin(base_url, url), item.get("title"), date if isinstance(date, str) else None)
-            )
+            title = item.get("title") if isinstance(item.get("title"), str) else None
+            entries.append(ListingEntry(absolute, title, date if isinstance(date, str) else None))
     return Listing("feed", entries)
 
 
@@ -181,7 +193,7 @@ def feed_links(page: str | bytes, base_url: str) -> list[str]:
         rel = (link.get("rel") or "").lower().split()
         kind = (link.get("type") or "").lower().strip()
         if "alternate" in rel and kind in FEED_TYPES and link.get("href"):
-            url = urljoin(base_url, link.get("href").strip())
-            if url not in links and "/comments/" not in url:
+            url = _join(base_url, link.get("href"))
+            if url and url not in links and "/comments/" not in url:
                 links.append(url)
     return links

@@ -29,44 +29,50 @@ def is_internal_address(address: str) -> bool:
 
 
 class PrivateAddressGuard:
-    """Refuse discovered links (meta `newswire_discovered`) whose host resolves to an internal address.
+    """Refuse every request to a host outside the registry that is, or resolves to, an internal address.
 
-    Outlets named in the registry may live anywhere; links found in pages and listings that lead
-    off the registry's hosts may not reach loopback or private ranges unless
-    NEWSWIRE_ALLOW_PRIVATE_ADDRESSES is set.
+    Outlets named in the registry may live anywhere; anything else — links found in listings and
+    pages, redirect targets, their robots.txt — may not reach loopback, private, link-local or
+    reserved ranges unless NEWSWIRE_ALLOW_PRIVATE_ADDRESSES is set. Unresolvable hosts are refused
+    too (fail closed). The address is checked before the download resolves it again, so a DNS
+    rebinding attack is not stopped here.
     """
 
-    def __init__(self) -> None:
-        self.verdicts: dict[str, bool] = {}
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.verdicts: dict[str, str | None] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PrivateAddressGuard:
         if crawler.settings.getbool("NEWSWIRE_ALLOW_PRIVATE_ADDRESSES"):
             raise NotConfigured("NEWSWIRE_ALLOW_PRIVATE_ADDRESSES is set")
-        return cls()
+        return cls(crawler)
 
-    async def _internal(self, host: str) -> bool:
+    async def _refusal(self, host: str) -> str | None:
+        """Why a request to `host` is refused, or None."""
         if host not in self.verdicts:
             try:
-                addresses = (
-                    [host]
-                    if _is_ip(host)
-                    else [
-                        info[4][0]
-                        for info in await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
-                    ]
-                )
+                if _is_ip(host):
+                    addresses = [host]
+                else:
+                    infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+                    addresses = [info[4][0] for info in infos]
             except OSError:
-                addresses = []  # unresolvable: the download will fail with a DNS error of its own
-            self.verdicts[host] = host == "localhost" or any(is_internal_address(a) for a in addresses)
+                addresses = []
+            if not host or not addresses:
+                self.verdicts[host] = f"unresolvable host {host!r} refused"
+            elif host == "localhost" or any(is_internal_address(a) for a in addresses):
+                self.verdicts[host] = f"internal address {host} refused (not a registry outlet)"
+            else:
+                self.verdicts[host] = None
         return self.verdicts[host]
 
     async def process_request(self, request: Request) -> None:
-        if not request.meta.get("newswire_discovered"):
-            return None
         host = (urlsplit(request.url).hostname or "").lower()
-        if await self._internal(host):
-            raise PrivateAddressRefused(f"discovered link to internal address {host} refused")
+        if host in getattr(self.crawler.spider, "registry_hosts", ()):
+            return None
+        if reason := await self._refusal(host):
+            raise PrivateAddressRefused(reason)
         return None
 
 

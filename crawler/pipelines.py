@@ -6,6 +6,7 @@ import asyncio
 import logging
 import multiprocessing
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -19,7 +20,15 @@ from crawler.registry import Outlet
 from crawler.resolve import outlet_directory
 from storage.db import make_engine, make_session_factory
 from storage.fingerprint import text_hash
-from storage.repository import ALREADY_STORED, NEW, OutletRow, add_citations, insert_article, sync_outlets
+from storage.repository import (
+    ALREADY_STORED,
+    CANONICAL_CONFLICT,
+    NEW,
+    OutletRow,
+    add_citations,
+    insert_article,
+    sync_outlets,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +49,10 @@ def count_error(crawler: Crawler, kind: str) -> None:
     """Count one failure of `kind` in the crawl's stats (and in the run's error total)."""
     crawler.stats.inc_value("newswire/errors")
     crawler.stats.inc_value(f"newswire/errors/{kind}")
+
+
+class CanonicalConflict(DropItem):
+    """The page declares a canonical URL that a stored article with other text already holds."""
 
 
 class AlreadyStored(DropItem):
@@ -76,8 +89,22 @@ class ExtractPipeline:
 
     def open_spider(self) -> None:
         self.directory = outlet_directory(list(self.crawler.spider.outlets.values()))
+        self._start_pool()
+
+    def _start_pool(self) -> None:
         if self.workers > 0:
             self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+
+    async def _extract_in_pool(self, item: dict[str, Any]) -> ArticleRecord:
+        """Extract in a worker; if a worker died (out of memory, a crash), start a new pool and retry once."""
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self.pool, _extract, item, self.directory)
+        except BrokenProcessPool:
+            logger.warning("an extraction worker died; starting a new pool")
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self._start_pool()
+            return await loop.run_in_executor(self.pool, _extract, item, self.directory)
 
     def close_spider(self) -> None:
         if self.pool is not None:
@@ -86,10 +113,7 @@ class ExtractPipeline:
     async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         outlet = self.crawler.spider.outlets[item["outlet"]]
         try:
-            if self.pool is None:
-                record = _extract(item, self.directory)
-            else:
-                record = await asyncio.get_running_loop().run_in_executor(self.pool, _extract, item, self.directory)
+            record = _extract(item, self.directory) if self.pool is None else await self._extract_in_pool(item)
         except Exception as exc:  # noqa: BLE001 - one bad page must not end the crawl or vanish silently
             count_error(self.crawler, "extraction_failed")
             logger.error("%s: %s: extraction failed: %s: %s", outlet.name, item["url"], type(exc).__name__, exc)
@@ -147,10 +171,10 @@ class StorePipeline:
             rows.append(
                 {
                     "outlet_id": self.ids_by_name.get(canonical or ""),
-                    "name": canonical or citation.name,
+                    "name": (canonical or citation.name)[:200],
                     "kind": citation.kind,
                     "evidence": citation.evidence[:2000],
-                    "domain": citation.domain,
+                    "domain": (citation.domain or "")[:255] or None,
                 }
             )
         return rows
@@ -191,6 +215,15 @@ class StorePipeline:
         if outcome == NEW:
             stats.inc_value("newswire/new")
             return item
+        if outcome == CANONICAL_CONFLICT:
+            stats.inc_value("newswire/canonical_conflict")
+            logger.warning(
+                "%s: %s declares canonical URL %s, stored with other text: not stored",
+                item["outlet"],
+                record.url,
+                record.canonical_url,
+            )
+            raise CanonicalConflict(f"{record.url}: canonical URL taken by other text", log_level="DEBUG")
         if outcome == ALREADY_STORED:
             stats.inc_value("newswire/already_stored")
             raise AlreadyStored(f"{record.canonical_url} already stored", log_level="DEBUG")

@@ -26,6 +26,8 @@ RETRY_ENABLED = True
 RETRY_TIMES = 2
 RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"  # the errback logs one line per failed URL
 COOKIES_ENABLED = False
+# Only http(s): a hostile listing must not make us read file://, data:, ftp:// or s3:// URLs.
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
 LOG_INSTALL_ROOT_HANDLER = True

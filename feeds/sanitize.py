@@ -38,16 +38,21 @@ def sanitize_html(html: str, base_url: str) -> str:
 
     def absolutize(element: str, attribute: str, value: str) -> str | None:
         if attribute in ("href", "src"):
-            url = urljoin(base_url, value.strip())
+            try:
+                url = urljoin(base_url, value.strip())
+            except ValueError:  # a malformed host or port
+                return None
             return url if url.startswith(("http://", "https://")) else None
         return value
 
-    return nh3.clean(
-        xml_safe(html),
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https"},
-        attribute_filter=absolutize,
-        link_rel="noopener noreferrer",
-        strip_comments=True,
+    return xml_safe(  # after nh3 too: it turns &#1; back into a raw control character
+        nh3.clean(
+            xml_safe(html),
+            tags=ALLOWED_TAGS,
+            attributes=ALLOWED_ATTRIBUTES,
+            url_schemes={"http", "https"},
+            attribute_filter=absolutize,
+            link_rel="noopener noreferrer",
+            strip_comments=True,
+        )
     )

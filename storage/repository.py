@@ -17,6 +17,7 @@ from storage.urls import canonical_url
 logger = logging.getLogger(__name__)
 
 NEW, ALREADY_STORED, DUPLICATE_TEXT = "new", "already_stored", "duplicate_text"
+CANONICAL_CONFLICT = "canonical_conflict"  # another URL claims a stored article's canonical URL with other text
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,9 @@ def sync_outlets(session: Session, outlets: Iterable[OutletRow]) -> dict[str, in
 def insert_article(session: Session, values: dict[str, Any]) -> tuple[str, int | None]:
     """Store one article unless its canonical URL or (outlet, text hash) is already stored.
 
-    Returns (outcome, id): NEW with the new id, else ALREADY_STORED or DUPLICATE_TEXT with the
-    id of the row that holds it. Uses INSERT … ON CONFLICT DO NOTHING, so concurrent writers
+    Returns (outcome, id): NEW with the new id, else ALREADY_STORED, DUPLICATE_TEXT or
+    CANONICAL_CONFLICT (another URL declares this canonical URL but has other text) with the id of
+    the row that holds it. Uses INSERT … ON CONFLICT DO NOTHING, so concurrent writers
     can never create duplicates.
     """
     stmt = dialect_insert(session, Article).values(**values).on_conflict_do_nothing().returning(Article.id)
@@ -71,10 +73,15 @@ def insert_article(session: Session, values: dict[str, Any]) -> tuple[str, int |
     if new_id is not None:
         add_url_alias(session, values["url"], new_id, values["canonical_url"])
         return NEW, new_id
-    same_url = session.scalar(select(Article.id).where(Article.canonical_url == values["canonical_url"]))
+    same_url = session.execute(
+        select(Article.id, Article.text_hash).where(Article.canonical_url == values["canonical_url"])
+    ).first()
     if same_url is not None:
-        add_url_alias(session, values["url"], same_url, values["canonical_url"])
-        return ALREADY_STORED, same_url
+        stored_id, stored_hash = same_url
+        if stored_hash != values["text_hash"] and canonical_url(values["url"]) != values["canonical_url"]:
+            return CANONICAL_CONFLICT, stored_id  # e.g. every page declaring the homepage canonical: no alias
+        add_url_alias(session, values["url"], stored_id, values["canonical_url"])
+        return ALREADY_STORED, stored_id
     same_text = session.scalar(
         select(Article.id).where(Article.outlet_id == values["outlet_id"], Article.text_hash == values["text_hash"])
     )

@@ -93,3 +93,17 @@ def test_demo_runs_offline_and_writes_readable_feeds(tmp_path):
     parsed = feedparser.parse((tmp_path / "demo" / "feeds" / "all.atom").read_bytes())
     assert not parsed.bozo and len(parsed.entries) == 10
     assert (tmp_path / "demo" / "feeds" / "outlet" / "desert-wire.rss").exists()
+
+
+def test_demo_never_deletes_a_directory_it_did_not_make(tmp_path):
+    precious = tmp_path / "thesis.txt"
+    precious.write_text("years of work")
+    result = run_newswire("demo", "--dir", str(tmp_path))
+    assert result.returncode == 2 and "not empty" in result.stderr
+    assert precious.read_text() == "years of work"
+
+
+def test_cli_database_error_is_one_line(tmp_path):
+    result = run_newswire("status", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    assert result.returncode == 3
+    assert result.stderr.startswith("newswire: error: database:") and "Traceback" not in result.stderr

@@ -316,3 +316,23 @@ def test_times_without_zone_read_in_the_pages_own_offset():
         [("meta", "2025-07-23")], url="https://n.example/x", languages=["en"], now=FETCHED, zone=page_zone(raw)
     )
     assert day_only.value == datetime(2025, 7, 23, tzinfo=UTC)  # a bare day is not shifted across midnight
+
+
+def test_control_characters_and_impossible_dates_do_not_lose_the_page():
+    html = _page(
+        f"<article><h1>Budget approved</h1><p>\x1b{STORY}</p></article>",
+        '<meta property="article:published_time" content="0001-01-01T00:00:00+05:00">',
+    )
+    record = extract_article(html, "https://news.example/x", fetched_at=FETCHED)
+    assert record.page_kind == "article" and record.word_count > 100
+
+
+def test_citation_search_stays_fast_on_long_capitalised_runs():
+    import time
+
+    from crawler.extract.citations import find_citations
+
+    text = "ACCORDING TO " + " ".join(["WORD"] * 2000) + " VIA " + " ".join(["CAPS"] * 2000)
+    started = time.perf_counter()
+    find_citations(text, [], "https://n.example/")
+    assert time.perf_counter() - started < 2.0  # was cubic: minutes

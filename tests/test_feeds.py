@@ -114,3 +114,17 @@ def test_atomic_write_leaves_no_temp_files(tmp_path):
     write_atomically(path, b"two")
     assert path.read_bytes() == b"two"
     assert [p.name for p in path.parent.iterdir()] == ["all.rss"]
+
+
+def test_sanitizer_output_is_xml_safe_even_from_escaped_control_characters():
+    clean = sanitize_html('<p>a&#1;b&#x1b;c <a href="http://[bad/">x</a></p>', "https://news.example/")
+    assert "\x01" not in clean and "\x1b" not in clean
+    entry = FeedEntry(
+        "https://n.example/1",
+        "T",
+        "https://n.example/1",
+        datetime(2025, 1, 1, tzinfo=UTC),
+        datetime(2025, 1, 1, tzinfo=UTC),
+        content_html="<p>a&#1;b</p>",
+    )
+    assert not feedparser.parse(build_feed([entry], "atom", META)).bozo

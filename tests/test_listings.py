@@ -100,3 +100,31 @@ def test_real_world_listings(name, kind, count):
     assert all(e.url.startswith(("http://", "https://")) for e in listing.entries)
     if kind == "sitemapindex":
         assert listing.sitemaps
+
+
+def test_malformed_and_non_web_urls_do_not_break_a_listing():
+    body = b"""<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>http://[bad</loc></url>
+    <url><loc>http://n.example:99999/x</loc></url><url><loc>https://n.example/good</loc></url>
+    <url><loc>file:///etc/passwd</loc></url></urlset>"""
+    listing = parse_listing(body, BASE)
+    assert [e.url for e in listing.entries] == [
+        "https://n.example/good",
+        "file:///etc/passwd",
+    ]  # the spider drops file:
+
+
+def test_spider_refuses_non_web_urls():
+    from scrapy.utils.test import get_crawler
+
+    from crawler.listings import ListingEntry
+    from crawler.registry import Outlet
+    from crawler.spiders.news import NewsSpider
+
+    crawler = get_crawler(NewsSpider)
+    crawler._apply_settings()
+    spider = NewsSpider.from_crawler(crawler, outlets=[Outlet("Local", "http://127.0.0.1:8080/")], known={}, limit=10)
+    outlet = spider.outlets["local"]
+    for url in ("file:///etc/passwd", "data:text/html,<p>x</p>", "ftp://n.example/x", "http://n.example:99999/x"):
+        assert spider._article_request(ListingEntry(url), outlet, "sitemap") is None
+    assert crawler.stats.get_value("newswire/errors/bad_url") == 4
+    assert spider._article_request(ListingEntry("https://n.example/ok"), outlet, "sitemap") is not None

@@ -34,17 +34,31 @@ def test_internal_addresses(address, internal):
     assert is_internal_address(address) is internal
 
 
-def test_guard_refuses_discovered_internal_links_only():
+def _guard():
+    from crawler.registry import Outlet
+
     crawler = get_crawler(NewsSpider, {"NEWSWIRE_ALLOW_PRIVATE_ADDRESSES": False})
-    guard = PrivateAddressGuard.from_crawler(crawler)
-    discovered = Request("http://127.0.0.2:8080/copy", meta={"newswire_discovered": True})
+    crawler.spider = NewsSpider(outlets=[Outlet("Local", "http://127.0.0.1:8080/")], known={})
+    return PrivateAddressGuard.from_crawler(crawler)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.2:8080/copy",  # a discovered link to another loopback host
+        "http://localhost/copy",
+        "http://169.254.169.254/latest/meta-data/",  # a redirect target: cloud metadata
+        "http://10.1.2.3/robots.txt",  # Scrapy's own robots.txt request for a discovered host
+        "http://no-such-host.invalid/x",  # unresolvable: refused, not let through
+    ],
+)
+def test_guard_refuses_every_internal_host_off_the_registry(url):
     with pytest.raises(PrivateAddressRefused):
-        asyncio.run(guard.process_request(discovered))
-    localhost = Request("http://localhost/copy", meta={"newswire_discovered": True})
-    with pytest.raises(PrivateAddressRefused):
-        asyncio.run(guard.process_request(localhost))
-    registry_outlet = Request("http://127.0.0.1:8080/feed/")  # registry URLs are not "discovered"
-    assert asyncio.run(guard.process_request(registry_outlet)) is None
+        asyncio.run(_guard().process_request(Request(url)))
+
+
+def test_guard_lets_registry_outlets_through_wherever_they_live():
+    assert asyncio.run(_guard().process_request(Request("http://127.0.0.1:8080/feed/"))) is None
 
 
 def test_guard_off_when_setting_allows():

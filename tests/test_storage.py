@@ -19,6 +19,7 @@ from storage.migrate import upgrade
 from storage.models import Article, Base
 from storage.repository import (
     ALREADY_STORED,
+    CANONICAL_CONFLICT,
     DUPLICATE_TEXT,
     NEW,
     OutletRow,
@@ -67,6 +68,9 @@ def exercise_repository(session_factory) -> None:
             insert_article(session, article_values(a, "https://a.example/s2", "same  STORY text"))[0] == DUPLICATE_TEXT
         )
         assert insert_article(session, article_values(b, "https://b/s", "Same story text."))[0] == NEW
+        # another page that declares this canonical URL but holds other text: not merged, no alias
+        hijack = article_values(a, "https://a.example/other", "A different story.", canonical_url="https://a.example/s")
+        assert insert_article(session, hijack)[0] == CANONICAL_CONFLICT
     with session_factory() as session:
         rows = session.scalars(select(Article).order_by(Article.id)).all()
         assert len(rows) == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
@@ -24,6 +25,8 @@ from storage.urls import canonical_url, host_label, host_of
 __all__ = ["ArticleRecord", "DiscoveryHints", "extract_article"]
 
 logger = logging.getLogger(__name__)
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _canonical(url: str, declared: str | None) -> str:
@@ -54,6 +57,7 @@ def extract_article(
     name, the outlet's) is how times written without a zone are read.
     """
     fetched_at = fetched_at or datetime.now(UTC)
+    html = _CONTROL.sub(" ", html)  # one stray \x1b or \x00 makes lxml drop the rest of the page
     tree = load_html(html)
     record = ArticleRecord(url=url, canonical_url=canonical_url(url), page_kind=NOT_ARTICLE)
     if tree is None:

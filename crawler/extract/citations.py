@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 logger = logging.getLogger(__name__)
 
 SOURCE_LINE, ATTRIBUTION, DATELINE, LINK = "source-line", "attribution", "dateline", "link"
+MAX_NAME_WORDS = 8  # an outlet's name is short; capping keeps the span search cheap on all-caps text
 
 # Wire services and large outlets, as (canonical name, aliases, domains).
 WELL_KNOWN: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
@@ -57,7 +58,9 @@ OUTLET_WORDS = (
     "Guardian|Observer|Monitor|Network|Broadcasting|Wire|Media|Magazine|Chronicle|Mail|Express|Standard|"
     "Independent|Review|Star|Sun|Insider|Globe|Inquirer|Courier|Dispatch|Bulletin|Report|Reporter|Channel"
 )
-_NAME = r"(?:[A-Z][\w'’.&-]*|al-[A-Z][\w-]*|of|the|de|du|al)(?:\s+(?:[A-Z][\w'’.&-]*|of|the|de|du|al-[A-Z][\w-]*|al))*"
+_NAME = (
+    r"(?:[A-Z][\w'’.&-]*|al-[A-Z][\w-]*|of|the|de|du|al)(?:\s+(?:[A-Z][\w'’.&-]*|of|the|de|du|al-[A-Z][\w-]*|al)){0,7}"
+)
 _OUTLET_SHAPED = re.compile(
     rf"^(?:[A-Z][\w'’.&-]*\s+){{1,4}}(?:{OUTLET_WORDS})(?:\s+(?:Arabia|Arabic|Africa|Asia|Europe|America|Online|International))?$|^(?:{OUTLET_WORDS})\s+of\s+[A-Z][\w-]+$|"
     r"^[A-Z][\w-]*\.(?:com|org|net|co\.uk)$"
@@ -139,7 +142,7 @@ def default_directory() -> OutletDirectory:
 
 def _outlet_name(candidate: str, directory: OutletDirectory, allow_shape: bool) -> str | None:
     """The cited name if it denotes an outlet: a known one, or (if allowed) one shaped like an outlet's."""
-    words = candidate.strip(" .,;:'\"“”’").split()
+    words = candidate.strip(" .,;:'\"“”’").split()[:MAX_NAME_WORDS]
     spans = [(start, end) for start in range(len(words)) for end in range(len(words), start, -1)]
     for start, end in spans:  # "Reuters in June" → "Reuters"; "As the Financial Times" → "Financial Times"
         name = " ".join(words[start:end])

@@ -116,7 +116,15 @@ def _english_with_year(text: str, languages: list[str] | None, zone: tzinfo = UT
     return value if value.tzinfo else value.replace(tzinfo=zone)
 
 
-def parse_date(
+def parse_date(raw: str, source: str, **kwargs) -> DateCandidate | None:
+    """Parse one date string to a candidate in UTC, or None (see _parse_date); never raises."""
+    try:
+        return _parse_date(raw, source, **kwargs)
+    except (ValueError, OverflowError):  # year 0001 with an offset, 29 February of a common year, …
+        return None
+
+
+def _parse_date(
     raw: str,
     source: str,
     *,

@@ -30,6 +30,15 @@ from storage.urls import canonical_url, strip_tracking
 logger = logging.getLogger(__name__)
 
 LISTING_PRIORITY = 10  # listings before articles, so limits see the newest entries first
+MAX_SITEMAP_DEPTH = 3  # sitemap indexes nested deeper than this are refused
+
+
+def _is_web_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        return False
 
 
 class NewsSpider(scrapy.Spider):
@@ -65,7 +74,8 @@ class NewsSpider(scrapy.Spider):
             self.known = stored_urls(self.settings.get("NEWSWIRE_DB"), list(self.outlets))
         for outlet in self.outlets.values():
             for url in (*outlet.feeds, *outlet.sitemaps):
-                yield self._listing_request(url, outlet)
+                if request := self._listing_request(url, outlet):
+                    yield request
             if not outlet.feeds and not outlet.sitemaps:
                 yield scrapy.Request(
                     urljoin(outlet.homepage, "/robots.txt"),
@@ -82,32 +92,33 @@ class NewsSpider(scrapy.Spider):
                     meta={"outlet": outlet.slug},
                 )
 
-    def _listing_request(self, url: str, outlet: Outlet) -> scrapy.Request:
+    def _listing_request(self, url: str, outlet: Outlet, depth: int = 0) -> scrapy.Request | None:
+        if not _is_web_url(url):
+            self.record_error(outlet, url, "bad_url", "not an http(s) URL")
+            return None
         return scrapy.Request(
             url,
             callback=self.parse_listing,
             errback=self.on_error,
             priority=LISTING_PRIORITY,
-            meta={"outlet": outlet.slug, "newswire_discovered": self._is_foreign(url)},
+            meta={"outlet": outlet.slug, "listing_depth": depth},
         )
-
-    def _is_foreign(self, url: str) -> bool:
-        """True for a URL off every registry outlet's hosts: a discovered link, checked for private addresses."""
-        return urlsplit(url).hostname not in self.registry_hosts
 
     def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
         outlet = self.outlets[response.meta["outlet"]]
         if response.status != 200 or not isinstance(response, TextResponse):
             return
         for url in prefer_news_sitemaps(robots_sitemaps(response.text)):
-            yield self._listing_request(url, outlet)
+            if request := self._listing_request(url, outlet):
+                yield request
 
     def parse_homepage(self, response: Response) -> Iterator[scrapy.Request]:
         outlet = self.outlets[response.meta["outlet"]]
         links = feed_links(response.body, response.url) if isinstance(response, TextResponse) else []
         self.crawler.stats.inc_value("newswire/discovery/autodiscovered_feeds", len(links))
         for url in links:
-            yield self._listing_request(url, outlet)
+            if request := self._listing_request(url, outlet):
+                yield request
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         outlet = self.outlets[response.meta["outlet"]]
@@ -119,10 +130,16 @@ class NewsSpider(scrapy.Spider):
             return
         self.crawler.stats.inc_value(f"newswire/discovery/{listing.kind}")
         if listing.kind == "sitemapindex":
+            depth = response.meta.get("listing_depth", 0) + 1
+            if depth > MAX_SITEMAP_DEPTH:
+                detail = f"sitemap indexes nested more than {MAX_SITEMAP_DEPTH} deep"
+                self.record_error(outlet, response.url, "sitemap_too_deep", detail)
+                return
             newest_first = sorted(listing.sitemaps, key=lambda s: s[1] or "", reverse=True)
             cap = self.settings.getint("NEWSWIRE_SITEMAP_MAX_CHILDREN")
             for url, _lastmod in newest_first[:cap]:
-                yield self._listing_request(url, outlet)
+                if request := self._listing_request(url, outlet, depth):
+                    yield request
             return
         source = "sitemap" if listing.kind == "sitemap" else "feed"
         entries = (
@@ -136,8 +153,15 @@ class NewsSpider(scrapy.Spider):
                 yield request
 
     def _article_request(self, entry: ListingEntry, outlet: Outlet, source: str) -> scrapy.Request | None:
-        url = strip_tracking(entry.url)
-        key = canonical_url(url)
+        if not _is_web_url(entry.url):
+            self.record_error(outlet, entry.url[:200], "bad_url", "not an http(s) URL")
+            return None
+        try:
+            url = strip_tracking(entry.url)
+            key = canonical_url(url)
+        except ValueError as exc:  # malformed host or port
+            self.record_error(outlet, entry.url[:200], "bad_url", f"malformed URL: {exc}")
+            return None
         stats = self.crawler.stats
         if key in self.seen:
             return None
@@ -156,7 +180,7 @@ class NewsSpider(scrapy.Spider):
             url,
             callback=self.parse_article,
             errback=self.on_error,
-            meta={"outlet": outlet.slug, "hints": hints, "newswire_discovered": self._is_foreign(url)},
+            meta={"outlet": outlet.slug, "hints": hints},
         )
 
     def parse_article(self, response: Response) -> Iterator[dict[str, Any]]:
