@@ -85,6 +85,10 @@ def insert_article(session: Session, values: dict[str, Any]) -> tuple[str, int |
     same_text = session.scalar(
         select(Article.id).where(Article.outlet_id == values["outlet_id"], Article.text_hash == values["text_hash"])
     )
+    if same_text is not None:  # the same story under a second URL of the outlet: don't fetch that URL again
+        stored_canonical = session.scalar(select(Article.canonical_url).where(Article.id == same_text))
+        for url in {values["url"], values["canonical_url"]}:
+            add_url_alias(session, url, same_text, stored_canonical)
     return DUPLICATE_TEXT, same_text
 
 

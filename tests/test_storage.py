@@ -76,7 +76,7 @@ def exercise_repository(session_factory) -> None:
         assert len(rows) == 2
         assert rows[0].published == datetime(2025, 7, 23, 14, 5, tzinfo=UTC)
         assert rows[0].published.tzinfo is not None
-        assert known_urls(session, [a]) == {"https://a.example/s": first}
+        assert known_urls(session, [a]) == {"https://a.example/s": first, "https://a.example/s2": first}
         assert republished_count(session) == 2
         assert [x.id for x in latest_articles(session, 10, outlet_id=a)] == [first]
 
