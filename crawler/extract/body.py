@@ -22,6 +22,7 @@ from crawler.extract.boilerplate import filter_paragraphs, strip_shortcodes
 logger = logging.getLogger(__name__)
 
 BLOCKS = ("p", "head", "item", "quote", "row", "code")  # a table row is one line: its cells, spaced
+MIN_PRECISE_WORDS = 150  # fewer words from precision mode: run the balanced mode as well
 TRUST_PRECISION_SHARE = 0.4  # the precision pass must hold this share of the words to bound the story
 LINK_DENSITY = 0.5  # a block with more of its text in links than this …
 LINK_LIST_WORDS = 20  # … and fewer words than this is a cross-link, not story
@@ -33,9 +34,6 @@ def shingle_list(text: str) -> list[tuple[str, ...]]:
     """Case-folded 4-word windows of `text` (one window for shorter texts)."""
     words = _WORD.findall(text.casefold())
     return [tuple(words[i : i + 4]) for i in range(max(1, len(words) - 3))] if words else []
-
-
-MIN_PRECISE_WORDS = 150  # fewer words from precision mode: run the balanced mode as well
 
 
 def extract_main(tree: etree._Element, url: str):
