@@ -20,6 +20,7 @@ from crawler.registry import Outlet
 from crawler.resolve import outlet_directory
 from storage.db import make_engine, make_session_factory
 from storage.fingerprint import text_hash
+from storage.models import Article
 from storage.repository import (
     ALREADY_STORED,
     CANONICAL_CONFLICT,
@@ -29,6 +30,7 @@ from storage.repository import (
     insert_article,
     sync_outlets,
 )
+from storage.stories import assign_story, backfill_stories, load_index
 
 logger = logging.getLogger(__name__)
 
@@ -160,6 +162,11 @@ class StorePipeline:
             self.outlet_ids = sync_outlets(session, rows)
         self.ids_by_name = {o.name: self.outlet_ids[o.slug] for o in outlets}
         self.directory = outlet_directory(outlets)
+        with self.sessions.begin() as session:
+            self.stories = load_index(session, self.crawler.settings.getfloat("NEWSWIRE_STORY_THRESHOLD"))
+            backfilled = backfill_stories(session, self.stories)
+        if backfilled:
+            logger.info("%d stored articles put in stories", backfilled)
 
     def close_spider(self) -> None:
         self.engine.dispose()
@@ -207,6 +214,7 @@ class StorePipeline:
                 outcome, article_id = insert_article(session, values)
                 if outcome == NEW:
                     add_citations(session, article_id, self._citation_rows(record))
+                    assign_story(session, session.get(Article, article_id), self.stories)
         except SQLAlchemyError as exc:
             count_error(self.crawler, "store_failed")
             logger.error("%s: %s: not stored: %s", item["outlet"], record.url, str(exc).splitlines()[0])

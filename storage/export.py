@@ -18,8 +18,8 @@ logger = logging.getLogger(__name__)
 
 FORMATS = ("jsonl", "csv")
 FIELDS = (
-    "url", "canonical_url", "outlet", "title", "authors", "published", "published_source", "language",
-    "site_name", "description", "tags", "image", "text", "text_hash", "fetched_at",
+    "story_id", "is_original", "url", "canonical_url", "outlet", "title", "authors", "published",
+    "published_source", "language", "site_name", "description", "tags", "image", "text", "text_hash", "fetched_at",
 )  # fmt: skip
 
 
@@ -27,9 +27,11 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def record_of(article: Article, outlet_name: str) -> dict[str, Any]:
+def record_of(article: Article, outlet_name: str, original_id: int | None = None) -> dict[str, Any]:
     """The export record of one article: ISO 8601 dates with offsets, lists as lists."""
     return {
+        "story_id": article.story_id,
+        "is_original": original_id == article.id,
         "url": article.url,
         "canonical_url": article.canonical_url,
         "outlet": outlet_name,
@@ -52,8 +54,8 @@ def iter_records(
     session: Session, *, since: datetime | None = None, outlet_slug: str | None = None
 ) -> Iterator[dict[str, Any]]:
     """Export records in publication order, streamed from the database."""
-    for article, outlet_name in iter_articles(session, articles_query(since, outlet_slug)):
-        yield record_of(article, outlet_name)
+    for article, outlet_name, original_id in iter_articles(session, articles_query(since, outlet_slug)):
+        yield record_of(article, outlet_name, original_id)
 
 
 def write_export(records: Iterator[dict[str, Any]], out: IO[str], fmt: str) -> int:

@@ -6,7 +6,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 logger = logging.getLogger(__name__)
@@ -59,6 +59,18 @@ class Outlet(Base):
     articles: Mapped[list[Article]] = relationship(back_populates="outlet")
 
 
+class Story(Base):
+    """One news story, however many outlets (and URLs) carry it; `original_article_id` is its source copy."""
+
+    __tablename__ = "stories"
+
+    id: Mapped[intpk]
+    created_at: Mapped[utc_datetime] = mapped_column(default=utcnow)
+    original_article_id: Mapped[int | None] = mapped_column(
+        ForeignKey("articles.id", use_alter=True, name="fk_stories_original_article", ondelete="SET NULL")
+    )
+
+
 class Article(Base):
     """One article at one canonical URL. Uniqueness lives here: canonical URL, and text per outlet."""
 
@@ -85,6 +97,8 @@ class Article(Base):
     discovered_via: Mapped[str | None] = mapped_column(String(40))
     fetched_at: Mapped[utc_datetime] = mapped_column(default=utcnow, index=True)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id"), index=True)
+    minhash: Mapped[bytes | None] = mapped_column(LargeBinary)  # near-duplicate signature (None: text too short)
 
     outlet: Mapped[Outlet] = relationship(back_populates="articles")
 

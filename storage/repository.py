@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from storage.models import Article, ArticleURL, Citation, CrawlRun, Outlet, utcnow
+from storage.models import Article, ArticleURL, Citation, CrawlRun, Outlet, Story, utcnow
 from storage.urls import canonical_url
 
 logger = logging.getLogger(__name__)
@@ -142,10 +142,15 @@ def latest_articles(session: Session, limit: int, outlet_id: int | None = None) 
     return list(session.scalars(stmt.limit(limit)))
 
 
-def articles_query(since: datetime | None = None, outlet_slug: str | None = None) -> Select[tuple[Article, str]]:
-    """A SELECT of (article, outlet name) in publication order, filtered by date and outlet."""
+def articles_query(since: datetime | None = None, outlet_slug: str | None = None) -> Select:
+    """A SELECT of (article, outlet name, the story's original article id) in publication order."""
     newest = func.coalesce(Article.published, Article.fetched_at)
-    stmt = select(Article, Outlet.name).join(Outlet).order_by(newest, Article.id)
+    stmt = (
+        select(Article, Outlet.name, Story.original_article_id)
+        .join(Outlet, Article.outlet_id == Outlet.id)
+        .outerjoin(Story, Article.story_id == Story.id)
+        .order_by(newest, Article.id)
+    )
     if since is not None:
         stmt = stmt.where(newest >= since)
     if outlet_slug is not None:
@@ -153,12 +158,10 @@ def articles_query(since: datetime | None = None, outlet_slug: str | None = None
     return stmt
 
 
-def iter_articles(
-    session: Session, stmt: Select[tuple[Article, str]], batch: int = 500
-) -> Iterator[tuple[Article, str]]:
-    """Stream rows of `stmt` in batches, so memory stays flat whatever the size of the store."""
-    for article, outlet_name in session.execute(stmt.execution_options(yield_per=batch)):
-        yield article, outlet_name
+def iter_articles(session: Session, stmt: Select, batch: int = 500) -> Iterator[tuple[Article, str, int | None]]:
+    """Stream (article, outlet name, story's original id) rows in batches: memory stays flat, whatever the store."""
+    for article, outlet_name, original_id in session.execute(stmt.execution_options(yield_per=batch)):
+        yield article, outlet_name, original_id
         session.expunge(article)
 
 

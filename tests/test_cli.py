@@ -40,6 +40,7 @@ def test_export_jsonl_and_filters(first_crawl: Crawl, tmp_path):
     assert result.returncode == 0, result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(records) == 10
+    assert sum(r["is_original"] for r in records) == 9  # ten articles, nine stories (one wire story twice)
     for record in records:
         assert {
             "url",

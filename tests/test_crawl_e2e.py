@@ -174,3 +174,19 @@ def test_citations_stored_and_resolved_to_registry_outlets(first_crawl: Crawl, s
     fishermen = next(u for u in by_article if "fishermen-protest" in u)
     [cited] = by_article[fishermen]
     assert (cited.name, cited.kind, cited.outlet_id) == ("Desert Wire", "attribution", outlet_ids["Desert Wire"])
+
+
+def test_articles_grouped_into_stories_with_an_original(first_crawl: Crawl, stored):
+    from storage.models import Story
+
+    ledger = next(a for a in stored["maghreb-ledger"] if "libya-floods" in a.canonical_url)
+    wire = next(a for a in stored["desert-wire"] if "libya-floods" in a.canonical_url)
+    everything = [a for articles in stored.values() for a in articles]
+    assert all(a.story_id is not None for a in everything)
+    assert ledger.story_id == wire.story_id
+    others = {a.story_id for a in everything if a.id not in (ledger.id, wire.id)}
+    assert ledger.story_id not in others and len(others) == len(everything) - 2  # every other article alone
+    engine = create_engine(first_crawl.db_url)
+    with Session(engine) as session:
+        story = session.get(Story, ledger.story_id)
+    assert story.original_article_id == ledger.id  # published 18:00, the wire's copy 19:30

@@ -1,0 +1,93 @@
+"""Stories: each stored article joins the story of an identical or near-identical text, else starts one.
+
+The original of a story is the copy from the outlet the other copies cite; else the earliest
+published; else the earliest fetched.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import Article, Citation, Story, utcnow
+from storage.near_duplicates import NearDuplicateIndex, from_bytes, signature, to_bytes
+
+logger = logging.getLogger(__name__)
+
+_LATEST = datetime.max.replace(tzinfo=UTC)
+
+
+def stored_signatures(session: Session, batch: int = 2000) -> Iterator[tuple[int, bytes]]:
+    """(article id, signature) of every stored article that has one, streamed."""
+    stmt = select(Article.id, Article.minhash).where(Article.minhash.is_not(None)).execution_options(yield_per=batch)
+    yield from ((article_id, data) for article_id, data in session.execute(stmt))
+
+
+def load_index(session: Session, threshold: float) -> NearDuplicateIndex:
+    """An LSH index rebuilt from the signatures kept in the database (no text is re-read)."""
+    index = NearDuplicateIndex(threshold)
+    for article_id, data in stored_signatures(session):
+        index.add(str(article_id), from_bytes(data))
+    logger.info("near-duplicate index: %d signatures loaded", len(index))
+    return index
+
+
+def backfill_stories(session: Session, index: NearDuplicateIndex) -> int:
+    """Put articles stored before stories existed into stories, oldest first; return how many."""
+    ids = list(session.scalars(select(Article.id).where(Article.story_id.is_(None)).order_by(Article.id)))
+    for article_id in ids:
+        assign_story(session, session.get(Article, article_id), index)
+    return len(ids)
+
+
+def assign_story(session: Session, article: Article, index: NearDuplicateIndex) -> int:
+    """Put a newly stored article in its story (exact text, then near-duplicate, else a new story).
+
+    Indexes the article's signature and re-elects the story's original. Returns the story id.
+    """
+    minhash = signature(article.text)
+    article.minhash = to_bytes(minhash) if minhash is not None else None
+    story_id = session.scalar(
+        select(Article.story_id).where(
+            Article.text_hash == article.text_hash, Article.id != article.id, Article.story_id.is_not(None)
+        )
+    )
+    if story_id is None and minhash is not None and (match := index.closest(minhash)):
+        story_id = session.scalar(select(Article.story_id).where(Article.id == int(match.key)))
+    if story_id is None:
+        story = Story(created_at=utcnow())
+        session.add(story)
+        session.flush()
+        story_id = story.id
+    article.story_id = story_id
+    session.flush()
+    if minhash is not None:
+        index.add(str(article.id), minhash)
+    elect_original(session, story_id)
+    return story_id
+
+
+def elect_original(session: Session, story_id: int) -> int | None:
+    """Choose the story's original: cited by the other copies' articles, else earliest published/fetched."""
+    copies = list(session.scalars(select(Article).where(Article.story_id == story_id)))
+    if not copies:
+        return None
+    outlet_of = {a.id: a.outlet_id for a in copies}
+    citations = session.execute(
+        select(Citation.article_id, Citation.outlet_id).where(
+            Citation.article_id.in_(list(outlet_of)), Citation.outlet_id.in_(set(outlet_of.values()))
+        )
+    )
+    cited_by_another = {cited for citing, cited in citations if outlet_of[citing] != cited}
+
+    def rank(article: Article) -> tuple:
+        return (article.outlet_id not in cited_by_another, article.published or _LATEST, article.fetched_at, article.id)
+
+    original = min(copies, key=rank)
+    story = session.get(Story, story_id)
+    story.original_article_id = original.id
+    return original.id

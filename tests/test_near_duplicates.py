@@ -1,0 +1,65 @@
+"""Near-duplicate clustering: copies of one story match; different stories, short and empty texts don't."""
+
+from __future__ import annotations
+
+from crawler.newsweb.stories import ARABIC_STORIES, ATOM_STORIES, MAGHREB_STORIES, WIRE_STORIES, WIRE_STORY
+from storage.near_duplicates import NearDuplicateIndex, from_bytes, signature, to_bytes
+
+STORY = "\n\n".join(WIRE_STORY)
+BOILERPLATE = "Share this article. Subscribe to our newsletter for the latest news from the region every morning."
+
+
+def indexed(*texts: str) -> NearDuplicateIndex:
+    index = NearDuplicateIndex()
+    for number, text in enumerate(texts):
+        index.add(f"a{number}", signature(text))
+    return index
+
+
+def test_copy_with_other_headline_boilerplate_and_trimmed_lede_matches():
+    paragraphs = list(WIRE_STORY)
+    copy = "\n\n".join(["Libya floods: what we know", *paragraphs[1:], BOILERPLATE, "Reporting by Desert Wire."])
+    match = indexed(STORY).closest(signature(copy))
+    assert match is not None and match.key == "a0" and match.similarity > 0.5
+
+
+def test_copy_with_typos_and_a_rewritten_sentence_matches():
+    copy = STORY.replace("torrential", "torential").replace("rooftops", "roof tops")
+    copy = copy.replace("No deaths had been reported by Tuesday evening", "By Tuesday evening nobody had died")
+    assert indexed(STORY).closest(signature(copy)) is not None
+
+
+def test_different_stories_on_the_same_topic_do_not_match():
+    other = (
+        "Libyan officials in Susa said on Wednesday that rescue teams had finished clearing the coastal road after "
+        "Tuesday's floods, and that families forced from their homes could return by the weekend. The municipal "
+        "council said the meteorological centre would review its warnings, while health officials reported that "
+        "the 40 people treated for injuries and exposure had all left hospital. Engineers from Derna arrived to "
+        "inspect the drainage channels, which residents said had not been repaired since 2023."
+    )
+    assert indexed(STORY).closest(signature(other)) is None
+
+
+def test_same_boilerplate_around_different_stories_does_not_merge():
+    shell = "\n\n".join([BOILERPLATE] * 3)
+    first = "\n\n".join([shell, *MAGHREB_STORIES[0].paragraphs, shell])
+    second = "\n\n".join([shell, *ATOM_STORIES[1].paragraphs, shell])
+    assert indexed(first).closest(signature(second)) is None
+
+
+def test_short_and_empty_texts_are_not_compared():
+    assert signature("") is None
+    assert signature("Flash floods hit Libya.") is None
+
+
+def test_unrelated_stories_in_a_full_index_find_nothing_and_signatures_round_trip():
+    texts = ["\n\n".join(s.paragraphs) for s in (*WIRE_STORIES, *ATOM_STORIES, *ARABIC_STORIES)]
+    index = indexed(*texts)
+    assert index.closest(signature("\n\n".join(MAGHREB_STORIES[0].paragraphs))) is None
+    restored = from_bytes(to_bytes(signature(texts[0])))
+    assert len(to_bytes(restored)) == 512
+    assert restored.jaccard(signature(texts[0])) == 1.0
+    assert index.closest(restored).key == "a0"  # a stored signature finds what a fresh one finds
+    rebuilt = NearDuplicateIndex()
+    rebuilt.add("a0", restored)  # an index rebuilt from stored bytes answers fresh queries
+    assert rebuilt.closest(signature(texts[0])).key == "a0"

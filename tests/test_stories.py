@@ -1,0 +1,62 @@
+"""Stories in storage: assignment by exact and near-duplicate text, the original, and the index rebuilt from the DB."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from crawler.newsweb.stories import ATOM_STORIES, WIRE_STORY
+from storage.db import make_engine, make_session_factory
+from storage.fingerprint import text_hash
+from storage.models import Article, Story
+from storage.repository import OutletRow, add_citations, insert_article, sync_outlets
+from storage.stories import assign_story, backfill_stories, load_index
+
+STORY = "\n\n".join(WIRE_STORY)
+EDITED = "\n\n".join(["Flood update", *WIRE_STORY[1:], "Share this story with your friends and family today."])
+OTHER = "\n\n".join(ATOM_STORIES[0].paragraphs)
+
+
+def store(session, outlet_id, url, text, published=None, cites=None):
+    values = {
+        "outlet_id": outlet_id, "url": url, "canonical_url": url, "title": "T", "text": text, "html": "",
+        "text_hash": text_hash(text), "fetched_at": datetime(2025, 7, 23, tzinfo=UTC), "published": published,
+    }  # fmt: skip
+    _outcome, article_id = insert_article(session, values)
+    if cites:
+        add_citations(session, article_id, [{"outlet_id": cites, "name": "x", "kind": "attribution", "evidence": "e"}])
+    return session.get(Article, article_id)
+
+
+def test_stories_original_and_rebuilt_index(tmp_path):
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    sessions = make_session_factory(make_engine(url))
+    early = datetime(2025, 7, 22, 18, 0, tzinfo=UTC)
+    with sessions.begin() as session:
+        ids = sync_outlets(session, [OutletRow(n, n, f"https://{n}.example/") for n in ("wire", "copier", "third")])
+        index = load_index(session, 0.5)
+        copy = store(session, ids["copier"], "https://copier.example/a", EDITED, early, cites=ids["wire"])
+        first_story = assign_story(session, copy, index)
+        wire = store(session, ids["wire"], "https://wire.example/a", STORY, early + timedelta(hours=2))
+        assert assign_story(session, wire, index) == first_story  # near-duplicate: other headline, tail
+        same = store(session, ids["third"], "https://third.example/a", STORY, early - timedelta(hours=5))
+        assert assign_story(session, same, index) == first_story  # exact text
+        other = store(session, ids["third"], "https://third.example/b", OTHER)
+        assert assign_story(session, other, index) != first_story
+        # the copy cites the wire, so the wire's copy is the original though published later than others
+        assert session.get(Story, first_story).original_article_id == wire.id
+    with sessions.begin() as session:  # a new process: the index comes back from stored signatures
+        rebuilt = load_index(session, 0.5)
+        assert len(rebuilt) == 4
+        late = store(session, ids["third"], "https://third.example/c", EDITED.replace("Flood update", "Floods"))
+        assert assign_story(session, late, rebuilt) == first_story
+
+
+def test_backfill_puts_old_articles_in_stories(tmp_path):
+    sessions = make_session_factory(make_engine(f"sqlite:///{tmp_path / 'b.db'}"))
+    with sessions.begin() as session:
+        outlet = sync_outlets(session, [OutletRow("a", "a", "https://a.example/")])["a"]
+        store(session, outlet, "https://a.example/1", STORY)
+        store(session, outlet, "https://a.example/2", OTHER)
+        assert backfill_stories(session, load_index(session, 0.5)) == 2
+        assert backfill_stories(session, load_index(session, 0.5)) == 0
+        assert len({a.story_id for a in session.query(Article)}) == 2
