@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from feeds.build import KINDS, FeedEntry, FeedMeta, build_feed, summarize
-from storage.models import Article, Outlet
-from storage.repository import latest_articles
+from storage.models import Article, Outlet, Story
+from storage.repository import latest_articles, latest_stories
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,31 @@ def entry_from_article(article: Article) -> FeedEntry:
         summary=article.description or summarize(article.text),
         content_html=article.html,
         source_name=article.outlet.name if article.outlet else None,
+    )
+
+
+def entry_from_story(story: Story, copies: list[Article], base_url: str) -> FeedEntry:
+    """One merged-feed item per story: the original's title, link and content, and the other copies listed.
+
+    Its id names the story, not the original's URL, so it stays the same when a copy joins later or
+    another copy becomes the original: a subscriber's reader never shows the story twice.
+    """
+    original, others = copies[0], copies[1:]
+    entry = entry_from_article(original)
+    if not others:
+        return replace(entry, id=f"{base_url}story/{story.id}")
+    links = ", ".join(
+        f'<a href="{html.escape(a.canonical_url)}">{html.escape(a.outlet.name if a.outlet else a.canonical_url)}</a>'
+        for a in others
+    )
+    names = ", ".join(a.outlet.name for a in others if a.outlet)
+    latest = max([entry.updated, *(a.fetched_at for a in others)])
+    return replace(
+        entry,
+        id=f"{base_url}story/{story.id}",
+        updated=latest,
+        summary=f"{entry.summary} (Also reported by: {names})",
+        content_html=f"{entry.content_html}<p>Also reported by: {links}</p>",
     )
 
 
@@ -75,12 +101,13 @@ def _write_pair(
 def write_feeds(
     session: Session, out_dir: str | Path, *, items: int = DEFAULT_ITEMS, base_url: str | None = None
 ) -> list[WrittenFeed]:
-    """Write all.rss/all.atom (every outlet) and outlet/<slug>.rss|.atom, newest `items` each."""
+    """Write all.rss/all.atom (one item per story, across outlets) and outlet/<slug>.rss|.atom (one item
+    per article), newest `items` each."""
     out_dir = Path(out_dir).resolve()
     base_url = base_url or out_dir.as_uri() + "/"
     if not base_url.endswith("/"):
         base_url += "/"
-    merged = [entry_from_article(a) for a in latest_articles(session, items)]
+    merged = [entry_from_story(story, copies, base_url) for story, copies in latest_stories(session, items)]
     meta = FeedMeta(
         title="newswire: all outlets",
         self_url="",

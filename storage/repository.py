@@ -142,6 +142,31 @@ def latest_articles(session: Session, limit: int, outlet_id: int | None = None) 
     return list(session.scalars(stmt.limit(limit)))
 
 
+def latest_stories(session: Session, limit: int) -> list[tuple[Story, list[Article]]]:
+    """The stories with the newest articles, newest first, each with its articles (original first)."""
+    newest = func.max(func.coalesce(Article.published, Article.fetched_at))
+    story_ids = list(
+        session.scalars(
+            select(Article.story_id)
+            .where(Article.story_id.is_not(None))
+            .group_by(Article.story_id)
+            .order_by(newest.desc(), Article.story_id.desc())
+            .limit(limit)
+        )
+    )
+    stories = {s.id: s for s in session.scalars(select(Story).where(Story.id.in_(story_ids)))}
+    copies: dict[int, list[Article]] = {story_id: [] for story_id in story_ids}
+    articles = select(Article).options(joinedload(Article.outlet)).where(Article.story_id.in_(story_ids))
+    for article in session.scalars(articles.order_by(func.coalesce(Article.published, Article.fetched_at), Article.id)):
+        copies[article.story_id].append(article)
+    result = []
+    for story_id in story_ids:
+        story, members = stories[story_id], copies[story_id]
+        members.sort(key=lambda a: a.id != story.original_article_id)  # stable: the rest stay in date order
+        result.append((story, members))
+    return result
+
+
 def articles_query(since: datetime | None = None, outlet_slug: str | None = None) -> Select:
     """A SELECT of (article, outlet name, the story's original article id) in publication order."""
     newest = func.coalesce(Article.published, Article.fetched_at)

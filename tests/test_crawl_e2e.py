@@ -107,24 +107,31 @@ def test_feeds_parse_back_with_every_article(first_crawl: Crawl, stored, tmp_pat
     result = run_newswire("feeds", "--db", first_crawl.db_url, "--out", str(tmp_path), "--items", "50")
     assert result.returncode == 0, result.stderr
     articles = {a.canonical_url: a for articles in stored.values() for a in articles}
+    stories = {a.story_id for a in articles.values()}
     for name in ("all.rss", "all.atom"):
         parsed = feedparser.parse((tmp_path / name).read_bytes())
         assert not parsed.bozo, parsed.get("bozo_exception")
-        assert len(parsed.entries) == len(articles)
+        assert len(parsed.entries) == len(stories) == len(articles) - 1  # one item per story
+        assert len({e.id for e in parsed.entries}) == len(stories)
         dates = [e.published_parsed for e in parsed.entries]
         assert dates == sorted(dates, reverse=True), "newest first"
         for entry in parsed.entries:
             article = articles[entry.link]
+            assert entry.id.endswith(f"story/{article.story_id}")
             assert entry.title == article.title
-            assert entry.id == article.canonical_url
             assert entry.get("author"), entry.link
             content = entry.content[0].value
             first_paragraph = article.text.split("\n\n")[0]
             assert first_paragraph[:60] in content.replace("&#x27;", "'").replace("&quot;", '"')
+        wire_item = next(e for e in parsed.entries if "libya-floods" in e.link)
+        copies = [a for a in articles.values() if a.story_id == articles[wire_item.link].story_id]
+        other = next(a for a in copies if a.canonical_url != wire_item.link)
+        assert "Also reported by" in wire_item.content[0].value and other.canonical_url in wire_item.content[0].value
     for slug, outlet_articles in stored.items():
         parsed = feedparser.parse((tmp_path / "outlet" / f"{slug}.atom").read_bytes())
         assert not parsed.bozo
         assert {e.link for e in parsed.entries} == {a.canonical_url for a in outlet_articles}
+        assert {e.id for e in parsed.entries} == {a.canonical_url for a in outlet_articles}  # one item per article
 
 
 def test_second_crawl_stores_nothing_new(first_crawl: Crawl, stored):

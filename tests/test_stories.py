@@ -60,3 +60,22 @@ def test_backfill_puts_old_articles_in_stories(tmp_path):
         assert backfill_stories(session, load_index(session, 0.5)) == 2
         assert backfill_stories(session, load_index(session, 0.5)) == 0
         assert len({a.story_id for a in session.query(Article)}) == 2
+
+
+def test_merged_feed_item_id_is_stable_when_copies_join(tmp_path):
+    from feeds.write import entry_from_story
+
+    sessions = make_session_factory(make_engine(f"sqlite:///{tmp_path / 'f.db'}"))
+    with sessions.begin() as session:
+        ids = sync_outlets(session, [OutletRow(n, n, f"https://{n}.example/") for n in ("a", "b")])
+        index = load_index(session, 0.5)
+        first = store(session, ids["a"], "https://a.example/1", STORY, datetime(2025, 7, 22, tzinfo=UTC))
+        story_id = assign_story(session, first, index)
+        alone = entry_from_story(session.get(Story, story_id), [first], "https://feeds.example/")
+        earlier = store(session, ids["b"], "https://b.example/1", EDITED, datetime(2025, 7, 21, tzinfo=UTC))
+        assign_story(session, earlier, index)  # an earlier copy joins and becomes the original
+        story = session.get(Story, story_id)
+        assert story.original_article_id == earlier.id
+        joined = entry_from_story(story, [earlier, first], "https://feeds.example/")
+    assert alone.id == joined.id == f"https://feeds.example/story/{story_id}"
+    assert joined.link == "https://b.example/1" and "Also reported by" in joined.content_html
