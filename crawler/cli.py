@@ -61,6 +61,18 @@ def describe_run(run, seconds: float) -> str:
     )
 
 
+def parse_since(since: str | None) -> datetime | None:
+    """The --since option as an aware UTC datetime (anything dateparser reads), or a one-line error."""
+    if not since:
+        return None
+    value = dateparser.parse(
+        since, settings={"RETURN_AS_TIMEZONE_AWARE": True, "TIMEZONE": "UTC", "TO_TIMEZONE": "UTC"}
+    )
+    if value is None:
+        fail(f"--since: cannot read a date in {since!r}")
+    return value
+
+
 def exit_code_for(status: str) -> int:
     """0 for a complete run, 1 for a partial one (some errors), 3 for a failed one."""
     return {"complete": EXIT_OK, "partial": EXIT_PARTIAL}.get(status, EXIT_FAILED)
@@ -167,30 +179,36 @@ def feeds(db_url: str | None, out_dir: str, items: int, base_url: str | None) ->
     metavar="FILE|-",
     help="Output file, or - for stdout.",
 )
-def export(db_url: str | None, fmt: str, since: str | None, outlet_name: str | None, out_path: str) -> None:
-    """Stream the cleaned corpus, one record per article (constant memory).
+@click.option("--stories", "by_story", is_flag=True, help="One record per story instead (JSONL).")
+@click.option("--citations", "graph", is_flag=True, help="The citation graph: citing outlet, cited outlet, count.")
+def export(
+    db_url: str | None, fmt: str, since: str | None, outlet_name: str | None, out_path: str, by_story: bool, graph: bool
+) -> None:
+    """Stream the cleaned corpus, one record per article (constant memory); or stories, or citations.
 
     Example: newswire export --format csv --since 2025-07-01 --outlet Reuters --out reuters.csv
     """
     from storage.db import make_engine, make_session_factory
     from storage.export import iter_records, write_export
+    from storage.story_export import citation_graph, iter_story_records
 
-    since_dt = None
-    if since:
-        since_dt = dateparser.parse(
-            since, settings={"RETURN_AS_TIMEZONE_AWARE": True, "TIMEZONE": "UTC", "TO_TIMEZONE": "UTC"}
-        )
-        if since_dt is None:
-            fail(f"--since: cannot read a date in {since!r}")
+    if by_story and graph:
+        fail("--stories and --citations are separate exports; choose one")
+    since_dt = parse_since(since)
     engine = make_engine(db_url)
     with make_session_factory(engine)() as session:
-        records = iter_records(session, since=since_dt, outlet_slug=slugify(outlet_name) if outlet_name else None)
+        if by_story:
+            records, fmt = iter_story_records(session, since=since_dt), "jsonl"
+        elif graph:
+            records = iter(citation_graph(session))
+        else:
+            records = iter_records(session, since=since_dt, outlet_slug=slugify(outlet_name) if outlet_name else None)
         if out_path == "-":
             count = write_export(records, sys.stdout, fmt)
         else:
             with open(out_path, "w", encoding="utf-8", newline="") as handle:
                 count = write_export(records, handle, fmt)
-    click.echo(f"exported {count} articles", err=True)
+    click.echo(f"exported {count} {'stories' if by_story else 'citation links' if graph else 'articles'}", err=True)
 
 
 @cli.command()
@@ -219,6 +237,39 @@ def status(db_url: str | None, runs: int) -> None:
                 f"  #{run.id} {started} {run.status:<8} {run.pages_fetched} pages, {run.articles_new} new, "
                 f"{run.already_stored} already stored, {run.errors} errors"
             )
+
+
+@cli.command()
+@db_option
+@click.option("--since", default=None, metavar="DATE", help="Only stories with an article since DATE.")
+@click.option(
+    "--min-outlets",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Only stories carried by N+ outlets.",
+)
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=50, show_default=True, help="At most N stories, newest first."
+)
+def stories(db_url: str | None, since: str | None, min_outlets: int, limit: int) -> None:
+    """List stories with the outlets that carry them and which copy is the original.
+
+    Example: newswire stories --since "2 days ago" --min-outlets 2
+    """
+    from storage.db import make_engine, make_session_factory
+    from storage.story_export import iter_story_records
+
+    engine = make_engine(db_url)
+    with make_session_factory(engine)() as session:
+        for story in iter_story_records(session, since=parse_since(since), min_outlets=min_outlets, limit=limit):
+            original = story["original"]
+            others = [c["outlet"] for c in story["copies"] if not c["is_original"]]
+            when = (original["published"] or original["fetched_at"] or "")[:16]
+            click.echo(f"#{story['story_id']:<5} {when:<16} {len(story['outlets'])} outlet(s)  {story['title']}")
+            click.echo(f"       original: {original['outlet']} <{original['url']}>")
+            if others:
+                click.echo(f"       also: {', '.join(others)}")
 
 
 @cli.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import logging
 from collections.abc import Iterator
@@ -68,9 +69,11 @@ def write_export(records: Iterator[dict[str, Any]], out: IO[str], fmt: str) -> i
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             count += 1
         return count
-    writer = csv.DictWriter(out, fieldnames=FIELDS, extrasaction="ignore")
+    first = next(records, None)
+    fields = FIELDS if first is None or "canonical_url" in first else tuple(first)
+    writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
     writer.writeheader()
-    for record in records:
+    for record in itertools.chain([first] if first is not None else [], records):
         row = {k: json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v for k, v in record.items()}
         writer.writerow(row)
         count += 1

@@ -108,3 +108,24 @@ def test_cli_database_error_is_one_line(tmp_path):
     result = run_newswire("status", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none")
     assert result.returncode == 3
     assert result.stderr.startswith("newswire: error: database:") and "Traceback" not in result.stderr
+
+
+def test_stories_command_and_story_and_citation_exports(first_crawl: Crawl):
+    result = run_newswire("stories", "--db", first_crawl.db_url, "--min-outlets", "2")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("original:") == 1 and "2 outlet(s)" in result.stdout
+    assert "also: Desert Wire" in result.stdout or "also: Maghreb Ledger" in result.stdout
+    everything = run_newswire("stories", "--db", first_crawl.db_url)
+    assert everything.stdout.count("original:") == 9
+    stories = [
+        json.loads(line) for line in run_newswire("export", "--db", first_crawl.db_url, "--stories").stdout.splitlines()
+    ]
+    assert len(stories) == 9
+    [shared] = [s for s in stories if len(s["outlets"]) == 2]
+    assert (
+        shared["outlets"] == ["Desert Wire", "Maghreb Ledger"] and sum(c["is_original"] for c in shared["copies"]) == 1
+    )
+    graph = run_newswire("export", "--db", first_crawl.db_url, "--citations", "--format", "csv").stdout
+    rows = list(csv.DictReader(io.StringIO(graph)))
+    assert {"citing": "Atlas Review", "cited": "Desert Wire", "articles": "1"} in rows
+    assert any(r["citing"] == "Maghreb Ledger" and r["cited"] == "Reuters" for r in rows)

@@ -1,0 +1,78 @@
+"""Story-level views of the store: stories with their outlets and original, and the citation graph."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.models import Article, Citation, Outlet, Story
+
+logger = logging.getLogger(__name__)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def iter_story_records(
+    session: Session, *, since: datetime | None = None, min_outlets: int = 1, limit: int | None = None
+) -> Iterator[dict[str, Any]]:
+    """One record per story, newest first: its original, its outlets and every copy."""
+    newest = func.max(func.coalesce(Article.published, Article.fetched_at))
+    stmt = (
+        select(Article.story_id, newest, func.count(func.distinct(Article.outlet_id)))
+        .where(Article.story_id.is_not(None))
+        .group_by(Article.story_id)
+        .having(func.count(func.distinct(Article.outlet_id)) >= min_outlets)
+        .order_by(newest.desc(), Article.story_id.desc())
+    )
+    if since is not None:
+        stmt = stmt.having(newest >= since)
+    if limit:
+        stmt = stmt.limit(limit)
+    for story_id, _newest, _count in session.execute(stmt).all():
+        story = session.get(Story, story_id)
+        rows = session.execute(
+            select(Article, Outlet.name)
+            .join(Outlet, Article.outlet_id == Outlet.id)
+            .where(Article.story_id == story_id)
+            .order_by(func.coalesce(Article.published, Article.fetched_at), Article.id)
+        ).all()
+        copies = [
+            {
+                "url": a.canonical_url,
+                "outlet": name,
+                "title": a.title,
+                "published": _iso(a.published),
+                "fetched_at": _iso(a.fetched_at),
+                "is_original": a.id == story.original_article_id,
+            }
+            for a, name in rows
+        ]
+        original = next((c for c in copies if c["is_original"]), copies[0])
+        yield {
+            "story_id": story_id,
+            "title": original["title"],
+            "original": original,
+            "outlets": sorted({c["outlet"] for c in copies}),
+            "copies": copies,
+        }
+
+
+def citation_graph(session: Session) -> list[dict[str, Any]]:
+    """(citing outlet, cited outlet or name, count) over every stored citation, most cited first."""
+    citing = Outlet.__table__.alias("citing")
+    stmt = (
+        select(citing.c.name, Citation.name, func.count(func.distinct(Citation.article_id)))
+        .select_from(Citation)
+        .join(Article, Citation.article_id == Article.id)
+        .join(citing, Article.outlet_id == citing.c.id)
+        .group_by(citing.c.name, Citation.name)
+        .order_by(func.count(func.distinct(Citation.article_id)).desc(), citing.c.name, Citation.name)
+    )
+    return [{"citing": a, "cited": b, "articles": n} for a, b, n in session.execute(stmt)]
