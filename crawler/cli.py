@@ -56,6 +56,7 @@ def describe_run(run, seconds: float) -> str:
     error_text = f" ({', '.join(f'{k}: {v}' for k, v in sorted(errors.items()))})" if errors else ""
     return (
         f"crawl #{run.id} {run.status}: {run.pages_fetched} pages fetched, {run.articles_new} new, "
+        f"{(run.outcomes or {}).get('updated', 0)} updated, "
         f"{run.already_stored} already stored, {run.duplicates} duplicates, {run.errors} errors{error_text} "
         f"in {seconds:.1f} s"
     )

@@ -31,6 +31,7 @@ class ListingEntry:
     url: str
     title: str | None = None
     published_raw: str | None = None
+    updated_raw: str | None = None  # when the listing says the entry last changed (Atom <updated>, lastmod)
 
 
 @dataclass
@@ -96,8 +97,9 @@ def _parse_sitemap(root: etree._Element, base_url: str) -> Listing:
         for news in node.iter(f"{{{NEWS_NS}}}news"):
             title = _child_text(news, "title")
             published = _child_text(news, "publication_date")
+        lastmod = _child_text(node, "lastmod")
         if url := _join(base_url, loc):
-            listing.entries.append(ListingEntry(url, title, published or _child_text(node, "lastmod")))
+            listing.entries.append(ListingEntry(url, title, published or lastmod, lastmod))
     return listing
 
 
@@ -119,7 +121,8 @@ def _parse_feed(body: bytes, base_url: str) -> Listing:
         if not link:
             continue
         date = entry.get("published") or entry.get("updated") or entry.get("created")
-        entries.append(ListingEntry(link, entry.get("title"), date))
+        updated = dict.get(entry, "updated")  # not entry.get(): feedparser would map it to published, with a warning
+        entries.append(ListingEntry(link, entry.get("title"), date, updated))
     if parsed.bozo and not entries:
         reason = getattr(parsed.get("bozo_exception"), "getMessage", lambda: None)() or parsed.get("bozo_exception")
         raise ListingError(f"malformed feed: {reason}")

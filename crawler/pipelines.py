@@ -11,7 +11,6 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
-from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.extract import ArticleRecord, extract_article
 from crawler.extract.citations import OutletDirectory, resolve
@@ -25,6 +24,7 @@ from storage.repository import (
     ALREADY_STORED,
     CANONICAL_CONFLICT,
     NEW,
+    UPDATED,
     OutletRow,
     add_citations,
     insert_article,
@@ -215,13 +215,24 @@ class StorePipeline:
                 if outcome == NEW:
                     add_citations(session, article_id, self._citation_rows(record))
                     assign_story(session, session.get(Article, article_id), self.stories)
-        except SQLAlchemyError as exc:
+        except Exception as exc:  # noqa: BLE001 - a database refusal or a bug: counted, one line, crawl goes on
             count_error(self.crawler, "store_failed")
-            logger.error("%s: %s: not stored: %s", item["outlet"], record.url, str(exc).splitlines()[0])
+            logger.error(
+                "%s: %s: not stored: %s: %s",
+                item["outlet"],
+                record.url,
+                type(exc).__name__,
+                str(exc).splitlines()[0] if str(exc) else "",
+            )
+            logger.debug("store traceback", exc_info=True)
             raise StoreFailed(f"{record.url}: {exc}", log_level="DEBUG") from None
         stats = self.crawler.stats
         if outcome == NEW:
             stats.inc_value("newswire/new")
+            return item
+        if outcome == UPDATED:
+            stats.inc_value("newswire/updated")
+            logger.info("%s: %s changed: new version stored", item["outlet"], record.url)
             return item
         if outcome == CANONICAL_CONFLICT:
             stats.inc_value("newswire/canonical_conflict")

@@ -46,8 +46,8 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def stored_urls(url: str | None, outlet_slugs: list[str]) -> dict[str, int]:
-    """Canonical forms of the URLs already stored for the outlets with these slugs → article ids."""
+def stored_urls(url: str | None, outlet_slugs: list[str]) -> dict:
+    """Canonical forms of the URLs already stored for the outlets with these slugs → (article id, last fetch)."""
     from sqlalchemy import select
 
     from storage.models import Outlet

@@ -103,6 +103,22 @@ class Article(Base):
     outlet: Mapped[Outlet] = relationship(back_populates="articles")
 
 
+class ArticleVersion(Base):
+    """One version of an article's text: the first fetch, and every later fetch whose text changed."""
+
+    __tablename__ = "article_versions"
+    __table_args__ = (UniqueConstraint("article_id", "version", name="uq_article_version"),)
+
+    id: Mapped[intpk]
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int]
+    title: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    text_hash: Mapped[str] = mapped_column(String(64))
+    fetched_at: Mapped[utc_datetime]
+
+
 class ArticleURL(Base):
     """Another URL at which a stored article was found (AMP copy, tracking variant, old path)."""
 

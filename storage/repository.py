@@ -11,12 +11,12 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from storage.models import Article, ArticleURL, Citation, CrawlRun, Outlet, Story, utcnow
+from storage.models import Article, ArticleURL, ArticleVersion, Citation, CrawlRun, Outlet, Story, utcnow
 from storage.urls import canonical_url
 
 logger = logging.getLogger(__name__)
 
-NEW, ALREADY_STORED, DUPLICATE_TEXT = "new", "already_stored", "duplicate_text"
+NEW, ALREADY_STORED, DUPLICATE_TEXT, UPDATED = "new", "already_stored", "duplicate_text", "updated"
 CANONICAL_CONFLICT = "canonical_conflict"  # another URL claims a stored article's canonical URL with other text
 
 
@@ -63,7 +63,8 @@ def sync_outlets(session: Session, outlets: Iterable[OutletRow]) -> dict[str, in
 def insert_article(session: Session, values: dict[str, Any]) -> tuple[str, int | None]:
     """Store one article unless its canonical URL or (outlet, text hash) is already stored.
 
-    Returns (outcome, id): NEW with the new id, else ALREADY_STORED, DUPLICATE_TEXT or
+    Returns (outcome, id): NEW with the new id; UPDATED when the same URL now holds other text (a
+    new version is kept and the article shows it); else ALREADY_STORED, DUPLICATE_TEXT or
     CANONICAL_CONFLICT (another URL declares this canonical URL but has other text) with the id of
     the row that holds it. Uses INSERT … ON CONFLICT DO NOTHING, so concurrent writers
     can never create duplicates.
@@ -72,6 +73,7 @@ def insert_article(session: Session, values: dict[str, Any]) -> tuple[str, int |
     new_id = session.execute(stmt).scalar_one_or_none()
     if new_id is not None:
         add_url_alias(session, values["url"], new_id, values["canonical_url"])
+        add_version(session, new_id, values)
         return NEW, new_id
     same_url = session.execute(
         select(Article.id, Article.text_hash).where(Article.canonical_url == values["canonical_url"])
@@ -80,6 +82,8 @@ def insert_article(session: Session, values: dict[str, Any]) -> tuple[str, int |
         stored_id, stored_hash = same_url
         if stored_hash != values["text_hash"] and canonical_url(values["url"]) != values["canonical_url"]:
             return CANONICAL_CONFLICT, stored_id  # e.g. every page declaring the homepage canonical: no alias
+        if stored_hash != values["text_hash"] and revise(session, stored_id, values):
+            return UPDATED, stored_id
         add_url_alias(session, values["url"], stored_id, values["canonical_url"])
         return ALREADY_STORED, stored_id
     same_text = session.scalar(
@@ -92,6 +96,44 @@ def insert_article(session: Session, values: dict[str, Any]) -> tuple[str, int |
     return DUPLICATE_TEXT, same_text
 
 
+def add_version(session: Session, article_id: int, values: dict[str, Any]) -> int:
+    """Keep this text of the article as its next version; return the version number."""
+    latest = session.scalar(select(func.max(ArticleVersion.version)).where(ArticleVersion.article_id == article_id))
+    version = (latest or 0) + 1
+    session.add(
+        ArticleVersion(
+            article_id=article_id,
+            version=version,
+            title=values["title"],
+            text=values["text"],
+            html=values["html"],
+            text_hash=values["text_hash"],
+            fetched_at=values["fetched_at"],
+        )
+    )
+    session.flush()
+    return version
+
+
+def revise(session: Session, article_id: int, values: dict[str, Any]) -> bool:
+    """Make the changed text the article's current one and keep it as a new version.
+
+    False (nothing changed) when another article of the outlet already holds exactly this text.
+    """
+    clash = session.scalar(
+        select(Article.id).where(
+            Article.outlet_id == values["outlet_id"], Article.text_hash == values["text_hash"], Article.id != article_id
+        )
+    )
+    if clash is not None:
+        return False
+    article = session.get(Article, article_id)
+    for field in ("title", "text", "html", "text_hash", "authors", "description", "fetched_at"):
+        setattr(article, field, values[field] if field in values else getattr(article, field))
+    add_version(session, article_id, values)
+    return True
+
+
 def add_url_alias(session: Session, url: str, article_id: int, article_canonical: str) -> None:
     """Remember that `url` leads to the article, so later crawls need not fetch it again."""
     alias = canonical_url(url)
@@ -100,12 +142,18 @@ def add_url_alias(session: Session, url: str, article_id: int, article_canonical
         session.execute(stmt)
 
 
-def known_urls(session: Session, outlet_ids: Iterable[int]) -> dict[str, int]:
-    """Canonical forms of every URL known to lead to a stored article of these outlets → its id."""
+def known_urls(session: Session, outlet_ids: Iterable[int]) -> dict[str, tuple[int, datetime]]:
+    """Canonical forms of every URL known to lead to a stored article of these outlets → (id, last fetch)."""
     ids = list(outlet_ids)
-    canonical = select(Article.canonical_url, Article.id).where(Article.outlet_id.in_(ids))
-    aliases = select(ArticleURL.url, ArticleURL.article_id).join(Article).where(Article.outlet_id.in_(ids))
-    return {url: id_ for url, id_ in session.execute(aliases)} | {url: id_ for url, id_ in session.execute(canonical)}
+    canonical = select(Article.canonical_url, Article.id, Article.fetched_at).where(Article.outlet_id.in_(ids))
+    aliases = (
+        select(ArticleURL.url, Article.id, Article.fetched_at)
+        .join(Article, ArticleURL.article_id == Article.id)
+        .where(Article.outlet_id.in_(ids))
+    )
+    known = {url: (id_, fetched) for url, id_, fetched in session.execute(aliases)}
+    known.update({url: (id_, fetched) for url, id_, fetched in session.execute(canonical)})
+    return known
 
 
 def add_citations(session: Session, article_id: int, rows: Iterable[dict[str, Any]]) -> int:

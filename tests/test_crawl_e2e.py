@@ -138,7 +138,7 @@ def test_second_crawl_stores_nothing_new(first_crawl: Crawl, stored):
     before = sum(len(v) for v in stored.values())
     result = run_newswire("crawl", "--sources", str(first_crawl.registry), "--db", first_crawl.db_url, *FAST_CRAWL)
     assert "0 new" in result.stdout, result.stdout + result.stderr
-    assert f"0 new, {before} already stored" in result.stdout
+    assert f"0 new, 0 updated, {before} already stored" in result.stdout
     engine = create_engine(first_crawl.db_url)
     with Session(engine) as session:
         assert len(session.scalars(select(Article.id)).all()) == before
@@ -197,3 +197,30 @@ def test_articles_grouped_into_stories_with_an_original(first_crawl: Crawl, stor
     with Session(engine) as session:
         story = session.get(Story, ledger.story_id)
     assert story.original_article_id == ledger.id  # published 18:00, the wire's copy 19:30
+
+
+def test_changed_article_becomes_a_new_version(tmp_path):
+    """A correction announced by the feed's <updated> is fetched again and kept as version 2."""
+    from datetime import UTC, datetime, timedelta
+
+    from crawler.newsweb import NewsWeb
+    from storage.models import ArticleVersion
+
+    db_url = f"sqlite:///{tmp_path / 'rev.db'}"
+    with NewsWeb() as web:
+        registry = web.write_registry(tmp_path / "sources.toml")
+        first = run_newswire("crawl", "--sources", str(registry), "--db", db_url, *FAST_CRAWL)
+        assert "10 new" in first.stdout, first.stderr
+        url = web.revise_story((datetime.now(UTC) + timedelta(minutes=5)).isoformat())
+        second = run_newswire("crawl", "--sources", str(registry), "--db", db_url, *FAST_CRAWL)
+    assert "0 new, 1 updated" in second.stdout, second.stdout + second.stderr
+    engine = create_engine(db_url)
+    with Session(engine) as session:
+        [article] = session.scalars(select(Article).where(Article.canonical_url == url)).all()
+        versions = session.scalars(
+            select(ArticleVersion).where(ArticleVersion.article_id == article.id).order_by(ArticleVersion.version)
+        ).all()
+        assert len(session.scalars(select(Article.id)).all()) == 10
+    assert [v.version for v in versions] == [1, 2]
+    assert "Correction" not in versions[0].text and "Correction" in versions[1].text
+    assert article.text == versions[1].text and article.text_hash == versions[1].text_hash

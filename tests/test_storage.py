@@ -16,12 +16,13 @@ from sqlalchemy.orm import Session
 from storage.db import make_engine, make_session_factory
 from storage.fingerprint import normalize_text, text_hash
 from storage.migrate import upgrade
-from storage.models import Article, Base
+from storage.models import Article, ArticleVersion, Base
 from storage.repository import (
     ALREADY_STORED,
     CANONICAL_CONFLICT,
     DUPLICATE_TEXT,
     NEW,
+    UPDATED,
     OutletRow,
     insert_article,
     known_urls,
@@ -63,7 +64,9 @@ def exercise_repository(session_factory) -> None:
             session, article_values(a, "https://a.example/s?utm_source=x", "Same story text.")
         )
         assert outcome == NEW
-        assert insert_article(session, article_values(a, "https://a.example/s", "Edited text."))[0] == ALREADY_STORED
+        assert (
+            insert_article(session, article_values(a, "https://a.example/s", "Same story text."))[0] == ALREADY_STORED
+        )
         assert (
             insert_article(session, article_values(a, "https://a.example/s2", "same  STORY text"))[0] == DUPLICATE_TEXT
         )
@@ -72,12 +75,21 @@ def exercise_repository(session_factory) -> None:
         hijack = article_values(a, "https://a.example/other", "A different story.", canonical_url="https://a.example/s")
         assert insert_article(session, hijack)[0] == CANONICAL_CONFLICT
     with session_factory() as session:
+        assert republished_count(session) == 2
+        known = {url: article_id for url, (article_id, _fetched) in known_urls(session, [a]).items()}
+        assert known == {"https://a.example/s": first, "https://a.example/s2": first}
+    with session_factory.begin() as session:  # the same URL fetched again with changed text: a new version
+        assert insert_article(session, article_values(a, "https://a.example/s", "Edited story text."))[0] == UPDATED
+    with session_factory() as session:
         rows = session.scalars(select(Article).order_by(Article.id)).all()
         assert len(rows) == 2
+        assert rows[0].text == "Edited story text."  # the article shows its latest version
+        versions = session.scalars(
+            select(ArticleVersion.text).where(ArticleVersion.article_id == first).order_by(ArticleVersion.version)
+        ).all()
+        assert versions == ["Same story text.", "Edited story text."]
         assert rows[0].published == datetime(2025, 7, 23, 14, 5, tzinfo=UTC)
         assert rows[0].published.tzinfo is not None
-        assert known_urls(session, [a]) == {"https://a.example/s": first, "https://a.example/s2": first}
-        assert republished_count(session) == 2
         assert [x.id for x in latest_articles(session, 10, outlet_id=a)] == [first]
 
 

@@ -25,7 +25,7 @@ atlas-review (homepage only: the feed is found by <link rel="alternate">)
   /                           links /atom.xml
   /atom.xml                   Atom 1.0
   /stories/fishermen-…        date only in the byline: "Published July 23rd" (no year)
-  /stories/tunis-…            date in <time datetime>
+  /stories/tunis-…            date in <time datetime>; revise_story() adds a paragraph and bumps its <updated>
 al-khabar (Arabic; registry lists /rss.rdf)
   /rss.rdf                    RSS 1.0 (RDF) with dc:date
   /akhbar/2025/…              Arabic pages dated "23 يوليو 2025 - 14:30"
@@ -34,6 +34,7 @@ al-khabar (Arabic; registry lists /rss.rdf)
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 from crawler.newsweb import pages
@@ -84,6 +85,17 @@ class NewsWeb:
 
     def stop(self) -> None:
         self.server.stop()
+
+    def revise_story(self, when: str) -> str:
+        """Publish a correction to Atlas Review's Tunis story (its Atom <updated> becomes `when`); return its URL."""
+        story = ATOM_STORIES[1]
+        revised = replace(
+            story,
+            paragraphs=(*story.paragraphs, "Correction: the line is seven kilometres long, not six as first reported."),
+            updated=when,
+        )
+        self.server.sites["atlas-review"].routes = self._atlas(self.urls["atlas-review"], revised)
+        return self.urls["atlas-review"] + story.path
 
     @property
     def reference_story(self) -> Story:
@@ -190,15 +202,15 @@ language = "ar"
             routes[story.path] = pages.html_resource(pages.jsonld_article(story, base))
         return routes
 
-    def _atlas(self, base: str) -> dict[str, Resource]:
-        byline_story, time_story = ATOM_STORIES
+    def _atlas(self, base: str, time_story: Story | None = None) -> dict[str, Resource]:
+        byline_story, time_story = ATOM_STORIES[0], time_story or ATOM_STORIES[1]
         return {
             "/robots.txt": Resource(b"User-agent: *\nDisallow:\n", TEXT),
             "/": pages.html_resource(
                 '<html><head><title>Atlas Review</title><link rel="alternate" type="application/atom+xml" '
                 'title="Atlas Review" href="/atom.xml"></head><body><h1>Atlas Review</h1></body></html>'
             ),
-            "/atom.xml": pages.atom_feed(base, ATOM_STORIES),
+            "/atom.xml": pages.atom_feed(base, (byline_story, time_story)),
             byline_story.path: pages.html_resource(pages.atom_article(byline_story, byline_only=True)),
             time_story.path: pages.html_resource(pages.atom_article(time_story, byline_only=False)),
         }

@@ -234,7 +234,7 @@ def atom_article(story: Story, *, byline_only: bool) -> str:
 def atom_feed(site_url: str, stories: tuple[Story, ...]) -> Resource:
     entries = "".join(
         f"""<entry><title>{escape(s.title)}</title><link rel="alternate" href="{site_url}{s.path}"/>
-<id>{site_url}{s.path}</id><updated>{s.published}</updated><published>{s.published}</published>
+<id>{site_url}{s.path}</id><updated>{s.updated or s.published}</updated><published>{s.published}</published>
 <author><name>{escape(s.author)}</name></author><summary>{escape(s.paragraphs[0])}</summary></entry>"""
         for s in stories
     )

@@ -20,6 +20,7 @@ class Story:
     published: str = "2025-07-22T09:00:00+00:00"  # ISO 8601 with offset
     tags: tuple[str, ...] = field(default_factory=tuple)
     source_line: str | None = None
+    updated: str | None = None  # when the story was last changed (ISO 8601), if after publication
 
 
 @dataclass(frozen=True)

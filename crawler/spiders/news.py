@@ -14,6 +14,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler.errors import classify_failure
+from crawler.extract.dates import parse_date
 from crawler.extract.record import DiscoveryHints
 from crawler.listings import (
     ListingEntry,
@@ -51,7 +52,7 @@ class NewsSpider(scrapy.Spider):
         outlets: list[Outlet] | None = None,
         sources: str | None = None,
         outlet_names: str | list[str] | None = None,
-        known: dict[str, int] | None = None,
+        known: dict[str, tuple[int, datetime]] | None = None,
         limit: int | str | None = None,
         **kwargs: Any,
     ) -> None:
@@ -166,9 +167,10 @@ class NewsSpider(scrapy.Spider):
         if key in self.seen:
             return None
         self.seen.add(key)
-        if key in self.known:
-            if self.known[key] not in self.already_stored:  # count articles, not their URLs
-                self.already_stored.add(self.known[key])
+        if key in self.known and not self._changed_since_fetch(entry, self.known[key][1]):
+            article_id = self.known[key][0]
+            if article_id not in self.already_stored:  # count articles, not their URLs
+                self.already_stored.add(article_id)
                 stats.inc_value("newswire/already_stored")
             return None
         if self.scheduled[outlet.slug] >= (self.limit or 0):
@@ -182,6 +184,15 @@ class NewsSpider(scrapy.Spider):
             errback=self.on_error,
             meta={"outlet": outlet.slug, "hints": hints},
         )
+
+    @staticmethod
+    def _changed_since_fetch(entry: ListingEntry, fetched_at: datetime) -> bool:
+        """True when the listing dates the entry after our last fetch of it: fetch again for a new version."""
+        raw = entry.updated_raw or entry.published_raw
+        if not raw:
+            return False
+        dated = parse_date(raw, "feed")
+        return dated is not None and dated.value > fetched_at
 
     def parse_article(self, response: Response) -> Iterator[dict[str, Any]]:
         outlet = self.outlets[response.meta["outlet"]]
