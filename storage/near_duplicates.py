@@ -21,6 +21,8 @@ SCHEME = "affine32"  # datasketch's hashing scheme; stored signatures are only c
 HASH_DTYPE = np.uint32  # the scheme's hash values: 4 bytes each, 512 bytes a signature
 SHINGLE_WORDS = 5
 DEFAULT_THRESHOLD = 0.5  # estimated Jaccard similarity of shingle sets for two copies of one story
+CONTAINMENT = 0.6  # …or this share of the shorter text's shingles found in the longer: a cut or trimmed copy
+LSH_THRESHOLD = 0.3  # candidates are gathered below both bars, then checked
 MIN_SHINGLES = 20  # shorter texts are matched by exact hash only: too little text to tell stories apart
 _WORD = re.compile(r"\w+")
 
@@ -31,24 +33,43 @@ def shingles(text: str, size: int = SHINGLE_WORDS) -> set[bytes]:
     return {" ".join(words[i : i + size]).encode() for i in range(len(words) - size + 1)}
 
 
-def signature(text: str) -> MinHash | None:
-    """The MinHash of a text's shingles, or None when the text is too short to compare."""
+@dataclass(frozen=True)
+class Signature:
+    """A text's MinHash and the number of shingles it was made from (to estimate containment)."""
+
+    minhash: MinHash
+    size: int
+
+    def jaccard(self, other: Signature) -> float:
+        return self.minhash.jaccard(other.minhash)
+
+    def containment(self, other: Signature) -> float:
+        """Estimated share of the smaller text's shingles that the other text has too."""
+        jaccard = self.jaccard(other)
+        common = jaccard / (1 + jaccard) * (self.size + other.size)
+        return min(1.0, common / max(1, min(self.size, other.size)))
+
+
+def signature(text: str) -> Signature | None:
+    """The signature of a text's shingles, or None when the text is too short to compare."""
     grams = shingles(text)
     if len(grams) < MIN_SHINGLES:
         return None
     minhash = MinHash(num_perm=NUM_PERM, scheme=SCHEME)
     minhash.update_batch(list(grams))
-    return minhash
+    return Signature(minhash, len(grams))
 
 
-def to_bytes(minhash: MinHash) -> bytes:
-    """A signature as bytes, for storage."""
-    return minhash.hashvalues.astype(HASH_DTYPE).tobytes()
+def to_bytes(sig: Signature) -> bytes:
+    """A signature as bytes, for storage: the shingle count (4 bytes), then the hash values."""
+    return np.uint32(sig.size).tobytes() + sig.minhash.hashvalues.astype(HASH_DTYPE).tobytes()
 
 
-def from_bytes(data: bytes) -> MinHash:
+def from_bytes(data: bytes) -> Signature:
     """A signature read back from storage."""
-    return MinHash(num_perm=NUM_PERM, hashvalues=np.frombuffer(data, dtype=HASH_DTYPE), scheme=SCHEME)
+    size = int(np.frombuffer(data[:4], dtype=np.uint32)[0])
+    values = np.frombuffer(data[4:], dtype=HASH_DTYPE)
+    return Signature(MinHash(num_perm=NUM_PERM, hashvalues=values, scheme=SCHEME), size)
 
 
 @dataclass(frozen=True)
@@ -60,27 +81,31 @@ class Match:
 
 
 class NearDuplicateIndex:
-    """An LSH index over stored signatures; `closest` finds the most similar stored text above the threshold."""
+    """An LSH index over stored signatures; `closest` finds the most similar stored text that is a copy:
+    estimated Jaccard similarity at least `threshold`, or containment at least CONTAINMENT."""
 
-    def __init__(self, threshold: float = DEFAULT_THRESHOLD) -> None:
+    def __init__(self, threshold: float = DEFAULT_THRESHOLD, containment: float = CONTAINMENT) -> None:
         self.threshold = threshold
-        self.lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
-        self.signatures: dict[str, MinHash] = {}
+        self.containment = containment
+        self.lsh = MinHashLSH(threshold=min(LSH_THRESHOLD, threshold), num_perm=NUM_PERM)
+        self.signatures: dict[str, Signature] = {}
 
     def __len__(self) -> int:
         return len(self.signatures)
 
-    def add(self, key: str, minhash: MinHash) -> None:
+    def add(self, key: str, sig: Signature) -> None:
         """Index a stored text's signature under `key` (once)."""
         if key not in self.signatures:
-            self.lsh.insert(key, minhash)
-            self.signatures[key] = minhash
+            self.lsh.insert(key, sig.minhash)
+            self.signatures[key] = sig
 
-    def closest(self, minhash: MinHash) -> Match | None:
-        """The stored text most similar to `minhash`, if its estimated similarity reaches the threshold."""
+    def closest(self, sig: Signature) -> Match | None:
+        """The stored copy most similar to `sig`, or None."""
         best: Match | None = None
-        for key in self.lsh.query(minhash):
-            similarity = minhash.jaccard(self.signatures[key])
-            if similarity >= self.threshold and (best is None or similarity > best.similarity):
+        for key in self.lsh.query(sig.minhash):
+            stored = self.signatures[key]
+            similarity = sig.jaccard(stored)
+            is_copy = similarity >= self.threshold or sig.containment(stored) >= self.containment
+            if is_copy and (best is None or similarity > best.similarity):
                 best = Match(key, similarity)
         return best

@@ -28,7 +28,7 @@ def test_crawl_reports_partial_run_with_counted_errors(first_crawl: Crawl):
     result = first_crawl.result
     assert result.returncode == 1, result.stderr  # partial: a 404, a malformed feed, a page with no article
     assert "crawl #1 partial" in result.stdout
-    assert "10 new" in result.stdout
+    assert "11 new" in result.stdout
     assert "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if " ERROR " in line]
     assert len(errors) == 3, errors
@@ -43,7 +43,7 @@ def test_run_row_counts_outcomes(first_crawl: Crawl):
         run = session.scalars(select(CrawlRun)).one()
     assert run.status == "partial"
     assert run.finish_reason == "finished"
-    assert run.articles_new == 10
+    assert run.articles_new == 11
     assert run.errors == 3
     assert run.outcomes["errors/http_404"] == 1
     assert run.outcomes["errors/listing_malformed"] == 1
@@ -111,7 +111,7 @@ def test_feeds_parse_back_with_every_article(first_crawl: Crawl, stored, tmp_pat
     for name in ("all.rss", "all.atom"):
         parsed = feedparser.parse((tmp_path / name).read_bytes())
         assert not parsed.bozo, parsed.get("bozo_exception")
-        assert len(parsed.entries) == len(stories) == len(articles) - 1  # one item per story
+        assert len(parsed.entries) == len(stories) == len(articles) - 2  # one item per story
         assert len({e.id for e in parsed.entries}) == len(stories)
         dates = [e.published_parsed for e in parsed.entries]
         assert dates == sorted(dates, reverse=True), "newest first"
@@ -152,7 +152,7 @@ def test_in_process_extraction_gives_the_same_articles(first_crawl: Crawl, tmp_p
     db_url = f"sqlite:///{tmp_path / 'inproc.db'}"
     args = ("crawl", "--sources", str(first_crawl.registry), "--db", db_url, *FAST_CRAWL)
     result = run_newswire(*args, "-s", "NEWSWIRE_EXTRACT_WORKERS=0")
-    assert result.returncode == 1 and "10 new" in result.stdout, result.stderr
+    assert result.returncode == 1 and "11 new" in result.stdout, result.stderr
     engine = create_engine(db_url)
     with Session(engine) as session:
         in_process = dict(session.execute(select(Article.canonical_url, Article.text_hash)).all())
@@ -183,20 +183,26 @@ def test_citations_stored_and_resolved_to_registry_outlets(first_crawl: Crawl, s
     assert (cited.name, cited.kind, cited.outlet_id) == ("Desert Wire", "attribution", outlet_ids["Desert Wire"])
 
 
-def test_articles_grouped_into_stories_with_an_original(first_crawl: Crawl, stored):
+def test_one_story_at_three_outlets_with_the_cited_copy_as_original(first_crawl: Crawl, stored):
+    """The wire story runs at Maghreb Ledger (identical text), Desert Wire, and Atlas Review (other
+    headline and lede, cut, crediting Desert Wire): one story, and Desert Wire's copy is the original
+    although the Ledger published first."""
     from storage.models import Story
 
     ledger = next(a for a in stored["maghreb-ledger"] if "libya-floods" in a.canonical_url)
     wire = next(a for a in stored["desert-wire"] if "libya-floods" in a.canonical_url)
+    atlas = next(a for a in stored["atlas-review"] if "libya-coast" in a.canonical_url)
     everything = [a for articles in stored.values() for a in articles]
     assert all(a.story_id is not None for a in everything)
-    assert ledger.story_id == wire.story_id
-    others = {a.story_id for a in everything if a.id not in (ledger.id, wire.id)}
-    assert ledger.story_id not in others and len(others) == len(everything) - 2  # every other article alone
+    assert ledger.story_id == wire.story_id == atlas.story_id
+    copies = (ledger.id, wire.id, atlas.id)
+    others = {a.story_id for a in everything if a.id not in copies}
+    assert ledger.story_id not in others and len(others) == len(everything) - 3  # every other article alone
+    assert ledger.published < wire.published
     engine = create_engine(first_crawl.db_url)
     with Session(engine) as session:
         story = session.get(Story, ledger.story_id)
-    assert story.original_article_id == ledger.id  # published 18:00, the wire's copy 19:30
+    assert story.original_article_id == wire.id
 
 
 def test_changed_article_becomes_a_new_version(tmp_path):
@@ -210,7 +216,7 @@ def test_changed_article_becomes_a_new_version(tmp_path):
     with NewsWeb() as web:
         registry = web.write_registry(tmp_path / "sources.toml")
         first = run_newswire("crawl", "--sources", str(registry), "--db", db_url, *FAST_CRAWL)
-        assert "10 new" in first.stdout, first.stderr
+        assert "11 new" in first.stdout, first.stderr
         url = web.revise_story((datetime.now(UTC) + timedelta(minutes=5)).isoformat())
         second = run_newswire("crawl", "--sources", str(registry), "--db", db_url, *FAST_CRAWL)
     assert "0 new, 1 updated" in second.stdout, second.stdout + second.stderr
@@ -220,7 +226,7 @@ def test_changed_article_becomes_a_new_version(tmp_path):
         versions = session.scalars(
             select(ArticleVersion).where(ArticleVersion.article_id == article.id).order_by(ArticleVersion.version)
         ).all()
-        assert len(session.scalars(select(Article.id)).all()) == 10
+        assert len(session.scalars(select(Article.id)).all()) == 11
     assert [v.version for v in versions] == [1, 2]
     assert "Correction" not in versions[0].text and "Correction" in versions[1].text
     assert article.text == versions[1].text and article.text_hash == versions[1].text_hash

@@ -26,6 +26,7 @@ atlas-review (homepage only: the feed is found by <link rel="alternate">)
   /atom.xml                   Atom 1.0
   /stories/fishermen-…        date only in the byline: "Published July 23rd" (no year)
   /stories/tunis-…            date in <time datetime>; revise_story() adds a paragraph and bumps its <updated>
+  /stories/libya-coast-floods the wire story a third time: other headline and lede, cut, credits Desert Wire
 al-khabar (Arabic; registry lists /rss.rdf)
   /rss.rdf                    RSS 1.0 (RDF) with dc:date
   /akhbar/2025/…              Arabic pages dated "23 يوليو 2025 - 14:30"
@@ -41,6 +42,7 @@ from crawler.newsweb import pages
 from crawler.newsweb.server import NewsWebServer, Resource, find_reference_article
 from crawler.newsweb.stories import (
     ARABIC_STORIES,
+    ATLAS_WIRE_COPY,
     ATOM_STORIES,
     MAGHREB_STORIES,
     WIRE_STORIES,
@@ -106,7 +108,7 @@ class NewsWeb:
         return {
             "maghreb-ledger": [self.urls["maghreb-ledger"] + s.path for s in (self.reference_story, *MAGHREB_STORIES)],
             "desert-wire": [self.urls["desert-wire"] + s.path for s in WIRE_STORIES],
-            "atlas-review": [self.urls["atlas-review"] + s.path for s in ATOM_STORIES],
+            "atlas-review": [self.urls["atlas-review"] + s.path for s in (*ATOM_STORIES, ATLAS_WIRE_COPY)],
             "al-khabar": [self.urls["al-khabar"] + s.path for s in ARABIC_STORIES],
         }
 
@@ -210,7 +212,8 @@ language = "ar"
                 '<html><head><title>Atlas Review</title><link rel="alternate" type="application/atom+xml" '
                 'title="Atlas Review" href="/atom.xml"></head><body><h1>Atlas Review</h1></body></html>'
             ),
-            "/atom.xml": pages.atom_feed(base, (byline_story, time_story)),
+            "/atom.xml": pages.atom_feed(base, (byline_story, time_story, ATLAS_WIRE_COPY)),
+            ATLAS_WIRE_COPY.path: pages.html_resource(pages.atom_article(ATLAS_WIRE_COPY, byline_only=False)),
             byline_story.path: pages.html_resource(pages.atom_article(byline_story, byline_only=True)),
             time_story.path: pages.html_resource(pages.atom_article(time_story, byline_only=False)),
         }

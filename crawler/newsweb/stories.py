@@ -184,6 +184,22 @@ ATOM_STORIES = (
     ),
 )
 
+# The wire story a third time: Atlas Review rewrites the headline and lede, cuts the last paragraph
+# and credits Desert Wire, so Desert Wire's copy is the story's original though published later.
+ATLAS_WIRE_COPY = Story(
+    "/stories/libya-coast-floods",
+    "Hundreds flee as floods swamp Libyan coast",
+    (
+        "Hundreds of families fled their homes in three coastal towns of eastern Libya on Tuesday after flash "
+        "floods swept through overnight, local officials said.",
+        *WIRE_STORY[1:3],
+        "Desert Wire reported the floods first.",
+    ),
+    author="Atlas Review staff",
+    published="2025-07-22T21:00:00+00:00",
+    tags=("Libya",),
+)
+
 ARABIC_STORIES = (
     Story(
         "/akhbar/2025/economy-port-expansion",
