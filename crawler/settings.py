@@ -54,7 +54,7 @@ NEWSWIRE_SITEMAP_MAX_CHILDREN = 5  # newest child sitemaps followed from a sitem
 # Extraction in worker processes keeps the engine downloading while pages are parsed: 1.48x the
 # pages/s of in-process extraction on 2 cores (bench/crawl_throughput.py). 0 = in-process.
 NEWSWIRE_EXTRACT_WORKERS = min(4, os.cpu_count() or 1) if (os.cpu_count() or 1) > 1 else 0
-NEWSWIRE_STORY_THRESHOLD = 0.2  # estimated shingle Jaccard at which two texts are one story (bench/dedup.py)
+NEWSWIRE_STORY_THRESHOLD = 0.25  # estimated shingle Jaccard at which two texts are one story (bench/dedup.py)
 NEWSWIRE_ALLOW_PRIVATE_ADDRESSES = False  # discovered links may reach loopback/private ranges
 NEWSWIRE_RETRY_BACKOFF_BASE = 2.0  # seconds before the first retry, doubled for each next one
 NEWSWIRE_RETRY_BACKOFF_MAX = 60.0
