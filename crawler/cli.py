@@ -274,6 +274,31 @@ def stories(db_url: str | None, since: str | None, min_outlets: int, limit: int)
 
 
 @cli.command()
+@db_option
+@click.option("--suggest", is_flag=True, help="Outlets that articles cite but the registry lacks, with a stanza each.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most N suggestions.")
+def outlets(db_url: str | None, suggest: bool, limit: int) -> None:
+    """List the registry's outlets in the database, or (--suggest) cited outlets missing from it.
+
+    Example: newswire outlets --suggest --limit 10 >> sources.toml.new
+    """
+    from storage.db import make_engine, make_session_factory
+    from storage.repository import outlet_counts
+    from storage.story_export import registry_stanza, suggested_outlets
+
+    engine = make_engine(db_url)
+    with make_session_factory(engine)() as session:
+        if not suggest:
+            for name, count, _last in outlet_counts(session):
+                click.echo(f"{name}: {count} articles")
+            return
+        for entry in suggested_outlets(session, limit):
+            domains = ", ".join(entry["domains"]) or "no links seen"
+            click.echo(f"# cited in {entry['articles']} article(s); domains: {domains}")
+            click.echo(registry_stanza(entry) + "\n")
+
+
+@cli.command()
 @click.option(
     "--dir",
     "work_dir",

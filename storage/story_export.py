@@ -76,3 +76,33 @@ def citation_graph(session: Session) -> list[dict[str, Any]]:
         .order_by(func.count(func.distinct(Citation.article_id)).desc(), citing.c.name, Citation.name)
     )
     return [{"citing": a, "cited": b, "articles": n} for a, b, n in session.execute(stmt)]
+
+
+def suggested_outlets(session: Session, limit: int = 20) -> list[dict[str, Any]]:
+    """Cited names that no registry outlet answers to, most cited first, with the domains seen for them."""
+    rows = session.execute(
+        select(Citation.name, Citation.domain, func.count(func.distinct(Citation.article_id)))
+        .where(Citation.outlet_id.is_(None))
+        .group_by(Citation.name, Citation.domain)
+    ).all()
+    by_name: dict[str, dict[str, Any]] = {}
+    for name, domain, count in rows:
+        entry = by_name.setdefault(name, {"name": name, "articles": 0, "domains": set()})
+        entry["articles"] += count
+        if domain:
+            entry["domains"].add(domain)
+    ranked = sorted(by_name.values(), key=lambda e: (-e["articles"], e["name"]))[:limit]
+    for entry in ranked:
+        entry["domains"] = sorted(entry["domains"])
+    return ranked
+
+
+def registry_stanza(entry: dict[str, Any]) -> str:
+    """A ready [[outlet]] table for sources.toml (the homepage is a guess from the domain, if any was seen)."""
+    name = entry["name"].replace('"', "'")
+    lines = ["[[outlet]]", f'name = "{name}"', f'aliases = ["{name}"]']
+    if entry["domains"]:
+        lines.append(f'homepage = "https://{entry["domains"][0]}/"')
+    else:
+        lines.append('homepage = "https://"  # unknown: no link to this outlet was seen; fill in')
+    return "\n".join(lines)

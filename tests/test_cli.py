@@ -128,3 +128,16 @@ def test_stories_command_and_story_and_citation_exports(first_crawl: Crawl):
     rows = list(csv.DictReader(io.StringIO(graph)))
     assert {"citing": "Atlas Review", "cited": "Desert Wire", "articles": "2"} in rows
     assert any(r["citing"] == "Maghreb Ledger" and r["cited"] == "Reuters" for r in rows)
+
+
+def test_outlets_suggest_lists_cited_outlets_missing_from_the_registry(first_crawl: Crawl):
+    import tomllib
+
+    result = run_newswire("outlets", "--db", first_crawl.db_url, "--suggest")
+    assert result.returncode == 0, result.stderr
+    assert 'name = "Reuters"' in result.stdout and 'name = "Middle East Eye"' in result.stdout
+    assert 'name = "Desert Wire"' not in result.stdout  # in the registry: resolved, not suggested
+    stanzas = tomllib.loads(result.stdout.replace('homepage = "https://"  #', 'homepage = "https://x/" #'))
+    assert all(set(o) == {"name", "aliases", "homepage"} for o in stanzas["outlet"])
+    listing = run_newswire("outlets", "--db", first_crawl.db_url)
+    assert "Desert Wire: 3 articles" in listing.stdout
