@@ -94,6 +94,8 @@ def cli() -> None:
 @click.option("--outlet", "outlet_names", multiple=True, metavar="NAME", help="Crawl only this outlet (repeatable).")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most N new articles per outlet.")
 @click.option("-s", "--set", "settings", multiple=True, metavar="KEY=VALUE", help="Override a Scrapy setting.")
+@click.option("--follow-citations", is_flag=True, help="Also crawl registry outlets that crawled articles cite.")
+@click.option("--depth", type=click.IntRange(min=1), default=1, show_default=True, help="Citation hops to follow.")
 @click.option("-v", "--verbose", is_flag=True, help="Log Scrapy's INFO messages too.")
 def crawl(
     sources: str,
@@ -101,9 +103,15 @@ def crawl(
     outlet_names: tuple[str, ...],
     limit: int | None,
     settings: tuple[str, ...],
+    follow_citations: bool,
+    depth: int,
     verbose: bool,
 ) -> None:
     """Discover and fetch new articles from the registry's outlets and store them.
+
+    With --follow-citations, a registry outlet that a crawled article cites is crawled too, in the
+    same run (once per outlet), and links to its article pages are fetched directly, up to --depth
+    hops from the outlets the crawl started with.
 
     Exit code 0: complete; 1: partial (some URLs failed; see the error lines); 2: bad usage or
     registry; 3: the crawl failed.
@@ -113,12 +121,15 @@ def crawl(
     from crawler.crawl import run_crawl
 
     try:
-        outlets = select_outlets(load_registry(sources), list(outlet_names))
+        registry = load_registry(sources)
+        outlets = select_outlets(registry, list(outlet_names))
     except RegistryError as exc:
         fail(str(exc))
     started = time.monotonic()
     run = run_crawl(
         outlets,
+        registry=registry,
+        follow_depth=depth if follow_citations else 0,
         db_url=db_url,
         limit=limit,
         overrides=parse_overrides(settings),

@@ -41,17 +41,20 @@ def run_crawl(
     limit: int | None = None,
     overrides: dict[str, Any] | None = None,
     log_level: str = "WARNING",
+    registry: list[Outlet] | None = None,
+    follow_depth: int = 0,
 ) -> CrawlRun:
     """Crawl `outlets` into the database and return the finished CrawlRun row.
 
     Blocks until the crawl ends. Twisted's reactor cannot restart, so call this once per process.
     """
     settings = crawl_settings(db_url, overrides, log_level=log_level)
-    known = stored_urls(settings.get("NEWSWIRE_DB"), [o.slug for o in outlets])
+    registry = registry or outlets
+    known = stored_urls(settings.get("NEWSWIRE_DB"), [o.slug for o in (registry if follow_depth else outlets)])
     process = CrawlerProcess(settings)
     quiet_expected_tracebacks()
     crawler = process.create_crawler(NewsSpider)
-    process.crawl(crawler, outlets=outlets, known=known, limit=limit)
+    process.crawl(crawler, outlets=outlets, known=known, limit=limit, registry=registry, follow_depth=follow_depth)
     process.start()
     run_id = crawler.stats.get_value("newswire/run_id")
     engine = make_engine(settings.get("NEWSWIRE_DB"))

@@ -90,7 +90,7 @@ class ExtractPipeline:
         return cls(crawler, crawler.settings.getint("NEWSWIRE_EXTRACT_WORKERS"))
 
     def open_spider(self) -> None:
-        self.directory = outlet_directory(list(self.crawler.spider.outlets.values()))
+        self.directory = outlet_directory(list(self.crawler.spider.registry.values()))
         self._start_pool()
 
     def _start_pool(self) -> None:
@@ -138,6 +138,7 @@ class ExtractPipeline:
             "record": record,
             "fetched_at": item["fetched_at"],
             "discovered_via": hints.source if hints else None,
+            "follow_depth": item.get("follow_depth", 0),
         }
 
 
@@ -156,11 +157,12 @@ class StorePipeline:
     def open_spider(self) -> None:
         self.engine = make_engine(self.db_url)
         self.sessions = make_session_factory(self.engine)
-        outlets: list[Outlet] = list(self.crawler.spider.outlets.values())
+        outlets: list[Outlet] = list(self.crawler.spider.registry.values())  # followed outlets may join the crawl
         rows = [OutletRow(o.name, o.slug, o.homepage, o.language, o.aliases) for o in outlets]
         with self.sessions.begin() as session:
             self.outlet_ids = sync_outlets(session, rows)
         self.ids_by_name = {o.name: self.outlet_ids[o.slug] for o in outlets}
+        self.slug_by_name = {o.name: o.slug for o in outlets}
         self.directory = outlet_directory(outlets)
         with self.sessions.begin() as session:
             self.stories = load_index(session, self.crawler.settings.getfloat("NEWSWIRE_STORY_THRESHOLD"))
@@ -170,6 +172,20 @@ class StorePipeline:
 
     def close_spider(self) -> None:
         self.engine.dispose()
+
+    def _follow_citations(self, record: ArticleRecord, item: dict[str, Any]) -> None:
+        """With --follow-citations: crawl the registry outlets this article cites, and linked articles of theirs."""
+        spider = self.crawler.spider
+        depth = item.get("follow_depth", 0) + 1
+        if depth > spider.follow_depth:
+            return
+        for citation in record.citations:
+            slug = self.slug_by_name.get(resolve(citation.name, citation.domain, self.directory) or "")
+            if slug is None or slug == item["outlet"]:
+                continue
+            if citation.kind == "link" and citation.url:
+                spider.follow_link(citation.url, slug, depth)
+            spider.follow_outlet(slug, depth)
 
     def _citation_rows(self, record: ArticleRecord) -> list[dict[str, Any]]:
         rows = []
@@ -215,6 +231,8 @@ class StorePipeline:
                 if outcome == NEW:
                     add_citations(session, article_id, self._citation_rows(record))
                     assign_story(session, session.get(Article, article_id), self.stories)
+            if outcome == NEW:
+                self._follow_citations(record, item)
         except Exception as exc:  # noqa: BLE001 - a database refusal or a bug: counted, one line, crawl goes on
             count_error(self.crawler, "store_failed")
             logger.error(

@@ -230,3 +230,23 @@ def test_changed_article_becomes_a_new_version(tmp_path):
     assert [v.version for v in versions] == [1, 2]
     assert "Correction" not in versions[0].text and "Correction" in versions[1].text
     assert article.text == versions[1].text and article.text_hash == versions[1].text_hash
+
+
+def test_follow_citations_crawls_an_outlet_that_was_only_cited(first_crawl: Crawl, tmp_path):
+    """Crawling Atlas Review alone stores Desert Wire's articles only when citations are followed."""
+    alone, following = f"sqlite:///{tmp_path / 'alone.db'}", f"sqlite:///{tmp_path / 'follow.db'}"
+    args = ("crawl", "--sources", str(first_crawl.registry), "--outlet", "Atlas Review", *FAST_CRAWL)
+    run_newswire(*args, "--db", alone)
+    result = run_newswire(*args, "--db", following, "--follow-citations", "--depth", "1")
+    assert "Traceback" not in result.stderr, result.stderr
+    counts = {}
+    for db_url in (alone, following):
+        engine = create_engine(db_url)
+        with Session(engine) as session:
+            rows = session.execute(select(Outlet.slug, Article.id).join(Article.outlet)).all()
+            run = session.scalars(select(CrawlRun)).one()
+        counts[db_url] = {slug for slug, _ in rows}, run
+    assert counts[alone][0] == {"atlas-review"}
+    outlets_followed, run = counts[following]
+    assert outlets_followed == {"atlas-review", "desert-wire"}  # Atlas cites Desert Wire; Desert Wire cites no one
+    assert run.outcomes["followed_outlets"] == 1

@@ -92,6 +92,7 @@ class Citation:
     kind: str
     evidence: str
     domain: str | None = None
+    url: str | None = None  # for links: the page linked to
 
 
 @dataclass
@@ -207,7 +208,7 @@ def link_citations(links: Iterable[tuple[str, str]], page_url: str, directory: O
         outlet = directory.domain(href)
         host = _domain_key(href)
         if outlet and outlet != own and not host.endswith(_domain_key(page_url)):
-            found.append(Citation(outlet, LINK, f"{anchor.strip()} <{href}>".strip(), domain=host))
+            found.append(Citation(outlet, LINK, f"{anchor.strip()} <{href}>".strip(), domain=host, url=href))
     return found
 
 

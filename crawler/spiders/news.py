@@ -54,46 +54,81 @@ class NewsSpider(scrapy.Spider):
         outlet_names: str | list[str] | None = None,
         known: dict[str, tuple[int, datetime]] | None = None,
         limit: int | str | None = None,
+        registry: list[Outlet] | None = None,
+        follow_depth: int | str = 0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         if outlets is None:
             names = outlet_names.split(",") if isinstance(outlet_names, str) else (outlet_names or [])
-            outlets = select_outlets(load_registry(sources or "sources.toml"), names)
+            registry = registry or load_registry(sources or "sources.toml")
+            outlets = select_outlets(registry, names)
         self.outlets = {o.slug: o for o in outlets}
+        self.registry = {o.slug: o for o in (registry or outlets)}
+        self.follow_depth = int(follow_depth)
+        self.followed: set[str] = set()
         self.known = known
         self.limit = int(limit) if limit is not None else None
         self.scheduled: Counter[str] = Counter()
         self.seen: set[str] = set()
         self.already_stored: set[int] = set()
-        self.registry_hosts = set().union(*(o.hosts for o in outlets)) if outlets else set()
+        self.registry_hosts = set().union(*(o.hosts for o in self.registry.values())) if self.registry else set()
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if self.limit is None:
             self.limit = self.settings.getint("NEWSWIRE_MAX_ARTICLES_PER_OUTLET")
         if self.known is None:
-            self.known = stored_urls(self.settings.get("NEWSWIRE_DB"), list(self.outlets))
-        for outlet in self.outlets.values():
-            for url in (*outlet.feeds, *outlet.sitemaps):
-                if request := self._listing_request(url, outlet):
-                    yield request
-            if not outlet.feeds and not outlet.sitemaps:
-                yield scrapy.Request(
-                    urljoin(outlet.homepage, "/robots.txt"),
-                    callback=self.parse_robots,
-                    errback=self.on_error,
-                    priority=LISTING_PRIORITY,
-                    meta={"outlet": outlet.slug, "handle_httpstatus_list": [404, 410]},
-                )
-                yield scrapy.Request(
-                    outlet.homepage,
-                    callback=self.parse_homepage,
-                    errback=self.on_error,
-                    priority=LISTING_PRIORITY,
-                    meta={"outlet": outlet.slug},
-                )
+            slugs = list(self.registry if self.follow_depth else self.outlets)
+            self.known = stored_urls(self.settings.get("NEWSWIRE_DB"), slugs)
+        for outlet in list(self.outlets.values()):
+            for request in self._discovery(outlet, 0):
+                yield request
 
-    def _listing_request(self, url: str, outlet: Outlet, depth: int = 0) -> scrapy.Request | None:
+    def _discovery(self, outlet: Outlet, depth: int) -> Iterator[scrapy.Request]:
+        """The first requests of an outlet's discovery; `depth` counts citation hops from the crawl's outlets."""
+        for url in (*outlet.feeds, *outlet.sitemaps):
+            if request := self._listing_request(url, outlet, follow=depth):
+                yield request
+        if not outlet.feeds and not outlet.sitemaps:
+            yield scrapy.Request(
+                urljoin(outlet.homepage, "/robots.txt"),
+                callback=self.parse_robots,
+                errback=self.on_error,
+                priority=LISTING_PRIORITY,
+                meta={"outlet": outlet.slug, "handle_httpstatus_list": [404, 410], "follow_depth": depth},
+            )
+            yield scrapy.Request(
+                outlet.homepage,
+                callback=self.parse_homepage,
+                errback=self.on_error,
+                priority=LISTING_PRIORITY,
+                meta={"outlet": outlet.slug, "follow_depth": depth},
+            )
+
+    def follow_outlet(self, slug: str, depth: int) -> bool:
+        """Run a cited registry outlet's discovery in this crawl (once per run, within the depth allowed)."""
+        if depth > self.follow_depth or slug in self.outlets or slug not in self.registry:
+            return False
+        outlet = self.outlets[slug] = self.registry[slug]
+        self.followed.add(slug)
+        self.crawler.stats.inc_value("newswire/followed_outlets")
+        logger.info("following cited outlet %s (depth %d)", outlet.name, depth)
+        for request in self._discovery(outlet, depth):
+            self.crawler.engine.crawl(request)
+        return True
+
+    def follow_link(self, url: str, slug: str, depth: int) -> bool:
+        """Fetch a linked article page of a registry outlet directly, within the depth allowed."""
+        if depth > self.follow_depth or slug not in self.registry:
+            return False
+        self.outlets.setdefault(slug, self.registry[slug])
+        request = self._article_request(ListingEntry(url), self.outlets[slug], "link", follow=depth)
+        if request is not None:
+            self.crawler.stats.inc_value("newswire/followed_links")
+            self.crawler.engine.crawl(request)
+        return request is not None
+
+    def _listing_request(self, url: str, outlet: Outlet, depth: int = 0, follow: int = 0) -> scrapy.Request | None:
         if not _is_web_url(url):
             self.record_error(outlet, url, "bad_url", "not an http(s) URL")
             return None
@@ -102,7 +137,7 @@ class NewsSpider(scrapy.Spider):
             callback=self.parse_listing,
             errback=self.on_error,
             priority=LISTING_PRIORITY,
-            meta={"outlet": outlet.slug, "listing_depth": depth},
+            meta={"outlet": outlet.slug, "listing_depth": depth, "follow_depth": follow},
         )
 
     def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
@@ -110,7 +145,7 @@ class NewsSpider(scrapy.Spider):
         if response.status != 200 or not isinstance(response, TextResponse):
             return
         for url in prefer_news_sitemaps(robots_sitemaps(response.text)):
-            if request := self._listing_request(url, outlet):
+            if request := self._listing_request(url, outlet, follow=response.meta.get("follow_depth", 0)):
                 yield request
 
     def parse_homepage(self, response: Response) -> Iterator[scrapy.Request]:
@@ -118,7 +153,7 @@ class NewsSpider(scrapy.Spider):
         links = feed_links(response.body, response.url) if isinstance(response, TextResponse) else []
         self.crawler.stats.inc_value("newswire/discovery/autodiscovered_feeds", len(links))
         for url in links:
-            if request := self._listing_request(url, outlet):
+            if request := self._listing_request(url, outlet, follow=response.meta.get("follow_depth", 0)):
                 yield request
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
@@ -139,7 +174,7 @@ class NewsSpider(scrapy.Spider):
             newest_first = sorted(listing.sitemaps, key=lambda s: s[1] or "", reverse=True)
             cap = self.settings.getint("NEWSWIRE_SITEMAP_MAX_CHILDREN")
             for url, _lastmod in newest_first[:cap]:
-                if request := self._listing_request(url, outlet, depth):
+                if request := self._listing_request(url, outlet, depth, response.meta.get("follow_depth", 0)):
                     yield request
             return
         source = "sitemap" if listing.kind == "sitemap" else "feed"
@@ -149,11 +184,13 @@ class NewsSpider(scrapy.Spider):
             else listing.entries
         )
         for entry in entries:
-            request = self._article_request(entry, outlet, source)
+            request = self._article_request(entry, outlet, source, follow=response.meta.get("follow_depth", 0))
             if request is not None:
                 yield request
 
-    def _article_request(self, entry: ListingEntry, outlet: Outlet, source: str) -> scrapy.Request | None:
+    def _article_request(
+        self, entry: ListingEntry, outlet: Outlet, source: str, follow: int = 0
+    ) -> scrapy.Request | None:
         if not _is_web_url(entry.url):
             self.record_error(outlet, entry.url[:200], "bad_url", "not an http(s) URL")
             return None
@@ -182,7 +219,7 @@ class NewsSpider(scrapy.Spider):
             url,
             callback=self.parse_article,
             errback=self.on_error,
-            meta={"outlet": outlet.slug, "hints": hints},
+            meta={"outlet": outlet.slug, "hints": hints, "follow_depth": follow},
         )
 
     @staticmethod
@@ -206,6 +243,7 @@ class NewsSpider(scrapy.Spider):
             "hints": response.meta.get("hints"),
             "language": outlet.language,
             "timezone": outlet.timezone,
+            "follow_depth": response.meta.get("follow_depth", 0),
             "fetched_at": datetime.now(UTC),
         }
 
