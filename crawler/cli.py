@@ -12,7 +12,14 @@ from pathlib import Path
 import click
 import dateparser
 
-from crawler.registry import DEFAULT_SOURCES, RegistryError, load_registry, select_outlets, slugify
+from crawler.registry import (
+    DEFAULT_SOURCES,
+    RegistryError,
+    follow_citations_depth,
+    load_registry,
+    select_outlets,
+    slugify,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +102,9 @@ def cli() -> None:
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most N new articles per outlet.")
 @click.option("-s", "--set", "settings", multiple=True, metavar="KEY=VALUE", help="Override a Scrapy setting.")
 @click.option("--follow-citations", is_flag=True, help="Also crawl registry outlets that crawled articles cite.")
-@click.option("--depth", type=click.IntRange(min=1), default=1, show_default=True, help="Citation hops to follow.")
+@click.option(
+    "--depth", type=click.IntRange(min=1), default=None, help="Citation hops to follow (default 1, or sources.toml's)."
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log Scrapy's INFO messages too.")
 def crawl(
     sources: str,
@@ -104,7 +113,7 @@ def crawl(
     limit: int | None,
     settings: tuple[str, ...],
     follow_citations: bool,
-    depth: int,
+    depth: int | None,
     verbose: bool,
 ) -> None:
     """Discover and fetch new articles from the registry's outlets and store them.
@@ -123,13 +132,15 @@ def crawl(
     try:
         registry = load_registry(sources)
         outlets = select_outlets(registry, list(outlet_names))
+        configured = follow_citations_depth(sources)
     except RegistryError as exc:
         fail(str(exc))
+    follow_depth = (depth or max(1, configured)) if follow_citations else configured
     started = time.monotonic()
     run = run_crawl(
         outlets,
         registry=registry,
-        follow_depth=depth if follow_citations else 0,
+        follow_depth=follow_depth,
         db_url=db_url,
         limit=limit,
         overrides=parse_overrides(settings),

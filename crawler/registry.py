@@ -16,6 +16,7 @@ DEFAULT_SOURCES = "sources.toml"
 REQUIRED = ("name", "homepage")
 LIST_FIELDS = ("aliases", "feeds", "sitemaps")
 KNOWN = {"name", "homepage", "language", "timezone", *LIST_FIELDS}
+TOP_LEVEL_OPTIONS = ("follow_citations",)  # citation hops `newswire crawl` follows by default (0 = off)
 
 
 class RegistryError(ValueError):
@@ -111,9 +112,15 @@ def load_registry(path: str | Path = DEFAULT_SOURCES) -> list[Outlet]:
         raise RegistryError(f"{path}: cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise RegistryError(f"{path}: not valid TOML: {exc}") from None
-    extra = sorted(set(data) - {"outlet"})
+    extra = sorted(set(data) - {"outlet", *TOP_LEVEL_OPTIONS})
     if extra:
-        raise RegistryError(f"{path}: unknown top-level key {extra[0]!r} (expected [[outlet]] tables)")
+        raise RegistryError(
+            f"{path}: unknown top-level key {extra[0]!r} "
+            f"(expected [[outlet]] tables and {', '.join(TOP_LEVEL_OPTIONS)})"
+        )
+    depth = data.get("follow_citations", 0)
+    if not isinstance(depth, int) or isinstance(depth, bool) or depth < 0:
+        raise RegistryError(f"{path}: top-level 'follow_citations' must be a whole number of hops (0 = off)")
     entries = data.get("outlet", [])
     if not isinstance(entries, list) or not entries:
         raise RegistryError(f"{path}: no [[outlet]] entries")
@@ -126,6 +133,12 @@ def load_registry(path: str | Path = DEFAULT_SOURCES) -> list[Outlet]:
             )
         seen[outlet.slug] = i
     return outlets
+
+
+def follow_citations_depth(path: str | Path = DEFAULT_SOURCES) -> int:
+    """The registry's top-level `follow_citations` (citation hops to follow by default; 0 when absent)."""
+    load_registry(path)  # validates the whole file first
+    return int(tomllib.loads(Path(path).read_text(encoding="utf-8")).get("follow_citations", 0))
 
 
 def select_outlets(outlets: list[Outlet], names: list[str] | tuple[str, ...]) -> list[Outlet]:

@@ -78,3 +78,15 @@ def test_timezone_key(tmp_path):
     path.write_text('[[outlet]]\nname = "A"\nhomepage = "https://a.example/"\ntimezone = "Mars/Olympus"\n')
     with pytest.raises(RegistryError, match="field 'timezone': unknown time zone 'Mars/Olympus'"):
         load_registry(path)
+
+
+def test_follow_citations_setting(tmp_path):
+    from crawler.registry import follow_citations_depth
+
+    path = tmp_path / "f.toml"
+    path.write_text('follow_citations = 2\n[[outlet]]\nname = "A"\nhomepage = "https://a.example/"\n')
+    assert follow_citations_depth(path) == 2
+    assert follow_citations_depth(PROJECT / "sources.toml") == 0
+    path.write_text('follow_citations = "yes"\n[[outlet]]\nname = "A"\nhomepage = "https://a.example/"\n')
+    with pytest.raises(RegistryError, match="follow_citations"):
+        load_registry(path)
