@@ -30,7 +30,7 @@ from storage.repository import (
     insert_article,
     sync_outlets,
 )
-from storage.stories import assign_story, backfill_stories, load_index
+from storage.stories import assign_story, backfill_stories, load_index, refresh_signature
 
 logger = logging.getLogger(__name__)
 
@@ -231,6 +231,8 @@ class StorePipeline:
                 if outcome == NEW:
                     add_citations(session, article_id, self._citation_rows(record))
                     assign_story(session, session.get(Article, article_id), self.stories)
+                elif outcome == UPDATED:
+                    refresh_signature(session, session.get(Article, article_id), self.stories)
             if outcome == NEW:
                 self._follow_citations(record, item)
         except Exception as exc:  # noqa: BLE001 - a database refusal or a bug: counted, one line, crawl goes on

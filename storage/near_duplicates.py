@@ -103,6 +103,14 @@ class NearDuplicateIndex:
             self.lsh.insert(key, sig.minhash)
             self.signatures[key] = sig
 
+    def replace(self, key: str, sig: Signature | None) -> None:
+        """Re-index a text that changed (a new version): its old signature goes, the new one (if any) comes."""
+        if key in self.signatures:
+            self.lsh.remove(key)
+            del self.signatures[key]
+        if sig is not None:
+            self.add(key, sig)
+
     def closest(self, sig: Signature) -> Match | None:
         """The stored copy most similar to `sig`, or None."""
         best: Match | None = None

@@ -91,3 +91,10 @@ def elect_original(session: Session, story_id: int) -> int | None:
     story = session.get(Story, story_id)
     story.original_article_id = original.id
     return original.id
+
+
+def refresh_signature(session: Session, article: Article, index: NearDuplicateIndex) -> None:
+    """After a revision: the article keeps its story, with its signature recomputed and re-indexed."""
+    sig = signature(article.text)
+    article.minhash = to_bytes(sig) if sig is not None else None
+    index.replace(str(article.id), sig)

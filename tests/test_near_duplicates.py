@@ -72,3 +72,12 @@ def test_cut_copy_matches_by_containment():
     whole = signature(STORY)
     assert cut.jaccard(whole) < 0.5 < cut.containment(whole)
     assert indexed(STORY).closest(cut) is not None
+
+
+def test_a_revised_text_is_reindexed():
+    index = indexed(STORY)
+    other = "\n\n".join(MAGHREB_STORIES[0].paragraphs)
+    index.replace("a0", signature(other))
+    assert index.closest(signature(STORY)) is None and index.closest(signature(other)).key == "a0"
+    index.replace("a0", None)
+    assert len(index) == 0
