@@ -7,12 +7,11 @@ from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
-from sqlalchemy import select
 
 from crawler.logs import quiet_expected_tracebacks
 from crawler.registry import Outlet
 from crawler.spiders.news import NewsSpider
-from storage.db import make_engine, resolve_db_url, stored_urls
+from storage.db import make_engine, make_session_factory, resolve_db_url, stored_urls
 from storage.models import CrawlRun
 
 logger = logging.getLogger(__name__)
@@ -59,14 +58,10 @@ def run_crawl(
     run_id = crawler.stats.get_value("newswire/run_id")
     engine = make_engine(settings.get("NEWSWIRE_DB"))
     try:
-        with engine.connect() as conn:
-            from sqlalchemy.orm import Session
-
-            with Session(conn) as session:
-                run = session.scalar(select(CrawlRun).where(CrawlRun.id == run_id))
-                if run is None:
-                    raise RuntimeError("the crawl ended before recording its run")
-                session.expunge(run)
-                return run
+        with make_session_factory(engine)() as session:
+            run = session.get(CrawlRun, run_id) if run_id is not None else None
     finally:
         engine.dispose()
+    if run is None:
+        raise RuntimeError("the crawl ended before recording its run (see the log above)")
+    return run
