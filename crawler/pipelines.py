@@ -183,9 +183,9 @@ class StorePipeline:
             slug = self.slug_by_name.get(resolve(citation.name, citation.domain, self.directory) or "")
             if slug is None or slug == item["outlet"]:
                 continue
+            spider.follow_outlet(slug, depth)
             if citation.kind == "link" and citation.url:
                 spider.follow_link(citation.url, slug, depth)
-            spider.follow_outlet(slug, depth)
 
     def _citation_rows(self, record: ArticleRecord) -> list[dict[str, Any]]:
         rows = []

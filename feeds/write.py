@@ -43,7 +43,8 @@ def entry_from_story(story: Story, copies: list[Article], base_url: str) -> Feed
     Its id names the story, not the original's URL, so it stays the same when a copy joins later or
     another copy becomes the original: a subscriber's reader never shows the story twice.
     """
-    original, others = copies[0], copies[1:]
+    original = copies[0]
+    others = [a for a in copies[1:] if a.outlet_id != original.outlet_id]
     entry = entry_from_article(original)
     if not others:
         return replace(entry, id=f"{base_url}story/{story.id}")

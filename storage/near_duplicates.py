@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
@@ -27,6 +28,7 @@ SHINGLE_WORDS = 5
 DEFAULT_THRESHOLD = 0.25  # estimated Jaccard similarity of shingle sets for two copies of one story
 CONTAINMENT = 0.6  # …or this share of the shorter text's shingles found in the longer: a cut or trimmed copy
 LSH_THRESHOLD = 0.2  # candidates are gathered at the lower bar, then checked
+STORY_WINDOW = timedelta(days=7)  # copies of one story are published within a week of each other
 MIN_SHINGLES = 20  # shorter texts are matched by exact hash only: too little text to tell stories apart
 _WORD = re.compile(r"\w+")
 
@@ -93,28 +95,39 @@ class NearDuplicateIndex:
         self.containment = containment
         self.lsh = MinHashLSH(threshold=min(LSH_THRESHOLD, threshold), num_perm=NUM_PERM)
         self.signatures: dict[str, Signature] = {}
+        self.dates: dict[str, datetime] = {}
 
     def __len__(self) -> int:
         return len(self.signatures)
 
-    def add(self, key: str, sig: Signature) -> None:
-        """Index a stored text's signature under `key` (once)."""
-        if key not in self.signatures:
-            self.lsh.insert(key, sig.minhash)
-            self.signatures[key] = sig
+    def add(self, key: str, sig: Signature, when: datetime | None = None) -> None:
+        """Index a stored text's signature (and its date) under `key`; a key indexed before is replaced
+        (an id reused after a rolled-back insert must not keep the old text's signature)."""
+        if key in self.signatures:
+            self.lsh.remove(key)
+        self.lsh.insert(key, sig.minhash)
+        self.signatures[key] = sig
+        if when is not None:
+            self.dates[key] = when
 
     def replace(self, key: str, sig: Signature | None) -> None:
         """Re-index a text that changed (a new version): its old signature goes, the new one (if any) comes."""
+        when = self.dates.get(key)
         if key in self.signatures:
             self.lsh.remove(key)
             del self.signatures[key]
         if sig is not None:
-            self.add(key, sig)
+            self.add(key, sig, when)
 
-    def closest(self, sig: Signature) -> Match | None:
-        """The stored copy most similar to `sig`, or None."""
+    def closest(self, sig: Signature, when: datetime | None = None) -> Match | None:
+        """The stored copy most similar to `sig`, or None. With `when`, only copies dated within
+        STORY_WINDOW of it count: a recurring template piece (a market wrap, a weather report) is a
+        new story each day, not one story growing for months."""
         best: Match | None = None
         for key in self.lsh.query(sig.minhash):
+            stored_when = self.dates.get(key)
+            if when is not None and stored_when is not None and abs(when - stored_when) > STORY_WINDOW:
+                continue
             stored = self.signatures[key]
             similarity = sig.jaccard(stored)
             is_copy = similarity >= self.threshold or sig.containment(stored) >= self.containment

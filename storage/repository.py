@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from storage.models import Article, ArticleURL, ArticleVersion, Citation, CrawlRun, Outlet, Story, utcnow
@@ -84,6 +84,8 @@ def insert_article(session: Session, values: dict[str, Any]) -> tuple[str, int |
             return CANONICAL_CONFLICT, stored_id  # e.g. every page declaring the homepage canonical: no alias
         if stored_hash != values["text_hash"] and revise(session, stored_id, values):
             return UPDATED, stored_id
+        if canonical_url(values["url"]) == values["canonical_url"]:  # fetched again, unchanged: note when
+            session.execute(update(Article).where(Article.id == stored_id).values(fetched_at=values["fetched_at"]))
         add_url_alias(session, values["url"], stored_id, values["canonical_url"])
         return ALREADY_STORED, stored_id
     same_text = session.scalar(
@@ -120,14 +122,14 @@ def revise(session: Session, article_id: int, values: dict[str, Any]) -> bool:
 
     False (nothing changed) when another article of the outlet already holds exactly this text.
     """
+    article = session.get(Article, article_id)
     clash = session.scalar(
         select(Article.id).where(
-            Article.outlet_id == values["outlet_id"], Article.text_hash == values["text_hash"], Article.id != article_id
+            Article.outlet_id == article.outlet_id, Article.text_hash == values["text_hash"], Article.id != article_id
         )
     )
     if clash is not None:
         return False
-    article = session.get(Article, article_id)
     for field in ("title", "text", "html", "text_hash", "authors", "description", "fetched_at"):
         setattr(article, field, values[field] if field in values else getattr(article, field))
     add_version(session, article_id, values)

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.models import Article, Citation, Story, utcnow
@@ -21,17 +21,23 @@ logger = logging.getLogger(__name__)
 _LATEST = datetime.max.replace(tzinfo=UTC)
 
 
-def stored_signatures(session: Session, batch: int = 2000) -> Iterator[tuple[int, bytes]]:
-    """(article id, signature) of every stored article that has one, streamed."""
-    stmt = select(Article.id, Article.minhash).where(Article.minhash.is_not(None)).execution_options(yield_per=batch)
-    yield from ((article_id, data) for article_id, data in session.execute(stmt))
+def _aware(value: datetime | None) -> datetime | None:
+    """coalesce() loses the column type on SQLite: its datetimes come back naive (they are UTC)."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def stored_signatures(session: Session, batch: int = 2000) -> Iterator[tuple[int, bytes, datetime]]:
+    """(article id, signature, date) of every stored article that has a signature, streamed."""
+    when = func.coalesce(Article.published, Article.fetched_at)
+    stmt = select(Article.id, Article.minhash, when).where(Article.minhash.is_not(None))
+    yield from session.execute(stmt.execution_options(yield_per=batch)).all()
 
 
 def load_index(session: Session, threshold: float) -> NearDuplicateIndex:
     """An LSH index rebuilt from the signatures kept in the database (no text is re-read)."""
     index = NearDuplicateIndex(threshold)
-    for article_id, data in stored_signatures(session):
-        index.add(str(article_id), from_bytes(data))
+    for article_id, data, when in stored_signatures(session):
+        index.add(str(article_id), from_bytes(data), _aware(when))
     logger.info("near-duplicate index: %d signatures loaded", len(index))
     return index
 
@@ -56,7 +62,8 @@ def assign_story(session: Session, article: Article, index: NearDuplicateIndex) 
             Article.text_hash == article.text_hash, Article.id != article.id, Article.story_id.is_not(None)
         )
     )
-    if story_id is None and minhash is not None and (match := index.closest(minhash)):
+    when = article.published or article.fetched_at
+    if story_id is None and minhash is not None and (match := index.closest(minhash, when)):
         story_id = session.scalar(select(Article.story_id).where(Article.id == int(match.key)))
     if story_id is None:
         story = Story(created_at=utcnow())
@@ -66,7 +73,7 @@ def assign_story(session: Session, article: Article, index: NearDuplicateIndex) 
     article.story_id = story_id
     session.flush()
     if minhash is not None:
-        index.add(str(article.id), minhash)
+        index.add(str(article.id), minhash, when)
     elect_original(session, story_id)
     return story_id
 

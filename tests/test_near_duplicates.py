@@ -81,3 +81,15 @@ def test_a_revised_text_is_reindexed():
     assert index.closest(signature(STORY)) is None and index.closest(signature(other)).key == "a0"
     index.replace("a0", None)
     assert len(index) == 0
+
+
+def test_copies_far_apart_in_time_are_separate_stories():
+    from datetime import UTC, datetime, timedelta
+
+    monday = datetime(2025, 7, 21, tzinfo=UTC)
+    index = NearDuplicateIndex()
+    index.add("a0", signature(STORY), monday)
+    assert index.closest(signature(STORY), monday + timedelta(days=2)).key == "a0"
+    assert index.closest(signature(STORY), monday + timedelta(days=30)) is None  # a recurring template piece
+    index.add("a0", signature("\n\n".join(MAGHREB_STORIES[0].paragraphs)), monday)  # re-adding replaces
+    assert index.closest(signature(STORY), monday) is None

@@ -177,3 +177,16 @@ def test_session_objects_usable_after_commit(tmp_path):
     with Session(engine) as session:
         row = session.scalars(select(Article)).one()
     assert row.fetched_at.tzinfo is UTC
+
+
+def test_unchanged_refetch_moves_fetched_at(tmp_path):
+    factory = make_session_factory(make_engine(f"sqlite:///{tmp_path / 'r.db'}"))
+    early, later = datetime(2025, 7, 1, tzinfo=UTC), datetime(2025, 7, 2, tzinfo=UTC)
+    with factory.begin() as session:
+        outlet = sync_outlets(session, [OutletRow("A", "a", "https://a/")])["a"]
+        insert_article(session, article_values(outlet, "https://a/x", "Same text here.", fetched_at=early))
+        assert insert_article(session, article_values(outlet, "https://a/x", "Same text here.", fetched_at=later))[
+            0
+        ] == (ALREADY_STORED)
+    with factory() as session:
+        assert session.scalars(select(Article.fetched_at)).one() == later  # no endless refetch of unchanged pages

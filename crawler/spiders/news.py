@@ -66,6 +66,7 @@ class NewsSpider(scrapy.Spider):
         self.outlets = {o.slug: o for o in outlets}
         self.registry = {o.slug: o for o in (registry or outlets)}
         self.follow_depth = int(follow_depth)
+        self.started = set(self.outlets)
         self.followed: set[str] = set()
         self.known = known
         self.limit = int(limit) if limit is not None else None
@@ -107,7 +108,7 @@ class NewsSpider(scrapy.Spider):
 
     def follow_outlet(self, slug: str, depth: int) -> bool:
         """Run a cited registry outlet's discovery in this crawl (once per run, within the depth allowed)."""
-        if depth > self.follow_depth or slug in self.outlets or slug not in self.registry:
+        if depth > self.follow_depth or slug in self.started or slug in self.followed or slug not in self.registry:
             return False
         outlet = self.outlets[slug] = self.registry[slug]
         self.followed.add(slug)
