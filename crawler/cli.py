@@ -123,7 +123,7 @@ def crawl(
     hops from the outlets the crawl started with.
 
     Exit code 0: complete; 1: partial (some URLs failed; see the error lines); 2: bad usage or
-    registry; 3: the crawl failed.
+    registry; 3: the crawl failed; 75: another crawl of the same database is running (nothing done).
 
     Example: newswire crawl --outlet Reuters --limit 20
     """
@@ -136,16 +136,23 @@ def crawl(
     except RegistryError as exc:
         fail(str(exc))
     follow_depth = (depth or max(1, configured)) if follow_citations else configured
+    from scheduling.lock import EXIT_LOCKED, CrawlLocked, crawl_lock
+    from storage.db import resolve_db_url
+
     started = time.monotonic()
-    run = run_crawl(
-        outlets,
-        registry=registry,
-        follow_depth=follow_depth,
-        db_url=db_url,
-        limit=limit,
-        overrides=parse_overrides(settings),
-        log_level="INFO" if verbose else "WARNING",
-    )
+    try:
+        with crawl_lock(resolve_db_url(db_url)):
+            run = run_crawl(
+                outlets,
+                registry=registry,
+                follow_depth=follow_depth,
+                db_url=db_url,
+                limit=limit,
+                overrides=parse_overrides(settings),
+                log_level="INFO" if verbose else "WARNING",
+            )
+    except CrawlLocked as exc:
+        fail(str(exc), EXIT_LOCKED)
     click.echo(describe_run(run, time.monotonic() - started))
     sys.exit(exit_code_for(run.status))
 

@@ -1,0 +1,57 @@
+"""One crawl at a time per database: an OS file lock, released by the kernel even when the crawl is killed."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+logger = logging.getLogger(__name__)
+
+EXIT_LOCKED = 75  # EX_TEMPFAIL: another crawl holds the lock; try again later
+
+
+class CrawlLocked(RuntimeError):
+    """Another crawl of the same database is running."""
+
+
+def lock_path(db_url: str) -> Path:
+    """The lock file of a database: beside a SQLite file, else in the temp directory, named by the URL."""
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).resolve().with_suffix(".crawl.lock")
+    digest = hashlib.sha256(url.render_as_string(hide_password=True).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"newswire-{digest}.crawl.lock"
+
+
+@contextmanager
+def crawl_lock(db_url: str) -> Iterator[Path]:
+    """Hold the database's crawl lock for the block; raise CrawlLocked at once if another crawl has it.
+
+    flock() locks belong to the open file: they vanish when the process exits, however it exits, so a
+    crashed or killed crawl never blocks the next one.
+    """
+    path = lock_path(db_url)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+")  # noqa: SIM115 - held open for the lock's lifetime
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise CrawlLocked(f"another crawl of this database is running ({holder}); lock: {path}") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        yield path
+    finally:
+        handle.close()
