@@ -136,8 +136,10 @@ def load_registry(path: str | Path = DEFAULT_SOURCES) -> list[Outlet]:
 
 
 def follow_citations_depth(path: str | Path = DEFAULT_SOURCES) -> int:
-    """The registry's top-level `follow_citations` (citation hops to follow by default; 0 when absent)."""
-    load_registry(path)  # validates the whole file first
+    """The registry's top-level `follow_citations` (citation hops to follow by default; 0 when absent).
+
+    Read after load_registry(), which validates it.
+    """
     return int(tomllib.loads(Path(path).read_text(encoding="utf-8")).get("follow_citations", 0))
 
 

@@ -31,8 +31,13 @@ def test_every_command_has_help_with_example_and_is_in_readme():
 
 
 def test_python_dash_m_and_scrapy_list():
+    import subprocess
+    import sys
+
     result = run_newswire("--help")
     assert result.returncode == 0 and "crawl" in result.stdout
+    scrapy = subprocess.run([sys.executable, "-m", "scrapy", "list"], capture_output=True, text=True, cwd=PROJECT)
+    assert scrapy.returncode == 0 and scrapy.stdout.split() == ["news"], scrapy.stderr  # scrapy.cfg at the root
 
 
 def test_export_jsonl_and_filters(first_crawl: Crawl, tmp_path):
