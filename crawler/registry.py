@@ -6,16 +6,19 @@ import logging
 import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from scheduling.durations import parse_duration
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_SOURCES = "sources.toml"
 REQUIRED = ("name", "homepage")
 LIST_FIELDS = ("aliases", "feeds", "sitemaps")
-KNOWN = {"name", "homepage", "language", "timezone", *LIST_FIELDS}
+KNOWN = {"name", "homepage", "language", "timezone", "every", *LIST_FIELDS}
 TOP_LEVEL_OPTIONS = ("follow_citations",)  # citation hops `newswire crawl` follows by default (0 = off)
 
 
@@ -34,6 +37,7 @@ class Outlet:
     sitemaps: tuple[str, ...] = ()
     language: str | None = None
     timezone: str | None = None  # IANA name; how the outlet's pages write times without a zone
+    every: timedelta | None = None  # how often scheduled crawls visit it (`every = "15m"`); None: the default
     slug: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -90,6 +94,12 @@ def _check_entry(path: Path, index: int, entry: object) -> Outlet:
             raise RegistryError(
                 f"{where}: field 'timezone': unknown time zone {timezone!r} (use e.g. 'Europe/Paris')"
             ) from None
+    every = entry.get("every")
+    if every is not None:
+        try:
+            every = parse_duration(every)
+        except ValueError as exc:
+            raise RegistryError(f"{where}: field 'every': {exc}") from None
     return Outlet(
         name=entry["name"].strip(),
         homepage=entry["homepage"].strip(),
@@ -98,6 +108,7 @@ def _check_entry(path: Path, index: int, entry: object) -> Outlet:
         sitemaps=tuple(entry.get("sitemaps", [])),
         language=language,
         timezone=timezone,
+        every=every,
     )
 
 

@@ -57,7 +57,7 @@ def test_cli_reports_bad_registry_in_one_line(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert lines == [
         f"newswire: error: {path}: outlet #1 ('A'): unknown field 'feed' (known: "
-        "aliases, feeds, homepage, language, name, sitemaps, timezone)"
+        "aliases, every, feeds, homepage, language, name, sitemaps, timezone)"
     ]
 
 
@@ -90,3 +90,18 @@ def test_follow_citations_setting(tmp_path):
     path.write_text('follow_citations = "yes"\n[[outlet]]\nname = "A"\nhomepage = "https://a.example/"\n')
     with pytest.raises(RegistryError, match="follow_citations"):
         load_registry(path)
+
+
+def test_every_key(tmp_path):
+    from datetime import timedelta
+
+    path = tmp_path / "every.toml"
+    path.write_text('[[outlet]]\nname = "A"\nhomepage = "https://a.example/"\nevery = "1h30m"\n')
+    assert load_registry(path)[0].every == timedelta(minutes=90)
+    assert load_registry(PROJECT / "sources.toml")[0].every is None
+    for bad, expected in (('"15x"', "not a duration: '15x'"), ('"0m"', "not a positive duration: '0m'"), ("15", "15")):
+        path.write_text(f'[[outlet]]\nname = "A"\nhomepage = "https://a.example/"\nevery = {bad}\n')
+        with pytest.raises(RegistryError) as info:
+            load_registry(path)
+        assert f"{path}: outlet #1 ('A'): field 'every': " in str(info.value)
+        assert expected in str(info.value) and "\n" not in str(info.value)
