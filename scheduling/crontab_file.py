@@ -1,0 +1,135 @@
+"""The newswire lines of a crontab: installed, listed and removed, with every other line kept byte for byte.
+
+python-crontab's writer would reformat the user's lines (spacing, comments, variables, lines it cannot
+parse), so the text is spliced here; python-crontab checks the schedules of the lines we read back
+(scheduling.cron.parse_line) and finds the `crontab` program for the user's table.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import crontab
+
+from scheduling.cron import CronEntry, parse_line
+
+logger = logging.getLogger(__name__)
+
+
+class CronError(RuntimeError):
+    """The user's crontab could not be read or written (no `crontab` program, or it refused the table)."""
+
+
+def install(entries: Sequence[CronEntry], crontab_file: Path | None = None) -> list[str]:
+    """Write `entries` in place of their workdirs' earlier newswire lines (else at the end); the lines written.
+
+    `crontab_file` None is the user's crontab (through the `crontab` program), else a file in the user
+    crontab format (no user column), created if missing. Every other line is kept byte for byte.
+    """
+    workdirs = {entry.workdir for entry in entries}
+    rendered = [entry.render() for entry in entries]
+    kept, position = [], None
+    for line in _split(_read(crontab_file)):
+        entry = parse_line(line)
+        if entry is not None and entry.workdir in workdirs:
+            position = len(kept) if position is None else position
+            continue
+        kept.append(line)
+    if position is None:
+        position = len(kept)
+        if kept and not kept[-1].endswith("\n"):
+            kept[-1] += "\n"  # cron needs the last line ended
+    kept[position:position] = [line + "\n" for line in rendered]
+    _write(crontab_file, "".join(kept))
+    logger.info("installed %d cron entries in %s", len(rendered), crontab_file or "the user's crontab")
+    return rendered
+
+
+def list_entries(crontab_file: Path | None = None, workdir: Path | None = None) -> list[CronEntry]:
+    """The newswire entries of the crontab (of one workdir's, when given), in crontab order."""
+    found = [parse_line(line) for line in _split(_read(crontab_file))]
+    wanted = workdir.resolve() if workdir is not None else None
+    return [e for e in found if e is not None and (wanted is None or e.workdir == wanted)]
+
+
+def remove(crontab_file: Path | None = None, workdir: Path | None = None) -> int:
+    """Delete the newswire entries of `workdir` (of every workdir when None); how many. Other lines stay as they are."""
+    lines = _split(_read(crontab_file))
+    wanted = workdir.resolve() if workdir is not None else None
+    kept = [
+        line
+        for line in lines
+        if (entry := parse_line(line)) is None or (wanted is not None and entry.workdir != wanted)
+    ]
+    if len(kept) != len(lines):
+        _write(crontab_file, "".join(kept))
+    return len(lines) - len(kept)
+
+
+def _split(text: str) -> list[str]:
+    """Lines with their endings; only newlines split (a user's carriage return or form feed stays in its line)."""
+    parts = text.split("\n")
+    return [p + "\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+
+
+def _read(crontab_file: Path | None) -> str:
+    if crontab_file is not None:
+        try:
+            with open(crontab_file, encoding="utf-8", errors="surrogateescape", newline="") as handle:
+                return handle.read()
+        except FileNotFoundError:
+            return ""
+    code, out, err = _run_crontab(["-l"])
+    if code != 0:
+        if "no crontab for" in err.lower():
+            return ""
+        raise CronError(f"cannot read the user's crontab: {_first_line(err)}")
+    return out
+
+
+def _write(crontab_file: Path | None, text: str) -> None:
+    data = text.encode("utf-8", errors="surrogateescape")
+    if crontab_file is not None:
+        crontab_file = Path(crontab_file)
+        if not crontab_file.exists():
+            crontab_file.write_bytes(data)
+            return
+        handle, temp = tempfile.mkstemp(dir=crontab_file.parent, prefix=f".{crontab_file.name}.")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            shutil.copymode(crontab_file, temp)
+            os.replace(temp, crontab_file)  # a reader never sees half a table
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+        return
+    handle, temp = tempfile.mkstemp(prefix="newswire-crontab.")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        code, _, err = _run_crontab([temp])
+    finally:
+        os.unlink(temp)
+    if code != 0:
+        raise CronError(f"crontab refused the new table: {_first_line(err)}")
+
+
+def _run_crontab(args: list[str]) -> tuple[int, str, str]:
+    """Exit code, output and errors of the `crontab` program python-crontab found (bytes decoded as they are)."""
+    program = crontab.CRON_COMMAND
+    try:
+        result = subprocess.run([program, *args], capture_output=True, check=False)
+    except FileNotFoundError:
+        raise CronError(f"no crontab program ({program}): install cron, or write a file with --crontab") from None
+    return result.returncode, result.stdout.decode(errors="surrogateescape"), result.stderr.decode(errors="replace")
+
+
+def _first_line(text: str) -> str:
+    return (text.strip().splitlines() or ["(no message)"])[0]
