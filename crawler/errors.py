@@ -44,3 +44,13 @@ def classify_failure(failure: Any) -> tuple[str, str, bool]:
             return kind, detail, True
     name = type(exc).__name__
     return name.lower(), f"{name}: {exc}".strip(), True
+
+
+PERMANENT_HTTP = {400, 401, 403, 404, 405, 410, 414, 451}
+
+
+def worth_retrying(kind: str) -> bool:
+    """True for failures that may pass by the next crawl (network, 5xx, 429); False for 404s, refusals, bad URLs."""
+    if kind.startswith("http_"):
+        return int(kind.removeprefix("http_") or 0) not in PERMANENT_HTTP
+    return kind not in {"private_address", "robots_disallowed", "ignored", "bad_url", "not_html"}

@@ -41,6 +41,7 @@ class Listing:
     kind: str  # "feed", "sitemap" or "sitemapindex"
     entries: list[ListingEntry] = field(default_factory=list)
     sitemaps: list[tuple[str, str | None]] = field(default_factory=list)  # (url, lastmod)
+    poll_hint: int | None = None  # seconds the feed asks readers to wait between polls (<ttl>, sy:updatePeriod)
 
 
 def decompress(body: bytes, max_size: int) -> bytes:
@@ -113,6 +114,22 @@ def _entry_link(entry: dict, base_url: str) -> str | None:
     return None
 
 
+SY_PERIODS = {"hourly": 3600, "daily": 86400, "weekly": 7 * 86400, "monthly": 30 * 86400, "yearly": 365 * 86400}
+
+
+def poll_hint(feed: dict) -> int | None:
+    """Seconds between polls that a feed asks for: RSS `<ttl>` (minutes) or `sy:updatePeriod`/`sy:updateFrequency`."""
+    hints = []
+    ttl = str(feed.get("ttl") or "").strip()
+    if ttl.isdigit() and int(ttl) > 0:
+        hints.append(int(ttl) * 60)
+    period = SY_PERIODS.get(str(feed.get("sy_updateperiod") or "").strip().lower())
+    if period:
+        frequency = str(feed.get("sy_updatefrequency") or "1").strip()
+        hints.append(period // max(1, int(frequency) if frequency.isdigit() else 1))
+    return max(hints) if hints else None
+
+
 def _parse_feed(body: bytes, base_url: str) -> Listing:
     parsed = feedparser.parse(body, response_headers={"content-location": base_url})
     entries = []
@@ -128,7 +145,7 @@ def _parse_feed(body: bytes, base_url: str) -> Listing:
         raise ListingError(f"malformed feed: {reason}")
     if not parsed.version and not entries:
         raise ListingError("not a feed or sitemap")
-    return Listing("feed", entries)
+    return Listing("feed", entries, poll_hint=poll_hint(parsed.feed))
 
 
 def _parse_json_feed(body: bytes, base_url: str) -> Listing:

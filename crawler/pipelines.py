@@ -47,10 +47,12 @@ class StoreFailed(DropItem):
     """The database refused the article."""
 
 
-def count_error(crawler: Crawler, kind: str) -> None:
-    """Count one failure of `kind` in the crawl's stats (and in the run's error total)."""
+def count_error(crawler: Crawler, kind: str, outlet: str | None = None) -> None:
+    """Count one failure of `kind` in the crawl's stats (and in the run's and the outlet's error totals)."""
     crawler.stats.inc_value("newswire/errors")
     crawler.stats.inc_value(f"newswire/errors/{kind}")
+    if outlet:
+        crawler.stats.inc_value(f"newswire/by_outlet/{outlet}/errors")
 
 
 class CanonicalConflict(DropItem):
@@ -117,12 +119,12 @@ class ExtractPipeline:
         try:
             record = _extract(item, self.directory) if self.pool is None else await self._extract_in_pool(item)
         except Exception as exc:  # noqa: BLE001 - one bad page must not end the crawl or vanish silently
-            count_error(self.crawler, "extraction_failed")
+            count_error(self.crawler, "extraction_failed", item["outlet"])
             logger.error("%s: %s: extraction failed: %s: %s", outlet.name, item["url"], type(exc).__name__, exc)
             logger.debug("extraction traceback", exc_info=True)
             raise ExtractionFailed(f"{item['url']}: {exc}", log_level="DEBUG") from None
         if record.page_kind != ARTICLE:
-            count_error(self.crawler, "not_an_article")
+            count_error(self.crawler, "not_an_article", item["outlet"])
             self.crawler.stats.inc_value(f"newswire/page_kind/{record.page_kind}")
             logger.error(
                 "%s: %s: not an article (%s, %d words of text)",
@@ -236,7 +238,7 @@ class StorePipeline:
             if outcome == NEW:
                 self._follow_citations(record, item)
         except Exception as exc:  # noqa: BLE001 - a database refusal or a bug: counted, one line, crawl goes on
-            count_error(self.crawler, "store_failed")
+            count_error(self.crawler, "store_failed", item["outlet"])
             logger.error(
                 "%s: %s: not stored: %s: %s",
                 item["outlet"],
@@ -247,6 +249,8 @@ class StorePipeline:
             logger.debug("store traceback", exc_info=True)
             raise StoreFailed(f"{record.url}: {exc}", log_level="DEBUG") from None
         stats = self.crawler.stats
+        if outcome in (NEW, UPDATED):
+            stats.inc_value(f"newswire/by_outlet/{item['outlet']}/{outcome}")
         if outcome == NEW:
             stats.inc_value("newswire/new")
             return item

@@ -37,6 +37,7 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "crawler.middlewares.PrivateAddressGuard": 90,
+    "crawler.conditional.ConditionalRequestMiddleware": 580,  # inside redirects, after decompression
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.ExtractPipeline": 100,
@@ -51,6 +52,7 @@ EXTENSIONS = {
 NEWSWIRE_DB = os.environ.get("NEWSWIRE_DB", "sqlite:///newswire.db")
 NEWSWIRE_MAX_ARTICLES_PER_OUTLET = 100  # per crawl; `newswire crawl --limit N` overrides
 NEWSWIRE_SITEMAP_MAX_CHILDREN = 5  # newest child sitemaps followed from a sitemap index
+NEWSWIRE_SITEMAP_WINDOW_DAYS = 7.0  # sitemap entries older than this are skipped (sources.toml: sitemap_window)
 # Extraction in worker processes keeps the engine downloading while pages are parsed: 1.48x the
 # pages/s of in-process extraction on 2 cores (bench/crawl_throughput.py). 0 = in-process.
 NEWSWIRE_EXTRACT_WORKERS = min(4, os.cpu_count() or 1) if (os.cpu_count() or 1) > 1 else 0
@@ -58,4 +60,8 @@ NEWSWIRE_STORY_THRESHOLD = 0.25  # estimated shingle Jaccard at which two texts 
 NEWSWIRE_ALLOW_PRIVATE_ADDRESSES = False  # discovered links may reach loopback/private ranges
 NEWSWIRE_RETRY_BACKOFF_BASE = 2.0  # seconds before the first retry, doubled for each next one
 NEWSWIRE_RETRY_BACKOFF_MAX = 60.0
+# adaptive polling (`crawl --due`, `schedule run`): between these bounds, by how often an outlet publishes
+NEWSWIRE_POLL_MIN_SECONDS = 15 * 60  # an outlet's `every` in sources.toml overrides this minimum
+NEWSWIRE_POLL_MAX_SECONDS = 24 * 3600
+NEWSWIRE_FAILURE_LIMIT = 5  # failed crawls in a row after which an outlet is reported as failing
 NEWSWIRE_PROGRESS_INTERVAL = 10.0  # seconds between progress lines; 0 = none

@@ -159,4 +159,41 @@ class CrawlRun(Base):
     already_stored: Mapped[int] = mapped_column(default=0)
     duplicates: Mapped[int] = mapped_column(default=0)
     errors: Mapped[int] = mapped_column(default=0)
+    requests: Mapped[int] = mapped_column(default=0)
+    not_modified: Mapped[int] = mapped_column(default=0)  # 304 answers to conditional requests
+    articles_updated: Mapped[int] = mapped_column(default=0)
     outcomes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    by_outlet: Mapped[dict[str, Any]] = mapped_column(default=dict)  # slug → its own counts in this run
+
+
+class FetchValidator(Base):
+    """HTTP validators of a discovery URL (feed, sitemap, robots.txt, homepage) for conditional requests.
+
+    `body` keeps robots.txt (its rules are needed when the answer is 304); `links` keeps what a
+    homepage's autodiscovery found, for the same reason.
+    """
+
+    __tablename__ = "fetch_validators"
+
+    id: Mapped[intpk]
+    url: Mapped[str] = mapped_column(String(2000), unique=True)
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    body: Mapped[str | None] = mapped_column(Text)
+    links: Mapped[list[str]] = mapped_column(default=list)
+    checked_at: Mapped[utc_datetime] = mapped_column(default=utcnow)
+
+
+class OutletState(Base):
+    """How fresh an outlet is and when it is next due: one row per outlet, updated after each crawl of it."""
+
+    __tablename__ = "outlet_states"
+
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id", ondelete="CASCADE"), primary_key=True)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_new_article_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    consecutive_failures: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    interval_seconds: Mapped[int | None]
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)

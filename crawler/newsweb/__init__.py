@@ -1,6 +1,9 @@
 """The local news web: four fake outlets on 127.0.0.1, used by the tests and by `newswire demo`.
 
-Each outlet is a real HTTP server on its own free port, with its own robots.txt.
+Each outlet is a real HTTP server on its own free port, with its own robots.txt. Every 200 answer
+carries an ETag (a hash of the body) and a Last-Modified (when that body was first served), and a
+conditional request that matches gets 304 — except Al-Khabar, which sends and honours Last-Modified
+only. `NewsWebServer.answers` logs (slug, path, status) for tests that count requests.
 
 maghreb-ledger (WordPress style; registry lists /feed/ and /feed/broken.xml)
   /robots.txt                 disallows /private/
@@ -15,11 +18,14 @@ maghreb-ledger (WordPress style; registry lists /feed/ and /feed/broken.xml)
 desert-wire (no feeds, no sitemaps in the registry: discovery through robots.txt)
   /robots.txt                 Sitemap: /sitemap_index.xml
   /                           homepage without feed links
-  /sitemap_index.xml          → /sitemaps/news.xml.gz (gzipped Google News sitemap) and /sitemaps/pages.xml
+  /sitemap_index.xml          → /sitemaps/news.xml.gz (gzipped Google News sitemap) and /sitemaps/pages.xml,
+                              both with today's lastmod, and /sitemaps/2024.xml (lastmod 2024: outside the
+                              sitemap window, must not be fetched)
   /news/turkey-…              JSON-LD NewsArticle (@graph) with datePublished 2025-07-23T14:05:00+03:00;
                               the sitemap lists it twice, once with utm_ parameters
   /news/libya-floods-…        the wire story with different boilerplate
   /news/gulf-markets-…        a story whose AMP copy /amp/news/gulf-markets-… (rel=canonical) is listed too
+  /news/archive-…             listed in the news sitemap with a 2024 lastmod: outside the window, never fetched
   /about/                     a page with no article
 atlas-review (homepage only: the feed is found by <link rel="alternate">)
   /                           links /atom.xml
@@ -36,6 +42,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from crawler.newsweb import pages
@@ -64,6 +71,8 @@ class NewsWeb:
         self.reference: ReferenceParts = reference_parts(reference or find_reference_article())
         self.server = NewsWebServer(list(SLUGS))
         self.urls: dict[str, str] = {}
+        self.started = datetime.now(UTC)
+        self.published: list[Story] = []  # stories added to Maghreb Ledger's feed by publish_story()
 
     def __enter__(self) -> NewsWeb:
         self.start()
@@ -83,6 +92,7 @@ class NewsWeb:
         }
         for slug, site_routes in routes.items():
             self.server.sites[slug].routes = site_routes
+        self.server.sites["al-khabar"].validators = ("last-modified",)
         return self.urls
 
     def stop(self) -> None:
@@ -98,6 +108,12 @@ class NewsWeb:
         )
         self.server.sites["atlas-review"].routes = self._atlas(self.urls["atlas-review"], revised)
         return self.urls["atlas-review"] + story.path
+
+    def publish_story(self, story: Story) -> str:
+        """Publish a new story on Maghreb Ledger (top of its feed, and its page); return its URL."""
+        self.published.insert(0, story)
+        self.server.sites["maghreb-ledger"].routes = self._maghreb(self.urls["maghreb-ledger"])
+        return self.urls["maghreb-ledger"] + story.path
 
     @property
     def reference_story(self) -> Story:
@@ -156,6 +172,7 @@ language = "ar"
         outside = Story("/stolen-copy/", "A copy on an internal address", ("x",))
         port = base.rsplit(":", 1)[1]
         items = [
+            *((base + story.path, story) for story in self.published),
             (f"{base}{reference.path}?utm_source=rss&utm_medium=rss&utm_campaign=syria", reference),
             (base + solar.path, solar),
             (base + wire.path, wire),
@@ -176,27 +193,37 @@ language = "ar"
             ),
             private.path: pages.html_resource(pages.wordpress_article(private, base)),
         }
-        for story in (reference, solar, wire):
+        for story in (*self.published, reference, solar, wire):
             routes[story.path] = pages.html_resource(pages.wordpress_article(story, base))
         return routes
 
     def _wire(self, base: str) -> dict[str, Resource]:
         turkey, floods, markets = WIRE_STORIES
+        today = self.started.isoformat(timespec="seconds")
+        archived = Story("/news/archive-2024-oil-deal/", "An archived story", ("Old news.",), published="2024-03-01")
         news_entries = [
-            (base + turkey.path, turkey),
-            (base + turkey.path + "?utm_source=sitemap&utm_medium=news", turkey),
-            (base + floods.path, floods),
-            (base + markets.path, markets),
-            (base + "/amp" + markets.path, markets),
+            (base + turkey.path, turkey, today),
+            (base + turkey.path + "?utm_source=sitemap&utm_medium=news", turkey, today),
+            (base + floods.path, floods, today),
+            (base + markets.path, markets, today),
+            (base + "/amp" + markets.path, markets, today),
+            (base + archived.path, archived, "2024-03-01"),
         ]
         routes = {
             "/robots.txt": Resource(f"User-agent: *\nAllow: /\nSitemap: {base}/sitemap_index.xml\n".encode(), TEXT),
             "/": pages.html_resource(
                 "<html><head><title>Desert Wire</title></head><body><h1>Desert Wire</h1></body></html>"
             ),
-            "/sitemap_index.xml": pages.sitemap_index([f"{base}/sitemaps/news.xml.gz", f"{base}/sitemaps/pages.xml"]),
+            "/sitemap_index.xml": pages.sitemap_index(
+                [
+                    (f"{base}/sitemaps/news.xml.gz", today),
+                    (f"{base}/sitemaps/pages.xml", today),
+                    (f"{base}/sitemaps/2024.xml", "2024-12-31"),
+                ]
+            ),
             "/sitemaps/news.xml.gz": Resource(pages.news_sitemap(base, news_entries), "application/x-gzip"),
-            "/sitemaps/pages.xml": pages.urlset([(f"{base}/about/", "2025-01-01")]),
+            "/sitemaps/pages.xml": pages.urlset([(f"{base}/about/", today)]),
+            "/sitemaps/2024.xml": pages.urlset([(f"{base}/news/archive-2024-oil-deal/", "2024-12-31")]),
             "/about/": pages.html_resource(pages.about_page()),
             "/amp" + markets.path: pages.html_resource(pages.jsonld_article(markets, base, amp=True)),
         }

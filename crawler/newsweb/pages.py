@@ -183,13 +183,13 @@ def about_page() -> str:
 <ul><li><a href="/markets">Markets</a></li><li><a href="/region">Region</a></li></ul></body></html>"""
 
 
-def news_sitemap(site_url: str, entries: list[tuple[str, Story]]) -> bytes:
-    """A Google News sitemap, gzipped."""
+def news_sitemap(site_url: str, entries: list[tuple[str, Story, str]]) -> bytes:
+    """A Google News sitemap of (loc, story, lastmod) entries, gzipped."""
     rows = "".join(
-        f"""<url><loc>{escape(loc)}</loc><news:news><news:publication><news:name>Desert Wire</news:name>
+        f"""<url><loc>{escape(loc)}</loc><lastmod>{lastmod}</lastmod><news:news><news:publication><news:name>Desert Wire</news:name>
 <news:language>en</news:language></news:publication><news:publication_date>{story.published}</news:publication_date>
 <news:title>{escape(story.title)}</news:title></news:news></url>"""
-        for loc, story in entries
+        for loc, story, lastmod in entries
     )
     xml = f"""<?xml version="1.0" encoding="UTF-8"?>
 <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
@@ -204,8 +204,9 @@ def urlset(locs: list[tuple[str, str]]) -> Resource:
     return Resource(xml.encode("utf-8"), XML)
 
 
-def sitemap_index(children: list[str]) -> Resource:
-    rows = "".join(f"<sitemap><loc>{escape(c)}</loc><lastmod>2025-07-24</lastmod></sitemap>" for c in children)
+def sitemap_index(children: list[tuple[str, str]]) -> Resource:
+    """A sitemap index of (loc, lastmod) children."""
+    rows = "".join(f"<sitemap><loc>{escape(c)}</loc><lastmod>{mod}</lastmod></sitemap>" for c, mod in children)
     xml = f'<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{rows}</sitemapindex>'
     return Resource(xml.encode("utf-8"), XML)
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
+from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -30,6 +33,18 @@ class SiteServer:
     server: ThreadingHTTPServer
     thread: threading.Thread
     routes: dict[str, Resource] = field(default_factory=dict)
+    validators: tuple[str, ...] = ("etag", "last-modified")  # what the site sends and honours
+    first_served: dict[str, str] = field(default_factory=dict)  # body hash → HTTP date (Last-Modified)
+
+    def validators_for(self, body: bytes) -> dict[str, str]:
+        """ETag and Last-Modified of a body, as this site sends them."""
+        digest = hashlib.sha1(body).hexdigest()[:16]
+        headers = {}
+        if "etag" in self.validators:
+            headers["ETag"] = f'"{digest}"'
+        if "last-modified" in self.validators:
+            headers["Last-Modified"] = self.first_served.setdefault(digest, formatdate(time.time(), usegmt=True))
+        return headers
 
     @property
     def base_url(self) -> str:
@@ -40,7 +55,12 @@ class SiteServer:
 NOT_FOUND = Resource(b"<!DOCTYPE html><html><body><h1>404 Not Found</h1></body></html>", status=404)
 
 
-def _handler(site: SiteServer, log: list[tuple[str, str, str]], lock: threading.Lock) -> type[BaseHTTPRequestHandler]:
+def _handler(
+    site: SiteServer,
+    log: list[tuple[str, str, str]],
+    status_log: list[tuple[str, str, int]],
+    lock: threading.Lock,
+) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "newsweb/1.0"
         protocol_version = "HTTP/1.1"
@@ -50,14 +70,38 @@ def _handler(site: SiteServer, log: list[tuple[str, str, str]], lock: threading.
             with lock:
                 log.append((site.slug, self.command, self.path))
             resource = site.routes.get(path, NOT_FOUND)
+            validators = site.validators_for(resource.body) if resource.status == 200 else {}
+            if validators and self._not_modified(validators):
+                with lock:
+                    status_log.append((site.slug, self.path, 304))
+                self.send_response(304)
+                for key, value in validators.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                return
+            with lock:
+                status_log.append((site.slug, self.path, resource.status))
             self.send_response(resource.status)
             self.send_header("Content-Type", resource.content_type)
             self.send_header("Content-Length", str(len(resource.body)))
-            for key, value in resource.headers.items():
+            for key, value in {**validators, **resource.headers}.items():
                 self.send_header(key, value)
             self.end_headers()
             if with_body:
                 self.wfile.write(resource.body)
+
+        def _not_modified(self, validators: dict[str, str]) -> bool:
+            """True when the request's If-None-Match or If-Modified-Since says the client has this body."""
+            if_none_match = self.headers.get("If-None-Match")
+            if if_none_match and "ETag" in validators:
+                return validators["ETag"] in {t.strip() for t in if_none_match.split(",")} or if_none_match == "*"
+            since = self.headers.get("If-Modified-Since")
+            if since and "Last-Modified" in validators:
+                try:
+                    return parsedate_to_datetime(since) >= parsedate_to_datetime(validators["Last-Modified"])
+                except (TypeError, ValueError):
+                    return False
+            return False
 
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
             self._answer(True)
@@ -79,6 +123,7 @@ class NewsWebServer:
         self.slugs = slugs
         self.sites: dict[str, SiteServer] = {}
         self.requests: list[tuple[str, str, str]] = []
+        self.answers: list[tuple[str, str, int]] = []  # (slug, path, status) of every GET/HEAD answered
         self._lock = threading.Lock()
 
     def start(self) -> dict[str, str]:
@@ -88,7 +133,7 @@ class NewsWebServer:
             server.daemon_threads = True
             thread = threading.Thread(target=server.serve_forever, name=f"newsweb-{slug}", daemon=True)
             site = SiteServer(slug, server, thread)
-            server.RequestHandlerClass = _handler(site, self.requests, self._lock)
+            server.RequestHandlerClass = _handler(site, self.requests, self.answers, self._lock)
             self.sites[slug] = site
             thread.start()
         return {slug: site.base_url for slug, site in self.sites.items()}
@@ -99,6 +144,11 @@ class NewsWebServer:
             site.server.shutdown()
             site.server.server_close()
             site.thread.join(timeout=5)
+
+    def answers_since(self, mark: int) -> list[tuple[str, str, int]]:
+        """(slug, path, status) of the answers given after `mark` (a length of `answers` taken earlier)."""
+        with self._lock:
+            return list(self.answers[mark:])
 
     def requests_for(self, slug: str) -> list[str]:
         """Paths requested from one site so far."""

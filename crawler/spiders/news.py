@@ -5,15 +5,17 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
+from scrapy import signals
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 
-from crawler.errors import classify_failure
+from crawler.conditional import FetchState
+from crawler.errors import classify_failure, worth_retrying
 from crawler.extract.dates import parse_date
 from crawler.extract.record import DiscoveryHints
 from crawler.listings import (
@@ -74,6 +76,21 @@ class NewsSpider(scrapy.Spider):
         self.seen: set[str] = set()
         self.already_stored: set[int] = set()
         self.registry_hosts = set().union(*(o.hosts for o in self.registry.values())) if self.registry else set()
+        self.fetch_state = FetchState()
+        self.awaiting_robots: dict[str, list[str]] = {}  # netloc → outlets whose sitemaps robots.txt names
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
+        return spider
+
+    def outlet_for_netloc(self, netloc: str) -> str | None:
+        """The slug of the crawl's outlet whose homepage is at `netloc` (for requests without an outlet)."""
+        for outlet in self.outlets.values():
+            if urlsplit(outlet.homepage).netloc == netloc:
+                return outlet.slug
+        return None
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if self.limit is None:
@@ -81,6 +98,7 @@ class NewsSpider(scrapy.Spider):
         if self.known is None:
             slugs = list(self.registry if self.follow_depth else self.outlets)
             self.known = stored_urls(self.settings.get("NEWSWIRE_DB"), slugs)
+        self.fetch_state = FetchState.load(self.settings.get("NEWSWIRE_DB"))
         for outlet in list(self.outlets.values()):
             for request in self._discovery(outlet, 0):
                 yield request
@@ -91,20 +109,51 @@ class NewsSpider(scrapy.Spider):
             if request := self._listing_request(url, outlet, follow=depth):
                 yield request
         if not outlet.feeds and not outlet.sitemaps:
-            yield scrapy.Request(
-                urljoin(outlet.homepage, "/robots.txt"),
-                callback=self.parse_robots,
-                errback=self.on_error,
-                priority=LISTING_PRIORITY,
-                meta={"outlet": outlet.slug, "handle_httpstatus_list": [404, 410], "follow_depth": depth},
-            )
+            yield from self._robots_discovery(outlet, depth)
             yield scrapy.Request(
                 outlet.homepage,
                 callback=self.parse_homepage,
                 errback=self.on_error,
                 priority=LISTING_PRIORITY,
-                meta={"outlet": outlet.slug, "follow_depth": depth},
+                meta={
+                    "outlet": outlet.slug,
+                    "follow_depth": depth,
+                    "conditional": True,
+                    "handle_httpstatus_list": [304],
+                },
             )
+
+    def _robots_discovery(self, outlet: Outlet, depth: int) -> Iterator[scrapy.Request]:
+        """Sitemaps named by robots.txt: read from the copy Scrapy's robots.txt middleware fetches anyway
+        (one request per host, conditional), or fetched here when robots.txt is not obeyed."""
+        robots_url = urljoin(outlet.homepage, "/robots.txt")
+        netloc = urlsplit(robots_url).netloc
+        if not self.settings.getbool("ROBOTSTXT_OBEY"):
+            yield scrapy.Request(
+                robots_url,
+                callback=self.parse_robots,
+                errback=self.on_error,
+                priority=LISTING_PRIORITY,
+                meta={"outlet": outlet.slug, "handle_httpstatus_list": [404, 410], "follow_depth": depth},
+            )
+        elif netloc in self.fetch_state.robots:
+            yield from self._robots_sitemaps(self.fetch_state.robots[netloc], outlet, depth)
+        else:
+            self.awaiting_robots.setdefault(netloc, []).append(f"{outlet.slug}:{depth}")
+
+    def robots_parsed(self, robotparser: Any, request: scrapy.Request) -> None:
+        """Scrapy parsed a host's robots.txt: queue the sitemaps it names for the outlets waiting on it."""
+        netloc = urlsplit(request.url).netloc
+        text = self.fetch_state.robots.get(netloc, "")
+        for waiting in self.awaiting_robots.pop(netloc, []):
+            slug, _, depth = waiting.rpartition(":")
+            for sitemap_request in self._robots_sitemaps(text, self.outlets[slug], int(depth)):
+                self.crawler.engine.crawl(sitemap_request)
+
+    def _robots_sitemaps(self, text: str, outlet: Outlet, depth: int) -> Iterator[scrapy.Request]:
+        for url in prefer_news_sitemaps(robots_sitemaps(text)):
+            if request := self._listing_request(url, outlet, follow=depth):
+                yield request
 
     def follow_outlet(self, slug: str, depth: int) -> bool:
         """Run a cited registry outlet's discovery in this crawl (once per run, within the depth allowed)."""
@@ -138,20 +187,29 @@ class NewsSpider(scrapy.Spider):
             callback=self.parse_listing,
             errback=self.on_error,
             priority=LISTING_PRIORITY,
-            meta={"outlet": outlet.slug, "listing_depth": depth, "follow_depth": follow},
+            meta={
+                "outlet": outlet.slug,
+                "listing_depth": depth,
+                "follow_depth": follow,
+                "conditional": True,
+                "handle_httpstatus_list": [304],
+            },
         )
 
     def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
         outlet = self.outlets[response.meta["outlet"]]
         if response.status != 200 or not isinstance(response, TextResponse):
             return
-        for url in prefer_news_sitemaps(robots_sitemaps(response.text)):
-            if request := self._listing_request(url, outlet, follow=response.meta.get("follow_depth", 0)):
-                yield request
+        yield from self._robots_sitemaps(response.text, outlet, response.meta.get("follow_depth", 0))
 
     def parse_homepage(self, response: Response) -> Iterator[scrapy.Request]:
         outlet = self.outlets[response.meta["outlet"]]
-        links = feed_links(response.body, response.url) if isinstance(response, TextResponse) else []
+        self._listing_ok(outlet)
+        if response.status == 304:
+            links = response.meta.get("stored_links", [])
+        else:
+            links = feed_links(response.body, response.url) if isinstance(response, TextResponse) else []
+            self.fetch_state.set_links(response.url, links)
         self.crawler.stats.inc_value("newswire/discovery/autodiscovered_feeds", len(links))
         for url in links:
             if request := self._listing_request(url, outlet, follow=response.meta.get("follow_depth", 0)):
@@ -159,23 +217,34 @@ class NewsSpider(scrapy.Spider):
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         outlet = self.outlets[response.meta["outlet"]]
+        if response.status == 304:  # unchanged since our last complete reading of it
+            self._listing_ok(outlet)
+            return
         max_size = self.settings.getint("DOWNLOAD_MAXSIZE")
         try:
             listing = parse_listing(response.body, response.url, max_size=max_size)
         except ListingError as exc:
+            self.fetch_state.mark_incomplete(response.url)
             self.record_error(outlet, response.url, "listing_malformed", str(exc))
             return
+        self._listing_ok(outlet)
         self.crawler.stats.inc_value(f"newswire/discovery/{listing.kind}")
+        if listing.poll_hint:
+            self.crawler.stats.max_value(f"newswire/by_outlet/{outlet.slug}/wait_hint", listing.poll_hint)
+        cutoff = self._sitemap_cutoff(outlet)
         if listing.kind == "sitemapindex":
             depth = response.meta.get("listing_depth", 0) + 1
             if depth > MAX_SITEMAP_DEPTH:
                 detail = f"sitemap indexes nested more than {MAX_SITEMAP_DEPTH} deep"
                 self.record_error(outlet, response.url, "sitemap_too_deep", detail)
                 return
-            newest_first = sorted(listing.sitemaps, key=lambda s: s[1] or "", reverse=True)
+            recent = [(url, lastmod) for url, lastmod in listing.sitemaps if not self._older(lastmod, cutoff)]
+            self._count_old(len(listing.sitemaps) - len(recent), "old_sitemap")
+            newest_first = sorted(recent, key=lambda s: s[1] or "", reverse=True)
             cap = self.settings.getint("NEWSWIRE_SITEMAP_MAX_CHILDREN")
             for url, _lastmod in newest_first[:cap]:
                 if request := self._listing_request(url, outlet, depth, response.meta.get("follow_depth", 0)):
+                    self.fetch_state.child(url, response.url)
                     yield request
             return
         source = "sitemap" if listing.kind == "sitemap" else "feed"
@@ -184,13 +253,40 @@ class NewsSpider(scrapy.Spider):
             if source == "sitemap"
             else listing.entries
         )
+        if source == "sitemap":
+            recent = [e for e in entries if not self._older(e.updated_raw or e.published_raw, cutoff)]
+            self._count_old(len(entries) - len(recent), "old_sitemap_entry")
+            entries = recent
         for entry in entries:
-            request = self._article_request(entry, outlet, source, follow=response.meta.get("follow_depth", 0))
+            follow = response.meta.get("follow_depth", 0)
+            request = self._article_request(entry, outlet, source, follow=follow, listing=response.url)
             if request is not None:
                 yield request
 
+    def _listing_ok(self, outlet: Outlet) -> None:
+        self.crawler.stats.inc_value(f"newswire/by_outlet/{outlet.slug}/listings_ok")
+
+    def _sitemap_cutoff(self, outlet: Outlet) -> datetime:
+        """Sitemap entries last changed before this are skipped (per outlet `sitemap_window`, default 7 days)."""
+        window = getattr(outlet, "sitemap_window", None) or timedelta(
+            days=self.settings.getfloat("NEWSWIRE_SITEMAP_WINDOW_DAYS")
+        )
+        return datetime.now(UTC) - window
+
+    @staticmethod
+    def _older(raw: str | None, cutoff: datetime) -> bool:
+        """True when a listing date is known and before `cutoff` (undated entries are kept)."""
+        if not raw:
+            return False
+        dated = parse_date(raw, "sitemap")
+        return dated is not None and dated.value < cutoff
+
+    def _count_old(self, count: int, what: str) -> None:
+        if count:
+            self.crawler.stats.inc_value(f"newswire/skipped/{what}", count)
+
     def _article_request(
-        self, entry: ListingEntry, outlet: Outlet, source: str, follow: int = 0
+        self, entry: ListingEntry, outlet: Outlet, source: str, follow: int = 0, listing: str | None = None
     ) -> scrapy.Request | None:
         if not _is_web_url(entry.url):
             self.record_error(outlet, entry.url[:200], "bad_url", "not an http(s) URL")
@@ -213,14 +309,16 @@ class NewsSpider(scrapy.Spider):
             return None
         if self.scheduled[outlet.slug] >= (self.limit or 0):
             stats.inc_value("newswire/skipped/over_limit")
+            self.fetch_state.mark_incomplete(listing)  # the rest must be seen by the next crawl
             return None
         self.scheduled[outlet.slug] += 1
+        self.fetch_state.article_scheduled(listing)
         hints = DiscoveryHints(source=source, title=entry.title, published_raw=entry.published_raw)
         return scrapy.Request(
             url,
             callback=self.parse_article,
             errback=self.on_error,
-            meta={"outlet": outlet.slug, "hints": hints, "follow_depth": follow},
+            meta={"outlet": outlet.slug, "hints": hints, "follow_depth": follow, "listing": listing},
         )
 
     @staticmethod
@@ -234,6 +332,7 @@ class NewsSpider(scrapy.Spider):
 
     def parse_article(self, response: Response) -> Iterator[dict[str, Any]]:
         outlet = self.outlets[response.meta["outlet"]]
+        self.fetch_state.article_done(response.meta.get("listing"))
         if not isinstance(response, TextResponse):
             self.record_error(outlet, response.url, "not_html", "response is not text")
             return
@@ -252,6 +351,10 @@ class NewsSpider(scrapy.Spider):
         request = failure.request
         outlet = self.outlets.get(request.meta.get("outlet", ""))
         kind, detail, is_error = classify_failure(failure)
+        if request.callback == self.parse_article:
+            self.fetch_state.article_done(request.meta.get("listing"), retry_later=worth_retrying(kind))
+        elif request.meta.get("conditional"):
+            self.fetch_state.mark_incomplete(request.url)
         if not is_error:
             self.crawler.stats.inc_value(f"newswire/skipped/{kind}")
             logger.info("%s: %s skipped: %s", outlet.name if outlet else "?", request.url, detail)
@@ -264,4 +367,7 @@ class NewsSpider(scrapy.Spider):
         """Count an expected failure in the run's stats and log it on one line."""
         self.crawler.stats.inc_value("newswire/errors")
         self.crawler.stats.inc_value(f"newswire/errors/{kind}")
+        if outlet is not None:
+            self.crawler.stats.inc_value(f"newswire/by_outlet/{outlet.slug}/errors")
+            self.crawler.stats.set_value(f"newswire/by_outlet/{outlet.slug}/last_error", f"{kind}: {url}")
         logger.error("%s: %s: %s", outlet.name if outlet else "?", url, detail)

@@ -1,0 +1,218 @@
+"""Conditional requests for discovery URLs: validators loaded per crawl, 304s answered from what we kept.
+
+Feeds, sitemaps, robots.txt and homepages are fetched with If-None-Match / If-Modified-Since. A
+listing's new validators are saved only when everything it led to was handled: if an article it
+lists failed for a reason that may pass (timeout, 5xx) or was left over a limit, the next crawl
+must see the listing again, so its old validators stay.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+
+from storage.db import make_engine, make_session_factory
+from storage.models import utcnow
+from storage.validators import MAX_BODY_CHARS, Validators, load_validators, save_validators
+
+logger = logging.getLogger(__name__)
+
+MAX_WAIT_HINT = 7 * 86400  # a server's Cache-Control or Retry-After is believed up to a week
+
+
+class FetchState:
+    """One crawl's view of discovery URLs: stored validators, fresh ones, and listings not fully handled."""
+
+    def __init__(self, stored: dict[str, Validators] | None = None) -> None:
+        self.stored = stored or {}
+        self.fresh: dict[str, Validators] = {}
+        self.parents: dict[str, str] = {}  # child sitemap → the index that listed it
+        self.pending: Counter[str] = Counter()  # article requests still outstanding, per listing
+        self.incomplete: set[str] = set()
+        self.robots: dict[str, str] = {}  # netloc → robots.txt text as of this crawl
+
+    @classmethod
+    def load(cls, db_url: str) -> FetchState:
+        engine = make_engine(db_url)
+        try:
+            with make_session_factory(engine)() as session:
+                return cls(load_validators(session))
+        finally:
+            engine.dispose()
+
+    def conditional_headers(self, url: str, need_body: bool = False) -> dict[str, str]:
+        """If-None-Match / If-Modified-Since for `url` from what was stored, if anything."""
+        stored = self.stored.get(url)
+        if stored is None or not stored.usable or (need_body and stored.body is None):
+            return {}
+        headers = {"If-None-Match": stored.etag} if stored.etag else {}
+        if stored.last_modified:
+            headers["If-Modified-Since"] = stored.last_modified
+        return headers
+
+    def record(self, url: str, response: Response, body: str | None = None) -> None:
+        """Remember a 200 answer's validators (and, for robots.txt, its text)."""
+        etag = response.headers.get(b"ETag")
+        modified = response.headers.get(b"Last-Modified")
+        self.fresh[url] = Validators(
+            url,
+            etag.decode("latin-1") if etag else None,
+            modified.decode("latin-1") if modified else None,
+            body,
+        )
+
+    def carry(self, url: str) -> Validators | None:
+        """A 304: what was stored stays true."""
+        stored = self.stored.get(url)
+        if stored is not None:
+            self.fresh[url] = stored
+        return stored
+
+    def set_links(self, url: str, links: list[str]) -> None:
+        if url in self.fresh:
+            self.fresh[url].links = list(links)
+
+    def child(self, child_url: str, parent_url: str) -> None:
+        self.parents.setdefault(child_url, parent_url)
+
+    def article_scheduled(self, listing: str | None) -> None:
+        if listing:
+            self.pending[listing] += 1
+
+    def article_done(self, listing: str | None, retry_later: bool = False) -> None:
+        if listing:
+            self.pending[listing] -= 1
+            if retry_later:
+                self.incomplete.add(listing)
+
+    def mark_incomplete(self, listing: str | None) -> None:
+        if listing:
+            self.incomplete.add(listing)
+
+    def complete(self) -> list[Validators]:
+        """Fresh validators of the listings whose articles were all handled (and of their parent indexes)."""
+        unfinished = set(self.incomplete) | {url for url, n in self.pending.items() if n > 0}
+        for url in list(unfinished):
+            seen = set()
+            while url in self.parents and url not in seen:
+                seen.add(url)
+                url = self.parents[url]
+                unfinished.add(url)
+        return [v for url, v in self.fresh.items() if url not in unfinished and v.usable]
+
+    def save(self, db_url: str) -> int:
+        """Write the complete listings' validators; return how many."""
+        complete = self.complete()
+        engine = make_engine(db_url)
+        try:
+            with make_session_factory(engine).begin() as session:
+                return save_validators(session, complete)
+        finally:
+            engine.dispose()
+
+
+def is_robots(request: Request) -> bool:
+    return urlsplit(request.url).path == "/robots.txt"
+
+
+def wait_hint(response: Response) -> int | None:
+    """Seconds the server asks us to wait: Retry-After on 429/503, else Cache-Control max-age."""
+    if response.status in (429, 503):
+        value = (response.headers.get(b"Retry-After") or b"").decode("latin-1").strip()
+        if value.isdigit():
+            return min(int(value), MAX_WAIT_HINT)
+        try:
+            seconds = (parsedate_to_datetime(value) - utcnow()).total_seconds()
+        except (TypeError, ValueError):
+            return None
+        return min(max(0, int(seconds)), MAX_WAIT_HINT)
+    control = (response.headers.get(b"Cache-Control") or b"").decode("latin-1").lower()
+    for part in control.split(","):
+        name, _, value = part.strip().partition("=")
+        if name == "max-age" and value.strip().isdigit():
+            return min(int(value), MAX_WAIT_HINT)
+    return None
+
+
+class ConditionalRequestMiddleware:
+    """Downloader middleware: conditional GETs for discovery requests, validators and 304s recorded.
+
+    Works with the spider's `fetch_state`; a 304 for robots.txt is answered with the stored text so
+    that Scrapy's RobotsTxtMiddleware keeps its rules. Also counts requests per outlet and keeps the
+    longest wait a server asked an outlet for (Retry-After, Cache-Control) for adaptive polling.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ConditionalRequestMiddleware:
+        return cls(crawler)
+
+    @property
+    def state(self) -> FetchState | None:
+        return getattr(self.crawler.spider, "fetch_state", None)
+
+    def _outlet(self, request: Request) -> str | None:
+        slug = request.meta.get("outlet")
+        if slug is None:
+            outlet_for_host = getattr(self.crawler.spider, "outlet_for_netloc", None)
+            slug = outlet_for_host(urlsplit(request.url).netloc) if outlet_for_host else None
+        return slug
+
+    def _count(self, request: Request, what: str, value: int = 1) -> None:
+        self.crawler.stats.inc_value(f"newswire/{what}", value)
+        if slug := self._outlet(request):
+            self.crawler.stats.inc_value(f"newswire/by_outlet/{slug}/{what}", value)
+
+    def process_request(self, request: Request) -> None:
+        if slug := self._outlet(request):
+            self.crawler.stats.inc_value(f"newswire/by_outlet/{slug}/requests")
+        state = self.state
+        if state is None or not (request.meta.get("conditional") or is_robots(request)):
+            return None
+        for name, value in state.conditional_headers(request.url, need_body=is_robots(request)).items():
+            request.headers.setdefault(name, value)
+        return None
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        hint = wait_hint(response) if (request.meta.get("conditional") or response.status in (429, 503)) else None
+        if hint and (slug := self._outlet(request)):
+            self.crawler.stats.max_value(f"newswire/by_outlet/{slug}/wait_hint", hint)
+        state = self.state
+        if state is None or not (request.meta.get("conditional") or is_robots(request)):
+            return response
+        if response.status == 304:
+            self._count(request, "not_modified")
+            stored = state.carry(request.url)
+            request.meta["not_modified"] = True
+            request.meta["stored_links"] = list(stored.links) if stored else []
+            if is_robots(request) and stored is not None and stored.body is not None:
+                state.robots[urlsplit(request.url).netloc] = stored.body
+                return response.replace(status=200, body=stored.body.encode("utf-8"))
+            return response
+        if response.status == 200:
+            body = None
+            if is_robots(request) and len(response.body) <= MAX_BODY_CHARS:
+                body = response.body.decode("utf-8", "replace")
+                state.robots[urlsplit(request.url).netloc] = body
+            state.record(request.url, response, body)
+        return response
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        state = self.state
+        if state is None:
+            return
+        try:
+            saved = state.save(self.crawler.settings.get("NEWSWIRE_DB"))
+            logger.debug("saved validators of %d discovery URLs", saved)
+        except Exception as exc:  # losing validators costs one full fetch next time, not data
+            logger.error("could not save fetch validators: %s", exc)

@@ -1,0 +1,65 @@
+"""HTTP validators of discovery URLs, for conditional requests: load them all, save what a crawl learnt."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import FetchValidator, utcnow
+from storage.repository import dialect_insert
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_CHARS = 500_000  # a robots.txt larger than this is not kept (Google reads only the first 500 KiB)
+
+
+@dataclass
+class Validators:
+    """What a server said about a URL last time: ETag, Last-Modified, and what we must remember of its body."""
+
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    body: str | None = None
+    links: list[str] = field(default_factory=list)
+
+    @property
+    def usable(self) -> bool:
+        """True when a conditional request can be made with these."""
+        return bool(self.etag or self.last_modified)
+
+
+def load_validators(session: Session) -> dict[str, Validators]:
+    """Every stored validator by URL."""
+    rows = session.scalars(select(FetchValidator))
+    return {r.url: Validators(r.url, r.etag, r.last_modified, r.body, list(r.links or [])) for r in rows}
+
+
+def save_validators(session: Session, validators: Iterable[Validators]) -> int:
+    """Insert or replace validators by URL; return how many were written."""
+    count = 0
+    now = utcnow()
+    for v in validators:
+        body = v.body if v.body is None or len(v.body) <= MAX_BODY_CHARS else None
+        values = {
+            "etag": (v.etag or None) and v.etag[:500],
+            "last_modified": (v.last_modified or None) and v.last_modified[:100],
+            "body": body,
+            "links": list(v.links),
+            "checked_at": now,
+        }
+        stmt = dialect_insert(session, FetchValidator).values(url=v.url[:2000], **values)
+        session.execute(stmt.on_conflict_do_update(index_elements=["url"], set_=values))
+        count += 1
+    return count
+
+
+def forget_validators(session: Session, urls: Iterable[str]) -> None:
+    """Drop the validators of these URLs, so that they are fetched in full next time."""
+    urls = list(urls)
+    if urls:
+        session.query(FetchValidator).filter(FetchValidator.url.in_(urls)).delete(synchronize_session=False)

@@ -1,0 +1,176 @@
+"""Fetch only what changed: conditional requests counted at the local news web, over the real engine."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import Session
+
+from crawler.conditional import FetchState
+from crawler.errors import worth_retrying
+from crawler.newsweb import NewsWeb
+from crawler.newsweb.stories import Story
+from storage.models import Article, CrawlRun, FetchValidator
+from storage.validators import Validators
+from tests.conftest import FAST_CRAWL, run_newswire
+
+DISCOVERY = {
+    "maghreb-ledger": {"/robots.txt", "/feed/", "/feed/broken.xml"},
+    "desert-wire": {"/robots.txt", "/", "/sitemap_index.xml"},
+    "atlas-review": {"/robots.txt", "/", "/atom.xml"},
+    "al-khabar": {"/robots.txt", "/rss.rdf"},
+}
+OUTSIDE_WINDOW = ("/news/archive-2024-oil-deal/", "/sitemaps/2024.xml")
+
+
+@pytest.fixture(scope="module")
+def web():
+    """A news web of its own: these tests publish stories on it."""
+    with NewsWeb() as web:
+        yield web
+
+
+@pytest.fixture(scope="module")
+def crawled(web: NewsWeb, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    root = tmp_path_factory.mktemp("conditional")
+    registry = web.write_registry(root / "sources.toml")
+    db_url = f"sqlite:///{root / 'newswire.db'}"
+    result = run_newswire("crawl", "--sources", str(registry), "--db", db_url, *FAST_CRAWL, cwd=root)
+    assert result.returncode == 1, result.stderr  # partial: the news web has deliberate errors
+    return registry, db_url
+
+
+def crawl_and_count(web: NewsWeb, registry: Path, db_url: str, *args: str) -> list[tuple[str, str, int]]:
+    mark = len(web.server.answers)
+    result = run_newswire("crawl", "--sources", str(registry), "--db", db_url, *FAST_CRAWL, *args)
+    assert result.returncode in (0, 1), result.stderr
+    return web.server.answers_since(mark)
+
+
+def last_run(db_url: str) -> CrawlRun:
+    with Session(create_engine(db_url)) as session:
+        return session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc())).first()
+
+
+def test_unchanged_web_gets_only_conditional_discovery_requests_answered_304(web, crawled):
+    registry, db_url = crawled
+    answers = crawl_and_count(web, registry, db_url)
+    requested = {(slug, path) for slug, path, _status in answers}
+    expected = {(slug, path) for slug, paths in DISCOVERY.items() for path in paths}
+    assert requested == expected  # no article page, no child sitemap: only discovery
+    statuses = {(slug, path): status for slug, path, status in answers}
+    # a malformed feed keeps no validators (its error is reported every run): the one full answer
+    assert statuses.pop(("maghreb-ledger", "/feed/broken.xml")) == 200
+    assert set(statuses.values()) == {304}, statuses
+    run = last_run(db_url)
+    assert run.not_modified == len(statuses) and run.requests == len(answers)
+    assert run.articles_new == 0
+    assert run.by_outlet["al-khabar"]["not_modified"] == 2  # Last-Modified only: If-Modified-Since works too
+
+
+def test_sitemap_entries_outside_the_window_are_never_fetched(web, crawled):
+    requested = web.server.requests_for("desert-wire")
+    assert not any(path.startswith(OUTSIDE_WINDOW) for path in requested)
+    with Session(create_engine(crawled[1])) as session:
+        first = session.scalars(select(CrawlRun).order_by(CrawlRun.id)).first()
+    assert first.outcomes["skipped/old_sitemap"] == 1 and first.outcomes["skipped/old_sitemap_entry"] == 1
+
+
+def test_a_changed_feed_brings_exactly_the_new_article(web, crawled):
+    registry, db_url = crawled
+    story = Story(
+        "/2025/07/25/port-strike-ends/",
+        "Port strike in Tangier ends after four days",
+        (
+            "Dockworkers in Tangier returned to work on Friday after a four-day strike over pay ended with an "
+            "agreement between the port authority and the union, officials said.",
+            "The strike had left dozens of container ships waiting offshore and delayed exports of fruit and "
+            "vegetables to Europe at the height of the summer season.",
+            "Under the agreement, wages rise by eight percent this year and a committee will review night-shift "
+            "allowances before the end of the year, the union said in a statement.",
+        ),
+        published="2025-07-25T10:00:00+00:00",
+    )
+    url = web.publish_story(story)
+    answers = crawl_and_count(web, registry, db_url)
+    articles = [(slug, path) for slug, path, _ in answers if (slug, path) not in _discovery_pairs()]
+    # the new story, and the one URL of that feed that has never been stored (it answered 404 before: a
+    # page that 404s while its feed entry is fresh is often just not live yet, so it gets another try)
+    assert sorted(articles) == [("maghreb-ledger", "/2025/07/21/deleted-story/"), ("maghreb-ledger", story.path)]
+    statuses = {(slug, path): status for slug, path, status in answers}
+    assert statuses[("maghreb-ledger", "/feed/")] == 200
+    assert statuses[("atlas-review", "/atom.xml")] == 304
+    with Session(create_engine(db_url)) as session:
+        assert session.scalar(select(func.count()).where(Article.canonical_url == url)) == 1
+    assert last_run(db_url).articles_new == 1
+    # and once stored, the changed feed is quiet again
+    again = crawl_and_count(web, registry, db_url)
+    assert dict(((s, p), st) for s, p, st in again)[("maghreb-ledger", "/feed/")] == 304
+
+
+def _discovery_pairs() -> set[tuple[str, str]]:
+    return {(slug, path) for slug, paths in DISCOVERY.items() for path in paths}
+
+
+def test_a_listing_cut_by_the_limit_is_fetched_in_full_next_time(web, tmp_path):
+    registry = web.write_registry(tmp_path / "sources.toml")
+    db_url = f"sqlite:///{tmp_path / 'limited.db'}"
+    first = crawl_and_count(web, registry, db_url, "--outlet", "Al-Khabar", "--limit", "1")
+    assert sum(1 for s, p, _ in first if p.startswith("/akhbar/")) == 1
+    second = crawl_and_count(web, registry, db_url, "--outlet", "Al-Khabar")
+    statuses = {p: st for _s, p, st in second}
+    assert statuses["/rss.rdf"] == 200  # its validators were not kept: articles were left over
+    assert sum(1 for p in statuses if p.startswith("/akhbar/")) >= 1
+    with Session(create_engine(db_url)) as session:
+        kept = session.scalars(select(FetchValidator.url)).all()
+    assert any(u.endswith("/rss.rdf") for u in kept)  # complete now: kept for the next crawl
+    third = crawl_and_count(web, registry, db_url, "--outlet", "Al-Khabar")
+    assert {p: st for _s, p, st in third}["/rss.rdf"] == 304
+
+
+def test_validators_of_an_unfinished_listing_or_its_index_are_not_saved():
+    state = FetchState()
+    for url in ("https://x.test/index.xml", "https://x.test/a.xml", "https://x.test/b.xml", "https://x.test/feed"):
+        state.fresh[url] = Validators(url, etag='"1"')
+    state.child("https://x.test/a.xml", "https://x.test/index.xml")
+    state.child("https://x.test/b.xml", "https://x.test/index.xml")
+    state.article_scheduled("https://x.test/a.xml")  # never answered (crawl interrupted)
+    state.article_scheduled("https://x.test/feed")
+    state.article_done("https://x.test/feed")
+    saved = {v.url for v in state.complete()}
+    assert saved == {"https://x.test/b.xml", "https://x.test/feed"}
+    state.article_scheduled("https://x.test/feed")
+    state.article_done("https://x.test/feed", retry_later=True)  # a timeout: see the listing again
+    assert {v.url for v in state.complete()} == {"https://x.test/b.xml"}
+
+
+def test_conditional_headers_need_stored_validators_and_robots_needs_its_text():
+    state = FetchState(
+        {
+            "https://x.test/feed": Validators("https://x.test/feed", etag='"a"', last_modified="Mon, 01 Jan 2024"),
+            "https://x.test/robots.txt": Validators("https://x.test/robots.txt", etag='"r"'),
+        }
+    )
+    assert state.conditional_headers("https://x.test/feed") == {
+        "If-None-Match": '"a"',
+        "If-Modified-Since": "Mon, 01 Jan 2024",
+    }
+    assert state.conditional_headers("https://x.test/robots.txt", need_body=True) == {}
+    assert state.conditional_headers("https://x.test/other") == {}
+
+
+@pytest.mark.parametrize(
+    ("kind", "retry"),
+    [("timeout", True), ("http_503", True), ("http_429", True), ("http_404", False), ("private_address", False)],
+)
+def test_which_failures_are_worth_seeing_again(kind, retry):
+    assert worth_retrying(kind) is retry
+
+
+def test_window_is_a_timedelta_default():
+    from crawler import settings
+
+    assert timedelta(days=settings.NEWSWIRE_SITEMAP_WINDOW_DAYS) == timedelta(days=7)
