@@ -64,8 +64,8 @@ def describe_run(run, seconds: float) -> str:
     return (
         f"crawl #{run.id} {run.status}: {run.pages_fetched} pages fetched, {run.articles_new} new, "
         f"{(run.outcomes or {}).get('updated', 0)} updated, "
-        f"{run.already_stored} already stored, {run.duplicates} duplicates, {run.errors} errors{error_text} "
-        f"in {seconds:.1f} s"
+        f"{run.already_stored} already stored, {run.duplicates} duplicates, {run.errors} errors{error_text}; "
+        f"{run.requests} requests, {run.not_modified} not modified, in {seconds:.1f} s"
     )
 
 

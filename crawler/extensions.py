@@ -11,12 +11,38 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
+from scheduling.freshness import record_crawl
+from scheduling.polling import PollingPolicy
 from storage.db import make_engine, make_session_factory
+from storage.models import utcnow
 from storage.repository import finish_run, start_run
 
 logger = logging.getLogger(__name__)
 
-COMPLETE, PARTIAL, FAILED = "complete", "partial", "failed"
+COMPLETE, PARTIAL, FAILED, INTERRUPTED = "complete", "partial", "failed", "interrupted"
+INTERRUPT_REASONS = ("shutdown",)  # SIGTERM/SIGINT: Scrapy stopped the crawl cleanly
+BY_OUTLET = "newswire/by_outlet/"
+
+
+def outlet_counts(stats: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per-outlet counts from the `newswire/by_outlet/<slug>/<what>` stats."""
+    counts: dict[str, dict[str, Any]] = {}
+    for key, value in stats.items():
+        if key.startswith(BY_OUTLET):
+            slug, _, what = key.removeprefix(BY_OUTLET).partition("/")
+            counts.setdefault(slug, {})[what] = value
+    return counts
+
+
+def polling_policy(settings: Any) -> PollingPolicy:
+    """The adaptive polling bounds from the crawl settings."""
+    from datetime import timedelta
+
+    return PollingPolicy(
+        minimum=timedelta(seconds=settings.getfloat("NEWSWIRE_POLL_MIN_SECONDS")),
+        maximum=timedelta(seconds=settings.getfloat("NEWSWIRE_POLL_MAX_SECONDS")),
+        failure_limit=settings.getint("NEWSWIRE_FAILURE_LIMIT"),
+    )
 
 
 def run_counts(stats: dict[str, Any], reason: str) -> dict[str, Any]:
@@ -25,12 +51,16 @@ def run_counts(stats: dict[str, Any], reason: str) -> dict[str, Any]:
     errors = int(stats.get("newswire/errors", 0)) + unexpected
     pages = int(stats.get("response_received_count", 0))
     outcomes = {
-        k.removeprefix("newswire/"): v for k, v in stats.items() if k.startswith("newswire/") and k != "newswire/run_id"
+        k.removeprefix("newswire/"): v
+        for k, v in stats.items()
+        if k.startswith("newswire/") and k != "newswire/run_id" and not k.startswith(BY_OUTLET)
     }
     outcomes.update({k: v for k, v in stats.items() if k.startswith(("item_dropped_reasons_count/", "robotstxt/"))})
     if unexpected:
         outcomes["errors/spider_exception"] = unexpected
-    if reason != "finished" or (errors and not stats.get("newswire/new") and pages == 0):
+    if reason in INTERRUPT_REASONS:
+        status = INTERRUPTED
+    elif reason != "finished" or (errors and not stats.get("newswire/new") and pages == 0):
         status = FAILED
     else:
         status = PARTIAL if errors else COMPLETE
@@ -42,7 +72,11 @@ def run_counts(stats: dict[str, Any], reason: str) -> dict[str, Any]:
         "already_stored": int(stats.get("newswire/already_stored", 0)),
         "duplicates": int(stats.get("newswire/duplicate_text", 0)),
         "errors": errors,
+        "requests": int(stats.get("downloader/request_count", 0)),
+        "not_modified": int(stats.get("newswire/not_modified", 0)),
+        "articles_updated": int(stats.get("newswire/updated", 0)),
         "outcomes": outcomes,
+        "by_outlet": outlet_counts(stats),
     }
 
 
@@ -68,8 +102,18 @@ class RunRecorder:
     def spider_closed(self, spider: Any, reason: str) -> None:
         run_id = self.crawler.stats.get_value("newswire/run_id")
         counts = run_counts(self.crawler.stats.get_stats(), reason)
+        by_outlet = {slug: dict(counts["by_outlet"].get(slug, {})) for slug in spider.outlets}
+        minimums = {o.slug: o.every for o in spider.outlets.values() if getattr(o, "every", None)}
         with self.sessions.begin() as session:
             finish_run(session, run_id, **counts)
+            record_crawl(
+                session,
+                by_outlet,
+                utcnow(),
+                polling_policy(self.crawler.settings),
+                minimums,
+                interrupted=counts["status"] == INTERRUPTED,
+            )
         self.engine.dispose()
 
 

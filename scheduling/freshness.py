@@ -1,0 +1,143 @@
+"""Outlet freshness after each crawl: last success, last new article, failures in a row, next due time."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from scheduling.polling import PollingPolicy, is_due, next_interval, publishing_gap
+from storage.models import Article, Outlet, OutletState
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OutletFreshness:
+    """One outlet's state as `newswire status` shows it."""
+
+    name: str
+    slug: str
+    last_attempt_at: datetime | None
+    last_success_at: datetime | None
+    last_new_article_at: datetime | None
+    consecutive_failures: int
+    last_error: str | None
+    interval_seconds: int | None
+    next_due_at: datetime | None
+    failing: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in self.__dict__.items()}
+
+
+def recent_article_count(session: Session, outlet_id: int, since: datetime) -> int:
+    """Articles of an outlet published (else first fetched) since `since`."""
+    when = func.coalesce(Article.published, Article.fetched_at)
+    stmt = select(func.count(Article.id)).where(Article.outlet_id == outlet_id, when >= since)
+    return int(session.scalar(stmt) or 0)
+
+
+def record_crawl(
+    session: Session,
+    by_outlet: dict[str, dict[str, Any]],
+    now: datetime,
+    policy: PollingPolicy,
+    minimums: dict[str, timedelta] | None = None,
+    interrupted: bool = False,
+) -> None:
+    """Update the state of every outlet crawled, from its counts in this run.
+
+    An outlet succeeded when at least one of its feeds, sitemaps or homepage answered (200 or 304);
+    it failed when none did. An interrupted run counts no failures.
+    """
+    minimums = minimums or {}
+    outlets = session.scalars(select(Outlet).where(Outlet.slug.in_(list(by_outlet)))).all()
+    for outlet in outlets:
+        counts = by_outlet[outlet.slug]
+        state = session.get(OutletState, outlet.id) or OutletState(outlet_id=outlet.id, consecutive_failures=0)
+        session.add(state)
+        state.last_attempt_at = now
+        if counts.get("listings_ok", 0) > 0:
+            state.last_success_at = now
+            state.consecutive_failures = 0
+            state.last_error = None
+        elif not interrupted:
+            state.consecutive_failures = (state.consecutive_failures or 0) + 1
+            state.last_error = str(counts.get("last_error") or "no feed, sitemap or homepage answered")[:1000]
+            if state.consecutive_failures >= policy.failure_limit:
+                logger.warning(
+                    "%s has failed %d crawls in a row (last: %s); polling backs off to %s",
+                    outlet.name,
+                    state.consecutive_failures,
+                    state.last_error,
+                    policy.maximum,
+                )
+        if counts.get("new", 0) > 0:
+            state.last_new_article_at = now
+        gap = publishing_gap(recent_article_count(session, outlet.id, now - policy.window), policy.window)
+        interval = next_interval(
+            policy,
+            gap=gap,
+            failures=state.consecutive_failures,
+            wait_hint=counts.get("wait_hint"),
+            minimum=minimums.get(outlet.slug),
+        )
+        state.interval_seconds = int(interval.total_seconds())
+        state.next_due_at = now + interval
+
+
+def freshness(session: Session, policy: PollingPolicy) -> list[OutletFreshness]:
+    """Every stored outlet's freshness, by name."""
+    rows = session.execute(
+        select(Outlet, OutletState).outerjoin(OutletState, OutletState.outlet_id == Outlet.id).order_by(Outlet.name)
+    )
+    result = []
+    for outlet, state in rows:
+        failures = state.consecutive_failures if state else 0
+        result.append(
+            OutletFreshness(
+                outlet.name,
+                outlet.slug,
+                state.last_attempt_at if state else None,
+                state.last_success_at if state else None,
+                state.last_new_article_at if state else None,
+                failures,
+                state.last_error if state else None,
+                state.interval_seconds if state else None,
+                state.next_due_at if state else None,
+                failures >= policy.failure_limit,
+            )
+        )
+    return result
+
+
+def due_slugs(session: Session, slugs: list[str], now: datetime) -> list[str]:
+    """The outlets among `slugs` that are due now (never crawled, or their next due time has come)."""
+    states = dict(
+        session.execute(
+            select(Outlet.slug, OutletState.next_due_at)
+            .join(OutletState, OutletState.outlet_id == Outlet.id)
+            .where(Outlet.slug.in_(slugs))
+        ).all()
+    )
+    return [slug for slug in slugs if is_due(states.get(slug), now)]
+
+
+def next_due(session: Session, slugs: list[str]) -> datetime | None:
+    """The earliest next due time among `slugs`; None when one of them was never crawled (due now)."""
+    states = dict(
+        session.execute(
+            select(Outlet.slug, OutletState.next_due_at)
+            .join(OutletState, OutletState.outlet_id == Outlet.id)
+            .where(Outlet.slug.in_(slugs))
+        ).all()
+    )
+    times = [states.get(slug) for slug in slugs]
+    if not times or any(t is None for t in times):
+        return None
+    return min(t for t in times if t is not None)
