@@ -1,21 +1,25 @@
-"""Build RSS 2.0 and Atom 1.0 documents from feed entries with feedgen (rows in, bytes out)."""
+"""Build RSS 2.0, Atom 1.0 and JSON Feed 1.1 documents from feed entries (rows in, bytes out)."""
 
 from __future__ import annotations
 
 import html
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 
 from feedgen.feed import FeedGenerator
+from lxml import etree
 
-from feeds.sanitize import sanitize_html, xml_safe
+from feeds.sanitize import feed_url, language_tag, plain_text, sanitize_html, xml_safe
 
 logger = logging.getLogger(__name__)
 
-KINDS = ("rss", "atom")
+KINDS = ("rss", "atom", "json")
+MEDIA_TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml", "json": "application/feed+json"}
 SUMMARY_CHARS = 400
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_ATOM_ENTRY = "{http://www.w3.org/2005/Atom}entry"
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,7 @@ class FeedMeta:
     feed_id: str
     language: str | None = None
     author: str = "newswire"  # feed-level author: Atom requires one where an entry names none
+    updated: datetime | None = None  # when a feed without entries last changed (default: now)
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,9 @@ class FeedEntry:
     summary: str = ""
     content_html: str = ""
     source_name: str | None = None
+    tags: list[str] = field(default_factory=list)
+    language: str | None = None
+    image: str | None = None
 
 
 def summarize(text: str, limit: int = SUMMARY_CHARS) -> str:
@@ -58,46 +66,127 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _distinct(times: Iterable[datetime]) -> list[datetime]:
+    """The times, aware, with ties broken by a microsecond: Atom readers and the W3C validator expect every
+    entry's `updated` to differ."""
+    seen: set[datetime] = set()
+    result = []
+    for value in times:
+        value = _aware(value)
+        while value in seen:
+            value += timedelta(microseconds=1)
+        seen.add(value)
+        result.append(value)
+    return result
+
+
+def feed_updated(entries: Iterable[FeedEntry], meta: FeedMeta) -> datetime:
+    """When the feed last changed: its newest entry's update time, else `meta.updated`, else now."""
+    times = _distinct(e.updated for e in entries)
+    if times:
+        return max(times)
+    return _aware(meta.updated) if meta.updated else datetime.now(UTC).replace(microsecond=0)
+
+
+def _http_url(value: str | None) -> str | None:
+    return feed_url(value) if value and value.startswith(("http://", "https://")) else None
+
+
+def prepare_entry(entry: FeedEntry, updated: datetime) -> FeedEntry:
+    """`entry` ready to publish: plain-text title, normalized URLs, sanitized HTML, clean text and language."""
+    link = feed_url(entry.link)
+    names = [xml_safe(name).strip() for name in entry.authors]
+    tags = [plain_text(tag) for tag in entry.tags]
+    return replace(
+        entry,
+        id=feed_url(entry.id),
+        title=plain_text(entry.title) or link,
+        link=link,
+        published=_aware(entry.published),
+        updated=updated,
+        authors=[name for name in dict.fromkeys(names) if name],
+        summary=" ".join(xml_safe(entry.summary).split()) or plain_text(entry.title),
+        content_html=sanitize_html(entry.content_html, entry.link) if entry.content_html else "",
+        source_name=plain_text(entry.source_name) or None,
+        tags=[tag for tag in dict.fromkeys(tags) if tag],
+        language=language_tag(entry.language),
+        image=_http_url(entry.image),
+    )
+
+
+def prepare_meta(meta: FeedMeta) -> FeedMeta:
+    """`meta` with normalized URLs, plain-text title and description and a well-formed language tag."""
+    return replace(
+        meta,
+        title=plain_text(meta.title),
+        self_url=feed_url(meta.self_url),
+        site_url=feed_url(meta.site_url),
+        description=plain_text(meta.description),
+        feed_id=feed_url(meta.feed_id),
+        language=language_tag(meta.language),
+        author=plain_text(meta.author) or "newswire",
+    )
+
+
 def build_feed(entries: Iterable[FeedEntry], kind: str, meta: FeedMeta) -> bytes:
-    """Serialize `entries` (kept in the given order, newest first) as an RSS 2.0 or Atom 1.0 document."""
+    """Serialize `entries` (kept in the given order, newest first) as an RSS 2.0, Atom 1.0 or JSON Feed 1.1
+    document."""
     if kind not in KINDS:
         raise ValueError(f"unknown feed kind {kind!r}; expected one of {KINDS}")
     entries = list(entries)
+    prepared = [prepare_entry(e, t) for e, t in zip(entries, _distinct(e.updated for e in entries), strict=True)]
+    meta, updated = prepare_meta(meta), feed_updated(entries, meta)
+    if kind == "json":
+        from feeds.jsonfeed import json_feed
+
+        return json_feed(prepared, meta)
+    return _xml_feed(prepared, kind, meta, updated)
+
+
+def _xml_feed(entries: list[FeedEntry], kind: str, meta: FeedMeta, updated: datetime) -> bytes:
     fg = FeedGenerator()
-    fg.load_extension("dc")
+    fg.load_extension("dc", atom=False, rss=True)  # dc:creator carries RSS authors; Atom has <author>
     fg.id(meta.feed_id)
-    fg.title(xml_safe(meta.title))
-    fg.subtitle(xml_safe(meta.description))  # RSS <description>
-    fg.link(
-        href=meta.self_url,
-        rel="self",
-        type="application/rss+xml" if kind == "rss" else "application/atom+xml",
-    )
+    fg.title(meta.title)
+    fg.subtitle(meta.description)  # RSS <description>
+    fg.link(href=meta.self_url, rel="self", type=MEDIA_TYPES[kind])
     fg.link(href=meta.site_url, rel="alternate")  # the last link() is RSS <link>
     if meta.language:
         fg.language(meta.language)
-    fg.author(name=xml_safe(meta.author))
+    fg.author(name=meta.author)
     fg.generator("newswire")
-    newest = max((_aware(e.updated) for e in entries), default=datetime(1970, 1, 1, tzinfo=UTC))
-    fg.updated(newest)
-    fg.lastBuildDate(newest)
+    fg.updated(updated)
+    fg.lastBuildDate(updated)
     for entry in entries:
         fe = fg.add_entry(order="append")
         fe.id(entry.id)
         fe.guid(entry.id, permalink=entry.id == entry.link)
-        fe.title(xml_safe(entry.title) or entry.link)
+        fe.title(entry.title)
         fe.link(href=entry.link, rel="alternate")
-        fe.published(_aware(entry.published))
-        fe.updated(_aware(entry.updated))
+        fe.published(entry.published)
+        fe.updated(entry.updated)
         for name in entry.authors:
-            fe.author(name=xml_safe(name))
-            fe.dc.dc_creator(xml_safe(name))
-        summary = xml_safe(entry.summary)
-        if summary:
-            fe.summary(html.escape(summary, quote=False), type="html")  # summary() = description(isSummary=True)
+            fe.author(name=name)
+            if kind == "rss":
+                fe.dc.dc_creator(name)
+        fe.summary(html.escape(entry.summary, quote=False), type="html")  # RSS needs it before content:encoded
         if entry.content_html:
-            fe.content(sanitize_html(entry.content_html, entry.link), type="html")
-        if entry.source_name:
-            fe.category(term=xml_safe(entry.source_name))
-    data = fg.rss_str(pretty=True) if kind == "rss" else fg.atom_str(pretty=True)
-    return data
+            fe.content(entry.content_html, type="html")
+        for term in dict.fromkeys([entry.source_name, *entry.tags]):
+            if term:
+                fe.category(term=term)
+    if kind == "rss":
+        return fg.rss_str(pretty=True)
+    return _entry_languages(fg.atom_str(pretty=True), [e.language for e in entries], meta.language)
+
+
+def _entry_languages(atom: bytes, languages: list[str | None], feed_language: str | None) -> bytes:
+    """The Atom document with xml:lang on each entry whose language differs from the feed's."""
+    if all(lang in (None, feed_language) for lang in languages):
+        return atom
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=True)
+    root = etree.fromstring(atom, parser)
+    for element, lang in zip(root.iter(_ATOM_ENTRY), languages, strict=True):
+        if lang and lang != feed_language:
+            element.set(_XML_LANG, lang)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

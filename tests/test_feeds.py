@@ -1,8 +1,10 @@
-"""Feed building: parsed back with feedparser, order, ids, dates, sanitized content."""
+"""Feed building: parsed back with feedparser, order, ids, dates, sanitized content, the validator's rules."""
 
 from __future__ import annotations
 
 import html
+import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import feedparser
@@ -12,6 +14,7 @@ from lxml import etree
 from feeds.build import FeedEntry, FeedMeta, build_feed, summarize
 from feeds.sanitize import sanitize_html, xml_safe
 from feeds.write import write_atomically
+from tests.feed_rules import assert_valid_feed, feed_problems
 
 META = FeedMeta(
     title="Test feed",
@@ -128,3 +131,123 @@ def test_sanitizer_output_is_xml_safe_even_from_escaped_control_characters():
         content_html="<p>a&#1;b</p>",
     )
     assert not feedparser.parse(build_feed([entry], "atom", META)).bozo
+
+
+def test_json_feed_1_1():
+    data = build_feed(entries(), "json", META)
+    feed = json.loads(data)
+    assert feed["version"] == "https://jsonfeed.org/version/1.1"
+    assert feed["title"] == "Test feed" and feed["home_page_url"] == META.site_url
+    assert feed["feed_url"] == META.self_url and feed["language"] == "en"
+    assert feed["authors"] == [{"name": "newswire"}]
+    assert [item["id"] for item in feed["items"]] == [f"https://news.example/{i}" for i in range(3)]
+    first = feed["items"][0]
+    assert first["url"] == "https://news.example/0" and first["title"] == "Story 0"
+    assert first["date_published"] == "2025-07-24T09:15:00+00:00" == first["date_modified"]
+    assert first["authors"] == [{"name": "Jane Doe"}, {"name": "John Roe"}]
+    assert first["summary"] == "Summary & more <b>"  # plain text in JSON
+    assert "https://news.example/rel" in first["content_html"]
+    for bad in ("<script", "onclick", "javascript:", "<iframe", "<form", "onerror", "<style", "\x07"):
+        assert bad not in first["content_html"], bad
+    for item in feed["items"]:
+        assert set(item) <= {"id", "url", "title", "content_html", "summary", "date_published", "date_modified",
+                             "authors", "tags", "image", "language"}  # fmt: skip
+        assert None not in item.values()
+
+
+@pytest.mark.parametrize("kind", ["rss", "atom"])
+def test_hostile_entries_pass_the_validator_rules(kind):
+    meta = replace(META, self_url=f"https://feeds.example/all.{kind}")
+    data = build_feed(entries(), kind, meta)
+    assert_valid_feed(data, self_url=meta.self_url)
+
+
+def tricky_entries() -> list[FeedEntry]:
+    """Entries that break validator rules unless the builder repairs them."""
+    same_time = datetime(2025, 7, 24, 9, 15, tzinfo=UTC)
+    return [
+        FeedEntry(
+            id=f"HTTPS://News.Example:443/a/./b/../{i}?q=a b|c",  # not in normal form, illegal characters
+            title="<b>Bold</b> &amp;lt;i&amp;gt;claim&amp;lt;/i&amp;gt; \x85 &amp; more",
+            link=f"https://news.example/{i}/عربي",
+            published=same_time,
+            updated=same_time,  # the same update time for every entry
+            authors=["  Jane Doe ", "Jane Doe", ""],
+            summary="",  # RSS needs a description before content:encoded
+            content_html='<p style="color:red">Text\ufffd <a href="../up">up</a></p><object data="x"></object>',
+            tags=["Libya", "<i>Weather</i>", ""],
+            language="AR_eg" if i else "en",
+            image="javascript:alert(1)",
+        )
+        for i in range(3)
+    ]
+
+
+@pytest.mark.parametrize("kind", ["rss", "atom"])
+def test_builder_repairs_what_validators_flag(kind):
+    meta = replace(META, self_url=f"https://feeds.example/all.{kind}")
+    data = build_feed(tricky_entries(), kind, meta)
+    assert_valid_feed(data, self_url=meta.self_url)
+    parsed = feedparser.parse(data)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert [e.id for e in parsed.entries] == [f"https://news.example/a/{i}?q=a%20b%7Cc" for i in range(3)]
+    assert parsed.entries[0].title == "Bold claim & more"
+    assert parsed.entries[0].link == "https://news.example/0/%D8%B9%D8%B1%D8%A8%D9%8A"
+    assert "https://news.example/up" in parsed.entries[0].content[0].value
+
+
+def test_atom_entries_carry_their_own_language_and_distinct_updates():
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    root = etree.fromstring(build_feed(tricky_entries(), "atom", META))
+    assert root.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
+    entries_ = root.findall("a:entry", ns)
+    assert [e.get("{http://www.w3.org/XML/1998/namespace}lang") for e in entries_] == [None, "ar-eg", "ar-eg"]
+    updates = [e.findtext("a:updated", namespaces=ns) for e in entries_]
+    assert len(set(updates)) == 3 and updates[0] == "2025-07-24T09:15:00+00:00"
+    item = json.loads(build_feed(tricky_entries(), "json", META))["items"][1]
+    assert item["language"] == "ar-eg" and "image" not in item and item["tags"] == ["Libya", "Weather"]
+
+
+@pytest.mark.parametrize("kind", ["rss", "atom", "json"])
+def test_same_entries_give_the_same_bytes(kind):
+    assert build_feed(entries(), kind, META) == build_feed(entries(), kind, META)  # stable ids, stable ETags
+
+
+def test_empty_feeds_pass_the_rules_with_a_plausible_date():
+    meta = replace(META, updated=datetime(2025, 7, 1, tzinfo=UTC))
+    for kind in ("rss", "atom"):
+        data = build_feed([], kind, replace(meta, self_url=f"https://feeds.example/all.{kind}"))
+        assert_valid_feed(data, self_url=f"https://feeds.example/all.{kind}")
+        assert b"2025" in data
+    assert json.loads(build_feed([], "json", meta))["items"] == []
+
+
+def test_rules_catch_what_the_validator_flags():
+    """The rule checker is not vacuous: a feed with the classic mistakes fails each rule."""
+    rss = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>T</title><link>/relative</link><description>d</description>
+<item><title>A &lt;b&gt;bold&lt;/b&gt; title</title><link>http://x.example/a</link>
+<content:encoded xmlns:content="http://purl.org/rss/1.0/modules/content/">&lt;p onclick="x()"&gt;&lt;a
+ href="/rel"&gt;r&lt;/a&gt;&lt;script&gt;1&lt;/script&gt;&lt;/p&gt;</content:encoded>
+<pubDate>2025-07-24T09:15:00Z</pubDate><author>Jane Doe</author></item>
+<item><guid>http://x.example/a</guid><title>B</title>
+<pubDate>Mon, 24 Jul 2025 09:15:00 +0000</pubDate></item>
+</channel></rss>"""
+    rules = {problem.split(":")[0] for problem in feed_problems(rss, self_url="http://x.example/feed.rss")}
+    assert rules >= {
+        "InvalidFullLink", "MissingDCLanguage", "MissingSelf", "ContainsHTML", "MissingGuid",
+        "NeedDescriptionBeforeContent", "SecurityRisk", "SecurityRiskAttr", "ContainsRelRef",
+        "InvalidRFC2822Date", "InvalidContact", "IncorrectDOW",
+    }  # fmt: skip
+    atom = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><id>HTTP://X.example:80/feed</id><title>T</title>
+<updated>2999-01-01T00:00:00Z</updated><link rel="self" href="http://x.example/other.atom"/>
+<entry><id>http://x.example/1</id><title>E</title><updated>2025-07-24T09:15:00Z</updated></entry>
+<entry><id>http://x.example/1</id><title>F</title><updated>2025-07-24T09:15:00Z</updated>
+<content type="html">&lt;iframe src="http://evil.example/"&gt;&lt;/iframe&gt;</content></entry></feed>"""
+    rules = {problem.split(":")[0] for problem in feed_problems(atom, self_url="http://x.example/feed.atom")}
+    assert rules >= {
+        "MissingDCLanguage", "NonCanonicalURI", "ImplausibleDate", "SelfDoesntMatchLocation", "SelfNotAtom",
+        "DuplicateEntries", "DuplicateUpdated", "MissingElement", "MissingTextualContent",
+        "MissingContentOrAlternate", "SecurityRisk",
+    }  # fmt: skip

@@ -1,0 +1,49 @@
+"""Serialize prepared feed entries as a JSON Feed 1.1 document (https://www.jsonfeed.org/version/1.1/)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from feeds.build import FeedEntry, FeedMeta
+
+logger = logging.getLogger(__name__)
+
+VERSION = "https://jsonfeed.org/version/1.1"
+
+
+def _item(entry: FeedEntry, feed_language: str | None) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": entry.id,
+        "url": entry.link,
+        "title": entry.title,
+        "content_html": entry.content_html or None,
+        "summary": entry.summary or None,
+        "image": entry.image,
+        "date_published": entry.published.isoformat(),
+        "date_modified": entry.updated.isoformat(),
+        "authors": [{"name": name} for name in entry.authors] or None,
+        "tags": list(dict.fromkeys(t for t in [entry.source_name, *entry.tags] if t)) or None,
+        "language": entry.language if entry.language != feed_language else None,
+    }
+    if item["content_html"] is None:
+        item["content_text"] = entry.summary or entry.title  # an item needs content_html or content_text
+    return {key: value for key, value in item.items() if value is not None}
+
+
+def json_feed(entries: list[FeedEntry], meta: FeedMeta) -> bytes:
+    """The JSON Feed 1.1 document of entries and metadata already prepared by feeds.build (order kept)."""
+    feed: dict[str, Any] = {
+        "version": VERSION,
+        "title": meta.title,
+        "home_page_url": meta.site_url,
+        "feed_url": meta.self_url,
+        "description": meta.description,
+        "language": meta.language,
+        "authors": [{"name": meta.author}],
+        "items": [_item(entry, meta.language) for entry in entries],
+    }
+    feed = {key: value for key, value in feed.items() if value is not None}
+    return json.dumps(feed, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
