@@ -1,0 +1,186 @@
+"""The feeds newswire publishes, read from the database: merged (one item per story), per outlet, per tag."""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, replace
+from datetime import datetime
+from urllib.parse import quote
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from feeds.build import FeedEntry, FeedMeta, build_feed, feed_updated, summarize
+from storage.models import Article, Outlet, Story
+from storage.repository import latest_articles, latest_stories
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_ITEMS = 50
+TAG_SCAN = 1000  # a tag's feed looks for the tag among this many of the newest articles
+
+
+@dataclass(frozen=True)
+class Feed:
+    """One feed before serialization: its path under the feeds root (no extension), metadata and entries."""
+
+    path: str
+    meta: FeedMeta
+    entries: list[FeedEntry]
+
+    def render(self, kind: str, self_url: str) -> bytes:
+        """The feed as an RSS, Atom or JSON Feed document that says it is served at `self_url`."""
+        return build_feed(self.entries, kind, replace(self.meta, self_url=self_url))
+
+    @property
+    def updated(self) -> datetime:
+        """When the feed last changed (its newest entry's update time)."""
+        return feed_updated(self.entries, self.meta)
+
+
+def entry_from_article(article: Article) -> FeedEntry:
+    """A feed entry for a stored article; its id is the canonical URL, stable across crawls."""
+    published = article.published or article.fetched_at
+    return FeedEntry(
+        id=article.canonical_url,
+        title=article.title,
+        link=article.canonical_url,
+        published=published,
+        updated=max(published, article.fetched_at) if article.published else article.fetched_at,
+        authors=list(article.authors or []),
+        summary=article.description or summarize(article.text),
+        content_html=article.html,
+        source_name=article.outlet.name if article.outlet else None,
+        tags=list(article.tags or []),
+        language=article.language or (article.outlet.language if article.outlet else None),
+        image=article.image,
+    )
+
+
+def entry_from_story(story: Story, copies: list[Article], base_url: str) -> FeedEntry:
+    """One merged-feed item per story: the original's title, link and content, and the other copies listed.
+
+    Its id names the story, not the original's URL, so it stays the same when a copy joins later or
+    another copy becomes the original: a subscriber's reader never shows the story twice.
+    """
+    original = copies[0]
+    others = [a for a in copies[1:] if a.outlet_id != original.outlet_id]
+    entry = entry_from_article(original)
+    if not others:
+        return replace(entry, id=f"{base_url}story/{story.id}")
+    links = ", ".join(
+        f'<a href="{html.escape(a.canonical_url)}">{html.escape(a.outlet.name if a.outlet else a.canonical_url)}</a>'
+        for a in others
+    )
+    names = ", ".join(a.outlet.name for a in others if a.outlet)
+    latest = max([entry.updated, *(a.fetched_at for a in others)])
+    return replace(
+        entry,
+        id=f"{base_url}story/{story.id}",
+        updated=latest,
+        summary=f"{entry.summary} (Also reported by: {names})",
+        content_html=f"{entry.content_html}<p>Also reported by: {links}</p>",
+    )
+
+
+def _newest_outlet(session: Session) -> datetime | None:
+    return session.scalar(select(func.max(Outlet.created_at)))
+
+
+def merged_feed(
+    session: Session,
+    base_url: str,
+    site_url: str,
+    items: int = DEFAULT_ITEMS,
+    stories: list[tuple[Story, list[Article]]] | None = None,
+) -> Feed:
+    """The newest `items` stories across all outlets (or the `stories` already read), one item each."""
+    stories = latest_stories(session, items) if stories is None else stories
+    entries = [entry_from_story(story, copies, base_url) for story, copies in stories]
+    meta = FeedMeta(
+        title="newswire: all outlets",
+        self_url="",
+        site_url=site_url,
+        description="Latest articles from every outlet newswire crawls",
+        feed_id=base_url + "all",
+        language="en",  # the feed's own texts; each item carries its article's language where it differs
+        updated=_newest_outlet(session),
+    )
+    return Feed("all", meta, entries)
+
+
+def outlet_feed(session: Session, outlet: Outlet, base_url: str, items: int = DEFAULT_ITEMS) -> Feed:
+    """The newest `items` articles of one outlet, one item per article."""
+    entries = [entry_from_article(a) for a in latest_articles(session, items, outlet_id=outlet.id)]
+    meta = FeedMeta(
+        title=f"newswire: {outlet.name}",
+        self_url="",
+        site_url=outlet.homepage,
+        description=f"Latest articles from {outlet.name}",
+        feed_id=base_url + f"outlet/{outlet.slug}",
+        language=outlet.language or _main_language(entries) or "en",
+        author=outlet.name,
+        updated=outlet.created_at,
+    )
+    return Feed(f"outlet/{outlet.slug}", meta, entries)
+
+
+def _main_language(entries: list[FeedEntry]) -> str | None:
+    languages = Counter(e.language for e in entries if e.language)
+    return languages.most_common(1)[0][0] if languages else None
+
+
+def outlet_feeds(session: Session, base_url: str, items: int = DEFAULT_ITEMS) -> list[Feed]:
+    """One feed per outlet, by outlet name."""
+    return [outlet_feed(session, o, base_url, items) for o in session.scalars(select(Outlet).order_by(Outlet.name))]
+
+
+def find_outlet(session: Session, slug: str) -> Outlet | None:
+    """The outlet with this slug, if any."""
+    return session.scalar(select(Outlet).where(Outlet.slug == slug))
+
+
+def tag_slug(tag: str) -> str:
+    """The URL form of a tag: case-folded, compatibility-normalized, runs of non-word characters as one dash."""
+    return re.sub(r"[\W_]+", "-", unicodedata.normalize("NFKC", tag).casefold()).strip("-")
+
+
+def tag_path(slug: str) -> str:
+    """The path of a tag's feed under the feeds root (no extension), percent-encoded."""
+    return "tag/" + quote(slug, safe="")
+
+
+def recent_tags(session: Session, limit: int = 30) -> list[tuple[str, str, int]]:
+    """The most used tags of the newest articles as (tag as first written, slug, articles), most used first."""
+    counts: Counter[str] = Counter()
+    names: dict[str, str] = {}
+    for article in latest_articles(session, TAG_SCAN):
+        for slug in {tag_slug(t) for t in article.tags or [] if tag_slug(t)}:
+            counts[slug] += 1
+        for tag in article.tags or []:
+            names.setdefault(tag_slug(tag), tag.strip())
+    return [(names[slug], slug, n) for slug, n in counts.most_common(limit)]
+
+
+def tag_feed(session: Session, slug: str, base_url: str, site_url: str, items: int = DEFAULT_ITEMS) -> Feed | None:
+    """The newest `items` articles tagged `slug` (tags compared by their slug), or None when none is."""
+    slug = tag_slug(slug)
+    matching = [a for a in latest_articles(session, TAG_SCAN) if slug in {tag_slug(t) for t in a.tags or []}]
+    if not slug or not matching:
+        return None
+    name = next(t for t in matching[0].tags if tag_slug(t) == slug).strip()
+    entries = [entry_from_article(a) for a in matching[:items]]
+    meta = FeedMeta(
+        title=f"newswire: {name}",
+        self_url="",
+        site_url=site_url,
+        description=f"Latest articles tagged {name}",
+        feed_id=base_url + tag_path(slug),
+        language="en",
+        updated=_newest_outlet(session),
+    )
+    return Feed(tag_path(slug), meta, entries)
