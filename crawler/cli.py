@@ -82,8 +82,22 @@ def parse_since(since: str | None) -> datetime | None:
 
 
 def exit_code_for(status: str) -> int:
-    """0 for a complete run, 1 for a partial one (some errors), 3 for a failed one."""
-    return {"complete": EXIT_OK, "partial": EXIT_PARTIAL}.get(status, EXIT_FAILED)
+    """0 for a complete run, 1 for a partial or interrupted one, 3 for a failed one."""
+    return {"complete": EXIT_OK, "partial": EXIT_PARTIAL, "interrupted": EXIT_PARTIAL}.get(status, EXIT_FAILED)
+
+
+def due_outlets(outlets: list, db_url: str | None) -> list:
+    """The outlets whose next crawl time has come (or that were never crawled)."""
+    from scheduling.freshness import due_slugs
+    from storage.db import make_engine, make_session_factory
+
+    engine = make_engine(db_url)
+    try:
+        with make_session_factory(engine)() as session:
+            due = set(due_slugs(session, [o.slug for o in outlets], datetime.now(UTC)))
+    finally:
+        engine.dispose()
+    return [o for o in outlets if o.slug in due]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -105,6 +119,9 @@ def cli() -> None:
 @click.option(
     "--depth", type=click.IntRange(min=1), default=None, help="Citation hops to follow (default 1, or sources.toml's)."
 )
+@click.option(
+    "--due", is_flag=True, help="Only outlets whose adaptive polling time has come (for frequent cron lines)."
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log Scrapy's INFO messages too.")
 def crawl(
     sources: str,
@@ -114,6 +131,7 @@ def crawl(
     settings: tuple[str, ...],
     follow_citations: bool,
     depth: int | None,
+    due: bool,
     verbose: bool,
 ) -> None:
     """Discover and fetch new articles from the registry's outlets and store them.
@@ -124,6 +142,11 @@ def crawl(
 
     Exit code 0: complete; 1: partial (some URLs failed; see the error lines); 2: bad usage or
     registry; 3: the crawl failed; 75: another crawl of the same database is running (nothing done).
+    A crawl stopped by SIGTERM or Ctrl-C closes cleanly, is recorded as interrupted and exits 1.
+
+    With --due, only outlets whose next crawl time has come are crawled: each outlet's interval
+    adapts to how often it publishes, what its feeds and server ask (<ttl>, Cache-Control,
+    Retry-After) and its failures in a row (see `newswire status`).
 
     Example: newswire crawl --outlet Reuters --limit 20
     """
@@ -142,6 +165,11 @@ def crawl(
     started = time.monotonic()
     try:
         with crawl_lock(resolve_db_url(db_url)):
+            if due:
+                outlets = due_outlets(outlets, db_url)
+                if not outlets:
+                    click.echo("no outlet is due; nothing crawled")
+                    sys.exit(EXIT_OK)
             run = run_crawl(
                 outlets,
                 registry=registry,
@@ -244,29 +272,25 @@ def export(
 @cli.command()
 @db_option
 @click.option("--runs", type=click.IntRange(min=1), default=5, show_default=True, help="How many recent runs to show.")
-def status(db_url: str | None, runs: int) -> None:
-    """Show outlets with their article counts and the latest crawl runs.
+@click.option("--json", "as_json", is_flag=True, help="One JSON document (outlets and runs) for scripts.")
+def status(db_url: str | None, runs: int, as_json: bool) -> None:
+    """Show each outlet's articles and freshness, and the latest crawl runs.
 
-    Example: newswire status --runs 10
+    Freshness: the last new article, the last crawl that reached the outlet, failures in a row and
+    when adaptive polling next crawls it. Outlets that failed NEWSWIRE_FAILURE_LIMIT crawls in a row
+    are marked FAILING. Exit code 0 even when outlets fail (it reports; it does not judge).
+
+    Example: newswire status --runs 10 --json
     """
+    import json
+
+    from crawler.status import status_report, status_text
     from storage.db import make_engine, make_session_factory
-    from storage.repository import outlet_counts, recent_runs, republished_count
 
     engine = make_engine(db_url)
     with make_session_factory(engine)() as session:
-        rows = outlet_counts(session)
-        click.echo(f"{'outlet':<30} {'articles':>8}  last fetched")
-        for name, count, last in rows:
-            click.echo(f"{name:<30} {count:>8}  {last.isoformat(timespec='seconds') if last else '-'}")
-        total, shared = sum(r[1] for r in rows), republished_count(session)
-        click.echo(f"{total} articles; {shared} share their exact text with another outlet")
-        click.echo("\nlatest runs:")
-        for run in recent_runs(session, runs):
-            started = run.started_at.isoformat(timespec="seconds")
-            click.echo(
-                f"  #{run.id} {started} {run.status:<8} {run.pages_fetched} pages, {run.articles_new} new, "
-                f"{run.already_stored} already stored, {run.errors} errors"
-            )
+        report = status_report(session, runs)
+    click.echo(json.dumps(report, indent=2, ensure_ascii=False) if as_json else status_text(report))
 
 
 @cli.command()
@@ -380,6 +404,11 @@ def demo(work_dir: str, verbose: bool) -> None:
     )
     click.echo(f"at {datetime.now(UTC).isoformat(timespec='seconds')}")
     sys.exit(EXIT_OK if run.status in ("complete", "partial") else EXIT_FAILED)
+
+
+from crawler.cli_schedule import schedule  # noqa: E402 - the group is defined above
+
+cli.add_command(schedule)
 
 
 def main() -> None:

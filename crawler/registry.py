@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_SOURCES = "sources.toml"
 REQUIRED = ("name", "homepage")
 LIST_FIELDS = ("aliases", "feeds", "sitemaps")
-KNOWN = {"name", "homepage", "language", "timezone", "every", *LIST_FIELDS}
+KNOWN = {"name", "homepage", "language", "timezone", "every", "sitemap_window", *LIST_FIELDS}
 TOP_LEVEL_OPTIONS = ("follow_citations",)  # citation hops `newswire crawl` follows by default (0 = off)
 
 
@@ -38,6 +38,7 @@ class Outlet:
     language: str | None = None
     timezone: str | None = None  # IANA name; how the outlet's pages write times without a zone
     every: timedelta | None = None  # how often scheduled crawls visit it (`every = "15m"`); None: the default
+    sitemap_window: timedelta | None = None  # sitemap entries older than this are skipped; None: 7 days
     slug: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -94,12 +95,13 @@ def _check_entry(path: Path, index: int, entry: object) -> Outlet:
             raise RegistryError(
                 f"{where}: field 'timezone': unknown time zone {timezone!r} (use e.g. 'Europe/Paris')"
             ) from None
-    every = entry.get("every")
-    if every is not None:
-        try:
-            every = parse_duration(every)
-        except ValueError as exc:
-            raise RegistryError(f"{where}: field 'every': {exc}") from None
+    durations = {}
+    for name in ("every", "sitemap_window"):
+        if entry.get(name) is not None:
+            try:
+                durations[name] = parse_duration(entry[name])
+            except ValueError as exc:
+                raise RegistryError(f"{where}: field '{name}': {exc}") from None
     return Outlet(
         name=entry["name"].strip(),
         homepage=entry["homepage"].strip(),
@@ -108,7 +110,7 @@ def _check_entry(path: Path, index: int, entry: object) -> Outlet:
         sitemaps=tuple(entry.get("sitemaps", [])),
         language=language,
         timezone=timezone,
-        every=every,
+        **durations,
     )
 
 

@@ -57,7 +57,7 @@ def test_cli_reports_bad_registry_in_one_line(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert lines == [
         f"newswire: error: {path}: outlet #1 ('A'): unknown field 'feed' (known: "
-        "aliases, every, feeds, homepage, language, name, sitemaps, timezone)"
+        "aliases, every, feeds, homepage, language, name, sitemap_window, sitemaps, timezone)"
     ]
 
 
@@ -105,3 +105,14 @@ def test_every_key(tmp_path):
             load_registry(path)
         assert f"{path}: outlet #1 ('A'): field 'every': " in str(info.value)
         assert expected in str(info.value) and "\n" not in str(info.value)
+
+
+def test_sitemap_window_key(tmp_path):
+    from datetime import timedelta
+
+    path = tmp_path / "window.toml"
+    path.write_text('[[outlet]]\nname = "A"\nhomepage = "https://a.example/"\nsitemap_window = "2d"\n')
+    assert load_registry(path)[0].sitemap_window == timedelta(days=2)
+    path.write_text('[[outlet]]\nname = "A"\nhomepage = "https://a.example/"\nsitemap_window = "soon"\n')
+    with pytest.raises(RegistryError, match="field 'sitemap_window': "):
+        load_registry(path)

@@ -1,0 +1,178 @@
+"""`newswire schedule`: cron entries (install, list, remove) and a foreground scheduler (run)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from crawler.registry import DEFAULT_SOURCES, RegistryError, load_registry
+
+logger = logging.getLogger(__name__)
+
+crontab_option = click.option(
+    "--crontab", "crontab_file", default=None, metavar="FILE", type=click.Path(dir_okay=False, path_type=Path),
+    help="Edit this crontab file instead of the user's crontab.",
+)  # fmt: skip
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(f"newswire: error: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group()
+def schedule() -> None:
+    """Scheduled crawls: cron entries, or a foreground scheduler for hosts without cron.
+
+    Example: newswire schedule install --every 30m
+    """
+
+
+@schedule.command()
+@click.option("--every", default="30m", show_default=True, metavar="DURATION",
+              help="Crawl interval for outlets without their own `every` in sources.toml.")  # fmt: skip
+@click.option("--outlet", "outlet_names", multiple=True, metavar="NAME", help="Schedule only this outlet (repeatable).")
+@click.option("--sources", default=DEFAULT_SOURCES, show_default=True, metavar="FILE", help="Outlet registry (TOML).")
+@click.option("--db", "db_url", envvar="NEWSWIRE_DB", default=None, metavar="URL", help="Database URL.")
+@click.option(
+    "--feeds-dir", default="feeds", show_default=True, metavar="DIR", help="Where `feeds` writes after a crawl."
+)
+@click.option("--base-url", default=None, metavar="URL", help="Public URL of --feeds-dir (feeds' self links).")
+@click.option("--log", "log_file", default=None, metavar="FILE", help="Log file (default: ./newswire-cron.log).")
+@crontab_option
+def install(
+    every: str,
+    outlet_names: tuple[str, ...],
+    sources: str,
+    db_url: str | None,
+    feeds_dir: str,
+    base_url: str | None,
+    log_file: str | None,
+    crontab_file: Path | None,
+) -> None:
+    """Write cron entries that run `newswire crawl` and then `newswire feeds`, one per interval.
+
+    Entries carry absolute paths (interpreter, working directory, registry, log) and the database
+    URL, and a `# newswire:<workdir>` tag: installing again replaces this directory's entries; the
+    crontab's other lines stay byte for byte. Outlets with `every = "15m"` in sources.toml get
+    their own entry. A crawl that finds another one running exits 75 and skips `feeds`.
+
+    Example: newswire schedule install --every 30m --crontab ./crontab.txt
+    """
+    from scheduling.cron import DEFAULT_LOG, outlet_intervals, plan_entries
+    from scheduling.crontab_file import CronError
+    from scheduling.crontab_file import install as install_entries
+    from scheduling.durations import parse_duration
+    from storage.db import resolve_db_url
+
+    try:
+        registry = load_registry(sources)
+        entries = plan_entries(
+            outlet_intervals(registry, parse_duration(every), only=list(outlet_names)),
+            python=sys.executable,
+            workdir=Path.cwd(),
+            db_url=resolve_db_url(db_url),
+            sources=Path(sources).resolve(),
+            feeds_dir=Path(feeds_dir),
+            log_file=Path(log_file or DEFAULT_LOG),
+            base_url=base_url,
+        )
+        lines = install_entries(entries, crontab_file)
+    except (ValueError, RegistryError, CronError) as exc:
+        _fail(str(exc))
+    where = crontab_file or "the user's crontab"
+    click.echo(f"{len(lines)} newswire cron entr{'y' if len(lines) == 1 else 'ies'} in {where}:")
+    for line in lines:
+        click.echo(f"  {line}")
+
+
+@schedule.command(name="list")
+@crontab_option
+def list_(crontab_file: Path | None) -> None:
+    """Show newswire's cron entries (every working directory's), with their next run time.
+
+    Example: newswire schedule list --crontab ./crontab.txt
+    """
+    from scheduling.crontab_file import CronError, list_entries
+
+    try:
+        entries = list_entries(crontab_file)
+    except CronError as exc:
+        _fail(str(exc))
+    if not entries:
+        click.echo("no newswire cron entries")
+    for entry in entries:
+        click.echo(f"{entry.schedule}  next {entry.next_run():%Y-%m-%d %H:%M}  in {entry.workdir}\n  {entry.command}")
+
+
+@schedule.command()
+@crontab_option
+@click.option("--all", "all_dirs", is_flag=True, help="Remove every working directory's newswire entries.")
+def remove(crontab_file: Path | None, all_dirs: bool) -> None:
+    """Delete this working directory's newswire cron entries (only ours; other lines are kept).
+
+    Example: newswire schedule remove --crontab ./crontab.txt
+    """
+    from scheduling.crontab_file import CronError
+    from scheduling.crontab_file import remove as remove_entries
+
+    try:
+        count = remove_entries(crontab_file, None if all_dirs else Path.cwd())
+    except CronError as exc:
+        _fail(str(exc))
+    click.echo(f"removed {count} newswire cron entr{'y' if count == 1 else 'ies'}")
+
+
+@schedule.command()
+@click.option("--sources", default=DEFAULT_SOURCES, show_default=True, metavar="FILE", help="Outlet registry (TOML).")
+@click.option("--db", "db_url", envvar="NEWSWIRE_DB", default=None, metavar="URL", help="Database URL.")
+@click.option("--feeds-dir", default=None, metavar="DIR", help="Write feeds here after each crawl.")
+@click.option("--base-url", default=None, metavar="URL", help="Public URL of --feeds-dir (feeds' self links).")
+@click.option("-s", "--set", "settings", multiple=True, metavar="KEY=VALUE", help="Scrapy setting for each crawl.")
+@click.option("--max-runs", type=click.IntRange(min=1), default=None, help="Stop after N crawls (default: never).")
+def run(
+    sources: str,
+    db_url: str | None,
+    feeds_dir: str | None,
+    base_url: str | None,
+    settings: tuple[str, ...],
+    max_runs: int | None,
+) -> None:
+    """Foreground scheduler: crawl the outlets that are due, sleep until the next is due, repeat.
+
+    For hosts without cron (containers, systemd services). Each crawl is its own process running
+    `newswire crawl --due`; adaptive polling decides when each outlet is due. SIGTERM or Ctrl-C
+    lets the running crawl close cleanly (recorded as interrupted) and exits 0.
+
+    Example: newswire schedule run --feeds-dir /srv/feeds --base-url https://news.example.org/feeds/
+    """
+    from scheduling.runner import Scheduler, SchedulerConfig
+    from storage.db import resolve_db_url
+
+    try:
+        load_registry(sources)
+    except RegistryError as exc:
+        _fail(str(exc))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    config = SchedulerConfig(
+        sources=Path(sources).resolve(),
+        db_url=resolve_db_url(db_url),
+        feeds_dir=Path(feeds_dir).resolve() if feeds_dir else None,
+        base_url=base_url,
+        crawl_args=[arg for pair in settings for arg in ("-s", pair)],
+        max_rounds=max_runs,
+    )
+
+    def slugs() -> list[str]:
+        try:
+            return [o.slug for o in load_registry(sources)]
+        except RegistryError as exc:  # edited into a bad state while we run: keep going, say why
+            logger.error("%s", exc)
+            return []
+
+    scheduler = Scheduler(config, slugs)
+    scheduler.install_signal_handlers()
+    sys.exit(scheduler.run())

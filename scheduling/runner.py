@@ -1,0 +1,117 @@
+"""`newswire schedule run`: a foreground scheduler that starts one crawl process whenever outlets are due.
+
+One crawl is one OS process (Twisted's reactor cannot be restarted), so each round starts
+`python -m crawler crawl --due` (then `feeds`, when a feeds directory is set) as a child process and
+sleeps until the next outlet is due. SIGTERM or SIGINT wakes it: a running crawl gets one SIGTERM,
+which Scrapy answers by finishing the requests in flight and closing cleanly (its run is recorded
+as interrupted), and the scheduler exits 0. The child runs in its own session so that a terminal's
+Ctrl-C reaches it once, through us, never twice (a second signal would make Scrapy stop uncleanly).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from scheduling.freshness import next_due
+from scheduling.lock import EXIT_LOCKED
+from storage.db import make_engine, make_session_factory
+
+logger = logging.getLogger(__name__)
+
+MAX_SLEEP = timedelta(minutes=10)  # re-read the registry and the database at least this often
+LOCKED_RETRY = timedelta(minutes=1)  # another crawl holds the database: try again after this
+MIN_GAP = timedelta(seconds=30)  # never start crawls back to back, whatever the due times say
+
+
+@dataclass
+class SchedulerConfig:
+    """What `schedule run` needs: where the registry and database are, and what to run."""
+
+    sources: Path
+    db_url: str
+    feeds_dir: Path | None = None
+    base_url: str | None = None
+    crawl_args: Sequence[str] = ()  # extra `crawl` options, such as -s KEY=VALUE
+    max_rounds: int | None = None  # stop after this many crawls (tests, one-shot use)
+    python: str = field(default_factory=lambda: sys.executable)
+
+
+class Scheduler:
+    """Run due crawls in child processes until told to stop."""
+
+    def __init__(self, config: SchedulerConfig, outlet_slugs: Callable[[], list[str]]) -> None:
+        self.config = config
+        self.outlet_slugs = outlet_slugs  # re-read each round: the registry may change under us
+        self.stopping = threading.Event()
+        self.child: subprocess.Popen[bytes] | None = None
+        self.rounds = 0
+
+    def install_signal_handlers(self) -> None:
+        """SIGTERM and SIGINT stop the scheduler (and, once, the running crawl)."""
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._on_signal)
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        if self.stopping.is_set():
+            return
+        logger.warning("%s received: stopping after the running crawl closes", signal.Signals(signum).name)
+        self.stopping.set()
+        if self.child is not None and self.child.poll() is None:
+            self.child.send_signal(signal.SIGTERM)
+
+    def run(self) -> int:
+        """Loop until stopped (or max_rounds crawls ran); return the process exit code (0)."""
+        while not self.stopping.is_set():
+            code = self._run_child(self._crawl_command())
+            self.rounds += 1
+            if code == EXIT_LOCKED:
+                logger.warning("another crawl holds the database; trying again in %s", LOCKED_RETRY)
+                self.stopping.wait(LOCKED_RETRY.total_seconds())
+                continue
+            if self.config.feeds_dir is not None and not self.stopping.is_set():
+                self._run_child(self._feeds_command())
+            if self.config.max_rounds is not None and self.rounds >= self.config.max_rounds:
+                break
+            self._sleep_until_due()
+        logger.info("scheduler stopped after %d crawl(s)", self.rounds)
+        return 0
+
+    def _crawl_command(self) -> list[str]:
+        c = self.config
+        return [c.python, "-m", "crawler", "crawl", "--due", "--sources", str(c.sources), "--db", c.db_url,
+                *c.crawl_args]  # fmt: skip
+
+    def _feeds_command(self) -> list[str]:
+        c = self.config
+        command = [c.python, "-m", "crawler", "feeds", "--db", c.db_url, "--out", str(c.feeds_dir)]
+        return command + (["--base-url", c.base_url] if c.base_url else [])
+
+    def _run_child(self, command: list[str]) -> int:
+        logger.info("running %s", " ".join(command[2:5]))
+        self.child = subprocess.Popen(command, start_new_session=True)
+        code = self.child.wait()
+        self.child = None
+        logger.info("%s exited %d", command[3], code)
+        return code
+
+    def _sleep_until_due(self) -> None:
+        now = datetime.now(UTC)
+        engine = make_engine(self.config.db_url)
+        try:
+            with make_session_factory(engine)() as session:
+                due = next_due(session, self.outlet_slugs())
+        finally:
+            engine.dispose()
+        wake = min(max(due or now, now + MIN_GAP), now + MAX_SLEEP)
+        seconds = max(0.0, (wake - now).total_seconds())
+        if seconds:
+            logger.info("next crawl due at %s", wake.isoformat(timespec="seconds"))
+        self.stopping.wait(seconds)

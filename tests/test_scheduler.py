@@ -1,0 +1,162 @@
+"""The scheduling commands end to end: cron entries through the CLI, `crawl --due`, `status --json`, `schedule run`."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from crawler.newsweb import NewsWeb
+from storage.models import CrawlRun
+from tests.conftest import FAST_CRAWL, PROJECT, run_newswire
+
+
+def test_schedule_install_list_remove_through_the_cli(tmp_path):
+    crontab = tmp_path / "crontab.txt"
+    mine = "MAILTO=ops@example.org\n# nightly backup\n0 3 * * * /usr/local/bin/backup --all\n"
+    crontab.write_text(mine)
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        '[[outlet]]\nname = "A"\nhomepage = "https://a.example/"\n'
+        '[[outlet]]\nname = "B"\nhomepage = "https://b.example/"\nevery = "15m"\n'
+    )
+    args = ("--sources", str(sources), "--db", "sqlite:///news.db", "--crontab", str(crontab))
+    for _ in range(2):  # installing again replaces, never duplicates
+        result = run_newswire("schedule", "install", "--every", "1h", *args, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+    text = crontab.read_text()
+    assert text.startswith(mine)
+    ours = [line for line in text.splitlines() if f"# newswire:{tmp_path}" in line]
+    assert len(ours) == 2
+    quarter = next(line for line in ours if "--outlet B" in line)
+    assert quarter.split()[0].endswith("/15") and sys.executable in quarter
+    assert f"sqlite:///{tmp_path}/news.db" in quarter and f"{tmp_path}/newswire-cron.log" in quarter
+    hourly = next(line for line in ours if "--outlet A" in line)
+    assert hourly.split()[1] == "*" and hourly.split()[0].isdigit()
+    listed = run_newswire("schedule", "list", "--crontab", str(crontab), cwd=tmp_path)
+    assert listed.returncode == 0 and listed.stdout.count("next ") == 2
+    removed = run_newswire("schedule", "remove", "--crontab", str(crontab), cwd=tmp_path)
+    assert removed.returncode == 0 and "removed 2" in removed.stdout
+    assert crontab.read_text() == mine
+
+
+def test_schedule_install_refuses_an_interval_cron_cannot_express(tmp_path):
+    crontab = tmp_path / "crontab.txt"
+    result = run_newswire(
+        "schedule", "install", "--every", "45m", "--crontab", str(crontab), "--sources", str(PROJECT / "sources.toml")
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("newswire: error: cron cannot run every 45m")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.fixture(scope="module")
+def web():
+    with NewsWeb() as web:
+        yield web
+
+
+def test_crawl_due_and_status_json(web: NewsWeb, tmp_path):
+    registry = web.write_registry(tmp_path / "sources.toml")
+    db_url = f"sqlite:///{tmp_path / 'due.db'}"
+    first = run_newswire("crawl", "--due", "--sources", str(registry), "--db", db_url, *FAST_CRAWL)
+    assert first.returncode == 1 and "11 new" in first.stdout, first.stderr  # all never crawled: all due
+    again = run_newswire("crawl", "--due", "--sources", str(registry), "--db", db_url, *FAST_CRAWL)
+    assert again.returncode == 0 and "no outlet is due" in again.stdout
+    status = run_newswire("status", "--json", "--db", db_url)
+    report = json.loads(status.stdout)
+    outlets = {o["slug"]: o for o in report["outlets"]}
+    assert set(outlets) == {"maghreb-ledger", "desert-wire", "atlas-review", "al-khabar"}
+    for outlet in outlets.values():
+        assert outlet["last_success_at"] and outlet["last_new_article_at"] and outlet["next_due_at"]
+        assert outlet["consecutive_failures"] == 0 and not outlet["failing"]
+        assert outlet["interval_seconds"] == 24 * 3600  # the news web published nothing this week
+    run = report["runs"][0]
+    assert run["new"] == 11 and run["requests"] >= 11 and run["status"] == "partial"
+    assert run["errors_by_kind"]["listing_malformed"] == 1
+    text = run_newswire("status", "--db", db_url).stdout
+    assert "Maghreb Ledger" in text and "not modified" in text
+
+
+def test_an_unreachable_outlet_counts_failures_in_a_row(tmp_path):
+    registry = tmp_path / "sources.toml"
+    with NewsWeb() as gone:
+        port = gone.urls["al-khabar"].rsplit(":", 1)[1]
+    registry.write_text(f'[[outlet]]\nname = "Gone"\nhomepage = "http://127.0.0.1:{port}/"\n')
+    db_url = f"sqlite:///{tmp_path / 'gone.db'}"
+    for _ in range(2):
+        result = run_newswire("crawl", "--sources", str(registry), "--db", db_url, *FAST_CRAWL, "-s", "RETRY_TIMES=0")
+        assert result.returncode == 3, result.stdout + result.stderr
+    outlet = json.loads(run_newswire("status", "--json", "--db", db_url).stdout)["outlets"][0]
+    assert outlet["consecutive_failures"] == 2 and outlet["last_success_at"] is None
+    assert "connection_refused" in outlet["last_error"]
+    assert outlet["interval_seconds"] == 24 * 3600  # backed off (the maximum here)
+
+
+def _runs(db_url: str) -> list[CrawlRun]:
+    engine = create_engine(db_url)
+    try:
+        with Session(engine) as session:
+            return list(session.scalars(select(CrawlRun).order_by(CrawlRun.id)))
+    finally:
+        engine.dispose()
+
+
+def test_schedule_run_crawls_what_is_due_then_stops(web: NewsWeb, tmp_path):
+    registry = web.write_registry(tmp_path / "sources.toml")
+    db_url = f"sqlite:///{tmp_path / 'sched.db'}"
+    settings = [arg for pair in zip(FAST_CRAWL[::2], FAST_CRAWL[1::2], strict=True) for arg in pair]
+    result = run_newswire(
+        "schedule", "run", "--sources", str(registry), "--db", db_url, "--max-runs", "1",
+        "--feeds-dir", str(tmp_path / "feeds"), *settings,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    runs = _runs(db_url)
+    assert len(runs) == 1 and runs[0].articles_new == 11
+    assert (tmp_path / "feeds" / "all.rss").is_file()
+
+
+def test_schedule_run_stops_cleanly_on_sigterm(web: NewsWeb, tmp_path):
+    registry = web.write_registry(tmp_path / "sources.toml")
+    db_url = f"sqlite:///{tmp_path / 'term.db'}"
+    slow = ["-s", "DOWNLOAD_DELAY=1", "-s", "DOWNLOAD_DELAY_JITTER=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "crawler", "schedule", "run", "--sources", str(registry), "--db", db_url, *slow],
+        cwd=PROJECT,
+        env=os.environ.copy(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (Path(tmp_path / "term.db").exists() and _running(db_url)):
+            time.sleep(0.2)
+        assert _running(db_url), "the scheduled crawl never started"
+        time.sleep(1.5)  # some articles in flight
+        process.send_signal(signal.SIGTERM)
+        _out, err = process.communicate(timeout=90)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, err
+    runs = _runs(db_url)
+    assert len(runs) == 1
+    assert runs[0].status == "interrupted" and runs[0].finished_at is not None, err
+    assert "SIGTERM received" in err
+    assert "Traceback" not in err
+
+
+def _running(db_url: str) -> bool:
+    try:
+        return any(r.status == "running" for r in _runs(db_url))
+    except Exception:  # noqa: BLE001 - the schema may not exist yet
+        return False
