@@ -42,6 +42,7 @@ def schedule() -> None:
 )
 @click.option("--base-url", default=None, metavar="URL", help="Public URL of --feeds-dir (feeds' self links).")
 @click.option("--log", "log_file", default=None, metavar="FILE", help="Log file (default: ./newswire-cron.log).")
+@click.option("--due", is_flag=True, help="Crawl with --due: each run crawls only the outlets polling says are due.")
 @crontab_option
 def install(
     every: str,
@@ -51,6 +52,7 @@ def install(
     feeds_dir: str,
     base_url: str | None,
     log_file: str | None,
+    due: bool,
     crontab_file: Path | None,
 ) -> None:
     """Write cron entries that run `newswire crawl` and then `newswire feeds`, one per interval.
@@ -58,7 +60,9 @@ def install(
     Entries carry absolute paths (interpreter, working directory, registry, log) and the database
     URL, and a `# newswire:<workdir>` tag: installing again replaces this directory's entries; the
     crontab's other lines stay byte for byte. Outlets with `every = "15m"` in sources.toml get
-    their own entry. A crawl that finds another one running exits 75 and skips `feeds`.
+    their own entry. A crawl that finds another one running exits 75 and skips `feeds`. With
+    --due, every run crawls only the outlets that adaptive polling says are due (install a short
+    --every, such as 5m, and let polling pick).
 
     Example: newswire schedule install --every 30m --crontab ./crontab.txt
     """
@@ -79,6 +83,7 @@ def install(
             feeds_dir=Path(feeds_dir),
             log_file=Path(log_file or DEFAULT_LOG),
             base_url=base_url,
+            crawl_args=["--due"] if due else [],
         )
         lines = install_entries(entries, crontab_file)
     except (ValueError, RegistryError, CronError) as exc:

@@ -157,6 +157,7 @@ def plan_entries(
     feeds_dir: Path,
     log_file: Path,
     base_url: str | None = None,
+    crawl_args: Sequence[str] = (),
 ) -> list[CronEntry]:
     """One entry per interval, shortest first: `crawl` of its outlets (all, when the list is empty), then `feeds`.
 
@@ -164,6 +165,7 @@ def plan_entries(
     resolved); relative paths and a relative SQLite file are taken from `workdir`. `feeds` runs after
     any crawl except one that exited 75: another crawl holds the database's lock (nothing was done)
     and, when it is a scheduled one, writes the feeds itself. ValueError names a bad interval's outlets.
+    `crawl_args` are added to every crawl (`--due`, say).
     """
     if not Path(python).is_absolute():
         raise ValueError(f"the interpreter must be an absolute path, got {python!r}")
@@ -181,7 +183,7 @@ def plan_entries(
     entries = []
     for every, names in sorted(outlets_by_interval.items()):
         crawl = [python, "-m", "crawler", "crawl", "--sources", workdir / sources, "--db", db_url]
-        crawl += [arg for name in names for arg in ("--outlet", name)]
+        crawl += [arg for name in names for arg in ("--outlet", name)] + list(crawl_args)
         feeds = [python, "-m", "crawler", "feeds", "--db", db_url, "--out", workdir / feeds_dir]
         feeds += ["--base-url", base_url] if base_url else []
         command = (

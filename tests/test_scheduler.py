@@ -160,3 +160,14 @@ def _running(db_url: str) -> bool:
         return any(r.status == "running" for r in _runs(db_url))
     except Exception:  # noqa: BLE001 - the schema may not exist yet
         return False
+
+
+def test_schedule_install_due_puts_due_in_every_crawl(tmp_path):
+    crontab = tmp_path / "crontab.txt"
+    args = ("--every", "5m", "--due", "--crontab", str(crontab), "--sources", str(PROJECT / "sources.toml"))
+    result = run_newswire("schedule", "install", *args, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (line,) = crontab.read_text().splitlines()
+    assert line.startswith(tuple(f"{m}-59/5 " for m in range(5)))
+    crawl_part = line.split(" >> ")[0]
+    assert crawl_part.endswith(" --due") and " feeds " in line
