@@ -1,1 +1,1 @@
-"""Feeds: pure builders (entries in, RSS/Atom bytes out), HTML sanitizing, and writing feed files."""
+"""Feeds: pure builders (entries in, RSS/Atom/JSON Feed bytes out), HTML sanitizing, feed files and the feed server."""
