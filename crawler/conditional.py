@@ -79,6 +79,10 @@ class FetchState:
         if url in self.fresh:
             self.fresh[url].links = list(links)
 
+    def set_poll_hint(self, url: str, seconds: int | None) -> None:
+        if url in self.fresh:
+            self.fresh[url].poll_hint = seconds
+
     def child(self, child_url: str, parent_url: str) -> None:
         self.parents.setdefault(child_url, parent_url)
 
@@ -195,6 +199,7 @@ class ConditionalRequestMiddleware:
             stored = state.carry(request.url)
             request.meta["not_modified"] = True
             request.meta["stored_links"] = list(stored.links) if stored else []
+            request.meta["stored_poll_hint"] = stored.poll_hint if stored else None
             if is_robots(request) and stored is not None and stored.body is not None:
                 state.robots[urlsplit(request.url).netloc] = stored.body
                 return response.replace(status=200, body=stored.body.encode("utf-8"))

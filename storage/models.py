@@ -181,6 +181,7 @@ class FetchValidator(Base):
     last_modified: Mapped[str | None] = mapped_column(String(100))
     body: Mapped[str | None] = mapped_column(Text)
     links: Mapped[list[str]] = mapped_column(default=list)
+    poll_hint: Mapped[int | None]  # seconds a feed asks between polls (<ttl>, sy:updatePeriod)
     checked_at: Mapped[utc_datetime] = mapped_column(default=utcnow)
 
 

@@ -26,6 +26,7 @@ class Validators:
     last_modified: str | None = None
     body: str | None = None
     links: list[str] = field(default_factory=list)
+    poll_hint: int | None = None
 
     @property
     def usable(self) -> bool:
@@ -36,7 +37,9 @@ class Validators:
 def load_validators(session: Session) -> dict[str, Validators]:
     """Every stored validator by URL."""
     rows = session.scalars(select(FetchValidator))
-    return {r.url: Validators(r.url, r.etag, r.last_modified, r.body, list(r.links or [])) for r in rows}
+    return {
+        r.url: Validators(r.url, r.etag, r.last_modified, r.body, list(r.links or []), r.poll_hint) for r in rows
+    }
 
 
 def save_validators(session: Session, validators: Iterable[Validators]) -> int:
@@ -50,6 +53,7 @@ def save_validators(session: Session, validators: Iterable[Validators]) -> int:
             "last_modified": (v.last_modified or None) and v.last_modified[:100],
             "body": body,
             "links": list(v.links),
+            "poll_hint": v.poll_hint,
             "checked_at": now,
         }
         stmt = dialect_insert(session, FetchValidator).values(url=v.url[:2000], **values)

@@ -174,3 +174,29 @@ def test_window_is_a_timedelta_default():
     from crawler import settings
 
     assert timedelta(days=settings.NEWSWIRE_SITEMAP_WINDOW_DAYS) == timedelta(days=7)
+
+
+def test_poll_hints_from_feeds_and_servers():
+    from scrapy.http import Response
+
+    from crawler.conditional import wait_hint
+    from crawler.listings import parse_listing
+
+    rss = (
+        b'<?xml version="1.0"?><rss version="2.0" xmlns:sy="http://purl.org/rss/1.0/modules/syndication/">'
+        b"<channel><title>T</title><link>https://x.test/</link><description>d</description><ttl>90</ttl>"
+        b"<sy:updatePeriod>daily</sy:updatePeriod><sy:updateFrequency>4</sy:updateFrequency>"
+        b"<item><title>A</title><link>https://x.test/a</link></item></channel></rss>"
+    )
+    assert parse_listing(rss, "https://x.test/feed").poll_hint == 6 * 3600  # the longer of 90 min and 24h/4
+    plain = rss.replace(b"<ttl>90</ttl>", b"").replace(b"<sy:updatePeriod>daily</sy:updatePeriod>", b"")
+    assert parse_listing(plain, "https://x.test/feed").poll_hint is None
+
+    def response(status: int, **headers: str) -> Response:
+        return Response("https://x.test/feed", status=status, headers=headers)
+
+    assert wait_hint(response(429, **{"Retry-After": "120"})) == 120
+    assert wait_hint(response(503, **{"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})) == 0  # in the past
+    assert wait_hint(response(200, **{"Cache-Control": "public, max-age=1800"})) == 1800
+    assert wait_hint(response(200, **{"Cache-Control": "max-age=99999999"})) == 7 * 86400  # capped
+    assert wait_hint(response(200)) is None

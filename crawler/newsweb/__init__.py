@@ -34,7 +34,7 @@ atlas-review (homepage only: the feed is found by <link rel="alternate">)
   /stories/tunis-…            date in <time datetime>; revise_story() adds a paragraph and bumps its <updated>
   /stories/libya-coast-floods the wire story a third time: other headline and lede, cut, credits Desert Wire
 al-khabar (Arabic; registry lists /rss.rdf)
-  /rss.rdf                    RSS 1.0 (RDF) with dc:date
+  /rss.rdf                    RSS 1.0 (RDF) with dc:date; sy:updatePeriod weekly, frequency 2 (poll every 3.5 days)
   /akhbar/2025/…              Arabic pages dated "23 يوليو 2025 - 14:30"
 """
 

@@ -262,7 +262,7 @@ def arabic_article(story: Story) -> str:
 
 
 def rdf_feed(site_url: str, stories: tuple[Story, ...]) -> Resource:
-    """An RSS 1.0 (RDF) feed with dc:date."""
+    """An RSS 1.0 (RDF) feed with dc:date, asking readers to poll twice a week (sy:updatePeriod)."""
     seq = "".join(f'<rdf:li rdf:resource="{site_url}{s.path}"/>' for s in stories)
     items = "".join(
         f"""<item rdf:about="{site_url}{s.path}"><title>{escape(s.title)}</title><link>{site_url}{s.path}</link>
@@ -271,7 +271,8 @@ def rdf_feed(site_url: str, stories: tuple[Story, ...]) -> Resource:
     )
     xml = f"""<?xml version="1.0" encoding="utf-8"?>
 <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"
- xmlns:dc="http://purl.org/dc/elements/1.1/">
+ xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:sy="http://purl.org/rss/1.0/modules/syndication/">
 <channel rdf:about="{site_url}/rss.rdf"><title>الخبر</title><link>{site_url}/</link><description>أخبار</description>
+<sy:updatePeriod>weekly</sy:updatePeriod><sy:updateFrequency>2</sy:updateFrequency>
 <items><rdf:Seq>{seq}</rdf:Seq></items></channel>{items}</rdf:RDF>"""
     return Resource(xml.encode("utf-8"), "application/rdf+xml; charset=utf-8")

@@ -219,6 +219,7 @@ class NewsSpider(scrapy.Spider):
         outlet = self.outlets[response.meta["outlet"]]
         if response.status == 304:  # unchanged since our last complete reading of it
             self._listing_ok(outlet)
+            self._poll_hint(outlet, response.meta.get("stored_poll_hint"))
             return
         max_size = self.settings.getint("DOWNLOAD_MAXSIZE")
         try:
@@ -229,8 +230,8 @@ class NewsSpider(scrapy.Spider):
             return
         self._listing_ok(outlet)
         self.crawler.stats.inc_value(f"newswire/discovery/{listing.kind}")
-        if listing.poll_hint:
-            self.crawler.stats.max_value(f"newswire/by_outlet/{outlet.slug}/wait_hint", listing.poll_hint)
+        self.fetch_state.set_poll_hint(response.url, listing.poll_hint)
+        self._poll_hint(outlet, listing.poll_hint)
         cutoff = self._sitemap_cutoff(outlet)
         if listing.kind == "sitemapindex":
             depth = response.meta.get("listing_depth", 0) + 1
@@ -262,6 +263,10 @@ class NewsSpider(scrapy.Spider):
             request = self._article_request(entry, outlet, source, follow=follow, listing=response.url)
             if request is not None:
                 yield request
+
+    def _poll_hint(self, outlet: Outlet, seconds: int | None) -> None:
+        if seconds:
+            self.crawler.stats.max_value(f"newswire/by_outlet/{outlet.slug}/wait_hint", seconds)
 
     def _listing_ok(self, outlet: Outlet) -> None:
         self.crawler.stats.inc_value(f"newswire/by_outlet/{outlet.slug}/listings_ok")

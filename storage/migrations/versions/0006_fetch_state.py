@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("last_modified", sa.String(length=100), nullable=True),
         sa.Column("body", sa.Text(), nullable=True),
         sa.Column("links", sa.JSON(), nullable=False),
+        sa.Column("poll_hint", sa.Integer(), nullable=True),
         sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("url"),
