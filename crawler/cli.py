@@ -86,6 +86,20 @@ def exit_code_for(status: str) -> int:
     return {"complete": EXIT_OK, "partial": EXIT_PARTIAL, "interrupted": EXIT_PARTIAL}.get(status, EXIT_FAILED)
 
 
+def close_abandoned_runs(db_url: str | None) -> None:
+    """Runs left 'running' by a crawl that died (kill -9, power loss) are marked failed; we hold the lock."""
+    from storage import repository
+    from storage.db import make_engine, make_session_factory
+
+    engine = make_engine(db_url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            if closed := repository.close_abandoned_runs(session):
+                logger.warning("%d crawl run(s) left running by a crashed crawl marked failed", closed)
+    finally:
+        engine.dispose()
+
+
 def due_outlets(outlets: list, db_url: str | None) -> list:
     """The outlets whose next crawl time has come (or that were never crawled)."""
     from scheduling.freshness import due_slugs
@@ -165,6 +179,7 @@ def crawl(
     started = time.monotonic()
     try:
         with crawl_lock(resolve_db_url(db_url)):
+            close_abandoned_runs(db_url)
             if due:
                 outlets = due_outlets(outlets, db_url)
                 if not outlets:

@@ -183,6 +183,16 @@ def finish_run(session: Session, run_id: int, **counts: Any) -> None:
         setattr(run, key, value)
 
 
+def close_abandoned_runs(session: Session) -> int:
+    """Mark runs still 'running' as failed (their process died: call only while holding the crawl lock)."""
+    result = session.execute(
+        update(CrawlRun)
+        .where(CrawlRun.status == "running")
+        .values(status="failed", finish_reason="process died before recording its end")
+    )
+    return result.rowcount or 0
+
+
 def latest_articles(session: Session, limit: int, outlet_id: int | None = None) -> list[Article]:
     """The newest articles (by publication date, else fetch date), newest first."""
     newest = func.coalesce(Article.published, Article.fetched_at)

@@ -177,3 +177,34 @@ def test_schedule_install_due_puts_due_in_every_crawl(tmp_path):
     assert line.startswith(("*/5 ", *(f"{m}-59/5 " for m in range(1, 5))))
     crawl_part = line.split(" >> ")[0]
     assert crawl_part.endswith(" --due") and " feeds " in line
+
+
+def test_a_crawl_killed_mid_run_is_closed_by_the_next_and_nothing_is_lost(web: NewsWeb, tmp_path):
+    import sqlite3
+
+    registry = web.write_registry(tmp_path / "sources.toml")
+    db_path = tmp_path / "killed.db"
+    db_url = f"sqlite:///{db_path}"
+    slow = ["-s", "DOWNLOAD_DELAY=0.5", "-s", "DOWNLOAD_DELAY_JITTER=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
+    victim = subprocess.Popen(
+        [sys.executable, "-m", "crawler", "crawl", "--sources", str(registry), "--db", db_url, *slow],
+        cwd=PROJECT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (db_path.exists() and _running(db_url)):
+            time.sleep(0.2)
+        time.sleep(2)
+    finally:
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=30)
+    result = run_newswire("crawl", "--sources", str(registry), "--db", db_url, *FAST_CRAWL)
+    assert result.returncode == 1, result.stderr  # the lock was free; the usual partial run
+    runs = _runs(db_url)
+    assert runs[0].status == "failed" and runs[0].finish_reason.startswith("process died")
+    assert runs[-1].status == "partial"
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert conn.execute("SELECT count(*) FROM articles").fetchone() == (11,)
