@@ -6,25 +6,39 @@ import csv
 import io
 import json
 
+import click
 import feedparser
 from click.testing import CliRunner
 
 from crawler.cli import cli
 from tests.conftest import PROJECT, Crawl, run_newswire
 
-COMMANDS = sorted(cli.commands)
+
+def _walk(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], click.Command]]:
+    """Every command, with the words that invoke it (`schedule install`), groups included."""
+    found = []
+    for name, command in sorted(group.commands.items()):
+        found.append(((*prefix, name), command))
+        if isinstance(command, click.Group):
+            found += _walk(command, (*prefix, name))
+    return found
+
+
+COMMANDS = _walk(cli)
 
 
 def test_every_command_has_help_with_example_and_is_in_readme():
     readme = (PROJECT / "README.md").read_text(encoding="utf-8")
     runner = CliRunner()
-    assert set(COMMANDS) >= {"crawl", "feeds", "export", "status", "demo"}
-    for name in COMMANDS:
-        result = runner.invoke(cli, [name, "--help"])
+    names = {" ".join(words) for words, _ in COMMANDS}
+    assert names >= {"crawl", "feeds", "export", "status", "demo", "schedule install", "schedule run"}
+    for words, command in COMMANDS:
+        name = " ".join(words)
+        result = runner.invoke(cli, [*words, "--help"])
         assert result.exit_code == 0, name
         assert "Example: newswire " + name in result.output, name
         assert f"newswire {name}" in readme, f"README does not show `newswire {name}`"
-        for option in cli.commands[name].params:
+        for option in command.params:
             for flag in option.opts:
                 if flag.startswith("--") and flag != "--help":
                     assert flag in readme, f"README does not mention {name} {flag}"
