@@ -421,6 +421,28 @@ def demo(work_dir: str, verbose: bool) -> None:
     sys.exit(EXIT_OK if run.status in ("complete", "partial") else EXIT_FAILED)
 
 
+@cli.command()
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="Port to listen on.")
+@click.option("--base-url", default=None, metavar="URL", help="Public URL of the server's root, behind a proxy.")
+@click.option("--items", type=click.IntRange(min=1), default=50, show_default=True, help="Items per feed.")
+@click.option("--threads", type=click.IntRange(min=1), default=4, show_default=True, help="Worker threads.")
+def serve(db_url: str | None, host: str, port: int, base_url: str | None, items: int, threads: int) -> None:
+    """Serve the feeds straight from the database (waitress), with an index page at /.
+
+    /feeds/all.rss|.atom|.json (one item per story), /feeds/outlet/<slug>.rss|.atom|.json and
+    /feeds/tag/<tag>.rss|.atom|.json; ETag and Last-Modified with 304 answers, gzip, Cache-Control.
+    Runs until Ctrl-C or SIGTERM.
+
+    Example: newswire serve --host 0.0.0.0 --port 8080 --base-url https://news.example.org/
+    """
+    from feeds.serve import serve as serve_feeds
+
+    click.echo(f"serving feeds on http://{host}:{port}/ (Ctrl-C stops)", err=True)
+    serve_feeds(db_url, host, port, base_url=base_url, items=items, threads=threads)
+
+
 from crawler.cli_schedule import schedule  # noqa: E402 - the group is defined above
 
 cli.add_command(schedule)
