@@ -12,7 +12,7 @@ from datetime import datetime
 from urllib.parse import quote
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from feeds.build import FeedEntry, FeedMeta, build_feed, feed_updated, summarize
 from storage.models import Article, Outlet, Story
@@ -154,26 +154,38 @@ def tag_path(slug: str) -> str:
     return "tag/" + quote(slug, safe="")
 
 
+def _recent_tags(session: Session) -> list[tuple[int, list[str]]]:
+    """(article id, tags) of the newest TAG_SCAN articles, newest first: the tags only, not the texts."""
+    newest = func.coalesce(Article.published, Article.fetched_at)
+    stmt = select(Article.id, Article.tags).order_by(newest.desc(), Article.id.desc()).limit(TAG_SCAN)
+    return [(article_id, list(tags or [])) for article_id, tags in session.execute(stmt)]
+
+
 def recent_tags(session: Session, limit: int = 30) -> list[tuple[str, str, int]]:
     """The most used tags of the newest articles as (tag as first written, slug, articles), most used first."""
     counts: Counter[str] = Counter()
     names: dict[str, str] = {}
-    for article in latest_articles(session, TAG_SCAN):
-        for slug in {tag_slug(t) for t in article.tags or [] if tag_slug(t)}:
-            counts[slug] += 1
-        for tag in article.tags or []:
-            names.setdefault(tag_slug(tag), tag.strip())
+    for _article_id, tags in _recent_tags(session):
+        slugs = {tag_slug(tag): tag.strip() for tag in tags}
+        slugs.pop("", None)
+        counts.update(slugs.keys())
+        for slug, name in slugs.items():
+            names.setdefault(slug, name)
     return [(names[slug], slug, n) for slug, n in counts.most_common(limit)]
 
 
 def tag_feed(session: Session, slug: str, base_url: str, site_url: str, items: int = DEFAULT_ITEMS) -> Feed | None:
     """The newest `items` articles tagged `slug` (tags compared by their slug), or None when none is."""
     slug = tag_slug(slug)
-    matching = [a for a in latest_articles(session, TAG_SCAN) if slug in {tag_slug(t) for t in a.tags or []}]
-    if not slug or not matching:
+    if not slug:
         return None
-    name = next(t for t in matching[0].tags if tag_slug(t) == slug).strip()
-    entries = [entry_from_article(a) for a in matching[:items]]
+    ids = [article_id for article_id, tags in _recent_tags(session) if slug in {tag_slug(t) for t in tags}][:items]
+    if not ids:
+        return None
+    loaded = session.scalars(select(Article).options(joinedload(Article.outlet)).where(Article.id.in_(ids)))
+    by_id = {a.id: a for a in loaded}
+    articles = [by_id[i] for i in ids]
+    name = next(t for t in articles[0].tags if tag_slug(t) == slug).strip()
     meta = FeedMeta(
         title=f"newswire: {name}",
         self_url="",
@@ -183,4 +195,4 @@ def tag_feed(session: Session, slug: str, base_url: str, site_url: str, items: i
         language="en",
         updated=_newest_outlet(session),
     )
-    return Feed(tag_path(slug), meta, entries)
+    return Feed(tag_path(slug), meta, [entry_from_article(a) for a in articles])
