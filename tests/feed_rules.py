@@ -4,7 +4,8 @@ We cannot reach validator.w3.org/feed from the tests, so this re-states the erro
 that our feeds could run into, each named after the validator's own message class:
 
 - Well-formed XML parsed without entity resolution or DTDs; no DOCTYPE; no C1 controls or U+FFFD
-  (BadCharacters).
+  (BadCharacters); served as application/rss+xml or application/atom+xml with a charset that agrees with the
+  XML declaration (UnexpectedContentType, EncodingMismatch).
 - A self link: RSS channel `atom:link rel="self"` with type application/rss+xml, Atom feed `link rel="self"`
   with type application/atom+xml, absolute, and the URL the feed was fetched from (MissingSelf,
   MissingAtomSelfLink, RelativeSelf, SelfDoesntMatchLocation, SelfNotAtom).
@@ -402,10 +403,25 @@ def check_atom(root: etree._Element, check: Checker) -> None:
                 check.fail("MissingAttribute", f"{where}/category/@term")
 
 
-def feed_problems(data: bytes, *, self_url: str | None = None, now: datetime | None = None) -> list[str]:
+def check_content_type(content_type: str, root: etree._Element, data: bytes, check: Checker) -> None:
+    """The HTTP Content-Type: the feed's own media type, and a charset that agrees with the XML declaration."""
+    media_type, _, params = content_type.partition(";")
+    expected = "application/atom+xml" if root.tag == f"{{{ATOM}}}feed" else "application/rss+xml"
+    if media_type.strip().lower() != expected:
+        check.fail("UnexpectedContentType", f"{content_type!r}, expected {expected}")
+    charset = re.search(r"charset=\"?([\w.:-]+)", params, re.IGNORECASE)
+    declared = re.match(rb"<\?xml[^>]*encoding=[\"']([\w.:-]+)", data)
+    if charset and declared and charset.group(1).lower() != declared.group(1).decode().lower():
+        check.fail("EncodingMismatch", f"HTTP {charset.group(1)} and XML {declared.group(1).decode()}")
+
+
+def feed_problems(
+    data: bytes, *, self_url: str | None = None, content_type: str | None = None, now: datetime | None = None
+) -> list[str]:
     """Every rule the RSS 2.0 or Atom 1.0 document `data` breaks, as "Rule: detail" lines (empty: valid).
 
-    `self_url` is where the feed was fetched from: its self link must name it.
+    `self_url` is where the feed was fetched from (its self link must name it), `content_type` the HTTP
+    Content-Type it came with.
     """
     check = Checker(self_url, now)
     if data.lstrip()[:200].find(b"<!DOCTYPE") >= 0:
@@ -415,6 +431,8 @@ def feed_problems(data: bytes, *, self_url: str | None = None, now: datetime | N
     except etree.XMLSyntaxError as exc:
         return [f"SAXError: {exc}"]
     check.characters(root)
+    if content_type is not None:
+        check_content_type(content_type, root, data, check)
     if root.tag == f"{{{ATOM}}}feed":
         check_atom(root, check)
     elif root.tag == "rss":
@@ -424,7 +442,7 @@ def feed_problems(data: bytes, *, self_url: str | None = None, now: datetime | N
     return check.problems
 
 
-def assert_valid_feed(data: bytes, *, self_url: str | None = None) -> None:
+def assert_valid_feed(data: bytes, *, self_url: str | None = None, content_type: str | None = None) -> None:
     """Fail with the list of broken rules unless `data` passes them all."""
-    problems = feed_problems(data, self_url=self_url)
+    problems = feed_problems(data, self_url=self_url, content_type=content_type)
     assert not problems, "feed breaks validator rules:\n" + "\n".join(problems)

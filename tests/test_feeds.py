@@ -233,11 +233,12 @@ def test_rules_catch_what_the_validator_flags():
 <item><guid>http://x.example/a</guid><title>B</title>
 <pubDate>Mon, 24 Jul 2025 09:15:00 +0000</pubDate></item>
 </channel></rss>"""
-    rules = {problem.split(":")[0] for problem in feed_problems(rss, self_url="http://x.example/feed.rss")}
+    problems = feed_problems(rss, self_url="http://x.example/feed.rss", content_type="text/html; charset=latin-1")
+    rules = {problem.split(":")[0] for problem in problems}
     assert rules >= {
         "InvalidFullLink", "MissingDCLanguage", "MissingSelf", "ContainsHTML", "MissingGuid",
         "NeedDescriptionBeforeContent", "SecurityRisk", "SecurityRiskAttr", "ContainsRelRef",
-        "InvalidRFC2822Date", "InvalidContact", "IncorrectDOW",
+        "InvalidRFC2822Date", "InvalidContact", "IncorrectDOW", "UnexpectedContentType", "EncodingMismatch",
     }  # fmt: skip
     atom = b"""<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom"><id>HTTP://X.example:80/feed</id><title>T</title>
