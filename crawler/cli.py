@@ -415,7 +415,7 @@ def demo(work_dir: str, verbose: bool) -> None:
         written = write_feeds(session, root / "feeds")
     click.echo(f"database: {root / 'newswire.db'}")
     click.echo(
-        f"feeds:    {root / 'feeds' / 'all.rss'} and {root / 'feeds' / 'all.atom'} (+{len(written) - 2} per outlet)"
+        f"feeds:    {root / 'feeds' / 'all.rss'}, all.atom and all.json (+{len(written) - 3} per outlet)"
     )
     click.echo(f"at {datetime.now(UTC).isoformat(timespec='seconds')}")
     sys.exit(EXIT_OK if run.status in ("complete", "partial") else EXIT_FAILED)
