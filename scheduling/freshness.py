@@ -116,27 +116,25 @@ def freshness(session: Session, policy: PollingPolicy) -> list[OutletFreshness]:
     return result
 
 
+def _due_times(session: Session, slugs: list[str]) -> dict[str, datetime | None]:
+    """The next due time of each of `slugs` that has a state."""
+    rows = session.execute(
+        select(Outlet.slug, OutletState.next_due_at)
+        .join(OutletState, OutletState.outlet_id == Outlet.id)
+        .where(Outlet.slug.in_(slugs))
+    )
+    return dict(rows.tuples().all())
+
+
 def due_slugs(session: Session, slugs: list[str], now: datetime) -> list[str]:
     """The outlets among `slugs` that are due now (never crawled, or their next due time has come)."""
-    states = dict(
-        session.execute(
-            select(Outlet.slug, OutletState.next_due_at)
-            .join(OutletState, OutletState.outlet_id == Outlet.id)
-            .where(Outlet.slug.in_(slugs))
-        ).all()
-    )
+    states = _due_times(session, slugs)
     return [slug for slug in slugs if is_due(states.get(slug), now)]
 
 
 def next_due(session: Session, slugs: list[str]) -> datetime | None:
     """The earliest next due time among `slugs`; None when one of them was never crawled (due now)."""
-    states = dict(
-        session.execute(
-            select(Outlet.slug, OutletState.next_due_at)
-            .join(OutletState, OutletState.outlet_id == Outlet.id)
-            .where(Outlet.slug.in_(slugs))
-        ).all()
-    )
+    states = _due_times(session, slugs)
     times = [states.get(slug) for slug in slugs]
     if not times or any(t is None for t in times):
         return None
