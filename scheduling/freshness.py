@@ -123,7 +123,7 @@ def _due_times(session: Session, slugs: list[str]) -> dict[str, datetime | None]
         .join(OutletState, OutletState.outlet_id == Outlet.id)
         .where(Outlet.slug.in_(slugs))
     )
-    return dict(rows.tuples().all())
+    return {slug: due for slug, due in rows}
 
 
 def due_slugs(session: Session, slugs: list[str], now: datetime) -> list[str]:
