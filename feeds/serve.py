@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
 from wsgiref.util import application_uri
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from feeds.build import MEDIA_TYPES
@@ -27,7 +29,7 @@ from feeds.catalog import (
 )
 from feeds.site import FeedLink, StoryLine, index_page
 from storage.db import make_engine, make_session_factory
-from storage.models import Outlet
+from storage.models import Article, CrawlRun, Outlet
 from storage.repository import latest_stories
 
 logger = logging.getLogger(__name__)
@@ -48,6 +50,15 @@ class Document:
 
 
 Route = Callable[[Session, str, str], Document | None]  # (session, root URL, own URL) → document or None (404)
+CACHE_SIZE = 256  # built documents kept, least recently used dropped (tag feeds are unbounded)
+
+
+def data_version(session: Session) -> tuple:
+    """A cheap token that changes whenever what the feeds show may have changed (a crawl, any article)."""
+    runs = session.execute(select(func.max(CrawlRun.id), func.max(CrawlRun.finished_at))).one()
+    articles = session.execute(select(func.count(Article.id), func.max(Article.fetched_at))).one()
+    outlets = session.scalar(select(func.count(Outlet.id)))
+    return (*runs, *articles, outlets)
 
 
 class FeedApp:
@@ -58,6 +69,8 @@ class FeedApp:
         self.sessions = sessions
         self.base_url = base_url if base_url is None or base_url.endswith("/") else base_url + "/"
         self.items = items
+        self.cache: OrderedDict[tuple[str, str], tuple[tuple, Document | None]] = OrderedDict()
+        self.cache_lock = threading.Lock()
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         response = self.respond(environ)
@@ -79,10 +92,27 @@ class FeedApp:
         root = self.base_url or application_uri(environ)
         own_url = root + quote(path.lstrip("/"), safe=_QUOTE_SAFE)
         with self.sessions() as session:
-            document = route(session, root, own_url)
+            document = self.cached(session, (path, own_url), lambda: route(session, root, own_url))
         if document is None:
             return plain_response("404 Not Found", "not found")
         return cached_response(environ, document.body, document.media_type, document.last_modified)
+
+    def cached(self, session: Session, key: tuple[str, str], build: Callable[[], Document | None]) -> Document | None:
+        """The document for `key`, built again only when the data changed since it was built: a feed reader's
+        poll (200 or 304) then costs a few aggregate queries, not a feed build."""
+        version = data_version(session)
+        with self.cache_lock:
+            hit = self.cache.get(key)
+            if hit is not None and hit[0] == version:
+                self.cache.move_to_end(key)
+                return hit[1]
+        document = build()
+        with self.cache_lock:
+            self.cache[key] = (version, document)
+            self.cache.move_to_end(key)
+            while len(self.cache) > CACHE_SIZE:
+                self.cache.popitem(last=False)
+        return document
 
     def route(self, path: str) -> Route | None:
         """The handler of a path, or None."""

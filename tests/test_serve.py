@@ -445,3 +445,31 @@ def test_base_url_names_the_public_address(small_db):
         assert root_element.findtext("a:id", namespaces=ATOM) == "https://news.example.org/newswire/feeds/all"
         page = lxml.html.fromstring(fetch(root)[2])
         assert "https://news.example.org/newswire/feeds/all.rss" in page.xpath("//head/link/@href")
+
+
+def test_built_feeds_are_reused_until_the_data_changes(tmp_path, monkeypatch):
+    url = build_db(tmp_path / "cached.db")
+    app = make_app(url)
+    builds = []
+    original = app.find_feed
+
+    def counting(*args, **kwargs):
+        builds.append(args[-3:])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(app, "find_feed", counting)
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/feeds/all.rss", "SERVER_NAME": "x.test", "SERVER_PORT": "80",
+               "wsgi.url_scheme": "http", "HTTP_HOST": "x.test"}  # fmt: skip
+    try:
+        first = app.respond(environ)
+        second = app.respond({**environ, "HTTP_IF_NONE_MATCH": dict(first.headers)["ETag"]})
+        assert second.status.startswith("304") and len(builds) == 1  # a poll of unchanged data: no rebuild
+        engine = make_engine(url)
+        with make_session_factory(engine).begin() as session:
+            article = session.scalars(select(Article).order_by(Article.id)).first()
+            article.fetched_at = datetime.now(UTC)  # a new version stored by a crawl
+        engine.dispose()
+        third = app.respond(environ)
+        assert len(builds) == 2 and third.status.startswith("200")
+    finally:
+        app.close()

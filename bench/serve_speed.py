@@ -1,0 +1,84 @@
+"""Feed server latency: `newswire serve`'s app on waitress over loopback, fed by the demo's database.
+
+Usage: python bench/serve_speed.py [--requests 200]
+Prints the median milliseconds of a full GET (200), a gzip GET and a conditional GET (304) of the
+merged feed, an outlet feed and the index page, with the built-document cache and without it
+(every request rebuilds the feed from the database), and the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT))
+import waitress  # noqa: E402
+
+from feeds import serve as serve_module  # noqa: E402
+
+PATHS = ("/feeds/all.rss", "/feeds/outlet/maghreb-ledger.atom", "/")
+
+
+def median_ms(port: int, path: str, headers: dict[str, str], count: int) -> tuple[float, int, dict]:
+    times, status, answer = [], 0, {}
+    for _ in range(count):
+        connection = http.client.HTTPConnection("127.0.0.1", port)
+        started = time.perf_counter()
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        times.append(time.perf_counter() - started)
+        status, answer = response.status, {k.lower(): v for k, v in response.getheaders()}
+        connection.close()
+    return statistics.median(times) * 1000, status, answer
+
+
+def measure(db_url: str, count: int, cache: bool) -> dict[tuple[str, str], float]:
+    original = serve_module.data_version
+    if not cache:
+        serve_module.data_version = lambda session: object()  # never equal: every request rebuilds
+    app = serve_module.make_app(db_url)
+    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    results = {}
+    try:
+        for path in PATHS:
+            full, _, headers = median_ms(server.effective_port, path, {}, count)
+            gz, _, _ = median_ms(server.effective_port, path, {"Accept-Encoding": "gzip"}, count)
+            etag = {"If-None-Match": headers.get("etag", "")}
+            conditional, status, _ = median_ms(server.effective_port, path, etag, count)
+            assert status == 304, (path, status)
+            results.update({(path, "200"): full, (path, "200 gzip"): gz, (path, "304"): conditional})
+    finally:
+        server.close()
+        app.close()
+        serve_module.data_version = original
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=200)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([sys.executable, "-m", "crawler", "demo", "--dir", tmp], cwd=PROJECT, capture_output=True)
+        db_url = f"sqlite:///{Path(tmp) / 'newswire.db'}"
+        cached = measure(db_url, args.requests, cache=True)
+        uncached = measure(db_url, args.requests, cache=False)
+    print(f"feed server, median ms of {args.requests} requests (new connection each), demo database")
+    print(f"{'path':<36}{'request':<10}{'cached':>9}{'rebuilt':>9}{'ratio':>8}")
+    for (path, kind), ms in cached.items():
+        print(f"{path:<36}{kind:<10}{ms:>9.2f}{uncached[(path, kind)]:>9.2f}{uncached[(path, kind)] / ms:>8.1f}")
+
+
+if __name__ == "__main__":
+    main()
