@@ -414,9 +414,7 @@ def demo(work_dir: str, verbose: bool) -> None:
     with make_session_factory(engine)() as session:
         written = write_feeds(session, root / "feeds")
     click.echo(f"database: {root / 'newswire.db'}")
-    click.echo(
-        f"feeds:    {root / 'feeds' / 'all.rss'}, all.atom and all.json (+{len(written) - 3} per outlet)"
-    )
+    click.echo(f"feeds:    {root / 'feeds' / 'all.rss'}, all.atom and all.json (+{len(written) - 3} per outlet)")
     click.echo(f"serve:    newswire serve --db {db_url}   (then open http://127.0.0.1:8080/)")
     click.echo(f"at {datetime.now(UTC).isoformat(timespec='seconds')}")
     sys.exit(EXIT_OK if run.status in ("complete", "partial") else EXIT_FAILED)

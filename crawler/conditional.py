@@ -84,7 +84,13 @@ class FetchState:
             self.fresh[url].poll_hint = seconds
 
     def child(self, child_url: str, parent_url: str) -> None:
-        self.parents.setdefault(child_url, parent_url)
+        if child_url != parent_url:
+            self.parents.setdefault(child_url, parent_url)
+
+    def stored_robots(self, robots_url: str) -> str | None:
+        """The robots.txt text kept from an earlier crawl, if any."""
+        stored = self.stored.get(robots_url)
+        return stored.body if stored else None
 
     def article_scheduled(self, listing: str | None) -> None:
         if listing:
@@ -114,6 +120,11 @@ class FetchState:
     def save(self, db_url: str) -> int:
         """Write the complete listings' validators; return how many."""
         complete = self.complete()
+        logger.debug(
+            "listings left for next crawl: incomplete %s, pending %s",
+            sorted(self.incomplete),
+            {u: n for u, n in self.pending.items() if n},
+        )
         engine = make_engine(db_url)
         try:
             with make_session_factory(engine).begin() as session:
@@ -123,20 +134,31 @@ class FetchState:
 
 
 def is_robots(request: Request) -> bool:
-    return urlsplit(request.url).path == "/robots.txt"
+    """True for a robots.txt request, or one redirected from a robots.txt URL."""
+    return urlsplit(request.meta.get("redirect_urls", [request.url])[0]).path == "/robots.txt"
 
 
-def wait_hint(response: Response) -> int | None:
-    """Seconds the server asks us to wait: Retry-After on 429/503, else Cache-Control max-age."""
-    if response.status in (429, 503):
-        value = (response.headers.get(b"Retry-After") or b"").decode("latin-1").strip()
-        if value.isdigit():
-            return min(int(value), MAX_WAIT_HINT)
-        try:
-            seconds = (parsedate_to_datetime(value) - utcnow()).total_seconds()
-        except (TypeError, ValueError):
-            return None
-        return min(max(0, int(seconds)), MAX_WAIT_HINT)
+def first_netloc(request: Request) -> str:
+    """The host:port a request was first made to, before any redirect."""
+    return urlsplit(request.meta.get("redirect_urls", [request.url])[0]).netloc
+
+
+def retry_after(response: Response) -> int | None:
+    """Seconds a 429 or 503 asks us to stay away (Retry-After: seconds or an HTTP date)."""
+    if response.status not in (429, 503):
+        return None
+    value = (response.headers.get(b"Retry-After") or b"").decode("latin-1").strip()
+    if value.isdigit():
+        return min(int(value), MAX_WAIT_HINT)
+    try:
+        seconds = (parsedate_to_datetime(value) - utcnow()).total_seconds()
+    except (TypeError, ValueError):
+        return None
+    return min(max(0, int(seconds)), MAX_WAIT_HINT)
+
+
+def max_age(response: Response) -> int | None:
+    """Cache-Control max-age of a response, in seconds."""
     control = (response.headers.get(b"Cache-Control") or b"").decode("latin-1").lower()
     for part in control.split(","):
         name, _, value = part.strip().partition("=")
@@ -150,7 +172,7 @@ class ConditionalRequestMiddleware:
 
     Works with the spider's `fetch_state`; a 304 for robots.txt is answered with the stored text so
     that Scrapy's RobotsTxtMiddleware keeps its rules. Also counts requests per outlet and keeps the
-    longest wait a server asked an outlet for (Retry-After, Cache-Control) for adaptive polling.
+    longest Retry-After a server gave an outlet (429, 503) for adaptive polling.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -188,9 +210,9 @@ class ConditionalRequestMiddleware:
         return None
 
     def process_response(self, request: Request, response: Response) -> Request | Response:
-        hint = wait_hint(response) if (request.meta.get("conditional") or response.status in (429, 503)) else None
-        if hint and (slug := self._outlet(request)):
-            self.crawler.stats.max_value(f"newswire/by_outlet/{slug}/wait_hint", hint)
+        wait = retry_after(response)
+        if wait and (slug := self._outlet(request)):
+            self.crawler.stats.max_value(f"newswire/by_outlet/{slug}/retry_after", wait)
         state = self.state
         if state is None or not (request.meta.get("conditional") or is_robots(request)):
             return response
@@ -201,14 +223,17 @@ class ConditionalRequestMiddleware:
             request.meta["stored_links"] = list(stored.links) if stored else []
             request.meta["stored_poll_hint"] = stored.poll_hint if stored else None
             if is_robots(request) and stored is not None and stored.body is not None:
-                state.robots[urlsplit(request.url).netloc] = stored.body
+                state.robots[first_netloc(request)] = stored.body
                 return response.replace(status=200, body=stored.body.encode("utf-8"))
             return response
         if response.status == 200:
             body = None
             if is_robots(request) and len(response.body) <= MAX_BODY_CHARS:
                 body = response.body.decode("utf-8", "replace")
-                state.robots[urlsplit(request.url).netloc] = body
+                state.robots[first_netloc(request)] = body  # where it was asked for, redirects or not
+                first_url = request.meta.get("redirect_urls", [request.url])[0]
+                if first_url != request.url:  # kept under both: a crawl that cannot fetch it falls back to it
+                    state.record(first_url, response, body)
             state.record(request.url, response, body)
         return response
 

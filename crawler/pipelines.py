@@ -42,9 +42,13 @@ class NotAnArticle(DropItem):
 class ExtractionFailed(DropItem):
     """Extraction raised on the page (a bug, or markup nothing could parse)."""
 
+    retry_later = True  # the listing that led here must be read again next crawl
+
 
 class StoreFailed(DropItem):
     """The database refused the article."""
+
+    retry_later = True
 
 
 def count_error(crawler: Crawler, kind: str, outlet: str | None = None) -> None:
@@ -141,6 +145,7 @@ class ExtractPipeline:
             "fetched_at": item["fetched_at"],
             "discovered_via": hints.source if hints else None,
             "follow_depth": item.get("follow_depth", 0),
+            "listing": item.get("listing"),  # the spider settles its listing when the item is done
         }
 
 

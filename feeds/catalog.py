@@ -44,13 +44,14 @@ class Feed:
 
 def entry_from_article(article: Article) -> FeedEntry:
     """A feed entry for a stored article; its id is the canonical URL, stable across crawls."""
-    published = article.published or article.fetched_at
+    # a date after our fetch is a misdated page (a wrong zone): never put the future in a feed
+    published = min(article.published or article.fetched_at, article.fetched_at)
     return FeedEntry(
         id=article.canonical_url,
         title=article.title,
         link=article.canonical_url,
         published=published,
-        updated=max(published, article.fetched_at) if article.published else article.fetched_at,
+        updated=article.fetched_at,
         authors=list(article.authors or []),
         summary=article.description or summarize(article.text),
         content_html=article.html,

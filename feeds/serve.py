@@ -56,7 +56,7 @@ CACHE_SIZE = 256  # built documents kept, least recently used dropped (tag feeds
 def data_version(session: Session) -> tuple:
     """A cheap token that changes whenever what the feeds show may have changed (a crawl, any article)."""
     runs = session.execute(select(func.max(CrawlRun.id), func.max(CrawlRun.finished_at))).one()
-    articles = session.execute(select(func.count(Article.id), func.max(Article.fetched_at))).one()
+    articles = session.execute(select(func.max(Article.id), func.max(Article.fetched_at))).one()
     outlets = session.scalar(select(func.count(Outlet.id)))
     return (*runs, *articles, outlets)
 

@@ -59,6 +59,8 @@ def record_crawl(
     outlets = session.scalars(select(Outlet).where(Outlet.slug.in_(list(by_outlet)))).all()
     for outlet in outlets:
         counts = by_outlet[outlet.slug]
+        if interrupted and not counts.get("listings_ok"):
+            continue  # stopped before it was reached: neither a failure nor a reason to postpone it
         state = session.get(OutletState, outlet.id) or OutletState(outlet_id=outlet.id, consecutive_failures=0)
         session.add(state)
         state.last_attempt_at = now
@@ -84,7 +86,8 @@ def record_crawl(
             policy,
             gap=gap,
             failures=state.consecutive_failures,
-            wait_hint=counts.get("wait_hint"),
+            poll_hint=counts.get("poll_hint"),
+            retry_after=counts.get("retry_after"),
             minimum=minimums.get(outlet.slug),
         )
         state.interval_seconds = int(interval.total_seconds())

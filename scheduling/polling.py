@@ -29,23 +29,27 @@ def next_interval(
     *,
     gap: timedelta | None,
     failures: int = 0,
-    wait_hint: float | None = None,
+    poll_hint: float | None = None,
+    retry_after: float | None = None,
     minimum: timedelta | None = None,
 ) -> timedelta:
     """How long to wait before the next crawl of an outlet.
 
     About one poll per expected new article (the publishing gap), kept between the outlet's minimum
     (its `every` in sources.toml, else the policy's) and the policy's maximum; doubled for each
-    consecutive failure up to the maximum; never shorter than what the server asked for (feed
-    `<ttl>`/`sy:updatePeriod`, Cache-Control max-age, Retry-After).
+    consecutive failure up to the maximum; never shorter than what its listings ask readers
+    (`poll_hint`: feed `<ttl>`/`sy:updatePeriod` or Cache-Control max-age, the smallest over its
+    listings, up to the maximum) nor than a 429/503's Retry-After (which may exceed the maximum).
     """
     low = minimum or policy.minimum
     high = max(policy.maximum, low)
     interval = min(max(gap or high, low), high)
     if failures > 0:
         interval = min(high, interval * 2 ** min(failures, 20))
-    if wait_hint:
-        interval = max(interval, timedelta(seconds=wait_hint))
+    if poll_hint:
+        interval = max(interval, min(high, timedelta(seconds=poll_hint)))
+    if retry_after:
+        interval = max(interval, timedelta(seconds=retry_after))
     return interval
 
 

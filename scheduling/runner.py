@@ -72,17 +72,20 @@ class Scheduler:
         while not self.stopping.is_set():
             code = self._run_child(self._crawl_command())
             self.rounds += 1
-            if code == EXIT_LOCKED:
+            if code == EXIT_LOCKED and not self._last_round():
                 logger.warning("another crawl holds the database; trying again in %s", LOCKED_RETRY)
                 self.stopping.wait(LOCKED_RETRY.total_seconds())
                 continue
             if self.config.feeds_dir is not None and not self.stopping.is_set():
                 self._run_child(self._feeds_command())
-            if self.config.max_rounds is not None and self.rounds >= self.config.max_rounds:
+            if self._last_round():
                 break
             self._sleep_until_due()
         logger.info("scheduler stopped after %d crawl(s)", self.rounds)
         return 0
+
+    def _last_round(self) -> bool:
+        return self.config.max_rounds is not None and self.rounds >= self.config.max_rounds
 
     def _crawl_command(self) -> list[str]:
         c = self.config
@@ -97,6 +100,8 @@ class Scheduler:
     def _run_child(self, command: list[str]) -> int:
         logger.info("running %s", " ".join(command[2:5]))
         self.child = subprocess.Popen(command, start_new_session=True)
+        if self.stopping.is_set():  # the signal came while it was starting: it never got its SIGTERM
+            self.child.send_signal(signal.SIGTERM)
         code = self.child.wait()
         self.child = None
         logger.info("%s exited %d", command[3], code)

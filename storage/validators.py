@@ -37,9 +37,7 @@ class Validators:
 def load_validators(session: Session) -> dict[str, Validators]:
     """Every stored validator by URL."""
     rows = session.scalars(select(FetchValidator))
-    return {
-        r.url: Validators(r.url, r.etag, r.last_modified, r.body, list(r.links or []), r.poll_hint) for r in rows
-    }
+    return {r.url: Validators(r.url, r.etag, r.last_modified, r.body, list(r.links or []), r.poll_hint) for r in rows}
 
 
 def save_validators(session: Session, validators: Iterable[Validators]) -> int:

@@ -19,7 +19,7 @@ from tests.conftest import FAST_CRAWL, run_newswire
 
 DISCOVERY = {
     "maghreb-ledger": {"/robots.txt", "/feed/", "/feed/broken.xml"},
-    "desert-wire": {"/robots.txt", "/", "/sitemap_index.xml"},
+    "desert-wire": {"/robots.txt", "/", "/sitemap_index.xml", "/sitemaps/news.xml.gz", "/sitemaps/pages.xml"},
     "atlas-review": {"/robots.txt", "/", "/atom.xml"},
     "al-khabar": {"/robots.txt", "/rss.rdf"},
 }
@@ -60,7 +60,7 @@ def test_unchanged_web_gets_only_conditional_discovery_requests_answered_304(web
     answers = crawl_and_count(web, registry, db_url)
     requested = {(slug, path) for slug, path, _status in answers}
     expected = {(slug, path) for slug, paths in DISCOVERY.items() for path in paths}
-    assert requested == expected  # no article page, no child sitemap: only discovery
+    assert requested == expected  # no article page: only discovery (an index's children are asked too)
     statuses = {(slug, path): status for slug, path, status in answers}
     # a malformed feed keeps no validators (its error is reported every run): the one full answer
     assert statuses.pop(("maghreb-ledger", "/feed/broken.xml")) == 200
@@ -109,6 +109,56 @@ def test_a_changed_feed_brings_exactly_the_new_article(web, crawled):
     # and once stored, the changed feed is quiet again
     again = crawl_and_count(web, registry, db_url)
     assert dict(((s, p), st) for s, p, st in again)[("maghreb-ledger", "/feed/")] == 304
+
+
+def test_a_changed_child_sitemap_under_an_unchanged_index_brings_its_new_article(web, crawled):
+    registry, db_url = crawled
+    story = Story(
+        "/news/oil-output-rises/",
+        "Libya's oil output rises to a ten-year high",
+        (
+            "Libya's crude output rose to its highest level in more than ten years last month, the national "
+            "oil company said on Monday, as fields in the south returned to full production.",
+            "The company said output averaged 1.4 million barrels a day, up from 1.2 million a year earlier, "
+            "and that it aimed to reach two million barrels within five years.",
+            "Analysts said the gains remained fragile because of the country's divided government and "
+            "recurring blockades of oil terminals by armed groups.",
+        ),
+        published="2025-07-26T08:00:00+00:00",
+    )
+    url = web.publish_wire_story(story)
+    answers = crawl_and_count(web, registry, db_url)
+    statuses = {(slug, path): status for slug, path, status in answers}
+    assert statuses[("desert-wire", "/sitemap_index.xml")] == 304  # the index did not change...
+    assert statuses[("desert-wire", "/sitemaps/news.xml.gz")] == 200  # ...its child did
+    assert statuses[("desert-wire", story.path)] == 200
+    with Session(create_engine(db_url)) as session:
+        assert session.scalar(select(func.count()).where(Article.canonical_url == url)) == 1
+
+
+def test_robots_txt_behind_a_redirect_or_down_still_names_the_sitemaps(tmp_path):
+    from crawler.newsweb.server import Resource
+
+    with NewsWeb() as web:
+        wire, atlas = web.server.sites["desert-wire"], web.server.sites["atlas-review"]
+        atlas.routes["/wire-robots.txt"] = wire.routes["/robots.txt"]  # robots.txt moved to another host
+        wire.routes["/robots.txt"] = Resource(
+            b"", status=301, headers={"Location": atlas_url(web) + "/wire-robots.txt"}
+        )
+        registry = web.write_registry(tmp_path / "sources.toml")
+        db_url = f"sqlite:///{tmp_path / 'robots.db'}"
+        first = crawl_and_count(web, registry, db_url, "--outlet", "Desert Wire")
+        assert ("desert-wire", "/sitemap_index.xml", 200) in first
+        assert last_run(db_url).articles_new == 3
+        # robots.txt down (500 after retries): last crawl's copy names the sitemaps
+        wire.routes["/robots.txt"] = Resource(b"down", status=500)
+        second = crawl_and_count(web, registry, db_url, "--outlet", "Desert Wire", "-s", "RETRY_TIMES=0")
+        assert ("desert-wire", "/robots.txt", 500) in second
+        assert ("desert-wire", "/sitemap_index.xml", 304) in second
+
+
+def atlas_url(web: NewsWeb) -> str:
+    return web.urls["atlas-review"]
 
 
 def _discovery_pairs() -> set[tuple[str, str]]:
@@ -179,7 +229,7 @@ def test_window_is_a_timedelta_default():
 def test_poll_hints_from_feeds_and_servers():
     from scrapy.http import Response
 
-    from crawler.conditional import wait_hint
+    from crawler.conditional import max_age, retry_after
     from crawler.listings import parse_listing
 
     rss = (
@@ -195,8 +245,9 @@ def test_poll_hints_from_feeds_and_servers():
     def response(status: int, **headers: str) -> Response:
         return Response("https://x.test/feed", status=status, headers=headers)
 
-    assert wait_hint(response(429, **{"Retry-After": "120"})) == 120
-    assert wait_hint(response(503, **{"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})) == 0  # in the past
-    assert wait_hint(response(200, **{"Cache-Control": "public, max-age=1800"})) == 1800
-    assert wait_hint(response(200, **{"Cache-Control": "max-age=99999999"})) == 7 * 86400  # capped
-    assert wait_hint(response(200)) is None
+    assert retry_after(response(429, **{"Retry-After": "120"})) == 120
+    assert retry_after(response(503, **{"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})) == 0  # in the past
+    assert retry_after(response(200, **{"Retry-After": "120"})) is None  # only 429 and 503 mean "go away"
+    assert max_age(response(200, **{"Cache-Control": "public, max-age=1800"})) == 1800
+    assert max_age(response(200, **{"Cache-Control": "max-age=99999999"})) == 7 * 86400  # capped
+    assert max_age(response(200)) is None

@@ -28,9 +28,10 @@ def test_failures_back_off_and_server_hints_are_honoured():
     assert next_interval(POLICY, gap=hourly, failures=1) == 2 * hourly
     assert next_interval(POLICY, gap=hourly, failures=3) == 8 * hourly
     assert next_interval(POLICY, gap=hourly, failures=30) == POLICY.maximum  # capped, not hammered nor lost
-    assert next_interval(POLICY, gap=hourly, wait_hint=3 * 3600) == 3 * hourly  # <ttl> / Retry-After
-    assert next_interval(POLICY, gap=hourly, wait_hint=60) == hourly  # a short hint does not speed us up
-    assert next_interval(POLICY, gap=hourly, wait_hint=3 * 86400) == timedelta(days=3)  # Retry-After beyond max
+    assert next_interval(POLICY, gap=hourly, poll_hint=3 * 3600) == 3 * hourly  # <ttl>, max-age
+    assert next_interval(POLICY, gap=hourly, poll_hint=60) == hourly  # a short hint does not speed us up
+    assert next_interval(POLICY, gap=hourly, poll_hint=3 * 86400) == POLICY.maximum  # a feed's wish: capped
+    assert next_interval(POLICY, gap=hourly, retry_after=3 * 86400) == timedelta(days=3)  # a 429/503: honoured
 
 
 def _db(tmp_path) -> Session:
@@ -63,7 +64,7 @@ def test_record_crawl_sets_freshness_and_next_due(tmp_path):
     session = _db(tmp_path)
     counts = {
         "busy": {"listings_ok": 1, "new": 3},
-        "quiet": {"listings_ok": 1, "wait_hint": 6 * 3600},
+        "quiet": {"listings_ok": 1, "poll_hint": 6 * 3600},
         "down": {"errors": 2, "last_error": "connection_refused: https://down.test/feed"},
     }
     record_crawl(session, counts, NOW, POLICY)
@@ -80,8 +81,11 @@ def test_record_crawl_sets_freshness_and_next_due(tmp_path):
     assert down.interval_seconds == 24 * 3600  # backed off to the maximum
     record_crawl(session, {"down": {"listings_ok": 1}}, NOW, POLICY)
     assert {f.slug: f for f in freshness(session, POLICY)}["down"].consecutive_failures == 0
-    record_crawl(session, {"busy": {}}, NOW, POLICY, interrupted=True)  # interrupted: no failure counted
-    assert {f.slug: f for f in freshness(session, POLICY)}["busy"].consecutive_failures == 0
+    before = {f.slug: f for f in freshness(session, POLICY)}["busy"]
+    later = NOW + timedelta(hours=5)
+    record_crawl(session, {"busy": {}}, later, POLICY, interrupted=True)  # stopped before reaching it
+    after = {f.slug: f for f in freshness(session, POLICY)}["busy"]
+    assert after.consecutive_failures == 0 and after.next_due_at == before.next_due_at  # not postponed
 
 
 def test_due_outlets(tmp_path):

@@ -73,6 +73,7 @@ class NewsWeb:
         self.urls: dict[str, str] = {}
         self.started = datetime.now(UTC)
         self.published: list[Story] = []  # stories added to Maghreb Ledger's feed by publish_story()
+        self.wire_published: list[Story] = []  # stories added to Desert Wire's news sitemap only
 
     def __enter__(self) -> NewsWeb:
         self.start()
@@ -114,6 +115,12 @@ class NewsWeb:
         self.published.insert(0, story)
         self.server.sites["maghreb-ledger"].routes = self._maghreb(self.urls["maghreb-ledger"])
         return self.urls["maghreb-ledger"] + story.path
+
+    def publish_wire_story(self, story: Story) -> str:
+        """Publish a story on Desert Wire: its page and its news sitemap change, the sitemap index does not."""
+        self.wire_published.insert(0, story)
+        self.server.sites["desert-wire"].routes = self._wire(self.urls["desert-wire"])
+        return self.urls["desert-wire"] + story.path
 
     @property
     def reference_story(self) -> Story:
@@ -202,6 +209,7 @@ language = "ar"
         today = self.started.isoformat(timespec="seconds")
         archived = Story("/news/archive-2024-oil-deal/", "An archived story", ("Old news.",), published="2024-03-01")
         news_entries = [
+            *((base + story.path, story, today) for story in self.wire_published),
             (base + turkey.path, turkey, today),
             (base + turkey.path + "?utm_source=sitemap&utm_medium=news", turkey, today),
             (base + floods.path, floods, today),
@@ -227,7 +235,7 @@ language = "ar"
             "/about/": pages.html_resource(pages.about_page()),
             "/amp" + markets.path: pages.html_resource(pages.jsonld_article(markets, base, amp=True)),
         }
-        for story in WIRE_STORIES:
+        for story in (*self.wire_published, *WIRE_STORIES):
             routes[story.path] = pages.html_resource(pages.jsonld_article(story, base))
         return routes
 

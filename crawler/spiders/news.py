@@ -14,7 +14,7 @@ from scrapy import signals
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 
-from crawler.conditional import FetchState
+from crawler.conditional import FetchState, max_age
 from crawler.errors import classify_failure, worth_retrying
 from crawler.extract.dates import parse_date
 from crawler.extract.record import DiscoveryHints
@@ -77,13 +77,26 @@ class NewsSpider(scrapy.Spider):
         self.already_stored: set[int] = set()
         self.registry_hosts = set().union(*(o.hosts for o in self.registry.values())) if self.registry else set()
         self.fetch_state = FetchState()
-        self.awaiting_robots: dict[str, list[str]] = {}  # netloc → outlets whose sitemaps robots.txt names
+        self.awaiting_robots: dict[str, list[tuple[str, int]]] = {}  # netloc → (outlet, depth) waiting for robots.txt
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
+        crawler.signals.connect(spider.item_stored, signal=signals.item_scraped)
+        crawler.signals.connect(spider.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(spider.item_failed, signal=signals.item_error)
         return spider
+
+    # an article counts as handled for its listing's validators only once the pipelines are done with it
+    def item_stored(self, item: dict[str, Any]) -> None:
+        self.fetch_state.article_done(item.get("listing"))
+
+    def item_dropped(self, item: dict[str, Any], exception: BaseException) -> None:
+        self.fetch_state.article_done(item.get("listing"), retry_later=getattr(exception, "retry_later", False))
+
+    def item_failed(self, item: dict[str, Any]) -> None:
+        self.fetch_state.article_done(item.get("listing"), retry_later=True)
 
     def outlet_for_netloc(self, netloc: str) -> str | None:
         """The slug of the crawl's outlet whose homepage is at `netloc` (for requests without an outlet)."""
@@ -139,15 +152,20 @@ class NewsSpider(scrapy.Spider):
         elif netloc in self.fetch_state.robots:
             yield from self._robots_sitemaps(self.fetch_state.robots[netloc], outlet, depth)
         else:
-            self.awaiting_robots.setdefault(netloc, []).append(f"{outlet.slug}:{depth}")
+            self.awaiting_robots.setdefault(netloc, []).append((outlet.slug, depth))
 
     def robots_parsed(self, robotparser: Any, request: scrapy.Request) -> None:
         """Scrapy parsed a host's robots.txt: queue the sitemaps it names for the outlets waiting on it."""
-        netloc = urlsplit(request.url).netloc
-        text = self.fetch_state.robots.get(netloc, "")
-        for waiting in self.awaiting_robots.pop(netloc, []):
-            slug, _, depth = waiting.rpartition(":")
-            for sitemap_request in self._robots_sitemaps(text, self.outlets[slug], int(depth)):
+        self._robots_ready(urlsplit(request.url).netloc)
+
+    def _robots_ready(self, netloc: str) -> None:
+        """Queue the sitemaps of this host's robots.txt (this crawl's copy, else the one kept from the last)."""
+        waiting = self.awaiting_robots.pop(netloc, [])
+        for slug, depth in waiting:
+            outlet = self.outlets[slug]
+            robots_url = urljoin(outlet.homepage, "/robots.txt")
+            text = self.fetch_state.robots.get(netloc) or self.fetch_state.stored_robots(robots_url) or ""
+            for sitemap_request in self._robots_sitemaps(text, outlet, depth):
                 self.crawler.engine.crawl(sitemap_request)
 
     def _robots_sitemaps(self, text: str, outlet: Outlet, depth: int) -> Iterator[scrapy.Request]:
@@ -178,10 +196,14 @@ class NewsSpider(scrapy.Spider):
             self.crawler.engine.crawl(request)
         return request is not None
 
-    def _listing_request(self, url: str, outlet: Outlet, depth: int = 0, follow: int = 0) -> scrapy.Request | None:
+    def _listing_request(
+        self, url: str, outlet: Outlet, depth: int = 0, follow: int = 0, parent: str | None = None
+    ) -> scrapy.Request | None:
         if not _is_web_url(url):
             self.record_error(outlet, url, "bad_url", "not an http(s) URL")
             return None
+        if parent:
+            self.fetch_state.child(url, parent)
         return scrapy.Request(
             url,
             callback=self.parse_listing,
@@ -193,6 +215,7 @@ class NewsSpider(scrapy.Spider):
                 "follow_depth": follow,
                 "conditional": True,
                 "handle_httpstatus_list": [304],
+                "parent_listing": parent,
             },
         )
 
@@ -205,6 +228,8 @@ class NewsSpider(scrapy.Spider):
     def parse_homepage(self, response: Response) -> Iterator[scrapy.Request]:
         outlet = self.outlets[response.meta["outlet"]]
         self._listing_ok(outlet)
+        self._robots_ready(urlsplit(outlet.homepage).netloc)  # robots.txt could not be fetched: no signal came
+        self._poll_hint(outlet, max_age(response) or 0)
         if response.status == 304:
             links = response.meta.get("stored_links", [])
         else:
@@ -217,9 +242,19 @@ class NewsSpider(scrapy.Spider):
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         outlet = self.outlets[response.meta["outlet"]]
+        follow = response.meta.get("follow_depth", 0)
+        if parent := response.meta.get("parent_listing"):
+            self.fetch_state.child(response.url, parent)  # under its final URL too (redirects)
         if response.status == 304:  # unchanged since our last complete reading of it
             self._listing_ok(outlet)
-            self._poll_hint(outlet, response.meta.get("stored_poll_hint"))
+            self._poll_hint(outlet, max(response.meta.get("stored_poll_hint") or 0, max_age(response) or 0))
+            # a sitemap index's children may change while it does not: ask each of them (conditionally)
+            for url in response.meta.get("stored_links", []):
+                depth = response.meta.get("listing_depth", 0) + 1
+                if depth <= MAX_SITEMAP_DEPTH and (
+                    request := self._listing_request(url, outlet, depth, follow, response.url)
+                ):
+                    yield request
             return
         max_size = self.settings.getint("DOWNLOAD_MAXSIZE")
         try:
@@ -231,7 +266,7 @@ class NewsSpider(scrapy.Spider):
         self._listing_ok(outlet)
         self.crawler.stats.inc_value(f"newswire/discovery/{listing.kind}")
         self.fetch_state.set_poll_hint(response.url, listing.poll_hint)
-        self._poll_hint(outlet, listing.poll_hint)
+        self._poll_hint(outlet, max(listing.poll_hint or 0, max_age(response) or 0))
         cutoff = self._sitemap_cutoff(outlet)
         if listing.kind == "sitemapindex":
             depth = response.meta.get("listing_depth", 0) + 1
@@ -243,9 +278,10 @@ class NewsSpider(scrapy.Spider):
             self._count_old(len(listing.sitemaps) - len(recent), "old_sitemap")
             newest_first = sorted(recent, key=lambda s: s[1] or "", reverse=True)
             cap = self.settings.getint("NEWSWIRE_SITEMAP_MAX_CHILDREN")
-            for url, _lastmod in newest_first[:cap]:
-                if request := self._listing_request(url, outlet, depth, response.meta.get("follow_depth", 0)):
-                    self.fetch_state.child(url, response.url)
+            children = [url for url, _lastmod in newest_first[:cap]]
+            self.fetch_state.set_links(response.url, children)
+            for url in children:
+                if request := self._listing_request(url, outlet, depth, follow, response.url):
                     yield request
             return
         source = "sitemap" if listing.kind == "sitemap" else "feed"
@@ -264,9 +300,9 @@ class NewsSpider(scrapy.Spider):
             if request is not None:
                 yield request
 
-    def _poll_hint(self, outlet: Outlet, seconds: int | None) -> None:
-        if seconds:
-            self.crawler.stats.max_value(f"newswire/by_outlet/{outlet.slug}/wait_hint", seconds)
+    def _poll_hint(self, outlet: Outlet, seconds: int) -> None:
+        """One listing's hint (0: none); the outlet's is the smallest, since any listing may bring news."""
+        self.crawler.stats.min_value(f"newswire/by_outlet/{outlet.slug}/poll_hint", seconds)
 
     def _listing_ok(self, outlet: Outlet) -> None:
         self.crawler.stats.inc_value(f"newswire/by_outlet/{outlet.slug}/listings_ok")
@@ -337,8 +373,8 @@ class NewsSpider(scrapy.Spider):
 
     def parse_article(self, response: Response) -> Iterator[dict[str, Any]]:
         outlet = self.outlets[response.meta["outlet"]]
-        self.fetch_state.article_done(response.meta.get("listing"))
         if not isinstance(response, TextResponse):
+            self.fetch_state.article_done(response.meta.get("listing"))
             self.record_error(outlet, response.url, "not_html", "response is not text")
             return
         yield {
@@ -350,6 +386,7 @@ class NewsSpider(scrapy.Spider):
             "timezone": outlet.timezone,
             "follow_depth": response.meta.get("follow_depth", 0),
             "fetched_at": datetime.now(UTC),
+            "listing": response.meta.get("listing"),  # the pipelines' verdict settles it (item signals)
         }
 
     def on_error(self, failure: Any) -> None:
@@ -360,6 +397,8 @@ class NewsSpider(scrapy.Spider):
             self.fetch_state.article_done(request.meta.get("listing"), retry_later=worth_retrying(kind))
         elif request.meta.get("conditional"):
             self.fetch_state.mark_incomplete(request.url)
+        if request.callback == self.parse_homepage:
+            self._robots_ready(urlsplit(request.url).netloc)
         if not is_error:
             self.crawler.stats.inc_value(f"newswire/skipped/{kind}")
             logger.info("%s: %s skipped: %s", outlet.name if outlet else "?", request.url, detail)
