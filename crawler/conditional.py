@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -131,6 +132,29 @@ class FetchState:
                 return save_validators(session, complete)
         finally:
             engine.dispose()
+
+
+def settle_articles(crawler: Crawler, state: Callable[[], FetchState]) -> None:
+    """Tell listings when their articles are done: once the pipelines stored or dropped them (a failed
+    extraction or store, or a pipeline error, means "read the listing again"), or the scheduler
+    dropped the request as a duplicate. Article requests carry `meta["listing"]`, items `"listing"`."""
+
+    def stored(item: dict[str, Any]) -> None:
+        state().article_done(item.get("listing"))
+
+    def dropped(item: dict[str, Any], exception: BaseException) -> None:
+        state().article_done(item.get("listing"), retry_later=getattr(exception, "retry_later", False))
+
+    def failed(item: dict[str, Any]) -> None:
+        state().article_done(item.get("listing"), retry_later=True)
+
+    def request_dropped(request: Request) -> None:
+        if "hints" in request.meta:  # an article request
+            state().article_done(request.meta.get("listing"))
+
+    for handler, signal in ((stored, signals.item_scraped), (dropped, signals.item_dropped),
+                            (failed, signals.item_error), (request_dropped, signals.request_dropped)):  # fmt: skip
+        crawler.signals.connect(handler, signal=signal, weak=False)
 
 
 def is_robots(request: Request) -> bool:

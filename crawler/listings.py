@@ -6,12 +6,15 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
 from lxml import etree, html
 from protego import Protego
 from scrapy.utils.gz import gunzip
+
+from crawler.extract.dates import parse_date
 
 logger = logging.getLogger(__name__)
 
@@ -189,6 +192,33 @@ def parse_listing(body: bytes, base_url: str, *, max_size: int = 50 * 1024 * 102
     if not head.startswith(b"<") and not head.startswith(b"\xef\xbb\xbf<"):
         raise ListingError("not a feed or sitemap (does not start with '<')")
     return _parse_feed(body, base_url)
+
+
+def dated_before(raw: str | None, cutoff: datetime) -> bool:
+    """True when a listing date is known and before `cutoff` (undated entries are kept)."""
+    if not raw:
+        return False
+    dated = parse_date(raw, "sitemap")
+    return dated is not None and dated.value < cutoff
+
+
+def recent_entries(entries: list[ListingEntry], cutoff: datetime) -> list[ListingEntry]:
+    """Sitemap entries not last changed (else published) before `cutoff`."""
+    return [e for e in entries if not dated_before(e.updated_raw or e.published_raw, cutoff)]
+
+
+def recent_sitemaps(sitemaps: list[tuple[str, str | None]], cutoff: datetime) -> list[tuple[str, str | None]]:
+    """Child sitemaps of an index whose lastmod is not before `cutoff`."""
+    return [(url, lastmod) for url, lastmod in sitemaps if not dated_before(lastmod, cutoff)]
+
+
+def changed_since(entry: ListingEntry, fetched_at: datetime) -> bool:
+    """True when the listing dates the entry after our last fetch of it: fetch again for a new version."""
+    raw = entry.updated_raw or entry.published_raw
+    if not raw:
+        return False
+    dated = parse_date(raw, "feed")
+    return dated is not None and dated.value > fetched_at
 
 
 def robots_sitemaps(robots_txt: str) -> list[str]:

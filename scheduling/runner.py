@@ -5,7 +5,7 @@ One crawl is one OS process (Twisted's reactor cannot be restarted), so each rou
 sleeps until the next outlet is due. SIGTERM or SIGINT wakes it: a running crawl gets one SIGTERM,
 which Scrapy answers by finishing the requests in flight and closing cleanly (its run is recorded
 as interrupted), and the scheduler exits 0. The child runs in its own session so that a terminal's
-Ctrl-C reaches it once, through us, never twice (a second signal would make Scrapy stop uncleanly).
+Ctrl-C reaches it once, through us; a second signal is forwarded too, and Scrapy then stops at once.
 """
 
 from __future__ import annotations
@@ -60,10 +60,11 @@ class Scheduler:
             signal.signal(signum, self._on_signal)
 
     def _on_signal(self, signum: int, _frame: object) -> None:
-        if self.stopping.is_set():
-            return
-        logger.warning("%s received: stopping after the running crawl closes", signal.Signals(signum).name)
-        self.stopping.set()
+        if self.stopping.is_set():  # a second signal: Scrapy's second SIGTERM stops the crawl at once
+            logger.warning("%s received again: stopping the running crawl now", signal.Signals(signum).name)
+        else:
+            logger.warning("%s received: stopping after the running crawl closes", signal.Signals(signum).name)
+            self.stopping.set()
         if self.child is not None and self.child.poll() is None:
             self.child.send_signal(signal.SIGTERM)
 

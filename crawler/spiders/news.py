@@ -14,16 +14,18 @@ from scrapy import signals
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 
-from crawler.conditional import FetchState, max_age
+from crawler.conditional import FetchState, max_age, settle_articles
 from crawler.errors import classify_failure, worth_retrying
-from crawler.extract.dates import parse_date
 from crawler.extract.record import DiscoveryHints
 from crawler.listings import (
     ListingEntry,
     ListingError,
+    changed_since,
     feed_links,
     parse_listing,
     prefer_news_sitemaps,
+    recent_entries,
+    recent_sitemaps,
     robots_sitemaps,
 )
 from crawler.registry import Outlet, load_registry, select_outlets
@@ -83,20 +85,8 @@ class NewsSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
-        crawler.signals.connect(spider.item_stored, signal=signals.item_scraped)
-        crawler.signals.connect(spider.item_dropped, signal=signals.item_dropped)
-        crawler.signals.connect(spider.item_failed, signal=signals.item_error)
+        settle_articles(crawler, lambda: spider.fetch_state)
         return spider
-
-    # an article counts as handled for its listing's validators only once the pipelines are done with it
-    def item_stored(self, item: dict[str, Any]) -> None:
-        self.fetch_state.article_done(item.get("listing"))
-
-    def item_dropped(self, item: dict[str, Any], exception: BaseException) -> None:
-        self.fetch_state.article_done(item.get("listing"), retry_later=getattr(exception, "retry_later", False))
-
-    def item_failed(self, item: dict[str, Any]) -> None:
-        self.fetch_state.article_done(item.get("listing"), retry_later=True)
 
     def outlet_for_netloc(self, netloc: str) -> str | None:
         """The slug of the crawl's outlet whose homepage is at `netloc` (for requests without an outlet)."""
@@ -274,7 +264,7 @@ class NewsSpider(scrapy.Spider):
                 detail = f"sitemap indexes nested more than {MAX_SITEMAP_DEPTH} deep"
                 self.record_error(outlet, response.url, "sitemap_too_deep", detail)
                 return
-            recent = [(url, lastmod) for url, lastmod in listing.sitemaps if not self._older(lastmod, cutoff)]
+            recent = recent_sitemaps(listing.sitemaps, cutoff)
             self._count_old(len(listing.sitemaps) - len(recent), "old_sitemap")
             newest_first = sorted(recent, key=lambda s: s[1] or "", reverse=True)
             cap = self.settings.getint("NEWSWIRE_SITEMAP_MAX_CHILDREN")
@@ -291,7 +281,7 @@ class NewsSpider(scrapy.Spider):
             else listing.entries
         )
         if source == "sitemap":
-            recent = [e for e in entries if not self._older(e.updated_raw or e.published_raw, cutoff)]
+            recent = recent_entries(entries, cutoff)
             self._count_old(len(entries) - len(recent), "old_sitemap_entry")
             entries = recent
         for entry in entries:
@@ -314,14 +304,6 @@ class NewsSpider(scrapy.Spider):
         )
         return datetime.now(UTC) - window
 
-    @staticmethod
-    def _older(raw: str | None, cutoff: datetime) -> bool:
-        """True when a listing date is known and before `cutoff` (undated entries are kept)."""
-        if not raw:
-            return False
-        dated = parse_date(raw, "sitemap")
-        return dated is not None and dated.value < cutoff
-
     def _count_old(self, count: int, what: str) -> None:
         if count:
             self.crawler.stats.inc_value(f"newswire/skipped/{what}", count)
@@ -342,7 +324,7 @@ class NewsSpider(scrapy.Spider):
         if key in self.seen:
             return None
         self.seen.add(key)
-        if key in self.known and not self._changed_since_fetch(entry, self.known[key][1]):
+        if key in self.known and not changed_since(entry, self.known[key][1]):
             article_id = self.known[key][0]
             if article_id not in self.already_stored:  # count articles, not their URLs
                 self.already_stored.add(article_id)
@@ -361,15 +343,6 @@ class NewsSpider(scrapy.Spider):
             errback=self.on_error,
             meta={"outlet": outlet.slug, "hints": hints, "follow_depth": follow, "listing": listing},
         )
-
-    @staticmethod
-    def _changed_since_fetch(entry: ListingEntry, fetched_at: datetime) -> bool:
-        """True when the listing dates the entry after our last fetch of it: fetch again for a new version."""
-        raw = entry.updated_raw or entry.published_raw
-        if not raw:
-            return False
-        dated = parse_date(raw, "feed")
-        return dated is not None and dated.value > fetched_at
 
     def parse_article(self, response: Response) -> Iterator[dict[str, Any]]:
         outlet = self.outlets[response.meta["outlet"]]
