@@ -438,8 +438,10 @@ def serve(db_url: str | None, host: str, port: int, base_url: str | None, items:
     """
     from feeds.serve import serve as serve_feeds
 
-    click.echo(f"serving feeds on http://{host}:{port}/ (Ctrl-C stops)", err=True)
-    serve_feeds(db_url, host, port, base_url=base_url, items=items, threads=threads)
+    def ready(root: str) -> None:
+        click.echo(f"serving feeds on {root} (Ctrl-C stops)", err=True)
+
+    serve_feeds(db_url, host, port, base_url=base_url, items=items, threads=threads, on_ready=ready)
 
 
 from crawler.cli_schedule import schedule  # noqa: E402 - the group is defined above

@@ -183,13 +183,32 @@ def serve(
     base_url: str | None = None,
     items: int = DEFAULT_ITEMS,
     threads: int = 4,
+    on_ready: Callable[[str], None] | None = None,
 ) -> None:
-    """Serve the feeds and the index page on host:port with waitress until the process is interrupted."""
+    """Serve the feeds and the index page on host:port with waitress until SIGTERM or Ctrl-C (then return).
+
+    `on_ready` gets the root URL once the socket listens (port 0 picks a free port).
+    """
+    import signal
+
     import waitress
 
     app = make_app(db_url, base_url, items)
-    logger.info("serving feeds on http://%s:%d/", host, port)
+    server = waitress.create_server(app, host=host, port=port, threads=threads, ident="newswire")
+    root = f"http://{server.effective_host}:{server.effective_port}/"
+    logger.info("serving feeds on %s", root)
+    if on_ready is not None:
+        on_ready(root)
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
-        waitress.serve(app, host=host, port=port, threads=threads, ident="newswire")
+        server.run()
+    except KeyboardInterrupt:
+        logger.info("stopping the feed server")
     finally:
+        signal.signal(signal.SIGTERM, previous)
+        server.close()
         app.close()

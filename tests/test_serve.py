@@ -473,3 +473,30 @@ def test_built_feeds_are_reused_until_the_data_changes(tmp_path, monkeypatch):
         assert len(builds) == 2 and third.status.startswith("200")
     finally:
         app.close()
+
+
+def test_newswire_serve_command_serves_and_stops_cleanly_on_sigterm(small_db):
+    import signal
+    import sys
+
+    from tests.conftest import PROJECT
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "crawler", "serve", "--db", small_db, "--port", "0"],
+        cwd=PROJECT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = process.stderr.readline()  # "serving feeds on http://127.0.0.1:<port>/ (Ctrl-C stops)"
+        assert line.startswith("serving feeds on http://127.0.0.1:"), line
+        root = line.split()[3]
+        status, headers, body = fetch(root + "feeds/all.json")
+        assert status == 200 and json.loads(body)["version"] == "https://jsonfeed.org/version/1.1"
+        process.send_signal(signal.SIGTERM)
+        _out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0 and "Traceback" not in err, err
