@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -219,11 +218,6 @@ def test_conditional_headers_need_stored_validators_and_robots_needs_its_text():
 def test_which_failures_are_worth_seeing_again(kind, retry):
     assert worth_retrying(kind) is retry
 
-
-def test_window_is_a_timedelta_default():
-    from crawler import settings
-
-    assert timedelta(days=settings.NEWSWIRE_SITEMAP_WINDOW_DAYS) == timedelta(days=7)
 
 
 def test_poll_hints_from_feeds_and_servers():
