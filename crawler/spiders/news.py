@@ -285,7 +285,6 @@ class NewsSpider(scrapy.Spider):
             self._count_old(len(entries) - len(recent), "old_sitemap_entry")
             entries = recent
         for entry in entries:
-            follow = response.meta.get("follow_depth", 0)
             request = self._article_request(entry, outlet, source, follow=follow, listing=response.url)
             if request is not None:
                 yield request
