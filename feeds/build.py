@@ -80,12 +80,16 @@ def _distinct(times: Iterable[datetime]) -> list[datetime]:
     return result
 
 
+NEVER_UPDATED = datetime(2000, 1, 1, tzinfo=UTC)  # an empty feed of an empty database: a fixed date keeps its
+# ETag and Last-Modified stable until the first crawl (validators flag dates before 1990, so not the epoch)
+
+
 def feed_updated(entries: Iterable[FeedEntry], meta: FeedMeta) -> datetime:
-    """When the feed last changed: its newest entry's update time, else `meta.updated`, else now."""
+    """When the feed last changed: its newest entry's update time, else `meta.updated`, else NEVER_UPDATED."""
     times = _distinct(e.updated for e in entries)
     if times:
         return max(times)
-    return _aware(meta.updated) if meta.updated else datetime.now(UTC).replace(microsecond=0)
+    return _aware(meta.updated) if meta.updated else NEVER_UPDATED
 
 
 def _http_url(value: str | None) -> str | None:

@@ -500,3 +500,15 @@ def test_newswire_serve_command_serves_and_stops_cleanly_on_sigterm(small_db):
         if process.poll() is None:
             process.kill()
     assert process.returncode == 0 and "Traceback" not in err, err
+
+
+def test_an_empty_database_serves_stable_valid_feeds(tmp_path):
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    with serving(url) as root:
+        status, first, body = fetch(root + "feeds/all.atom")
+        assert status == 200 and not feedparser.parse(body).entries
+        time_before = parsedate_to_datetime(first["Last-Modified"])
+        assert time_before < datetime.now(UTC)  # never the future
+        _status, second, _ = fetch(root + "feeds/all.atom")
+        assert second["ETag"] == first["ETag"] and second["Last-Modified"] == first["Last-Modified"]
+        assert fetch(root + "feeds/all.atom", headers={"If-None-Match": first["ETag"]})[0] == 304
