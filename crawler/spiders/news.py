@@ -5,48 +5,31 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 
-from crawler.conditional import FetchState, max_age, settle_articles
+from crawler.conditional import FetchState, settle_articles
 from crawler.errors import classify_failure, worth_retrying
 from crawler.extract.record import DiscoveryHints
 from crawler.listings import (
     ListingEntry,
-    ListingError,
     changed_since,
-    feed_links,
-    parse_listing,
-    prefer_news_sitemaps,
-    recent_entries,
-    recent_sitemaps,
-    robots_sitemaps,
 )
 from crawler.registry import Outlet, load_registry, select_outlets
+from crawler.spiders.discovery import ListingDiscovery, is_web_url
 from storage.db import stored_urls
 from storage.urls import canonical_url, strip_tracking
 
 logger = logging.getLogger(__name__)
 
-LISTING_PRIORITY = 10  # listings before articles, so limits see the newest entries first
-MAX_SITEMAP_DEPTH = 3  # sitemap indexes nested deeper than this are refused
 
-
-def _is_web_url(url: str) -> bool:
-    try:
-        parts = urlsplit(url)
-        return parts.scheme in ("http", "https") and bool(parts.hostname)
-    except ValueError:
-        return False
-
-
-class NewsSpider(scrapy.Spider):
+class NewsSpider(ListingDiscovery, scrapy.Spider):
     """Discover article URLs per outlet and fetch them (`scrapy crawl news -a sources=sources.toml`)."""
 
     name = "news"
@@ -106,63 +89,6 @@ class NewsSpider(scrapy.Spider):
             for request in self._discovery(outlet, 0):
                 yield request
 
-    def _discovery(self, outlet: Outlet, depth: int) -> Iterator[scrapy.Request]:
-        """The first requests of an outlet's discovery; `depth` counts citation hops from the crawl's outlets."""
-        for url in (*outlet.feeds, *outlet.sitemaps):
-            if request := self._listing_request(url, outlet, follow=depth):
-                yield request
-        if not outlet.feeds and not outlet.sitemaps:
-            yield from self._robots_discovery(outlet, depth)
-            yield scrapy.Request(
-                outlet.homepage,
-                callback=self.parse_homepage,
-                errback=self.on_error,
-                priority=LISTING_PRIORITY,
-                meta={
-                    "outlet": outlet.slug,
-                    "follow_depth": depth,
-                    "conditional": True,
-                    "handle_httpstatus_list": [304],
-                },
-            )
-
-    def _robots_discovery(self, outlet: Outlet, depth: int) -> Iterator[scrapy.Request]:
-        """Sitemaps named by robots.txt: read from the copy Scrapy's robots.txt middleware fetches anyway
-        (one request per host, conditional), or fetched here when robots.txt is not obeyed."""
-        robots_url = urljoin(outlet.homepage, "/robots.txt")
-        netloc = urlsplit(robots_url).netloc
-        if not self.settings.getbool("ROBOTSTXT_OBEY"):
-            yield scrapy.Request(
-                robots_url,
-                callback=self.parse_robots,
-                errback=self.on_error,
-                priority=LISTING_PRIORITY,
-                meta={"outlet": outlet.slug, "handle_httpstatus_list": [404, 410], "follow_depth": depth},
-            )
-        elif netloc in self.fetch_state.robots:
-            yield from self._robots_sitemaps(self.fetch_state.robots[netloc], outlet, depth)
-        else:
-            self.awaiting_robots.setdefault(netloc, []).append((outlet.slug, depth))
-
-    def robots_parsed(self, robotparser: Any, request: scrapy.Request) -> None:
-        """Scrapy parsed a host's robots.txt: queue the sitemaps it names for the outlets waiting on it."""
-        self._robots_ready(urlsplit(request.url).netloc)
-
-    def _robots_ready(self, netloc: str) -> None:
-        """Queue the sitemaps of this host's robots.txt (this crawl's copy, else the one kept from the last)."""
-        waiting = self.awaiting_robots.pop(netloc, [])
-        for slug, depth in waiting:
-            outlet = self.outlets[slug]
-            robots_url = urljoin(outlet.homepage, "/robots.txt")
-            text = self.fetch_state.robots.get(netloc) or self.fetch_state.stored_robots(robots_url) or ""
-            for sitemap_request in self._robots_sitemaps(text, outlet, depth):
-                self.crawler.engine.crawl(sitemap_request)
-
-    def _robots_sitemaps(self, text: str, outlet: Outlet, depth: int) -> Iterator[scrapy.Request]:
-        for url in prefer_news_sitemaps(robots_sitemaps(text)):
-            if request := self._listing_request(url, outlet, follow=depth):
-                yield request
-
     def follow_outlet(self, slug: str, depth: int) -> bool:
         """Run a cited registry outlet's discovery in this crawl (once per run, within the depth allowed)."""
         if depth > self.follow_depth or slug in self.started or slug in self.followed or slug not in self.registry:
@@ -186,131 +112,10 @@ class NewsSpider(scrapy.Spider):
             self.crawler.engine.crawl(request)
         return request is not None
 
-    def _listing_request(
-        self, url: str, outlet: Outlet, depth: int = 0, follow: int = 0, parent: str | None = None
-    ) -> scrapy.Request | None:
-        if not _is_web_url(url):
-            self.record_error(outlet, url, "bad_url", "not an http(s) URL")
-            return None
-        if parent:
-            self.fetch_state.child(url, parent)
-        return scrapy.Request(
-            url,
-            callback=self.parse_listing,
-            errback=self.on_error,
-            priority=LISTING_PRIORITY,
-            meta={
-                "outlet": outlet.slug,
-                "listing_depth": depth,
-                "follow_depth": follow,
-                "conditional": True,
-                "handle_httpstatus_list": [304],
-                "parent_listing": parent,
-            },
-        )
-
-    def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
-        outlet = self.outlets[response.meta["outlet"]]
-        if response.status != 200 or not isinstance(response, TextResponse):
-            return
-        yield from self._robots_sitemaps(response.text, outlet, response.meta.get("follow_depth", 0))
-
-    def parse_homepage(self, response: Response) -> Iterator[scrapy.Request]:
-        outlet = self.outlets[response.meta["outlet"]]
-        self._listing_ok(outlet)
-        self._robots_ready(urlsplit(outlet.homepage).netloc)  # robots.txt could not be fetched: no signal came
-        self._poll_hint(outlet, max_age(response) or 0)
-        if response.status == 304:
-            links = response.meta.get("stored_links", [])
-        else:
-            links = feed_links(response.body, response.url) if isinstance(response, TextResponse) else []
-            self.fetch_state.set_links(response.url, links)
-        self.crawler.stats.inc_value("newswire/discovery/autodiscovered_feeds", len(links))
-        for url in links:
-            if request := self._listing_request(url, outlet, follow=response.meta.get("follow_depth", 0)):
-                yield request
-
-    def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
-        outlet = self.outlets[response.meta["outlet"]]
-        follow = response.meta.get("follow_depth", 0)
-        if parent := response.meta.get("parent_listing"):
-            self.fetch_state.child(response.url, parent)  # under its final URL too (redirects)
-        if response.status == 304:  # unchanged since our last complete reading of it
-            self._listing_ok(outlet)
-            self._poll_hint(outlet, max(response.meta.get("stored_poll_hint") or 0, max_age(response) or 0))
-            # a sitemap index's children may change while it does not: ask each of them (conditionally)
-            for url in response.meta.get("stored_links", []):
-                depth = response.meta.get("listing_depth", 0) + 1
-                if depth <= MAX_SITEMAP_DEPTH and (
-                    request := self._listing_request(url, outlet, depth, follow, response.url)
-                ):
-                    yield request
-            return
-        max_size = self.settings.getint("DOWNLOAD_MAXSIZE")
-        try:
-            listing = parse_listing(response.body, response.url, max_size=max_size)
-        except ListingError as exc:
-            self.fetch_state.mark_incomplete(response.url)
-            self.record_error(outlet, response.url, "listing_malformed", str(exc))
-            return
-        self._listing_ok(outlet)
-        self.crawler.stats.inc_value(f"newswire/discovery/{listing.kind}")
-        self.fetch_state.set_poll_hint(response.url, listing.poll_hint)
-        self._poll_hint(outlet, max(listing.poll_hint or 0, max_age(response) or 0))
-        cutoff = self._sitemap_cutoff(outlet)
-        if listing.kind == "sitemapindex":
-            depth = response.meta.get("listing_depth", 0) + 1
-            if depth > MAX_SITEMAP_DEPTH:
-                detail = f"sitemap indexes nested more than {MAX_SITEMAP_DEPTH} deep"
-                self.record_error(outlet, response.url, "sitemap_too_deep", detail)
-                return
-            recent = recent_sitemaps(listing.sitemaps, cutoff)
-            self._count_old(len(listing.sitemaps) - len(recent), "old_sitemap")
-            newest_first = sorted(recent, key=lambda s: s[1] or "", reverse=True)
-            cap = self.settings.getint("NEWSWIRE_SITEMAP_MAX_CHILDREN")
-            children = [url for url, _lastmod in newest_first[:cap]]
-            self.fetch_state.set_links(response.url, children)
-            for url in children:
-                if request := self._listing_request(url, outlet, depth, follow, response.url):
-                    yield request
-            return
-        source = "sitemap" if listing.kind == "sitemap" else "feed"
-        entries = (
-            sorted(listing.entries, key=lambda e: e.published_raw or "", reverse=True)
-            if source == "sitemap"
-            else listing.entries
-        )
-        if source == "sitemap":
-            recent = recent_entries(entries, cutoff)
-            self._count_old(len(entries) - len(recent), "old_sitemap_entry")
-            entries = recent
-        for entry in entries:
-            request = self._article_request(entry, outlet, source, follow=follow, listing=response.url)
-            if request is not None:
-                yield request
-
-    def _poll_hint(self, outlet: Outlet, seconds: int) -> None:
-        """One listing's hint (0: none); the outlet's is the smallest, since any listing may bring news."""
-        self.crawler.stats.min_value(f"newswire/by_outlet/{outlet.slug}/poll_hint", seconds)
-
-    def _listing_ok(self, outlet: Outlet) -> None:
-        self.crawler.stats.inc_value(f"newswire/by_outlet/{outlet.slug}/listings_ok")
-
-    def _sitemap_cutoff(self, outlet: Outlet) -> datetime:
-        """Sitemap entries last changed before this are skipped (per outlet `sitemap_window`, default 7 days)."""
-        window = getattr(outlet, "sitemap_window", None) or timedelta(
-            days=self.settings.getfloat("NEWSWIRE_SITEMAP_WINDOW_DAYS")
-        )
-        return datetime.now(UTC) - window
-
-    def _count_old(self, count: int, what: str) -> None:
-        if count:
-            self.crawler.stats.inc_value(f"newswire/skipped/{what}", count)
-
     def _article_request(
         self, entry: ListingEntry, outlet: Outlet, source: str, follow: int = 0, listing: str | None = None
     ) -> scrapy.Request | None:
-        if not _is_web_url(entry.url):
+        if not is_web_url(entry.url):
             self.record_error(outlet, entry.url[:200], "bad_url", "not an http(s) URL")
             return None
         try:
