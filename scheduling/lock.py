@@ -1,4 +1,5 @@
-"""One crawl at a time per database: an OS file lock, released by the kernel even when the crawl is killed."""
+"""One crawl at a time per database: an OS file lock, released by the kernel even when the crawl is killed;
+on PostgreSQL also a session advisory lock, so crawls on different hosts never overlap either."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 logger = logging.getLogger(__name__)
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another crawl holds the lock; try again later
+ADVISORY_KEY = int.from_bytes(hashlib.sha256(b"newswire crawl").digest()[:8], "big", signed=True)
 
 
 class CrawlLocked(RuntimeError):
@@ -52,6 +55,30 @@ def crawl_lock(db_url: str) -> Iterator[Path]:
         handle.truncate()
         handle.write(f"pid {os.getpid()}")
         handle.flush()
-        yield path
+        with _advisory_lock(db_url):
+            yield path
     finally:
         handle.close()
+
+
+@contextmanager
+def _advisory_lock(db_url: str) -> Iterator[None]:
+    """On PostgreSQL, hold a session advisory lock on one connection for the block (the server drops it
+    when that connection ends, however the process ends); elsewhere nothing."""
+    if make_url(db_url).get_backend_name() != "postgresql":
+        yield
+        return
+    engine = create_engine(db_url, pool_size=1, max_overflow=0)
+    try:
+        with engine.connect() as connection:
+            got = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_KEY}).scalar()
+            connection.commit()
+            if not got:
+                raise CrawlLocked("another crawl of this database is running (PostgreSQL advisory lock held)")
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_KEY})
+                connection.commit()
+    finally:
+        engine.dispose()

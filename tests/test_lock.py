@@ -58,3 +58,31 @@ def test_lock_files_per_database(tmp_path):
     assert lock_path(f"sqlite:///{tmp_path / 'a.db'}") == (tmp_path / "a.crawl.lock")
     first, second = lock_path("postgresql+psycopg://u:secret@h/db1"), lock_path("postgresql+psycopg://u@h/db2")
     assert first != second and "secret" not in str(first)
+
+
+def test_postgresql_crawls_exclude_each_other_across_hosts():
+    """The file lock is per host; on PostgreSQL a session advisory lock covers other hosts too."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    from scheduling.lock import ADVISORY_KEY
+    from tests.test_storage import PG_URL
+
+    # stands for a crawl on another machine: only the database is shared
+    other_host = create_engine(PG_URL, poolclass=NullPool)
+    try:
+        connection = other_host.connect()
+    except Exception as exc:  # noqa: BLE001 - any connection failure means the service is absent
+        if os.environ.get("NEWSWIRE_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"PostgreSQL required but unreachable at {PG_URL}: {exc}")
+        pytest.skip(f"PostgreSQL unreachable at {PG_URL}")
+    try:
+        assert connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_KEY}).scalar()
+        with pytest.raises(CrawlLocked, match="advisory lock"), crawl_lock(PG_URL):
+            pass
+        connection.close()  # the other crawl's connection ends (it finished, or its host died)
+        with crawl_lock(PG_URL):
+            pass
+    finally:
+        connection.close()
+        other_host.dispose()
