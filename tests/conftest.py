@@ -5,15 +5,21 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from crawler.newsweb import NewsWeb
 
 PROJECT = Path(__file__).resolve().parents[1]
 SHARED = PROJECT.parent / "shared"
+PG_URL = os.environ.get("NEWSWIRE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 FAST_CRAWL = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_START_DELAY=0", "-s", "NEWSWIRE_RETRY_BACKOFF_BASE=0"]
 
 
@@ -35,6 +41,31 @@ def run_newswire(*args: str, cwd: Path | None = None, env: dict[str, str] | None
         env={**os.environ, **(env or {})},
         timeout=timeout,
     )
+
+
+def postgres_absent(exc: Exception) -> NoReturn:
+    """Skip a test that needs PostgreSQL, or fail it when NEWSWIRE_REQUIRE_SERVICES=1 (CI)."""
+    if os.environ.get("NEWSWIRE_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"PostgreSQL required but unreachable at {PG_URL}: {exc}")
+    pytest.skip(f"PostgreSQL unreachable at {PG_URL}")
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[str]:
+    """A fresh, empty schema on the machine's PostgreSQL (dropped afterwards); its name."""
+    schema = f"nw_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+    except OperationalError as exc:
+        postgres_absent(exc)
+    try:
+        yield schema
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
 
 
 @dataclass

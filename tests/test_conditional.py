@@ -219,7 +219,6 @@ def test_which_failures_are_worth_seeing_again(kind, retry):
     assert worth_retrying(kind) is retry
 
 
-
 def test_poll_hints_from_feeds_and_servers():
     from scrapy.http import Response
 

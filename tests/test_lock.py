@@ -66,16 +66,14 @@ def test_postgresql_crawls_exclude_each_other_across_hosts():
     from sqlalchemy.pool import NullPool
 
     from scheduling.lock import ADVISORY_KEY
-    from tests.test_storage import PG_URL
+    from tests.conftest import PG_URL, postgres_absent
 
     # stands for a crawl on another machine: only the database is shared
     other_host = create_engine(PG_URL, poolclass=NullPool)
     try:
         connection = other_host.connect()
     except Exception as exc:  # noqa: BLE001 - any connection failure means the service is absent
-        if os.environ.get("NEWSWIRE_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"PostgreSQL required but unreachable at {PG_URL}: {exc}")
-        pytest.skip(f"PostgreSQL unreachable at {PG_URL}")
+        postgres_absent(exc)
     try:
         assert connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_KEY}).scalar()
         with pytest.raises(CrawlLocked, match="advisory lock"), crawl_lock(PG_URL):

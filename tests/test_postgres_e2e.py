@@ -3,38 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from pathlib import Path
 
 import feedparser
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
 
 from crawler.newsweb import NewsWeb
-from tests.conftest import FAST_CRAWL, run_newswire
-from tests.test_storage import PG_URL
+from tests.conftest import FAST_CRAWL, PG_URL, run_newswire
 
 
 @pytest.fixture
-def pg_url():
-    """The URL of a fresh schema on the machine's PostgreSQL; skipped (or failed in CI) when it is absent."""
-    schema = f"nw_e2e_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-    except OperationalError as exc:
-        if os.environ.get("NEWSWIRE_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"PostgreSQL required but unreachable at {PG_URL}: {exc}")
-        pytest.skip(f"PostgreSQL unreachable at {PG_URL}")
-    try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+def pg_url(pg_schema: str) -> str:
+    """The URL of a fresh schema on the machine's PostgreSQL (skipped, or failed in CI, when absent)."""
+    return f"{PG_URL}?options=-csearch_path%3D{pg_schema}"
 
 
 def test_crawl_recrawl_status_and_feeds_on_postgresql(pg_url: str, tmp_path: Path):

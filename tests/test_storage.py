@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, select, text
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from storage.db import make_engine, make_session_factory
@@ -31,8 +28,7 @@ from storage.repository import (
     sync_outlets,
 )
 from storage.urls import canonical_url, strip_tracking
-
-PG_URL = os.environ.get("NEWSWIRE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+from tests.conftest import PG_URL
 
 
 def article_values(outlet_id: int, url: str, body: str, **extra) -> dict:
@@ -110,26 +106,14 @@ def test_naive_datetimes_refused(tmp_path):
 
 
 @pytest.fixture
-def pg_engine():
-    """A fresh schema on the machine's PostgreSQL; skipped (or failed in CI) when it is absent."""
-    schema = f"nw_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-    except OperationalError as exc:
-        if os.environ.get("NEWSWIRE_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"PostgreSQL required but unreachable at {PG_URL}: {exc}")
-        pytest.skip(f"PostgreSQL unreachable at {PG_URL}")
-    engine = create_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+def pg_engine(pg_schema: str):
+    """An engine on a fresh, migrated schema of the machine's PostgreSQL (skipped, or failed in CI, when absent)."""
+    engine = create_engine(PG_URL, connect_args={"options": f"-csearch_path={pg_schema}"})
     upgrade(engine)
     try:
         yield engine
     finally:
         engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 def test_repository_on_postgresql(pg_engine):
