@@ -59,9 +59,3 @@ def save_validators(session: Session, validators: Iterable[Validators]) -> int:
         count += 1
     return count
 
-
-def forget_validators(session: Session, urls: Iterable[str]) -> None:
-    """Drop the validators of these URLs, so that they are fetched in full next time."""
-    urls = list(urls)
-    if urls:
-        session.query(FetchValidator).filter(FetchValidator.url.in_(urls)).delete(synchronize_session=False)
