@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from datetime import timedelta
 from typing import Any
 
 from scrapy import signals
@@ -36,8 +37,6 @@ def outlet_counts(stats: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def polling_policy(settings: Any) -> PollingPolicy:
     """The adaptive polling bounds from the crawl settings."""
-    from datetime import timedelta
-
     return PollingPolicy(
         minimum=timedelta(seconds=settings.getfloat("NEWSWIRE_POLL_MIN_SECONDS")),
         maximum=timedelta(seconds=settings.getfloat("NEWSWIRE_POLL_MAX_SECONDS")),
