@@ -12,7 +12,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from crawler.extract import ArticleRecord, extract_article
+from crawler.extract import ArticleRecord, ExtractionContext, extract_article
 from crawler.extract.citations import OutletDirectory, resolve
 from crawler.extract.record import ARTICLE
 from crawler.registry import Outlet
@@ -71,15 +71,19 @@ class DuplicateText(DropItem):
     """The outlet already has an article with the same normalized text under another URL."""
 
 
-def _extract(item: dict[str, Any], directory: OutletDirectory) -> ArticleRecord:
-    return extract_article(
-        item["html"],
-        item["url"],
-        hints=item.get("hints"),
+def _extract(item: dict[str, Any], context: ExtractionContext) -> ArticleRecord:
+    return extract_article(item["html"], item["url"], context)
+
+
+def _context(item: dict[str, Any], outlet: Outlet, directory: OutletDirectory) -> ExtractionContext:
+    """What the crawl knows of the page before it is read."""
+    return ExtractionContext(
         fetched_at=item["fetched_at"],
+        hints=item.get("hints"),
         language=item.get("language"),
-        directory=directory,
         timezone=item.get("timezone"),
+        directory=directory,
+        outlet_names=(outlet.name, *outlet.aliases),
     )
 
 
@@ -103,16 +107,16 @@ class ExtractPipeline:
         if self.workers > 0:
             self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
 
-    async def _extract_in_pool(self, item: dict[str, Any]) -> ArticleRecord:
+    async def _extract_in_pool(self, item: dict[str, Any], context: ExtractionContext) -> ArticleRecord:
         """Extract in a worker; if a worker died (out of memory, a crash), start a new pool and retry once."""
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self.pool, _extract, item, self.directory)
+            return await loop.run_in_executor(self.pool, _extract, item, context)
         except BrokenProcessPool:
             logger.warning("an extraction worker died; starting a new pool")
             self.pool.shutdown(wait=False, cancel_futures=True)
             self._start_pool()
-            return await loop.run_in_executor(self.pool, _extract, item, self.directory)
+            return await loop.run_in_executor(self.pool, _extract, item, context)
 
     def close_spider(self) -> None:
         if self.pool is not None:
@@ -121,7 +125,8 @@ class ExtractPipeline:
     async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         outlet = self.crawler.spider.outlets[item["outlet"]]
         try:
-            record = _extract(item, self.directory) if self.pool is None else await self._extract_in_pool(item)
+            context = _context(item, outlet, self.directory)
+            record = _extract(item, context) if self.pool is None else await self._extract_in_pool(item, context)
         except Exception as exc:  # noqa: BLE001 - one bad page must not end the crawl or vanish silently
             count_error(self.crawler, "extraction_failed", item["outlet"])
             logger.error("%s: %s: extraction failed: %s: %s", outlet.name, item["url"], type(exc).__name__, exc)

@@ -18,6 +18,14 @@ from trafilatura import bare_extraction
 from trafilatura.htmlprocessing import convert_to_html
 
 from crawler.extract.boilerplate import filter_paragraphs, strip_shortcodes
+from crawler.extract.context import (
+    BALANCED_FALLBACK,
+    LINK_LIST_DROP,
+    PRECISION_FIRST,
+    SPAN_CUT,
+    WORDING_RULES,
+    ExtractionContext,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -36,21 +44,28 @@ def shingle_list(text: str) -> list[tuple[str, ...]]:
     return [tuple(words[i : i + 4]) for i in range(max(1, len(words) - 3))] if words else []
 
 
-def extract_main(tree: etree._Element, url: str):
+def extract_main(tree: etree._Element, url: str, context: ExtractionContext):
     """trafilatura's extracted document and, when the balanced mode had to run, the precision pass's text
-    (None when the precision-mode document itself is returned)."""
-    precise = bare_extraction(
-        tree, url=url, favor_precision=True, include_comments=False, include_tables=True, include_links=True
-    )
-    if precise is not None and precise.body is not None and len((precise.text or "").split()) >= MIN_PRECISE_WORDS:
+    (None when the precision-mode document itself is returned, or when no precision pass ran)."""
+    if not context.on(PRECISION_FIRST):
+        return _trafilatura(tree, url, favor_precision=False), None
+    precise = _trafilatura(tree, url, favor_precision=True)
+    enough = precise is not None and len((precise.text or "").split()) >= MIN_PRECISE_WORDS
+    if enough or not context.on(BALANCED_FALLBACK):
         return precise, None
-    return _balanced(tree, url, precise.text if precise is not None else "")
+    document = _trafilatura(tree, url, favor_precision=False)
+    if document is None:
+        return precise, None
+    precise_text = precise.text if precise is not None else ""
+    return document, precise_text if context.on(SPAN_CUT) else None
 
 
-def _balanced(tree: etree._Element, url: str, precise_text: str):
-    """trafilatura's balanced extraction (with links; the metadata is ours), and the precision pass's text."""
-    document = bare_extraction(tree, url=url, include_comments=False, include_tables=True, include_links=True)
-    return document, precise_text if document is not None and document.body is not None else ""
+def _trafilatura(tree: etree._Element, url: str, *, favor_precision: bool):
+    """trafilatura's document of the page (with links and tables; the metadata is ours), or None."""
+    document = bare_extraction(
+        tree, url=url, favor_precision=favor_precision, include_comments=False, include_tables=True, include_links=True
+    )
+    return document if document is not None and document.body is not None else None
 
 
 def _precision_agreement(texts: list[str], precise_text: str) -> list[bool] | None:
@@ -91,13 +106,15 @@ def _block_text(block: etree._Element) -> str:
     return "".join(block.itertext())
 
 
-def select_paragraphs(body: etree._Element, title: str, precise_text: str | None) -> list[str]:
+def select_paragraphs(
+    body: etree._Element, title: str, precise_text: str | None, context: ExtractionContext
+) -> list[str]:
     """Drop every block of `body` that is not story (in place); return the kept paragraphs' texts."""
     for line_break in body.iter("lb"):  # "Amphitheatre<br>June 10" must not read "AmphitheatreJune 10"
         line_break.tail = " " + (line_break.tail or "")
     blocks = [b for b in body.iter(*BLOCKS) if not any(True for _ in b.iterancestors(*BLOCKS))]
     texts = [re.sub(r"\s+", " ", strip_shortcodes(_block_text(b))).strip() for b in blocks]
-    keep = filter_paragraphs(texts)
+    keep = filter_paragraphs(texts) if context.on(WORDING_RULES) else [bool(t) for t in texts]
     folded_title = title.casefold()
     for i, text in enumerate(texts[:3]):
         if folded_title and text.casefold() == folded_title:
@@ -108,7 +125,7 @@ def select_paragraphs(body: etree._Element, title: str, precise_text: str | None
         agreed = [i for i, ok in enumerate(agreement) if ok]
         span = _extend_span((agreed[0], agreed[-1]), blocks, texts, keep)
     for i, (block, text) in enumerate(zip(blocks, texts, strict=True)):
-        if span and not span[0] <= i <= span[1] or _mostly_links(block, text):
+        if span and not span[0] <= i <= span[1] or context.on(LINK_LIST_DROP) and _mostly_links(block, text):
             keep[i] = False
     kept = []
     for block, text, ok in zip(blocks, texts, keep, strict=True):
