@@ -10,7 +10,8 @@ from crawler.resolve import outlet_directory
 from tests.conftest import PROJECT, require_shared
 
 DIRECTORY = outlet_directory(load_registry(PROJECT / "sources.toml"))
-PAGE = "https://maghrebi.org/2025/07/24/story/"
+PAGE = "https://news.example/2025/07/24/story/"  # a page of an outlet the directory does not know
+MAGHREBI_PAGE = "https://maghrebi.org/2025/07/24/story/"
 
 # (text, cited outlets expected). Sentences are ours, written in the styles news copy uses.
 CASES: list[tuple[str, set[str]]] = [
@@ -68,6 +69,20 @@ CASES: list[tuple[str, set[str]]] = [
     ("The minister explained to parliament why the plan was delayed.", set()),
     ("According to Sky News Arabia, the talks collapsed.", {"Sky News Arabia"}),
     ("The Guardian view on the crisis was published on Saturday.", set()),
+    # names that run on into a title, a role or a person
+    ("According to CBS Sports NFL Insider Jonathan Jones, the deal is done.", {"CBS Sports"}),
+    ("The trade was first reported by CBS Sports NFL Insider Jonathan Jones.", {"CBS Sports"}),
+    ("According to Middle East Eye Editor David Hearst, the camp was closed.", {"Middle East Eye"}),
+    ("According to CNN's Jake Tapper, the vote failed.", {"CNN"}),
+    ("NBC News Chief Foreign Correspondent Richard Engel reported that the city fell.", {"NBC News"}),
+    ("She told Business Insider's Jane Doe that it was over.", {"Business Insider"}),
+    ("He told Business Insider that he would retire early.", {"Business Insider"}),
+    ("He told The Hollywood Reporter on Tuesday that he would return.", {"Hollywood Reporter"}),
+    ("According to People's Daily, exports rose.", {"People's Daily"}),
+    ("An op-ed published in the Jerusalem Post argued otherwise.", {"Jerusalem Post"}),
+    # scientific journals are not news outlets
+    ("A 2014 study published in the Turkish Journal of Surgery found that most patients recovered.", set()),
+    ("A systematic review of research, published in the Nutrition Journal in 2023, found a link.", set()),
 ]
 
 
@@ -111,19 +126,41 @@ def test_link_citations_only_to_other_outlets():
         ("https://www.who.int/news/item/1", "WHO"),
         ("https://apnews.com/article/x", "reported"),
     ]
-    citations = find_citations("Some text.", links, PAGE, DIRECTORY)
+    citations = find_citations("Some text.", links, MAGHREBI_PAGE, DIRECTORY)
     assert [(c.name, c.kind, c.domain) for c in citations] == [
         ("Reuters", LINK, "reuters.com"),
         ("Associated Press", LINK, "apnews.com"),
     ]
 
 
-def test_reference_article_cites_exactly_the_four_outlets():
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("According to CBS Sports NFL Insider Jonathan Jones, the deal is done.", ["CBS Sports"]),
+        ("According to Middle East Eye Editor David Hearst, the camp was closed.", ["Middle East Eye"]),
+        ("NBC News Chief Foreign Correspondent Richard Engel reported that the city fell.", ["NBC News"]),
+        ("According to Washington Post Senior Reporter Jane Doe, the bill failed.", ["Washington Post"]),
+        ("He told the BBC's Laura Kuenssberg that he would stay.", ["BBC"]),
+        ("Turkish officials said on July 23rd, according to the Middle East Eye.", ["Middle East Eye"]),
+        ("According to The New York Times, the plan was drafted in March.", ["New York Times"]),
+        ("Officials quoted by the Times of Israel said the talks would resume.", ["Times of Israel"]),
+        ("According to Sky News Arabia, the talks collapsed.", ["Sky News Arabia"]),
+        ("He told The Hollywood Reporter Chief Critic Jane Doe that he liked it.", ["Hollywood Reporter"]),
+    ],
+)
+def test_cited_name_stops_at_the_outlet(text, expected):
+    assert [c.name for c in find_citations(text, [], PAGE, DIRECTORY)] == expected
+
+
+def _reference_text() -> str:
     from crawler.newsweb.stories import split_reference
 
     parts = split_reference(require_shared("seed", "reference-article.txt").read_text(encoding="utf-8"))
-    text = "\n\n".join([*parts.paragraphs, parts.source_line])
-    citations = find_citations(text, [], PAGE, DIRECTORY)
+    return "\n\n".join([*parts.paragraphs, parts.source_line])
+
+
+def test_reference_article_cites_exactly_the_four_outlets():
+    citations = find_citations(_reference_text(), [], PAGE, DIRECTORY)
     resolved = {DIRECTORY.name(c.name) for c in citations}
     assert resolved == {"Middle East Eye", "Maghrebi.org", "Associated Press", "Reuters"}
     kinds = {(DIRECTORY.name(c.name), c.kind) for c in citations}

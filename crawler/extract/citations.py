@@ -56,8 +56,16 @@ WELL_KNOWN: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
 OUTLET_WORDS = (
     "Times|Post|News|Press|Agency|Television|TV|Radio|Journal|Herald|Tribune|Gazette|Eye|Daily|Telegraph|"
     "Guardian|Observer|Monitor|Network|Broadcasting|Wire|Media|Magazine|Chronicle|Mail|Express|Standard|"
-    "Independent|Review|Star|Sun|Insider|Globe|Inquirer|Courier|Dispatch|Bulletin|Report|Reporter|Channel"
+    "Independent|Review|Star|Sun|Insider|Globe|Inquirer|Courier|Dispatch|Bulletin|Report|Reporter|Channel|Sports"
 )
+# Titles and roles of journalists: such a word after an outlet's name ends it ("CNN Senior Correspondent ...").
+ROLE_WORDS = frozenset({
+    "analyst", "anchor", "bureau", "chief", "columnist", "commentator", "contributor", "correspondent", "critic",
+    "editor", "host", "journalist", "presenter", "producer", "senior", "writer",
+})  # fmt: skip
+AMBIGUOUS_ROLE_WORDS = frozenset({"insider", "reporter"})  # end outlet names too: "Business Insider"
+_POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
+_RESEARCH_BEFORE = re.compile(r"\b(?i:stud(?:y|ies)|research|paper|trial|review|survey|analysis)\b[^.;]{0,40}$")
 _NAME = (
     r"(?:[A-Z][\w'’.&-]*|al-[A-Z][\w-]*|of|the|de|du|al)(?:\s+(?:[A-Z][\w'’.&-]*|of|the|de|du|al-[A-Z][\w-]*|al)){0,7}"
 )
@@ -144,6 +152,11 @@ def default_directory() -> OutletDirectory:
 def _outlet_name(candidate: str, directory: OutletDirectory, allow_shape: bool) -> str | None:
     """The cited name if it denotes an outlet: a known one, or (if allowed) one shaped like an outlet's."""
     words = candidate.strip(" .,;:'\"“”’").split()[:MAX_NAME_WORDS]
+    return _name_in(_trim_run_on(words, directory, allow_shape), directory, allow_shape)
+
+
+def _name_in(words: list[str], directory: OutletDirectory, allow_shape: bool) -> str | None:
+    """The longest known (else outlet-shaped) name among the word spans, leftmost first."""
     spans = [(start, end) for start in range(len(words)) for end in range(len(words), start, -1)]
     for start, end in spans:  # "Reuters in June" → "Reuters"; "As the Financial Times" → "Financial Times"
         name = " ".join(words[start:end])
@@ -151,10 +164,31 @@ def _outlet_name(candidate: str, directory: OutletDirectory, allow_shape: bool) 
             return re.sub(r"^(?:the|The)\s+", "", name)
     if allow_shape:
         for start, end in spans:
+            if words[end : end + 1] == ["of"] and end + 1 < len(words):
+                continue  # "Turkish Journal" of "the Turkish Journal of Surgery": the name goes on
             name = re.sub(r"^(?:the|The)\s+", "", " ".join(words[start:end]))
             if _OUTLET_SHAPED.match(name):
                 return name
     return None
+
+
+def _trim_run_on(words: list[str], directory: OutletDirectory, allow_shape: bool) -> list[str]:
+    """The words up to the end of the outlet's name, without a title, role or person that follows it.
+
+    "Middle East Eye Editor David Hearst" → "Middle East Eye"; "CNN's Jake Tapper" → "CNN";
+    "CBS Sports NFL Insider Jonathan Jones" → "CBS Sports NFL" (an outlet already precedes "Insider").
+    """
+    for index, word in enumerate(words):
+        lowered = word.casefold()
+        if lowered in ROLE_WORDS:
+            return words[:index]
+        base = _POSSESSIVE.sub("", word)
+        if base != word and _name_in([*words[:index], base], directory, allow_shape):
+            return [*words[:index], base]
+        ambiguous = lowered in AMBIGUOUS_ROLE_WORDS and index + 1 < len(words)
+        if ambiguous and index and _name_in(words[:index], directory, allow_shape):
+            return words[:index]
+    return words
 
 
 def _listed_outlet(item: str, directory: OutletDirectory, allow_shape: bool) -> str | None:
@@ -191,10 +225,19 @@ def text_citations(text: str, directory: OutletDirectory) -> list[Citation]:
         if match and name:
             found.append(Citation(name, DATELINE, paragraph[: match.end()].strip()))
         for sentence in _SENTENCE.split(paragraph):
-            for pattern, allow_shape in ((_CUES_BEFORE, True), (_CUES_AFTER, True), (_CUES_TO_KNOWN, False)):
-                for match in pattern.finditer(sentence):
-                    if name := _outlet_name(match.group("name"), directory, allow_shape=allow_shape):
-                        found.append(Citation(name, ATTRIBUTION, sentence.strip()))
+            found += _attributions(sentence, directory)
+    return found
+
+
+def _attributions(sentence: str, directory: OutletDirectory) -> list[Citation]:
+    """Outlets a sentence attributes something to; after "a study published in" only known outlets (journals)."""
+    found = []
+    for pattern, allow_shape in ((_CUES_BEFORE, True), (_CUES_AFTER, True), (_CUES_TO_KNOWN, False)):
+        for match in pattern.finditer(sentence):
+            research = "published" in match.group(0) and _RESEARCH_BEFORE.search(sentence, 0, match.start("name"))
+            shape = allow_shape and not research
+            if name := _outlet_name(match.group("name"), directory, allow_shape=shape):
+                found.append(Citation(name, ATTRIBUTION, sentence.strip()))
     return found
 
 
