@@ -152,6 +152,38 @@ def test_cited_name_stops_at_the_outlet(text, expected):
     assert [c.name for c in find_citations(text, [], PAGE, DIRECTORY)] == expected
 
 
+LESOTHO = "China Geo told the Lesotho Times that it owes nothing."
+
+
+@pytest.mark.parametrize(
+    ("text", "page_url", "own_names", "expected"),
+    [
+        ("Sources told CNN the talks had stalled.", "https://www.cnn.com/2025/07/24/politics/x", (), set()),
+        ("Sources told CNN the talks had stalled.", "https://edition.cnn.com/2025/07/24/politics/x", (), set()),
+        ("Sources told CNN the talks had stalled.", PAGE, (), {"CNN"}),
+        ("Sources told CNN the talks had stalled, Reuters reported.", "https://edition.cnn.com/x", (), {"Reuters"}),
+        ("Raab told the BBC he would not resign.", "https://www.bbc.co.uk/news/uk-1", (), set()),
+        ("Raab told the BBC he would not resign.", "https://www.bbc.com/news/uk-1", (), set()),
+        ("BBC News reported that he would not resign.", "https://www.bbc.co.uk/news/uk-1", (), set()),
+        ("LONDON (Reuters) - Oil prices rose on Wednesday.", "https://www.reuters.com/markets/x", (), set()),
+        ("KATHMANDU, April 25 (Reuters) - Nepal said on Friday.", "https://uk.reuters.com/article/x", (), set()),
+        ("CAIRO (AP) — Egypt's president met Gulf leaders.", "https://apnews.com/article/x", (), set()),
+        ("CAIRO (AP) — Egypt's president met Gulf leaders.", "https://hosted.ap.org/paper/article/x", (), set()),
+        ("Swift's rep told Fox News that this was not the whole truth.", "https://www.foxnews.com/x", (), set()),
+        # the page's own names, on a domain the directory does not know
+        (LESOTHO, "https://lestimes.com/x/", ("Lesotho Times",), set()),
+        (LESOTHO, "https://lestimes.com/x/", ("LesothoTimes",), set()),
+        (LESOTHO, "https://lestimes.com/x/", (), {"Lesotho Times"}),
+        ("An official told AP the road was closed.", "https://mirror.example/x", ("The Associated Press",), set()),
+        ("An official told AP the road was closed.", "https://mirror.example/x", ("Mirror Daily",), {"AP"}),
+        ("According to Maghrebi.org, the ministry said.", PAGE, ("Maghrebi",), set()),
+    ],
+)
+def test_an_outlet_never_cites_itself(text, page_url, own_names, expected):
+    found = {c.name for c in find_citations(text, [], page_url, DIRECTORY, own_names=own_names)}
+    assert found == expected
+
+
 def _reference_text() -> str:
     from crawler.newsweb.stories import split_reference
 
@@ -166,3 +198,8 @@ def test_reference_article_cites_exactly_the_four_outlets():
     kinds = {(DIRECTORY.name(c.name), c.kind) for c in citations}
     assert ("Middle East Eye", ATTRIBUTION) in kinds and ("Reuters", ATTRIBUTION) in kinds
     assert ("Associated Press", ATTRIBUTION) in kinds and ("Maghrebi.org", SOURCE_LINE) in kinds
+
+
+def test_reference_article_on_its_own_site_drops_its_own_credit():
+    citations = find_citations(_reference_text(), [], MAGHREBI_PAGE, DIRECTORY, own_names=("Maghrebi.org",))
+    assert {DIRECTORY.name(c.name) for c in citations} == {"Middle East Eye", "Associated Press", "Reuters"}

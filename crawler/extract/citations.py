@@ -256,18 +256,46 @@ def link_citations(links: Iterable[tuple[str, str]], page_url: str, directory: O
 
 
 def find_citations(
-    text: str, links: Iterable[tuple[str, str]], page_url: str, directory: OutletDirectory | None = None
+    text: str,
+    links: Iterable[tuple[str, str]],
+    page_url: str,
+    directory: OutletDirectory | None = None,
+    own_names: tuple[str, ...] = (),
 ) -> list[Citation]:
-    """Every citation of an article, one per (name, kind, evidence), in order of appearance."""
+    """Every citation of an article, one per (name, kind, evidence), in order of appearance.
+
+    `own_names` are the citing page's site or publisher names: an article never cites its own outlet, so
+    a citation of the page's outlet (by its domain or one of these names) is dropped.
+    """
     directory = directory or default_directory()
+    own = own_keys(page_url, own_names, directory)
     seen: set[tuple[str, str, str]] = set()
     unique = []
     for citation in text_citations(text, directory) + link_citations(links, page_url, directory):
         key = (_key(citation.name), citation.kind, citation.evidence)
-        if key not in seen:
+        if key not in seen and not _is_own(citation, own, directory):
             seen.add(key)
             unique.append(citation)
     return unique
+
+
+def own_keys(page_url: str, own_names: Iterable[str], directory: OutletDirectory) -> set[str]:
+    """Compact keys of the page's own outlet: its directory outlet, its own names, and its host's labels."""
+    names = [directory.domain(page_url), *own_names, *(directory.name(n) for n in own_names)]
+    keys = {_compact(n) for n in names if n}
+    labels = _domain_key(page_url).split(".")[:-1]  # "edition.cnn.com" → edition, cnn; "foxnews.com" → foxnews
+    return (keys | {label.replace("-", "") for label in labels if len(label) > 1}) - {""}
+
+
+def _is_own(citation: Citation, own: set[str], directory: OutletDirectory) -> bool:
+    """Whether a citation names the page's own outlet ("told CNN" on cnn.com, "Fox News" on foxnews.com)."""
+    names = (citation.name, directory.name(citation.name), directory.domain(citation.domain or ""))
+    return any(_compact(n) in own or _compact(n, keep_the=True) in own for n in names if n)
+
+
+def _compact(name: str, keep_the: bool = False) -> str:
+    """A name without case, spaces or punctuation (and without a leading "the"): "The Lesotho Times" → lesothotimes."""
+    return re.sub(r"[\W_]+", "", name.casefold() if keep_the else _key(name))
 
 
 def resolve(name: str, domain: str | None, directory: OutletDirectory) -> str | None:
