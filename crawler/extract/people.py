@@ -76,6 +76,12 @@ _NOT_NAME_WORDS = frozenset(
 )
 
 
+class Byline(list):
+    """A byline's names, with the names the page labels as editors ('Editor: …') in `editors`."""
+
+    editors: frozenset[str] = frozenset()
+
+
 def byline_authors(tree: HtmlElement, limit: int = 5) -> list[str]:
     """Author names from the page's byline: marked nodes (rel/itemprop/class author, byline, author links),
     then 'By …', 'Author: …' and 'Name | date' lines in meta blocks, <address> or short blocks near the headline.
@@ -83,15 +89,17 @@ def byline_authors(tree: HtmlElement, limit: int = 5) -> list[str]:
     The byline is the candidate nearest after the headline (else the first); candidates sharing a small
     container with it (several bylines side by side) join it. Names labelled as editors are left out.
     """
-    candidates = _candidates(tree)
+    candidates, editors = _candidates(tree)
+    byline = Byline()
+    byline.editors = frozenset(editors)
     if not candidates:
-        return []
+        return byline
     anchor = _anchor(tree, candidates)
-    names: list[str] = []
     for node, found in candidates:
         if node is anchor or _near(node, anchor):
-            names += [n for n in found if _key(n) not in {_key(m) for m in names}]
-    return names[:limit]
+            byline += [n for n in found if _key(n) not in {_key(m) for m in byline}]
+    del byline[limit:]
+    return byline
 
 
 _MARKED_XPATH = (
@@ -128,8 +136,8 @@ def _part_of_byline(node: HtmlElement) -> bool:
     return bool(_PART_CLASS.search(node.get("class") or ""))
 
 
-def _candidates(tree: HtmlElement) -> list[tuple[HtmlElement, list[str]]]:
-    """(node, names) for each byline-like node, in document order; editors' names removed.
+def _candidates(tree: HtmlElement) -> tuple[list[tuple[HtmlElement, list[str]]], set[str]]:
+    """(node, names) for each byline-like node, in document order, editors' names removed; and those names.
 
     A marked node is read whole (its names and separators are one byline), unless marked nodes inside it
     name people: then those are the bylines (two 'byline' boxes in one container).
@@ -154,7 +162,7 @@ def _candidates(tree: HtmlElement) -> list[tuple[HtmlElement, list[str]]]:
         found[node] = names
     ordered = [(node, names) for node, names in reversed(found.items()) if names]
     cleaned = [(node, [n for n in names if _key(n) not in editors]) for node, names in ordered]
-    return [(node, names) for node, names in cleaned if names]
+    return [(node, names) for node, names in cleaned if names], editors
 
 
 def _labelled(tree: HtmlElement) -> list[HtmlElement]:
@@ -280,6 +288,8 @@ def is_organisation(name: str, site_names: tuple[str, ...] = ()) -> bool:
             return True
         if len(site) >= 3 and " " not in site and site in words:  # "MDR THÜRINGEN" at mdr.de
             return True
+        if len(words) >= 2 and "".join(w[0] for w in words) == site.split(".")[0]:  # "Deutsche Welle" at DW.COM
+            return True
         site_words = set(re.findall(r"\w+", site))
         # "Ilanga D" at Ilanga News: the outlet's own words plus initials, a house account
         if any(w in site_words and len(w) >= 3 for w in words) and all(w in site_words or len(w) == 1 for w in words):
@@ -333,7 +343,8 @@ def choose_authors(sources: list, site_names: tuple[str, ...]) -> list[str]:
 
     When a source names only the outlet itself, the later sources are searched for people first. When the
     last source (the visible byline) names all of the chosen people and more (markup listing one of two
-    bylines), it is taken; sources between are not computed then (they may be costly).
+    bylines), it is taken; sources between are not computed then (they may be costly). So it is when the
+    chosen people are those the page labels as editors and the visible byline names others.
     """
     organisation: list[str] = []
     chosen: list[str] = []
@@ -344,7 +355,9 @@ def choose_authors(sources: list, site_names: tuple[str, ...]) -> list[str]:
         names = clean_authors(raw or [], site_name=site_names[0] if site_names else None)
         people = [n for n in names if not is_organisation(n, site_names)]
         if chosen:
-            if {_key(n) for n in chosen} < {_key(n) for n in people}:
+            chosen_keys, byline_keys = {_key(n) for n in chosen}, {_key(n) for n in people}
+            edited = chosen_keys <= getattr(raw, "editors", frozenset()) and people and not chosen_keys & byline_keys
+            if chosen_keys < byline_keys or edited:
                 chosen = people
             continue
         if people:
