@@ -323,7 +323,7 @@ def clean_authors(raw: list[str], *, site_name: str | None = None) -> list[str]:
         value = _BRAND_PREFIX.sub("", _segment(value))
         for part in _SPLIT.split(value):
             part = _ROLE.sub("", _PREFIX.sub("", part)).strip(" .,:;-|")
-            part = re.sub(r"\s+", " ", part)
+            part = _trim_lowercase_tail(re.sub(r"\s+", " ", part))
             if not part or len(part) > 80 or len(part.split()) > MAX_NAME_WORDS or part in names:
                 continue
             if any(c.isalpha() for c in part) and not _NOT_A_PERSON.match(part):
@@ -333,9 +333,20 @@ def clean_authors(raw: list[str], *, site_name: str | None = None) -> list[str]:
     return names
 
 
+def _trim_lowercase_tail(name: str) -> str:
+    """'Kai Larsen kai larsen test' (an e-mail address flattened into words) → 'Kai Larsen'."""
+    words = name.split()
+    cut = next((i for i, w in enumerate(words) if i and w[:1].islower() and w not in _PARTICLES), len(words))
+    head, tail = words[:cut], words[cut:]
+    # only when the tail spells the name again: a sentence's lower-case words are no address
+    if head and head[0][:1].isupper() and {w.casefold() for w in head} & set(tail):
+        return " ".join(head)
+    return name
+
+
 def split_authors(value: str | None) -> list[str]:
     """trafilatura's '; '-joined author string as a list."""
-    return [part for part in (value or "").split(";") if part.strip()]
+    return [part.strip() for part in (value or "").split(";") if part.strip()]
 
 
 def choose_authors(sources: list, site_names: tuple[str, ...]) -> list[str]:
