@@ -63,6 +63,7 @@ BOILERPLATE_TOKENS = frozenset(
 )
 READER_CONTENT_TOKENS = frozenset({"comment", "comments", "respond", "comment-respond", "comment-form", "disqus"})
 NEVER_REMOVE = frozenset({"html", "body", "main", "article"})
+STORY_SHARE = 0.4  # a block with more of the page's unlinked text than this holds the story
 _TOKEN_SPLIT = re.compile(r"[\s_]+|(?<=[a-z])-(?=[a-z])")
 _DROP_TAGS = ("form", "button", "dialog", "noscript", "iframe", "svg", "select", "textarea", "figcaption")
 
@@ -134,27 +135,34 @@ def _holds_story(node: HtmlElement) -> bool:
     return False
 
 
+def _plain_chars(node: HtmlElement) -> int:
+    """Characters of the node's text outside links."""
+    return len(node.text_content()) - sum(len(a.text_content()) for a in node.iter("a"))
+
+
 def prune_boilerplate(tree: HtmlElement) -> int:
     """Remove forms, buttons and blocks whose class or id names a boilerplate role; return how many.
 
-    A block that holds story-like paragraphs is kept whatever its name says ('content-with-sidebar'
-    wrappers), except comment sections, whose paragraphs are readers' words.
+    A block that holds the story is kept whatever its name says: one with story-like paragraphs
+    ('content-with-sidebar' wrappers), or with a large share of the page's text outside links
+    (Blogger's `widget Blog` post wrapper, `<br>`-separated posts) — a share, newsletter or related
+    box never holds most of a page's plain text. Comment sections go regardless: readers' words.
     """
-    # ASP.NET and some CMSs wrap the whole page in one <form>: a form holding the story stays
     body = tree.find(".//body")
-    page_chars = len(body.text_content()) if body is not None else 0
-    doomed = [
-        n
-        for n in tree.iter(*_DROP_TAGS)
-        if n.tag != "form" or not (_holds_story(n) or len(n.text_content()) > 0.5 * page_chars)
-    ]
+    page_plain = _plain_chars(body) if body is not None else 0
+
+    def holds_story(node: HtmlElement) -> bool:
+        return _holds_story(node) or _plain_chars(node) > STORY_SHARE * page_plain
+
+    # ASP.NET and some CMSs wrap the whole page in one <form>: a form holding the story stays
+    doomed = [n for n in tree.iter(*_DROP_TAGS) if n.tag != "form" or not holds_story(n)]
     for node in tree.xpath("//body//*[@class or @id]"):
         if not _ROLE_HINT.search(f"{node.get('class') or ''} {node.get('id') or ''}".lower()):
             continue
         if node.tag in NEVER_REMOVE or not isinstance(node.tag, str):
             continue
         roles = _tokens(node) & BOILERPLATE_TOKENS
-        if roles and (roles & READER_CONTENT_TOKENS or not _holds_story(node)):
+        if roles and (roles & READER_CONTENT_TOKENS or not holds_story(node)):
             doomed.append(node)
     removed = 0
     for node in doomed:

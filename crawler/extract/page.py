@@ -207,7 +207,10 @@ class ArticlePage:
     @cached_property
     def citations(self) -> list[Citation]:
         """The outlets the story cites, never the page's own."""
-        return find_citations(self.text, self.body.links, self.canonical_url, self.context.directory)
+        own = (self.site_name, self.structured.publisher, *self.context.outlet_names)
+        return find_citations(
+            self.text, self.body.links, self.canonical_url, self.context.directory, own_names=tuple(n for n in own if n)
+        )
 
     @cached_property
     def page_kind(self) -> str:

@@ -10,6 +10,8 @@ from typing import Any
 
 from lxml.html import HtmlElement
 
+from crawler.extract.language import language_tag
+
 logger = logging.getLogger(__name__)
 
 ARTICLE_TYPES = {
@@ -183,19 +185,11 @@ def page_title(tree: HtmlElement) -> str | None:
     return re.sub(r"\s+", " ", title.text_content()).strip() if title is not None else None
 
 
-def normalize_language(value: str | None) -> str | None:
-    """'en-US', 'en_GB', 'EN' → 'en'; None for anything that is not a language code."""
-    if not value:
-        return None
-    match = re.match(r"\s*([A-Za-z]{2})(?:[-_][A-Za-z0-9]+)*\s*$", value)
-    return match.group(1).lower() if match else None
-
-
 def read_structured(tree: HtmlElement) -> Structured:
     """Collect JSON-LD, meta, microdata and link metadata from a parsed page."""
     out = Structured()
     _read_jsonld(tree, out)
     _read_meta(tree, out)
     _read_links(tree, out)
-    out.language = normalize_language(out.language)
+    out.language = language_tag(out.language)
     return out
