@@ -1,23 +1,28 @@
-"""Extraction benchmark over ../shared/corpus: body text on the article-extraction-benchmark pages and
-metadata on the fundus pages, newswire side by side with trafilatura and peers, in one run.
+"""Extraction benchmark over ../shared/corpus: newswire side by side with trafilatura and peers, in one run.
 
-Usage: python bench/extraction.py [--corpus ../shared/corpus] [--json results.json] [--only-newswire]
+Body text on three sets (aeb: article-extraction-benchmark, fundus: fundus bodies, treval:
+trafilatura's evaluation segments), pooled and per site-grouped fold, with newswire's targets
+against the best trafilatura row; an ablation of newswire's stages; loss lists; metadata on the
+fundus pages; language detection from newswire's text against the pages' declarations.
+
+Usage: python bench/extraction.py [--corpus ../shared/corpus] [--sets aeb,fundus,treval] [--json FILE]
+       [--only-newswire] [--skip-ablation] [--misses] [--limit N]
 Peers come from `pip install -e .[bench]`; a peer that is not installed is listed as absent.
+Progress goes to stderr, the markdown report to stdout.
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
+import multiprocessing
 import platform
+import subprocess
 import sys
 import time
 import warnings
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 warnings.filterwarnings("ignore")
@@ -25,345 +30,331 @@ PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
 sys.path.insert(0, str(PROJECT / "bench"))
 
-from scoring import (  # noqa: E402
-    authors_f1,
-    normalize_space,
-    parse_truth_date,
-    same_day,
-    score_corpus,
-    score_page,
-    within_minute,
-)
+import analysis  # noqa: E402
+import report  # noqa: E402
+from corpus import SETS, Page, load  # noqa: E402
+from pagemeta import PageFacts, page_facts  # noqa: E402
+from peers import BASELINE, Output, Row, body_rows, htmldate_meta, newswire_runner, package_version, run_safely  # noqa: E402
+from peers import stages as newswire_stages  # noqa: E402
+from scoring import CorpusScore  # noqa: E402
 
-from crawler.extract import extract_article  # noqa: E402
+WARM_UP = 3  # pages run before timing a row: imports, caches and lazy set-up are not what pages/s measures
 
 
-@dataclass
-class Page:
-    id: str
-    url: str
-    html: str
-    truth: dict
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
-def load(corpus: Path) -> tuple[list[Page], list[Page]]:
-    """The aeb pages (truth: articleBody) and the fundus pages (truth: the fundus JSON)."""
-    aeb_truth = json.loads((corpus / "article-extraction-benchmark" / "ground-truth.json").read_text("utf-8"))
-    aeb, fundus = [], []
-    for line in (corpus / "index.jsonl").read_text("utf-8").splitlines():
-        entry = json.loads(line)
-        html = gzip.decompress((corpus / entry["html"]).read_bytes()).decode("utf-8", errors="replace")
-        if entry["dataset"] == "aeb":
-            aeb.append(Page(entry["id"], entry["url"], html, aeb_truth[entry["id"]]))
-        else:
-            truth = json.loads((corpus / entry["truth"]).read_text("utf-8"))
-            fundus.append(Page(entry["id"], entry["url"], html, truth))
-    return aeb, fundus
-
-
-def _version(package: str) -> str:
+def header_line(pages: dict[str, list[Page]]) -> str:
     try:
-        return version(package)
-    except PackageNotFoundError:
-        return "absent"
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT, capture_output=True, text=True, check=False
+        ).stdout.strip()
+    except OSError:
+        commit = ""
+    versions = ", ".join(f"{p} {package_version(p)}" for p in ("trafilatura", "htmldate", "dateparser", "lxml"))
+    counts = ", ".join(f"{name} {len(p)}" for name, p in pages.items())
+    return (
+        f"# newswire extraction benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()} "
+        f"({platform.machine()}, {platform.processor() or 'cpu'}), Python {platform.python_version()}, "
+        f"newswire {package_version('newswire')} (HEAD {commit or '?'}, working tree as run), {versions}; "
+        f"pages: {counts}"
+    )
 
 
-# --- body rows ----------------------------------------------------------------------------------
+# --- running rows ----------------------------------------------------------------------------------
 
 
-def body_rows() -> dict[str, tuple[str, Callable[[str, str], str] | None]]:
-    import trafilatura
-
-    def bare(html: str, url: str) -> str:
-        doc = trafilatura.bare_extraction(html, url=url, with_metadata=True)
-        return doc.text if doc else ""
-
-    rows: dict[str, tuple[str, Callable[[str, str], str] | None]] = {
-        "newswire": (_version("newswire"), lambda h, u: extract_article(h, u).text),
-        "trafilatura extract": (_version("trafilatura"), lambda h, u: trafilatura.extract(h, url=u) or ""),
-        "trafilatura bare_extraction": (_version("trafilatura"), bare),
-        "trafilatura favor_precision": (
-            _version("trafilatura"),
-            lambda h, u: trafilatura.extract(h, url=u, favor_precision=True) or "",
-        ),
+def run_row(row: Row, pages: list[Page]) -> dict:
+    """The row's outputs and scores on the pages, and its speed."""
+    assert row.run is not None
+    for page in pages[:WARM_UP]:
+        run_safely(row.run, page)
+    outputs, start = [], time.perf_counter()
+    for page in pages:
+        outputs.append(run_safely(row.run, page))
+    seconds = time.perf_counter() - start
+    scores = [analysis.score_output(p, o.text) for p, o in zip(pages, outputs, strict=True)]
+    return {
+        "version": row.version,
+        "outputs": outputs,
+        "scores": scores,
+        "figures": analysis.by_fold(pages, scores),
+        "pages_per_second": len(pages) / seconds if seconds else 0.0,
     }
-    rows["newspaper4k"] = (_version("newspaper4k"), _newspaper())
-    rows["readability-lxml"] = (_version("readability-lxml"), _readability())
-    rows["goose3"] = (_version("goose3"), _goose())
-    rows["justext"] = (_version("justext"), _justext())
+
+
+def run_body(pages: dict[str, list[Page]], rows: list[Row]) -> dict[str, dict[str, dict]]:
+    """Every row on every set: {set: {row: result}}, with each row's speed ratio to bare_extraction."""
+    results: dict[str, dict[str, dict]] = {}
+    for dataset, chosen in pages.items():
+        results[dataset] = {}
+        for row in rows:
+            if row.run is None:
+                results[dataset][row.name] = {"version": row.version, "absent": True}
+                continue
+            result = run_row(row, chosen)
+            results[dataset][row.name] = result
+            log(f"{dataset} / {row.name}: F1 {result['figures']['all'].f1:.3f}, {result['pages_per_second']:.1f} p/s")
+        base = results[dataset].get(BASELINE, {}).get("pages_per_second")
+        for result in results[dataset].values():
+            if base and not result.get("absent"):
+                result["ratio"] = result["pages_per_second"] / base
+    return results
+
+
+def _delta(new: CorpusScore, old: CorpusScore) -> dict[str, float]:
+    return {m: getattr(new, m) - getattr(old, m) for m in ("f1", "precision", "recall")}
+
+
+ABLATION_WORKERS = 2  # ablation passes are not timed, so they run two at a time
+_ABLATION_PAGES: dict[str, list[Page]] = {}  # set before the pool forks; read by the workers
+
+
+def _ablated_outputs(task: tuple[str, str]) -> list[Output]:
+    stage, dataset = task
+    run = newswire_runner(disabled=stage)
+    return [run_safely(run, page) for page in _ABLATION_PAGES[dataset]]
+
+
+def run_ablation(pages: dict[str, list[Page]], body: dict, stage_names: tuple[str, ...]) -> dict[str, dict]:
+    """newswire with each stage off in turn: {stage: {set: result with deltas against full newswire}}."""
+    _ABLATION_PAGES.clear()
+    _ABLATION_PAGES.update(pages)
+    tasks = [(stage, dataset) for stage in stage_names for dataset in pages]
+    with multiprocessing.get_context("fork").Pool(ABLATION_WORKERS) as pool:
+        runs = pool.map(_ablated_outputs, tasks, chunksize=1)
+    out: dict[str, dict] = {stage: {} for stage in stage_names}
+    for (stage, dataset), outputs in zip(tasks, runs, strict=True):
+        chosen, full = pages[dataset], body[dataset]["newswire"]["figures"]
+        scores = [analysis.score_output(p, o.text) for p, o in zip(chosen, outputs, strict=True)]
+        figures = analysis.by_fold(chosen, scores)
+        delta = {key: _delta(figures[key], full[key]) for key in analysis.FOLD_KEYS}
+        out[stage][dataset] = {"outputs": outputs, "scores": scores, "figures": figures, "delta": delta}
+        out[stage][dataset] |= {"f1": figures["all"].f1, "version": package_version("newswire")}
+        log(f"ablation {stage} / {dataset}: ΔF1 {delta['all']['f1']:+.3f}")
+    return out
+
+
+# --- metadata and language -------------------------------------------------------------------------
+
+
+def run_metadata(pages: list[Page], facts: list[PageFacts], body: dict[str, dict]) -> dict[str, dict]:
+    """newswire and trafilatura metadata (from their body passes) and htmldate, checked per fold."""
+    rows: dict[str, dict] = {}
+    for name, source in (("newswire", "newswire"), ("trafilatura metadata", BASELINE)):
+        result = body[source]
+        metas = [o.meta for o in result["outputs"]]
+        checks = [analysis.check_meta(p, f, m) for p, f, m in zip(pages, facts, metas, strict=True)]
+        rows[name] = {"checks": checks, "metas": metas, "pages_per_second": result["pages_per_second"]}
+    for page in pages[:WARM_UP]:
+        htmldate_meta(page)
+    start = time.perf_counter()
+    metas = [htmldate_meta(p) for p in pages]
+    seconds = time.perf_counter() - start
+    checks = [analysis.check_meta(p, f, m, dates_only=True) for p, f, m in zip(pages, facts, metas, strict=True)]
+    rows["htmldate"] = {"checks": checks, "metas": metas, "pages_per_second": len(pages) / seconds if seconds else 0}
+    for row in rows.values():
+        row["folds"] = analysis.meta_by_fold(pages, row["checks"])
     return rows
 
 
-def _newspaper() -> Callable[[str, str], str] | None:
-    try:
-        from newspaper import Article
-    except ImportError:
-        return None
-
-    def run(html: str, url: str) -> str:
-        article = Article(url, fetch_images=False)
-        article.download(input_html=html)
-        article.parse()
-        return article.text
-
-    return run
-
-
-def _readability() -> Callable[[str, str], str] | None:
-    try:
-        import lxml.html
-        from readability import Document
-    except ImportError:
-        return None
-
-    def run(html: str, url: str) -> str:
-        summary = Document(html, url=url).summary(html_partial=True)
-        tree = lxml.html.fromstring(summary)
-        blocks = [" ".join(b.text_content().split()) for b in tree.iter("p", "li", "h2", "h3", "blockquote", "pre")]
-        return "\n\n".join(b for b in blocks if b) or " ".join(tree.text_content().split())
-
-    return run
-
-
-def _goose() -> Callable[[str, str], str] | None:
-    try:
-        from goose3 import Goose
-    except ImportError:
-        return None
-    goose = Goose({"enable_image_fetching": False})
-    return lambda html, url: goose.extract(url=url, raw_html=html).cleaned_text or ""
-
-
-def _justext() -> Callable[[str, str], str] | None:
-    try:
-        import justext
-    except ImportError:
-        return None
-    stop = justext.get_stoplist("English")
-
-    def run(html: str, url: str) -> str:
-        paragraphs = justext.justext(html.encode("utf-8"), stop)
-        return "\n\n".join(p.text for p in paragraphs if not p.is_boilerplate)
-
-    return run
-
-
-WARM_UP = 3
-
-
-def _safe(run: Callable[[str, str], str], page: Page) -> str:
-    try:
-        return run(page.html, page.url) or ""
-    except Exception:  # a peer failing on a page scores it empty
-        return ""
-
-
-def run_body(pages: list[Page], only_newswire: bool) -> dict[str, dict]:
-    results = {}
-    for name, (ver, run) in body_rows().items():
-        if only_newswire and not name.startswith(("newswire", "trafilatura")):
-            continue
-        if run is None:
-            results[name] = {"version": ver, "absent": True}
-            continue
-        for page in pages[:WARM_UP]:  # imports, caches and lazy set-up are not what pages/s should measure
-            _safe(run, page)
-        scores, start = [], time.perf_counter()
-        for page in pages:
-            predicted = _safe(run, page)
-            scores.append(score_page(page.truth["articleBody"], predicted))
-        seconds = time.perf_counter() - start
-        corpus = score_corpus(scores)
-        results[name] = {
-            "version": ver,
-            **asdict(corpus),
-            "pages_per_second": len(pages) / seconds,
-            "per_page": {
-                p.id: {"precision": s.precision, "recall": s.recall} for p, s in zip(pages, scores, strict=True)
-            },
+def ablation_meta(pages: list[Page], facts: list[PageFacts], ablation: dict, full: dict) -> dict[str, dict]:
+    """The change in each fundus metadata figure (all pages) with each stage off."""
+    out = {}
+    for stage, per_set in ablation.items():
+        metas = [o.meta for o in per_set["fundus"]["outputs"]]
+        checks = [analysis.check_meta(p, f, m) for p, f, m in zip(pages, facts, metas, strict=True)]
+        figures = analysis.meta_by_fold(pages, checks)["all"]
+        out[stage] = {
+            k: (figures[k] - full[k]) if figures[k] is not None and full[k] is not None else None
+            for k in analysis.META_FIELDS
         }
+    return out
+
+
+def run_language(pages: dict[str, list[Page]], facts: dict[str, list[PageFacts]], body: dict) -> dict | None:
+    """Language detected from newswire's text against the declaration, per set and pooled."""
+    try:
+        from crawler.extract.language import detect_language
+    except ImportError:
+        return None
+    results = {}
+    for dataset, chosen in pages.items():
+        texts = [o.text for o in body[dataset]["newswire"]["outputs"]]
+        results[dataset] = analysis.language_check(chosen, facts[dataset], texts, detect_language)
+    results["all"] = analysis.merge_language(list(results.values()))
     return results
 
 
-# --- metadata rows ------------------------------------------------------------------------------
+# --- JSON ------------------------------------------------------------------------------------------
 
 
-def _truth_language(page: Page) -> str | None:
-    try:
-        import py3langid
-    except ImportError:
-        return None
-    return py3langid.classify(page.truth.get("plaintext") or page.truth["expected"].get("title", ""))[0]
+def _per_page(pages: list[Page], result: dict) -> dict:
+    out = {}
+    for page, output, score in zip(pages, result["outputs"], result["scores"], strict=True):
+        entry = {"precision": score.precision, "recall": score.recall, "words": output.words}
+        out[page.id] = entry | {k: v for k, v in asdict(score).items() if k != "exact"}
+    return out
 
 
-def _crawl_time(page: Page) -> datetime:
-    value = datetime.fromisoformat(page.truth["crawl_date"].split(".")[0])
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+def _row_json(pages: list[Page], result: dict) -> dict:
+    if result.get("absent"):
+        return {"version": result["version"], "absent": True}
+    figures = {k: asdict(v) for k, v in result["figures"].items()}
+    keep = ("version", "pages_per_second", "ratio", "delta")
+    return {k: result[k] for k in keep if k in result} | {"figures": figures, "per_page": _per_page(pages, result)}
 
 
-def _newswire_meta(page: Page) -> dict:
-    record = extract_article(page.html, page.url, fetched_at=_crawl_time(page))
-    return {"title": record.title, "authors": record.authors, "date": record.published, "language": record.language}
-
-
-def _trafilatura_meta(page: Page) -> dict:
-    import trafilatura
-
-    doc = trafilatura.bare_extraction(page.html, url=page.url, with_metadata=True)
-    if doc is None:
-        return {"title": None, "authors": [], "date": None, "language": None}
-    date = datetime.fromisoformat(doc.date).replace(tzinfo=UTC) if doc.date else None
-    authors = [a.strip() for a in (doc.author or "").split(";") if a.strip()]
-    return {"title": doc.title, "authors": authors, "date": date, "language": doc.language}
-
-
-def _htmldate_meta(page: Page) -> dict:
-    from htmldate import find_date
-
-    found = find_date(page.html, url=page.url, outputformat="%Y-%m-%dT%H:%M:%S%z", extensive_search=True)
-    date = None
-    if found:
-        date = datetime.fromisoformat(found)
-        date = date.replace(tzinfo=UTC) if date.tzinfo is None else date
-    return {"title": None, "authors": None, "date": date, "language": None}
-
-
-def run_metadata(pages: list[Page]) -> dict[str, dict]:
-    rows = {"newswire": _newswire_meta, "trafilatura metadata": _trafilatura_meta, "htmldate": _htmldate_meta}
-    languages = {p.id: _truth_language(p) for p in pages}
-    results = {}
-    for name, run in rows.items():
-        for page in pages[:WARM_UP]:
-            run(page)
-        counts = {"title": [], "authors": [], "date_day": [], "date_minute": [], "language": []}
-        misses: dict[str, list[str]] = {"title": [], "authors": [], "date_day": []}
-        start = time.perf_counter()
-        for page in pages:
-            expected = page.truth["expected"]
-            got = run(page)
-            if got["title"] is not None or name != "htmldate":
-                ok = normalize_space(got["title"]) == normalize_space(expected.get("title"))
-                counts["title"].append(ok)
-                if not ok:
-                    misses["title"].append(f"{page.id}: {got['title']!r} != {expected.get('title')!r}")
-            if "authors" in expected and got["authors"] is not None:
-                f1 = authors_f1(expected["authors"], got["authors"])
-                counts["authors"].append(f1)
-                if f1 < 1:
-                    misses["authors"].append(f"{page.id}: {got['authors']} != {expected['authors']}")
-            if expected.get("publishing_date"):
-                truth, has_time = parse_truth_date(expected["publishing_date"])
-                ok = same_day(truth, got["date"])
-                counts["date_day"].append(ok)
-                if not ok:
-                    misses["date_day"].append(f"{page.id}: {got['date']} != {truth}")
-                if has_time:
-                    counts["date_minute"].append(within_minute(truth, got["date"]))
-            if languages[page.id] and name != "htmldate":
-                counts["language"].append(got["language"] == languages[page.id])
-        seconds = time.perf_counter() - start
-        results[name] = {
-            **{k: (sum(v) / len(v) if v else None) for k, v in counts.items()},
-            **{f"{k}_pages": len(v) for k, v in counts.items()},
-            "pages_per_second": len(pages) / seconds,
-            "misses": misses,
+def to_json(pages: dict[str, list[Page]], state: dict) -> dict:
+    """Every figure of the run and the per-page scores, JSON-ready."""
+    out: dict = {"header": state["header"], "sets": {}}
+    for dataset, chosen in pages.items():
+        out["sets"][dataset] = {
+            "folds": {str(f): sorted({p.site for p in chosen if p.fold == f}) for f in range(3)},
+            "rows": {name: _row_json(chosen, r) for name, r in state["body"][dataset].items()},
         }
-    return results
+    out["targets"] = [asdict(t) | {"delta": t.delta, "passed": t.passed} for t in state["targets"]]
+    out["ablation"] = {
+        stage: {d: _row_json(pages[d], r) for d, r in per_set.items()} for stage, per_set in state["ablation"].items()
+    }
+    out["ablation_metadata"] = state.get("ablation_meta", {})
+    out["losses"] = {d: {k: [asdict(x) for x in v] for k, v in lists.items()} for d, lists in state["losses"].items()}
+    if state.get("meta"):
+        fundus = pages["fundus"]
+        out["metadata"] = {
+            name: {
+                "folds": row["folds"],
+                "pages_per_second": row["pages_per_second"],
+                "per_page": {p.id: asdict(c) for p, c in zip(fundus, row["checks"], strict=True)},
+            }
+            for name, row in state["meta"].items()
+        }
+    if state.get("language"):
+        out["language"] = {
+            name: {
+                "declared": r.declared,
+                "empty": r.empty,
+                "scored": r.scored,
+                "accuracy": r.accuracy,
+                "folds": {k: r.fold_accuracy(k) for k in analysis.FOLD_KEYS[1:]},
+                "misses": {f"{d}->{g}": n for (d, g), n in (r.confusions or {}).items()},
+            }
+            for name, r in state["language"].items()
+        }
+    return out
 
 
-# --- report -------------------------------------------------------------------------------------
+# --- main ------------------------------------------------------------------------------------------
 
 
-def fmt(value: float | None, digits: int = 3) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=PROJECT.parent / "shared" / "corpus")
+    parser.add_argument("--json", type=Path, default=None, help="write every figure and per-page scores here")
+    parser.add_argument("--only-newswire", action="store_true", help="newswire and trafilatura rows only")
+    parser.add_argument("--skip-ablation", action="store_true", help="do not run newswire with stages switched off")
+    parser.add_argument("--sets", default=",".join(SETS), help="comma-separated: aeb,fundus,treval")
+    parser.add_argument("--misses", action="store_true", help="print newswire's metadata misses")
+    parser.add_argument("--limit", type=int, default=None, help="first N pages per set (smoke run)")
+    args = parser.parse_args()
+    args.sets = tuple(s.strip() for s in args.sets.split(",") if s.strip())
+    if unknown := set(args.sets) - set(SETS):
+        parser.error(f"unknown sets: {', '.join(sorted(unknown))}")
+    if not (args.corpus / "index.jsonl").exists():
+        parser.error(f"no corpus at {args.corpus} (pass --corpus)")
+    return args
 
 
-def report(body: dict, meta: dict, aeb: list[Page], worst: int = 10) -> None:
-    bare = body["trafilatura bare_extraction"]
-    print(f"\n## Body text: {len(aeb)} article-extraction-benchmark pages (4-token shingles)\n")
-    header = ("row", "version", "F1", "prec.", "recall", "acc.", "pages/s", "speed")
-    print("| " + " | ".join(f"{h:<28}" if i == 0 else f"{h:>7}" for i, h in enumerate(header)) + " |")
-    print("|" + "|".join("-" * (30 if i == 0 else 9) for i in range(len(header))) + "|")
-    for name, row in sorted(body.items(), key=lambda kv: -kv[1].get("f1", -1)):
-        if row.get("absent"):
-            print(f"| {name:<28} | {'absent':>7} |" + " |" * 6)
-            continue
-        speed = row["pages_per_second"] / bare["pages_per_second"]
-        cells = [row["version"], fmt(row["f1"]), fmt(row["precision"]), fmt(row["recall"]), fmt(row["accuracy"])]
-        cells += [f"{row['pages_per_second']:.1f}", f"{speed:.2f}"]
-        print(f"| {name:<28} | " + " | ".join(f"{c:>7}" for c in cells) + " |")
-    ours = body["newswire"]["per_page"]
-    print(f"\n### Worst {worst} pages: newswire recall / trafilatura bare_extraction recall\n")
-    ratios = []
-    for page in aeb:
-        reference = bare["per_page"][page.id]["recall"]
-        ratio = ours[page.id]["recall"] / reference if reference else (1.0 if ours[page.id]["recall"] else 0.0)
-        ratios.append((ratio, page.id, ours[page.id]["recall"], reference, ours[page.id]["precision"], page.url))
-    ratios.sort()
-    for ratio, _pid, recall, reference, precision, url in ratios[:worst]:
-        flag = "  REGRESSION" if recall < 0.8 * reference else ""
-        print(f"- {ratio:.2f}  recall {recall:.3f} vs {reference:.3f}, precision {precision:.3f}  {url}{flag}")
-    regressions = sum(1 for r in ratios if r[2] < 0.8 * r[3])
-    print(f"\npages where newswire recall < 0.8 x trafilatura bare_extraction recall: {regressions}")
-    print(f"\n## Metadata: {meta['newswire']['title_pages']} fundus pages\n")
-    header = ("row", "title", "authors F1", "date day", "date ±1 min", "language", "pages/s")
-    print("| " + " | ".join(f"{h:<22}" if i == 0 else f"{h:>11}" for i, h in enumerate(header)) + " |")
-    print("|" + "|".join("-" * (24 if i == 0 else 13) for i in range(len(header))) + "|")
-    for name, row in meta.items():
-        cells = [fmt(row[k]) for k in ("title", "authors", "date_day", "date_minute", "language")]
-        cells.append(f"{row['pages_per_second']:.1f}")
-        print(f"| {name:<22} | " + " | ".join(f"{c:>11}" for c in cells) + " |")
-    counts = meta["newswire"]
-    scored = ", ".join(
-        f"{k} {counts[k + '_pages']}" for k in ("title", "authors", "date_day", "date_minute", "language")
-    )
-    print(
-        f"\n(pages scored: {scored}; truth language: py3langid on the expected text; "
-        "truth dates without offset read as UTC)"
-    )
+def load_sets(corpus: Path, sets: tuple[str, ...], limit: int | None) -> dict[str, list[Page]]:
+    every = load(corpus, sets)
+    return {s: [p for p in every if p.dataset == s][:limit] for s in SETS if s in sets}
 
 
-def compare(before: dict, body: dict, meta: dict) -> None:
-    """Print newswire's figures now, before, and the change."""
-    print("\n## Change from the earlier run\n")
-    for key in ("f1", "precision", "recall", "accuracy"):
-        old, new = before["body"]["newswire"].get(key), body["newswire"].get(key)
-        if old is not None:
-            print(f"- body {key}: {old:.3f} → {new:.3f} ({new - old:+.3f})")
-    for key in ("title", "authors", "date_day", "date_minute", "language"):
-        old, new = before["metadata"]["newswire"].get(key), meta["newswire"].get(key)
-        if old is not None and new is not None:
-            print(f"- {key}: {old:.3f} → {new:.3f} ({new - old:+.3f})")
+def compare_rows(pages: dict[str, list[Page]], body: dict) -> tuple[list[analysis.Target], dict[str, dict]]:
+    """newswire's targets against the trafilatura rows, and the loss lists, per set."""
+    found, losses = [], {}
+    for dataset, chosen in pages.items():
+        rows = {n: r for n, r in body[dataset].items() if not r.get("absent")}
+        found += analysis.targets(dataset, {n: r["figures"] for n, r in rows.items()})
+        outputs, scores = {n: r["outputs"] for n, r in rows.items()}, {n: r["scores"] for n, r in rows.items()}
+        a, b = analysis.losses(chosen, outputs, scores)
+        losses[dataset] = {"a": a, "b": b}
+    return found, losses
+
+
+def run_ablations(pages: dict[str, list[Page]], facts: dict, state: dict, skip: bool) -> None:
+    """The ablation runs (when asked for and when newswire offers its stages), into `state`."""
+    state["ablation"] = {}
+    stage_names = newswire_stages()
+    if skip:
+        state["ablation_note"] = "skipped (--skip-ablation)"
+    elif stage_names is None:
+        state["ablation_note"] = "not run: crawler.extract has no STAGES / ExtractionContext yet"
+    else:
+        state["ablation"] = run_ablation(pages, state["body"], stage_names)
+        if "fundus" in pages:
+            full = state["meta"]["newswire"]["folds"]["all"]
+            state["ablation_meta"] = ablation_meta(pages["fundus"], facts["fundus"], state["ablation"], full)
+
+
+def print_body(pages: dict[str, list[Page]], state: dict) -> None:
+    for dataset, chosen in pages.items():
+        print("\n" + report.body_table(dataset, chosen, state["body"][dataset]))
+    aeb = state["body"].get("aeb", {}).get("newswire", {}).get("figures")
+    print("\n" + report.targets_table(state["targets"], aeb))
+
+
+def print_ablation(state: dict) -> None:
+    ablation = state["ablation"]
+    if state.get("ablation_note"):
+        print(f"\n## Ablation\n\n{state['ablation_note']}")
+        return
+    print("\n## Ablation: newswire with one stage switched off (changes against full newswire)")
+    for dataset in next(iter(ablation.values()), {}):
+        print("\n" + report.ablation_table(dataset, {stage: per_set[dataset] for stage, per_set in ablation.items()}))
+    if state.get("ablation_meta"):
+        print("\n" + report.ablation_meta_table(state["ablation_meta"]))
+
+
+def print_misses(meta: dict, pages: list[Page]) -> None:
+    misses = analysis.meta_misses(pages, meta["newswire"]["checks"], meta["newswire"]["metas"])
+    for field, lines in misses.items():
+        print(f"\n### newswire {field} misses ({len(lines)})\n")
+        print("\n".join(f"- {line}" for line in lines) or "(none)")
+
+
+def print_report(pages: dict[str, list[Page]], state: dict, misses: bool) -> None:
+    print_body(pages, state)
+    print_ablation(state)
+    print("\n## Loss lists: where newswire loses text a trafilatura row keeps")
+    for dataset, lists in state["losses"].items():
+        print("\n" + report.loss_lists(dataset, lists["a"], lists["b"]))
+    if state.get("meta"):
+        print("\n" + report.meta_table(len(pages["fundus"]), state["meta"]))
+        if misses:
+            print_misses(state["meta"], pages["fundus"])
+    if state["language"] is None:
+        print("\n## Language\n\nnot run: crawler.extract.language.detect_language is not there yet")
+    else:
+        print("\n" + report.language_table(state["language"]))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, default=PROJECT.parent / "shared" / "corpus")
-    parser.add_argument("--json", type=Path, default=None, help="write every figure (and per-page scores) here")
-    parser.add_argument("--only-newswire", action="store_true", help="skip the peers (faster while tuning)")
-    parser.add_argument("--misses", action="store_true", help="print newswire's metadata misses")
-    parser.add_argument("--compare", type=Path, default=None, help="a --json file of an earlier run to compare with")
-    args = parser.parse_args()
-    if not (args.corpus / "index.jsonl").exists():
-        sys.exit(f"no corpus at {args.corpus} (pass --corpus)")
-    aeb, fundus = load(args.corpus)
-    print(
-        f"# newswire extraction benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()} "
-        f"({platform.machine()}, {platform.processor() or 'cpu'}), Python {platform.python_version()}, "
-        f"htmldate {_version('htmldate')}, dateparser {_version('dateparser')}"
-    )
-    body = run_body(aeb, args.only_newswire)
-    meta = run_metadata(fundus)
-    report(body, meta, aeb)
-    if args.misses:
-        for field, lines in meta["newswire"]["misses"].items():
-            print(f"\n### newswire {field} misses ({len(lines)})")
-            print("\n".join(lines))
-    if args.compare:
-        compare(json.loads(args.compare.read_text()), body, meta)
+    args = parse_args()
+    pages = load_sets(args.corpus, args.sets, args.limit)
+    facts = {d: [page_facts(p) for p in chosen] for d, chosen in pages.items()}
+    state: dict = {"header": header_line(pages)}
+    print(state["header"])
+    state["body"] = run_body(pages, body_rows(args.only_newswire))
+    state["targets"], state["losses"] = compare_rows(pages, state["body"])
+    if "fundus" in pages:
+        state["meta"] = run_metadata(pages["fundus"], facts["fundus"], state["body"]["fundus"])
+    state["language"] = run_language(pages, facts, state["body"])
+    run_ablations(pages, facts, state, args.skip_ablation)
+    print_report(pages, state, args.misses)
     if args.json:
-        figures = {name: {k: v for k, v in row.items() if k != "misses"} for name, row in meta.items()}
-        args.json.write_text(json.dumps({"body": body, "metadata": figures}, indent=1, default=str))
+        args.json.write_text(json.dumps(to_json(pages, state), indent=1, default=str))
         print(f"\nfigures written to {args.json}")
 
 

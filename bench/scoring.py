@@ -7,6 +7,9 @@ occurrences; precision is 1 if FP = FN = 0, 0 if TP = FP = 0, else TP/(TP+FP) (r
 Corpus precision is the mean over pages whose prediction has a shingle, corpus recall the mean over
 pages whose truth has one; F1 is the harmonic mean of the two means; accuracy is the share of pages
 whose token sequences are identical.
+
+Segment metric (trafilatura's evaluation set): see `score_segments` and `pool_segments`.
+Lenient title rule (fundus titles): see `title_lenient`.
 """
 
 from __future__ import annotations
@@ -90,6 +93,58 @@ def score_corpus(pages: list[PageScore]) -> CorpusScore:
     return CorpusScore(precision, recall, f1, accuracy, len(pages))
 
 
+# --- segment metric (trafilatura eval) -----------------------------------------------------------
+
+
+def squash(text: str | None) -> str:
+    """Whitespace-normalized text: runs of whitespace become one space, ends trimmed."""
+    return " ".join((text or "").split())
+
+
+@dataclass(frozen=True)
+class SegmentScore:
+    """One page's segment counts: `with` segments found (tp) or missed (fn), `without` found (fp) or not (tn).
+
+    Per-page precision is TP/(TP+FP), 1.0 when nothing annotated was found (nothing wrong was
+    kept); per-page recall is the share of `with` segments found, 1.0 when the page has none.
+    """
+
+    tp: int
+    fn: int
+    fp: int
+    tn: int
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
+    def exact(self) -> bool:
+        return self.fn == 0 and self.fp == 0
+
+
+def score_segments(prediction: str, with_: list[str], without: list[str]) -> SegmentScore:
+    """Count whitespace-normalized segments found as substrings of the whitespace-normalized prediction."""
+    text = squash(prediction)
+    found_with = sum(1 for segment in with_ if squash(segment) in text)
+    found_without = sum(1 for segment in without if squash(segment) in text)
+    return SegmentScore(found_with, len(with_) - found_with, found_without, len(without) - found_without)
+
+
+def pool_segments(pages: list[SegmentScore]) -> CorpusScore:
+    """Precision, recall and F1 over all segments of all pages pooled; accuracy = share of pages all right."""
+    tp, fp, fn = (sum(getattr(p, key) for p in pages) for key in ("tp", "fp", "fn"))
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    accuracy = sum(p.exact for p in pages) / len(pages) if pages else 0.0
+    return CorpusScore(precision, recall, f1, accuracy, len(pages))
+
+
 # --- metadata ---------------------------------------------------------------------------------
 
 
@@ -135,3 +190,66 @@ def same_day(truth: datetime, predicted: datetime | None) -> bool:
 
 def within_minute(truth: datetime, predicted: datetime | None) -> bool:
     return predicted is not None and abs((truth - predicted.astimezone(UTC)).total_seconds()) <= 60
+
+
+# --- lenient title rule ---------------------------------------------------------------------------
+
+TITLE_SEPARATORS = re.compile(r"(\s+[|\-\u2013\u2014:\u00b7\u2022/»«]+\s+)")  # captured: split keeps them
+
+
+def _compact(text: str) -> str:
+    return "".join(tokens(normalize_name(text)))
+
+
+def _is_site_name(part: str, site_name: str) -> bool:
+    """Whether a title segment names the site: same letters once case, accents, spaces and dots go,
+    or a short segment (≤ 4 words) that contains the site's name or is contained in it."""
+    seg, site = _compact(part), _compact(site_name)
+    if not seg or not site:
+        return False
+    return seg == site or (len(part.split()) <= 4 and (site in seg or seg in site))
+
+
+def strip_site_name(title: str, site_name: str | None) -> str:
+    """The title without a leading or trailing segment ("… | Site", "Site - …") that names the site."""
+    title = normalize_space(title)
+    if not site_name:
+        return title
+    pieces = TITLE_SEPARATORS.split(title)  # segment, separator, segment, ...
+    while len(pieces) > 1 and _is_site_name(pieces[-1], site_name):
+        del pieces[-2:]
+    while len(pieces) > 1 and _is_site_name(pieces[0], site_name):
+        del pieces[:2]
+    return "".join(pieces)
+
+
+def word_set(text: str | None) -> set[str]:
+    """Case-folded word tokens of a text."""
+    return {t.casefold() for t in tokens(text or "")}
+
+
+def shares_most_words(candidate: str, expected: str) -> bool:
+    """More than half of the expected title's (case-folded, distinct) words are in the candidate."""
+    wanted = word_set(expected)
+    return bool(wanted) and len(wanted & word_set(candidate)) * 2 > len(wanted)
+
+
+def title_strict(predicted: str | None, expected: str | None) -> bool:
+    """Equality after whitespace normalization."""
+    return normalize_space(predicted) == normalize_space(expected)
+
+
+def title_lenient(predicted: str | None, expected: str | None, headlines: list[str], site_name: str | None) -> bool:
+    """Right when the title equals the expected one, or equals one of the page's own headlines
+    (`<h1>`, `og:title`) with the site name removed, where that form shares most of its words with
+    the expected title (`shares_most_words`)."""
+    if title_strict(predicted, expected):
+        return True
+    got = normalize_space(predicted)
+    if not got:
+        return False
+    for headline in headlines:
+        form = strip_site_name(headline, site_name)
+        if form and got == form and shares_most_words(form, expected or ""):
+            return True
+    return False
