@@ -48,19 +48,19 @@ def extract_main(tree: etree._Element, url: str, context: ExtractionContext):
     """trafilatura's extracted document and, when the balanced mode had to run, the precision pass's text
     (None when the precision-mode document itself is returned, or when no precision pass ran)."""
     if not context.on(PRECISION_FIRST):
-        return _trafilatura(tree, url, favor_precision=False), None
-    precise = _trafilatura(tree, url, favor_precision=True)
+        return trafilatura_document(tree, url, favor_precision=False), None
+    precise = trafilatura_document(tree, url, favor_precision=True)
     enough = precise is not None and len((precise.text or "").split()) >= MIN_PRECISE_WORDS
     if enough or not context.on(BALANCED_FALLBACK):
         return precise, None
-    document = _trafilatura(tree, url, favor_precision=False)
+    document = trafilatura_document(tree, url, favor_precision=False)
     if document is None:
         return precise, None
     precise_text = precise.text if precise is not None else ""
     return document, precise_text if context.on(SPAN_CUT) else None
 
 
-def _trafilatura(tree: etree._Element, url: str, *, favor_precision: bool):
+def trafilatura_document(tree: etree._Element, url: str, *, favor_precision: bool):
     """trafilatura's document of the page (with links and tables; the metadata is ours), or None."""
     document = bare_extraction(
         tree, url=url, favor_precision=favor_precision, include_comments=False, include_tables=True, include_links=True
@@ -74,15 +74,18 @@ def _precision_agreement(texts: list[str], precise_text: str) -> list[bool] | No
     if not precise_text or len(precise_text.split()) < TRUST_PRECISION_SHARE * total:
         return None
     found = set(shingle_list(precise_text))
-    agreement = []
-    for text in texts:
-        windows = shingle_list(text)
-        agreement.append(bool(windows) and sum(1 for w in windows if w in found) >= 0.5 * len(windows))
+    agreement = [covered(text, found) for text in texts]
     return agreement if any(agreement) else None
 
 
+def covered(text: str, windows: set[tuple[str, ...]]) -> bool:
+    """Whether most of `text`'s 4-word windows are among `windows` (another extraction has the text)."""
+    own = shingle_list(text)
+    return bool(own) and sum(1 for w in own if w in windows) >= 0.5 * len(own)
+
+
 def _story_like(block: etree._Element, text: str) -> bool:
-    return block.tag == "p" and len(text.split()) >= STORY_WORDS and not _mostly_links(block, text)
+    return block.tag == "p" and len(text.split()) >= STORY_WORDS and not mostly_links(block, text)
 
 
 def _extend_span(span: tuple[int, int], blocks: list, texts: list[str], keep: list[bool]) -> tuple[int, int]:
@@ -95,7 +98,8 @@ def _extend_span(span: tuple[int, int], blocks: list, texts: list[str], keep: li
     return first, last
 
 
-def _mostly_links(block: etree._Element, text: str) -> bool:
+def mostly_links(block: etree._Element, text: str) -> bool:
+    """A short block whose text is mostly links: a cross-link, not story."""
     linked = sum(len("".join(ref.itertext())) for ref in block.iter("ref"))
     return bool(text) and linked > LINK_DENSITY * len(text) and len(text.split()) < LINK_LIST_WORDS
 
@@ -110,10 +114,7 @@ def select_paragraphs(
     body: etree._Element, title: str, precise_text: str | None, context: ExtractionContext
 ) -> list[str]:
     """Drop every block of `body` that is not story (in place); return the kept paragraphs' texts."""
-    for line_break in body.iter("lb"):  # "Amphitheatre<br>June 10" must not read "AmphitheatreJune 10"
-        line_break.tail = " " + (line_break.tail or "")
-    blocks = [b for b in body.iter(*BLOCKS) if not any(True for _ in b.iterancestors(*BLOCKS))]
-    texts = [re.sub(r"\s+", " ", strip_shortcodes(_block_text(b))).strip() for b in blocks]
+    blocks, texts = story_blocks(body)
     keep = filter_paragraphs(texts) if context.on(WORDING_RULES) else [bool(t) for t in texts]
     folded_title = title.casefold()
     for i, text in enumerate(texts[:3]):
@@ -125,8 +126,21 @@ def select_paragraphs(
         agreed = [i for i, ok in enumerate(agreement) if ok]
         span = _extend_span((agreed[0], agreed[-1]), blocks, texts, keep)
     for i, (block, text) in enumerate(zip(blocks, texts, strict=True)):
-        if span and not span[0] <= i <= span[1] or context.on(LINK_LIST_DROP) and _mostly_links(block, text):
+        if span and not span[0] <= i <= span[1] or context.on(LINK_LIST_DROP) and mostly_links(block, text):
             keep[i] = False
+    return keep_blocks(blocks, texts, keep)
+
+
+def story_blocks(body: etree._Element) -> tuple[list[etree._Element], list[str]]:
+    """The outermost text blocks of a trafilatura body and their texts (whitespace and shortcodes out)."""
+    for line_break in body.iter("lb"):  # "Amphitheatre<br>June 10" must not read "AmphitheatreJune 10"
+        line_break.tail = " " + (line_break.tail or "")
+    blocks = [b for b in body.iter(*BLOCKS) if not any(True for _ in b.iterancestors(*BLOCKS))]
+    return blocks, [re.sub(r"\s+", " ", strip_shortcodes(_block_text(b))).strip() for b in blocks]
+
+
+def keep_blocks(blocks: list[etree._Element], texts: list[str], keep: list[bool]) -> list[str]:
+    """Remove the blocks not kept (in place); return the kept blocks' texts."""
     kept = []
     for block, text, ok in zip(blocks, texts, keep, strict=True):
         if ok and text:
