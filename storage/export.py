@@ -20,7 +20,8 @@ logger = logging.getLogger(__name__)
 FORMATS = ("jsonl", "csv")
 FIELDS = (
     "story_id", "is_original", "url", "canonical_url", "outlet", "title", "authors", "published",
-    "published_source", "language", "site_name", "description", "tags", "image", "text", "text_hash", "fetched_at",
+    "published_source", "language", "site_name", "description", "tags", "image", "text", "text_hash", "page_kind",
+    "fetched_at",
 )  # fmt: skip
 
 
@@ -47,6 +48,7 @@ def record_of(article: Article, outlet_name: str, original_id: int | None = None
         "image": article.image,
         "text": article.text,
         "text_hash": article.text_hash,
+        "page_kind": article.page_kind,
         "fetched_at": _iso(article.fetched_at),
     }
 

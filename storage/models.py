@@ -94,6 +94,8 @@ class Article(Base):
     text: Mapped[str] = mapped_column(Text)
     html: Mapped[str] = mapped_column(Text)
     text_hash: Mapped[str] = mapped_column(String(64), index=True)
+    # "article", or the kind of stub a kept page looks like ("paywall": the teaser of a paywalled story)
+    page_kind: Mapped[str] = mapped_column(String(20), default="article", server_default="article")
     discovered_via: Mapped[str | None] = mapped_column(String(40))
     fetched_at: Mapped[utc_datetime] = mapped_column(default=utcnow, index=True)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))

@@ -12,7 +12,11 @@ logger = logging.getLogger(__name__)
 ARTICLE = "article"
 CONSENT_WALL, PAYWALL, BOT_CHECK, INDEX_PAGE, NO_TEXT = "consent-wall", "paywall", "bot-check", "index-page", "no-text"
 NOT_ARTICLES = (CONSENT_WALL, PAYWALL, BOT_CHECK, INDEX_PAGE, NO_TEXT)
+# Kinds that are stored, with the kind recorded: a paywall teaser is still the outlet's article (its
+# URL, headline, date, authors and lead); the other stubs hold no story at all.
+STORED_KINDS = frozenset({ARTICLE, PAYWALL})
 SHORT_TEXT_WORDS = 150  # pages with less text than this are checked for walls and stubs
+STUB_WORDS = 40  # a text this short on a link-heavy page, or on a page without a headline, is no story
 
 _BOT_CHECK = re.compile(
     r"checking (if the site connection is secure|your browser)|just a moment\.\.\.|verify (that )?you are (a )?human|"
@@ -57,12 +61,13 @@ def visible_text(html: str, limit: int = 300_000) -> str:
 def page_kind(tree: HtmlElement, html: str, text: str, title: str, accessible_for_free: bool | None) -> str:
     """Classify a page by its extracted `text` and what the whole page (`html`, unpruned) says about itself.
 
-    Pages with a full story are articles whatever else they contain (most carry a cookie banner);
-    short ones are checked for bot checks, consent walls, paywalls (also JSON-LD
-    isAccessibleForFree=false) and link-heavy index pages.
+    Conservative: a page with a story-length text is an article whatever else it contains (most carry
+    a cookie banner, many a subscription box); only short texts are checked for bot checks, consent
+    walls, paywalls (also JSON-LD isAccessibleForFree=false) and link-heavy index pages. A short text
+    with a headline and no sign of a stub is an article too: a 60-word brief is news.
     """
     words = text_size(text)
-    if words >= SHORT_TEXT_WORDS and title:
+    if words >= SHORT_TEXT_WORDS:
         return ARTICLE
     page_text = visible_text(html)
     if _BOT_CHECK.search(page_text):
@@ -71,10 +76,10 @@ def page_kind(tree: HtmlElement, html: str, text: str, title: str, accessible_fo
         return CONSENT_WALL
     if accessible_for_free is False or _PAYWALL.search(page_text):
         return PAYWALL
-    links = tree.xpath("//body//a[@href]")
-    link_text = sum(len(a.text_content()) for a in links)
-    if words < 40 and (len(links) >= 30 and link_text > 0.5 * max(1, len(page_text))):
-        return INDEX_PAGE
-    if words < 40 or not title:
+    if words < STUB_WORDS:
+        links = tree.xpath("//body//a[@href]")
+        link_text = sum(len(a.text_content()) for a in links)
+        if len(links) >= 30 and link_text > 0.5 * max(1, len(page_text)):
+            return INDEX_PAGE
         return NO_TEXT
-    return ARTICLE
+    return ARTICLE if title else NO_TEXT
