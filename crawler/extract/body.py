@@ -35,6 +35,7 @@ TRUST_PRECISION_SHARE = 0.4  # the precision pass must hold this share of the wo
 LINK_DENSITY = 0.5  # a block with more of its text in links than this …
 LINK_LIST_WORDS = 20  # … and fewer words than this is a cross-link, not story
 STORY_WORDS = 20  # a paragraph this long next to the story is taken as story
+SOFT_HYPHEN = "\u00ad"  # an invisible hyphenation hint inside words ("Mit\u00adtel\u00adal\u00adter"): not text
 _WORD = re.compile(r"\w+")
 
 
@@ -136,7 +137,8 @@ def story_blocks(body: etree._Element) -> tuple[list[etree._Element], list[str]]
     for line_break in body.iter("lb"):  # "Amphitheatre<br>June 10" must not read "AmphitheatreJune 10"
         line_break.tail = " " + (line_break.tail or "")
     blocks = [b for b in body.iter(*BLOCKS) if not any(True for _ in b.iterancestors(*BLOCKS))]
-    return blocks, [re.sub(r"\s+", " ", strip_shortcodes(_block_text(b))).strip() for b in blocks]
+    texts = [strip_shortcodes(_block_text(b).replace(SOFT_HYPHEN, "")) for b in blocks]
+    return blocks, [re.sub(r"\s+", " ", t).strip() for t in texts]
 
 
 def keep_blocks(blocks: list[etree._Element], texts: list[str], keep: list[bool]) -> list[str]:

@@ -142,7 +142,7 @@ class ArticlePage:
         hints = self.context.hints
         if hints and hints.published_raw:
             raw_dates.append((hints.source, hints.published_raw))
-        language = self.declared_language or language_tag(self.context.language)
+        language = self.language  # the text's when the page declares none: dateparser then tries one, not 14
         zone = ZoneInfo(self.context.timezone) if self.context.timezone else None
         return choose_date(
             raw_dates,

@@ -21,6 +21,7 @@ from resiliparse.extract.html2text import extract_plain_text
 from crawler.extract.body import covered, keep_blocks, mostly_links, shingle_list, story_blocks, trafilatura_document
 from crawler.extract.boilerplate import filter_paragraphs
 from crawler.extract.context import LINK_LIST_DROP, WORDING_RULES, ExtractionContext
+from crawler.extract.kinds import text_size
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ MIN_GAIN_WORDS = 30  # … and at least this many more
 
 
 def _words(texts: list[str]) -> int:
-    return sum(len(t.split()) for t in texts)
+    return sum(text_size(t) for t in texts)
 
 
 def independent_text(html: str) -> str:
@@ -49,17 +50,22 @@ def recover_story(html: str, tree: HtmlElement, url: str, document, paragraphs: 
     ours = _words(paragraphs)
     if ours >= DOUBT_WORDS:
         return document, paragraphs
+    independent = independent_text(html)
+    # both second opinions must see far more than the first pass kept; the cheap one (~10 ms) is asked first,
+    # so trafilatura's pass (~40 ms) runs only where the independent extractor agrees that text was lost
+    if text_size(independent) < max(LOST_RATIO * ours, ours + MIN_GAIN_WORDS):
+        return document, paragraphs
     second = trafilatura_document(tree, url, favor_precision=False)
     if second is None:
         return document, paragraphs
     blocks, texts = story_blocks(second.body)
-    if _words(texts) < max(LOST_RATIO * ours, ours + MIN_GAIN_WORDS):
+    if _words(texts) < max(LOST_RATIO * ours, ours + MIN_GAIN_WORDS):  # trafilatura sees no more
         return document, paragraphs
     first = set(shingle_list(" ".join(paragraphs)))
-    independent = set(shingle_list(independent_text(html)))
+    independent_windows = set(shingle_list(independent))
     keep = filter_paragraphs(texts) if context.on(WORDING_RULES) else [bool(t) for t in texts]
     for i, (block, text) in enumerate(zip(blocks, texts, strict=True)):
-        agreed = covered(text, first) or covered(text, independent)
+        agreed = covered(text, first) or covered(text, independent_windows)
         if not agreed or context.on(LINK_LIST_DROP) and mostly_links(block, text):
             keep[i] = False
     recovered = keep_blocks(blocks, texts, keep)
