@@ -36,7 +36,10 @@ LINK_DENSITY = 0.5  # a block with more of its text in links than this …
 LINK_LIST_WORDS = 20  # … and fewer words than this is a cross-link, not story
 STORY_WORDS = 20  # a paragraph this long next to the story is taken as story
 SOFT_HYPHEN = "\u00ad"  # an invisible hyphenation hint inside words ("Mit\u00adtel\u00adal\u00adter"): not text
-_WORD = re.compile(r"\w+")
+# Words, and each Chinese or Japanese character on its own: those scripts write no spaces, and a whole
+# sentence as one "word" would make every comparison of texts in them all-or-nothing.
+_IDEOGRAPHS = "\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff"
+_WORD = re.compile(f"[{_IDEOGRAPHS}]|[^\\W{_IDEOGRAPHS}]+")
 
 
 def shingle_list(text: str) -> list[tuple[str, ...]]:
@@ -49,22 +52,29 @@ def extract_main(tree: etree._Element, url: str, context: ExtractionContext):
     """trafilatura's extracted document and, when the balanced mode had to run, the precision pass's text
     (None when the precision-mode document itself is returned, or when no precision pass ran)."""
     if not context.on(PRECISION_FIRST):
-        return trafilatura_document(tree, url, favor_precision=False), None
-    precise = trafilatura_document(tree, url, favor_precision=True)
+        return trafilatura_document(tree, url, mode="balanced"), None
+    precise = trafilatura_document(tree, url, mode="precision")
     enough = precise is not None and len((precise.text or "").split()) >= MIN_PRECISE_WORDS
     if enough or not context.on(BALANCED_FALLBACK):
         return precise, None
-    document = trafilatura_document(tree, url, favor_precision=False)
+    document = trafilatura_document(tree, url, mode="balanced")
     if document is None:
         return precise, None
     precise_text = precise.text if precise is not None else ""
     return document, precise_text if context.on(SPAN_CUT) else None
 
 
-def trafilatura_document(tree: etree._Element, url: str, *, favor_precision: bool):
-    """trafilatura's document of the page (with links and tables; the metadata is ours), or None."""
+def trafilatura_document(tree: etree._Element, url: str, *, mode: str):
+    """trafilatura's document of the page in `mode` ("precision", "balanced" or "recall"; with links and
+    tables; the metadata is ours), or None."""
     document = bare_extraction(
-        tree, url=url, favor_precision=favor_precision, include_comments=False, include_tables=True, include_links=True
+        tree,
+        url=url,
+        favor_precision=mode == "precision",
+        favor_recall=mode == "recall",
+        include_comments=False,
+        include_tables=True,
+        include_links=True,
     )
     return document if document is not None and document.body is not None else None
 

@@ -58,6 +58,12 @@ def visible_text(html: str, limit: int = 300_000) -> str:
     return " ".join(_TAG.sub(" ", html).split())
 
 
+def looks_like_wall(html: str) -> bool:
+    """Whether the page's own wording is that of a bot check, consent wall or paywall."""
+    page_text = visible_text(html)
+    return any(pattern.search(page_text) for pattern in (_BOT_CHECK, _CONSENT, _PAYWALL))
+
+
 def page_kind(tree: HtmlElement, html: str, text: str, title: str, accessible_for_free: bool | None) -> str:
     """Classify a page by its extracted `text` and what the whole page (`html`, unpruned) says about itself.
 

@@ -13,6 +13,7 @@ signal of main text (Bevendorff et al., 2023); a page whose story really is shor
 
 from __future__ import annotations
 
+import copy
 import logging
 
 from lxml.html import HtmlElement
@@ -21,13 +22,14 @@ from resiliparse.extract.html2text import extract_plain_text
 from crawler.extract.body import covered, keep_blocks, mostly_links, shingle_list, story_blocks, trafilatura_document
 from crawler.extract.boilerplate import filter_paragraphs
 from crawler.extract.context import LINK_LIST_DROP, WORDING_RULES, ExtractionContext
-from crawler.extract.kinds import text_size
+from crawler.extract.kinds import looks_like_wall, text_size
 
 logger = logging.getLogger(__name__)
 
 DOUBT_WORDS = 150  # a text shorter than this may have lost its story
 LOST_RATIO = 2.0  # … and has, when the second opinion finds this many times as many words
 MIN_GAIN_WORDS = 30  # … and at least this many more
+STUB_WORDS = 20  # a text shorter than this is no story at all
 
 
 def _words(texts: list[str]) -> int:
@@ -44,32 +46,70 @@ def independent_text(html: str) -> str:
 
 
 def recover_story(html: str, tree: HtmlElement, url: str, document, paragraphs: list[str], context: ExtractionContext):
-    """(document, paragraphs): the first pass's, or — when it kept a short text and the second opinion finds
-    far more — the second opinion's document cut to the blocks the first pass or the independent extractor
-    also has."""
+    """(document, paragraphs): the first pass's, unless it kept a short text and a second opinion finds far more.
+
+    Then, in two bounded steps: (1) the blocks of trafilatura's balanced mode on the raw page that the first
+    pass or the independent extractor also has; (2) only when that still leaves a stub (under STUB_WORDS)
+    on a page that does not read as a bot check, consent wall or paywall, trafilatura's own answer
+    (balanced, else recall mode) through our wording rules — a page trafilatura finds 600 words on is
+    not stored as an empty "no-text" page.
+    """
     ours = _words(paragraphs)
     if ours >= DOUBT_WORDS:
         return document, paragraphs
+    needed = max(LOST_RATIO * ours, ours + MIN_GAIN_WORDS)
+    opinions = _SecondOpinions(tree, url)
     independent = independent_text(html)
     # both second opinions must see far more than the first pass kept; the cheap one (~10 ms) is asked first,
     # so trafilatura's pass (~40 ms) runs only where the independent extractor agrees that text was lost
-    if text_size(independent) < max(LOST_RATIO * ours, ours + MIN_GAIN_WORDS):
+    if text_size(independent) >= needed and (second := opinions.balanced()) is not None:
+        agreeing = (set(shingle_list(" ".join(paragraphs))), set(shingle_list(independent)))
+        cut, recovered = _cut(second, context, lambda text: any(covered(text, windows) for windows in agreeing))
+        if _words(recovered) >= needed:
+            logger.debug("%s: safety net took %d words back (first pass: %d)", url, _words(recovered), ours)
+            return cut, recovered
+    if ours >= STUB_WORDS or looks_like_wall(html):
         return document, paragraphs
-    second = trafilatura_document(tree, url, favor_precision=False)
-    if second is None:
-        return document, paragraphs
-    blocks, texts = story_blocks(second.body)
-    if _words(texts) < max(LOST_RATIO * ours, ours + MIN_GAIN_WORDS):  # trafilatura sees no more
-        return document, paragraphs
-    first = set(shingle_list(" ".join(paragraphs)))
-    independent_windows = set(shingle_list(independent))
+    for second in (opinions.balanced(), opinions.recall()):
+        if second is None:
+            continue
+        cut, recovered = _cut(second, context, lambda text: True, links_if_nothing_else=True)
+        if _words(recovered) >= max(needed, STUB_WORDS):
+            logger.debug("%s: first pass and agreement left a stub; trafilatura's %d words kept", url, ours)
+            return cut, recovered
+    return document, paragraphs
+
+
+class _SecondOpinions:
+    """trafilatura's balanced and recall documents of the raw page, each computed once, when first asked for."""
+
+    def __init__(self, tree: HtmlElement, url: str) -> None:
+        self._tree, self._url, self._documents = tree, url, {}
+
+    def _get(self, mode: str):
+        if mode not in self._documents:
+            self._documents[mode] = trafilatura_document(self._tree, self._url, mode=mode)
+        return self._documents[mode]
+
+    def balanced(self):
+        return self._get("balanced")
+
+    def recall(self):
+        return self._get("recall")
+
+
+def _cut(document, context: ExtractionContext, agreed, *, links_if_nothing_else: bool = False):
+    """A copy of `document` keeping the blocks that are `agreed` story, no share prompt and no cross-link, and
+    the kept blocks' texts.
+
+    With `links_if_nothing_else`, link-heavy blocks stay when dropping them would leave a stub (a post that
+    is a list of links is still that post)."""
+    document = copy.deepcopy(document)
+    blocks, texts = story_blocks(document.body)
     keep = filter_paragraphs(texts) if context.on(WORDING_RULES) else [bool(t) for t in texts]
-    for i, (block, text) in enumerate(zip(blocks, texts, strict=True)):
-        agreed = covered(text, first) or covered(text, independent_windows)
-        if not agreed or context.on(LINK_LIST_DROP) and mostly_links(block, text):
-            keep[i] = False
-    recovered = keep_blocks(blocks, texts, keep)
-    if _words(recovered) <= ours:
-        return document, paragraphs
-    logger.debug("%s: safety net took %d words back (first pass: %d)", url, _words(recovered), ours)
-    return second, recovered
+    keep = [ok and agreed(text) for ok, text in zip(keep, texts, strict=True)]
+    if context.on(LINK_LIST_DROP):
+        linkless = [ok and not mostly_links(b, t) for ok, b, t in zip(keep, blocks, texts, strict=True)]
+        enough = _words([t for t, ok in zip(texts, linkless, strict=True) if ok]) >= STUB_WORDS
+        keep = linkless if enough or not links_if_nothing_else else keep
+    return document, keep_blocks(blocks, texts, keep)

@@ -1,0 +1,155 @@
+"""One small page of our own per failure mechanism of issue 9: lost stories, stubs, language, site names."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from scrapy.utils.test import get_crawler
+
+from crawler.extract import STAGES, ArticlePage, ExtractionContext, extract_article
+from crawler.extract.citations import default_directory
+from crawler.extract.context import SAFETY_NET
+from crawler.extract.kinds import PAYWALL
+from crawler.extract.language import choose_language, detect_language, language_tag
+from crawler.extract.sites import domain_label, registrable_domain
+from crawler.pipelines import ExtractPipeline, NotAnArticle
+from crawler.registry import Outlet
+
+PAGES = Path(__file__).parent / "pages"
+BLOG_URL = "https://gartenfreundin.blogspot.com/2020/04/fruehling.html"
+GERMAN = (
+    "Der Stadtrat hat am Donnerstag nach langer Debatte den Haushalt für das kommende Jahr beschlossen. "
+    "Mehr Geld gibt es für Schulen, Radwege und die Sanierung der alten Schwimmhalle am Stadtpark. "
+)
+ENGLISH = "The council approved the budget on Thursday after a long debate about schools, roads and the old pool. "
+
+
+def _page(body: str, head: str = "<title>Budget approved</title>", lang: str | None = None) -> str:
+    lang_attr = f' lang="{lang}"' if lang else ""
+    return f"<!DOCTYPE html><html{lang_attr}><head>{head}</head><body>{body}</body></html>"
+
+
+def test_safety_net_takes_back_a_post_the_first_pass_lost():
+    """A Blogger post in a 'widget Blog' wrapper, <br>-separated, beside a longer sidebar: pruning empties
+    the page; trafilatura's balanced mode on the raw page and resiliparse agree on the post."""
+    html = (PAGES / "blogger-widget-post.html").read_text(encoding="utf-8")
+    without = extract_article(html, BLOG_URL, ExtractionContext(disabled=frozenset({SAFETY_NET})))
+    assert without.page_kind == "no-text" and without.word_count < 20  # the mechanism the net exists for
+    record = extract_article(html, BLOG_URL)
+    assert record.page_kind == "article" and record.word_count > 180
+    assert record.text.startswith("Endlich ist es wieder so weit")
+    assert "Hochbeete aus alten Paletten" in record.text  # the last paragraph too
+    assert "Ich gärtnere seit über zwanzig Jahren" not in record.text  # the sidebar stays out
+    assert "<p>" in record.html and "Hochbeete" in record.html  # the HTML follows the recovered text
+
+
+def test_safety_net_leaves_a_short_story_alone():
+    """A real 60-word brief: nothing lost, nothing added (the boilerplate around it is not agreed story)."""
+    brief = " ".join((ENGLISH * 3).split())
+    html = _page(
+        f"<article><h1>Budget approved</h1><p>{brief}</p></article>"
+        "<div class='related'><h3>More news</h3><ul>"
+        + "".join(f"<li><a href='/n/{i}'>Another headline about town number {i}</a></li>" for i in range(12))
+        + "</ul></div>"
+    )
+    record = extract_article(html, "https://news.example/budget")
+    assert record.page_kind == "article"
+    assert record.text == brief.strip()
+
+
+def test_every_stage_can_be_switched_off_and_unknown_ones_are_refused():
+    html = (PAGES / "blogger-widget-post.html").read_text(encoding="utf-8")
+    for stage in STAGES:
+        assert extract_article(html, BLOG_URL, ExtractionContext(disabled=frozenset({stage}))).url == BLOG_URL
+    with pytest.raises(ValueError, match="unknown extraction stage"):
+        ExtractionContext(disabled=frozenset({"magic"}))
+
+
+def test_soft_hyphens_are_not_text():
+    story = " ".join(
+        ["Schon im Mit\u00adtel\u00adal\u00adter war der Wein das Aus\u00adhän\u00adge\u00adschild der Region."] * 20
+    )
+    record = extract_article(_page(f"<article><h1>Wein</h1><p>{story}</p></article>"), "https://wein.example/a")
+    assert "\u00ad" not in record.text and "Mittelalter" in record.text
+
+
+def test_story_length_text_is_an_article_without_a_headline():
+    story = " ".join([ENGLISH] * 10)
+    record = extract_article(f"<html><body><article><p>{story}</p></article></body></html>", "https://n.example/x")
+    assert record.page_kind == "article" and not record.title
+
+
+def test_paywall_teaser_is_kept_with_its_kind_and_consent_wall_dropped():
+    """A paywalled story's teaser is the outlet's article (stored, kind recorded); a consent wall holds none."""
+    teaser = _page(
+        f"<article><h1>Budget approved</h1><p>{ENGLISH}</p><div class='wall'><p>Subscribe to continue reading. "
+        "Already a subscriber? Log in.</p></div></article>"
+    )
+    wall = _page(
+        "<div><h2>We value your privacy</h2><p>We and our partners store and/or access information on a device, "
+        "such as cookies.</p><button>Accept all cookies</button></div>"
+    )
+    crawler = get_crawler()
+    outlet = Outlet("Town Herald", "https://herald.example/")
+    crawler.spider = type("Spider", (), {"outlets": {outlet.slug: outlet}})()
+    pipeline = ExtractPipeline(crawler, workers=0)
+    pipeline.directory = default_directory()
+
+    def item(html: str) -> dict:
+        return {"outlet": outlet.slug, "url": "https://herald.example/budget", "html": html, "fetched_at": NOW}
+
+    import asyncio
+
+    kept = asyncio.run(pipeline.process_item(item(teaser)))
+    assert kept["record"].page_kind == PAYWALL and ENGLISH.strip() in kept["record"].text
+    with pytest.raises(NotAnArticle):
+        asyncio.run(pipeline.process_item(item(wall)))
+    assert crawler.stats.get_value("newswire/page_kind/consent-wall") == 1
+
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "outlet", "expected"),
+    [
+        (None, GERMAN * 3, None, "de"),  # undeclared: the text's
+        ("en-US", GERMAN * 4, None, "de"),  # a WordPress theme's default, on a German blog: the text wins
+        ("de", GERMAN * 4, None, "de"),
+        ("fr", "Budget", None, "fr"),  # too short to tell: the declaration stands
+        (None, "Budget", "it", "it"),  # … or the outlet's language
+        ("en_GB", ENGLISH * 3, None, "en"),
+    ],
+)
+def test_language_from_declaration_text_and_outlet(lang, text, outlet, expected):
+    html = _page(f"<article><h1>Budget</h1><p>{text}</p></article>", lang=lang)
+    record = extract_article(html, "https://n.example/x", language=outlet)
+    assert record.language == expected
+
+
+def test_language_tags_are_bcp47_language_subtags():
+    assert [language_tag(t) for t in ("en-US", "iw", "eng", "zh-Hans-CN", "pt_BR", "utf-8", "und", "")] == [
+        "en", "he", "en", "zh", "pt", None, None, None,
+    ]  # fmt: skip
+    assert detect_language("Ok") is None
+    assert choose_language(None, "", "xx-not-a-tag") is None
+
+
+def test_site_names_from_the_registrable_domain():
+    assert [registrable_domain(h) for h in ("edition.cnn.com", "www.bbc.co.uk", "amp.dw.com", "127.0.0.1")] == [
+        "cnn.com", "bbc.co.uk", "dw.com", "127.0.0.1",
+    ]  # fmt: skip
+    assert [domain_label(h) for h in ("edition.cnn.com", "amp.dw.com", "news.sky.com")] == ["cnn", "dw", "sky"]
+    # on amp.dw.com the outlet is DW, not "Amp": a headline ending in "- Amp" keeps it, "| DW" goes
+    story = " ".join([ENGLISH] * 10)
+    page = ArticlePage(
+        _page(f"<article><h1>Guitar heroes plug in - Amp</h1><p>{story}</p></article>", "<title>X | DW</title>"),
+        "https://amp.dw.com/en/guitar/a-1",
+    )
+    assert page.title == "Guitar heroes plug in - Amp"
+    assert "dw" in page.site_names and "amp" not in page.site_names
+    assert ArticlePage(_page("<p>x</p>", "<title>Guitar heroes plug in | DW</title>"), page.url).title == (
+        "Guitar heroes plug in"
+    )
