@@ -45,14 +45,22 @@ def headline_texts(tree: HtmlElement, limit: int = 5) -> list[str]:
     return texts
 
 
+MAX_DECORATION_WORDS = 6  # a site name, section or kicker is short; a longer remainder is another headline
+# A kicker before the headline ends in a colon, often right after a closing quote: '«Evnukkmakeren»: …'
+_KICKER_END = re.compile(r"[:：]\s*$")
+
+
 def _decorated(title: str, shorter: str) -> bool:
-    """True when `title` is `shorter` plus a separator and a suffix or prefix (section, site name)."""
-    if len(shorter) < 0.5 * len(title) or title == shorter:
+    """True when `title` is `shorter` plus a separator and a short suffix or prefix (section, site name, kicker)."""
+    if title == shorter or len(shorter.split()) < 2:
         return False
     if title.startswith(shorter):
-        return bool(re.match(_SEPARATORS, title[len(shorter) :]))
+        rest = title[len(shorter) :]
+        return bool(re.match(_SEPARATORS, rest)) and len(rest.split()) <= MAX_DECORATION_WORDS + 1
     if title.endswith(shorter):
-        return bool(re.search(_SEPARATORS + "$", title[: -len(shorter)]))
+        rest = title[: -len(shorter)]
+        separated = re.search(_SEPARATORS + "$", rest) or _KICKER_END.search(rest)
+        return bool(separated) and len(rest.split()) <= MAX_DECORATION_WORDS
     return False
 
 
