@@ -14,7 +14,7 @@ from scrapy.exceptions import DropItem
 
 from crawler.extract import ArticleRecord, ExtractionContext, extract_article
 from crawler.extract.citations import OutletDirectory, resolve
-from crawler.extract.kinds import STORED_KINDS
+from crawler.extract.kinds import is_stored
 from crawler.registry import Outlet
 from crawler.resolve import outlet_directory
 from storage.db import make_engine, make_session_factory
@@ -132,7 +132,7 @@ class ExtractPipeline:
             logger.error("%s: %s: extraction failed: %s: %s", outlet.name, item["url"], type(exc).__name__, exc)
             logger.debug("extraction traceback", exc_info=True)
             raise ExtractionFailed(f"{item['url']}: {exc}", log_level="DEBUG") from None
-        if record.page_kind not in STORED_KINDS:
+        if not is_stored(record.page_kind, record.text, record.title):
             count_error(self.crawler, "not_an_article", item["outlet"])
             self.crawler.stats.inc_value(f"newswire/page_kind/{record.page_kind}")
             logger.error(

@@ -130,7 +130,9 @@ def revise(session: Session, article_id: int, values: dict[str, Any]) -> bool:
     )
     if clash is not None:
         return False
-    for field in ("title", "text", "html", "text_hash", "authors", "description", "fetched_at"):
+    if values.get("page_kind", "article") != "article" and article.page_kind == "article":
+        return False  # a paywall teaser fetched later never replaces the full story we have
+    for field in ("title", "text", "html", "text_hash", "authors", "description", "page_kind", "fetched_at"):
         setattr(article, field, values[field] if field in values else getattr(article, field))
     add_version(session, article_id, values)
     return True

@@ -76,7 +76,6 @@ LOST_STORIES = {
     "https://www.badische-zeitung.de/viele-studierende-sind-noch-verzweifelt-auf-wohnungssuche-in-freiburg": (
         "a 90-word news brief once classified index-page"
     ),
-    "https://nurmeinstandpunkt.wordpress.com/2020/01/23/blogposting-01-23-2020/": "a post that is a list of links",
     "https://onlinemarketing.de/social-media-marketing/instagram-neue-videofunktion-stories": (
         "only trafilatura's recall mode finds the story"
     ),

@@ -84,7 +84,7 @@ def test_story_length_text_is_an_article_without_a_headline():
 def test_paywall_teaser_is_kept_with_its_kind_and_consent_wall_dropped():
     """A paywalled story's teaser is the outlet's article (stored, kind recorded); a consent wall holds none."""
     teaser = _page(
-        f"<article><h1>Budget approved</h1><p>{ENGLISH}</p><div class='wall'><p>Subscribe to continue reading. "
+        f"<article><h1>Budget approved</h1><p>{ENGLISH * 2}</p><div class='wall'><p>Subscribe to continue reading. "
         "Already a subscriber? Log in.</p></div></article>"
     )
     wall = _page(
@@ -153,3 +153,34 @@ def test_site_names_from_the_registrable_domain():
     assert ArticlePage(_page("<p>x</p>", "<title>Guitar heroes plug in | DW</title>"), page.url).title == (
         "Guitar heroes plug in"
     )
+
+
+def test_an_index_of_links_stays_an_index_page():
+    """The safety net's last step must not turn a section page into an article made of its headlines."""
+    links = "".join(
+        f"<p><a href='/story/{i}'>Headline number {i} about the town council and its budget</a></p>" for i in range(30)
+    )
+    record = extract_article(
+        _page(f"<h1>Local news</h1>{links}", "<title>Local news</title>"), "https://n.example/local/"
+    )
+    assert record.page_kind == "index-page", (record.page_kind, record.word_count)
+
+
+def test_hostile_author_strings_are_bounded_and_markup_free():
+    import time
+
+    from crawler.extract.people import clean_authors
+
+    started = time.perf_counter()
+    assert clean_authors(["Jane" + " " * 5000 + "x"]) == ["Jane x"]
+    assert time.perf_counter() - started < 1.0  # was minutes: backtracking over a run of spaces
+    assert clean_authors(["<b onclick=x>Jane Doe</b>"]) == ["Jane Doe"]
+
+
+def test_empty_paywall_stub_is_not_stored():
+    from crawler.extract.kinds import is_stored
+
+    assert is_stored("paywall", ENGLISH * 2, "Budget approved")
+    assert not is_stored("paywall", "", "Budget approved")  # would claim the outlet's empty-text slot
+    assert not is_stored("paywall", ENGLISH * 2, "")
+    assert is_stored("article", "", "") and not is_stored("consent-wall", ENGLISH * 9, "Budget")

@@ -174,3 +174,22 @@ def test_unchanged_refetch_moves_fetched_at(tmp_path):
         ] == (ALREADY_STORED)
     with factory() as session:
         assert session.scalars(select(Article.fetched_at)).one() == later  # no endless refetch of unchanged pages
+
+
+def test_paywall_teaser_never_replaces_the_full_story_but_a_full_fetch_replaces_a_teaser(tmp_path):
+    factory = make_session_factory(make_engine(f"sqlite:///{tmp_path / 'p.db'}"))
+    full, teaser = "The whole story, every paragraph of it.", "The first lines only."
+    with factory.begin() as session:
+        outlet = sync_outlets(session, [OutletRow("A", "a", "https://a/")])["a"]
+        insert_article(session, article_values(outlet, "https://a/full", full))
+        insert_article(session, article_values(outlet, "https://a/metered", teaser, page_kind="paywall"))
+    with factory.begin() as session:  # the full story fetched later behind a metered wall; the teaser, in full
+        insert_article(
+            session, article_values(outlet, "https://a/full", teaser + " Now behind a wall.", page_kind="paywall")
+        )
+        insert_article(session, article_values(outlet, "https://a/metered", full + " And more.", page_kind="article"))
+    with factory() as session:
+        kinds = dict(session.execute(select(Article.url, Article.page_kind)).all())
+        texts = dict(session.execute(select(Article.url, Article.text)).all())
+    assert kinds == {"https://a/full": "article", "https://a/metered": "article"}
+    assert texts["https://a/full"] == full and texts["https://a/metered"] == full + " And more."

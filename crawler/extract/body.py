@@ -126,11 +126,7 @@ def select_paragraphs(
 ) -> list[str]:
     """Drop every block of `body` that is not story (in place); return the kept paragraphs' texts."""
     blocks, texts = story_blocks(body)
-    keep = filter_paragraphs(texts) if context.on(WORDING_RULES) else [bool(t) for t in texts]
-    folded_title = title.casefold()
-    for i, text in enumerate(texts[:3]):
-        if folded_title and text.casefold() == folded_title:
-            keep[i] = False  # the headline repeated at the top
+    keep = wording_filter(texts, title, context)
     agreement = _precision_agreement(texts, precise_text) if precise_text is not None else None
     span = None
     if agreement:
@@ -140,6 +136,17 @@ def select_paragraphs(
         if span and not span[0] <= i <= span[1] or context.on(LINK_LIST_DROP) and mostly_links(block, text):
             keep[i] = False
     return keep_blocks(blocks, texts, keep)
+
+
+def wording_filter(texts: list[str], title: str, context: ExtractionContext) -> list[bool]:
+    """For each block text, whether the wording rules keep it (all non-empty ones when the stage is off); the
+    headline repeated among the first three blocks never."""
+    keep = filter_paragraphs(texts) if context.on(WORDING_RULES) else [bool(t) for t in texts]
+    folded_title = title.casefold()
+    for i, text in enumerate(texts[:3]):
+        if folded_title and text.casefold() == folded_title:
+            keep[i] = False
+    return keep
 
 
 def story_blocks(body: etree._Element) -> tuple[list[etree._Element], list[str]]:

@@ -15,6 +15,7 @@ NOT_ARTICLES = (CONSENT_WALL, PAYWALL, BOT_CHECK, INDEX_PAGE, NO_TEXT)
 # Kinds that are stored, with the kind recorded: a paywall teaser is still the outlet's article (its
 # URL, headline, date, authors and lead); the other stubs hold no story at all.
 STORED_KINDS = frozenset({ARTICLE, PAYWALL})
+TEASER_WORDS = 20  # a paywall teaser is stored only with a headline and a lead this long
 SHORT_TEXT_WORDS = 150  # pages with less text than this are checked for walls and stubs
 STUB_WORDS = 40  # a text this short on a link-heavy page, or on a page without a headline, is no story
 
@@ -58,6 +59,20 @@ def visible_text(html: str, limit: int = 300_000) -> str:
     return " ".join(_TAG.sub(" ", html).split())
 
 
+def is_stored(kind: str, text: str, title: str) -> bool:
+    """Whether a page of this kind is kept: articles, and paywall teasers with a headline and a lead (an empty
+    teaser would claim the outlet's empty-text slot and hide the next one as a duplicate)."""
+    if kind == PAYWALL:
+        return bool(title) and text_size(text) >= TEASER_WORDS
+    return kind in STORED_KINDS
+
+
+def looks_like_index(tree: HtmlElement, page_text: str) -> bool:
+    """Whether the page is mostly links: 30 or more, holding over half of its visible text."""
+    links = tree.xpath("//body//a[@href]")
+    return len(links) >= 30 and sum(len(a.text_content()) for a in links) > 0.5 * max(1, len(page_text))
+
+
 def looks_like_wall(html: str) -> bool:
     """Whether the page's own wording is that of a bot check, consent wall or paywall."""
     page_text = visible_text(html)
@@ -83,9 +98,5 @@ def page_kind(tree: HtmlElement, html: str, text: str, title: str, accessible_fo
     if accessible_for_free is False or _PAYWALL.search(page_text):
         return PAYWALL
     if words < STUB_WORDS:
-        links = tree.xpath("//body//a[@href]")
-        link_text = sum(len(a.text_content()) for a in links)
-        if len(links) >= 30 and link_text > 0.5 * max(1, len(page_text)):
-            return INDEX_PAGE
-        return NO_TEXT
+        return INDEX_PAGE if looks_like_index(tree, page_text) else NO_TEXT
     return ARTICLE if title else NO_TEXT

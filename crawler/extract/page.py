@@ -168,7 +168,9 @@ class ArticlePage:
         if document is not None:
             paragraphs = select_paragraphs(document.body, self.title, precise_text, self.context)
         if self.context.on(SAFETY_NET):
-            document, paragraphs = recover_story(self.html, self.tree, self.url, document, paragraphs, self.context)
+            document, paragraphs = recover_story(
+                self.html, self.tree, self.url, self.title, document, paragraphs, self.context
+            )
         if document is None or not paragraphs:
             return Body()
         links = tuple((ref.get("target", ""), "".join(ref.itertext())) for ref in document.body.iter("ref"))

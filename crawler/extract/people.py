@@ -53,10 +53,13 @@ _NOT_A_PERSON = re.compile(
     r"^(?!dpa$|epd$|kna$|sda$)[a-zäöüß]{1,3}$"
 )
 MAX_NAME_WORDS = 6  # longer 'names' are affiliations or sentences
+MAX_AUTHOR_CHARS = 300  # an author string longer than this is no byline (and costs the patterns below)
+_MARKUP = re.compile(r"<[^<>]{0,500}>")
 _EMAIL = re.compile(r"\S+@\S+")
 _URL = re.compile(r"https?://\S+")
 _ROLE = re.compile(
-    r"\s*[,|–—-]?\s*\b((senior |chief |special |political |foreign |staff |news |contributing |online-?|leitender? )*"
+    r"\s*(?:[,|–—-]\s*)?\b("
+    r"(senior |chief |special |political |foreign |staff |news |contributing |online-?|leitender? )*"
     r"(staff (writer|reporter)|correspondent|reporter|editor|contributor|writer|columnist|journalist|"
     r"\w*redakteur(in)?|korrespondent(in)?|reporter(in)?|journalist(in)?|volontär(in)?|"
     r"corresponsal|periodista|redactora?|rédact(eur|rice)|journaliste|giornalista|inviato|correspondente|repórter)|"
@@ -337,7 +340,8 @@ def clean_authors(raw: list[str], *, site_name: str | None = None) -> list[str]:
     """
     names: list[str] = []
     for value in raw:
-        value = html.unescape(value or "")
+        # one line, no markup, bounded: hostile author strings must not reach the patterns below whole
+        value = " ".join(_MARKUP.sub(" ", html.unescape(value or "")).split())[:MAX_AUTHOR_CHARS]
         value = _PARENTHESES.sub("", _URL.sub("", _EMAIL.sub("", _PREFIX.sub("", value))))
         value = _ROLE_SUFFIX.sub("", value)
         last_first = _LAST_FIRST.match(value)

@@ -19,9 +19,16 @@ import logging
 from lxml.html import HtmlElement
 from resiliparse.extract.html2text import extract_plain_text
 
-from crawler.extract.body import covered, keep_blocks, mostly_links, shingle_list, story_blocks, trafilatura_document
-from crawler.extract.boilerplate import filter_paragraphs
-from crawler.extract.context import LINK_LIST_DROP, WORDING_RULES, ExtractionContext
+from crawler.extract.body import (
+    covered,
+    keep_blocks,
+    mostly_links,
+    shingle_list,
+    story_blocks,
+    trafilatura_document,
+    wording_filter,
+)
+from crawler.extract.context import LINK_LIST_DROP, ExtractionContext
 from crawler.extract.kinds import looks_like_wall, text_size
 
 logger = logging.getLogger(__name__)
@@ -30,6 +37,7 @@ DOUBT_WORDS = 150  # a text shorter than this may have lost its story
 LOST_RATIO = 2.0  # … and has, when the second opinion finds this many times as many words
 MIN_GAIN_WORDS = 30  # … and at least this many more
 STUB_WORDS = 20  # a text shorter than this is no story at all
+LINK_SHARE = 0.5  # a text with more of it in link anchors than this is an index of other stories
 
 
 def _words(texts: list[str]) -> int:
@@ -45,14 +53,16 @@ def independent_text(html: str) -> str:
         return ""
 
 
-def recover_story(html: str, tree: HtmlElement, url: str, document, paragraphs: list[str], context: ExtractionContext):
+def recover_story(
+    html: str, tree: HtmlElement, url: str, title: str, document, paragraphs: list[str], context: ExtractionContext
+):
     """(document, paragraphs): the first pass's, unless it kept a short text and a second opinion finds far more.
 
     Then, in two bounded steps: (1) the blocks of trafilatura's balanced mode on the raw page that the first
     pass or the independent extractor also has; (2) only when that still leaves a stub (under STUB_WORDS)
-    on a page that does not read as a bot check, consent wall or paywall, trafilatura's own answer
-    (balanced, else recall mode) through our wording rules — a page trafilatura finds 600 words on is
-    not stored as an empty "no-text" page.
+    on a page that does not read as a bot check, consent wall or paywall, trafilatura's own answer (balanced,
+    else recall mode) through our wording and link rules, unless it is mostly link anchors (a section page) —
+    a page trafilatura finds 600 words on is not stored as an empty "no-text" page.
     """
     ours = _words(paragraphs)
     if ours >= DOUBT_WORDS:
@@ -64,17 +74,18 @@ def recover_story(html: str, tree: HtmlElement, url: str, document, paragraphs: 
     # so trafilatura's pass (~40 ms) runs only where the independent extractor agrees that text was lost
     if text_size(independent) >= needed and (second := opinions.balanced()) is not None:
         agreeing = (set(shingle_list(" ".join(paragraphs))), set(shingle_list(independent)))
-        cut, recovered = _cut(second, context, lambda text: any(covered(text, windows) for windows in agreeing))
+        cut, recovered = _cut(second, title, context, lambda text: any(covered(text, w) for w in agreeing))
         if _words(recovered) >= needed:
             logger.debug("%s: safety net took %d words back (first pass: %d)", url, _words(recovered), ours)
             return cut, recovered
     if ours >= STUB_WORDS or looks_like_wall(html):
         return document, paragraphs
-    for second in (opinions.balanced(), opinions.recall()):
+    for opinion in (opinions.balanced, opinions.recall):  # the recall pass only when the balanced one fails
+        second = opinion()
         if second is None:
             continue
-        cut, recovered = _cut(second, context, lambda text: True, links_if_nothing_else=True)
-        if _words(recovered) >= max(needed, STUB_WORDS):
+        cut, recovered = _cut(second, title, context, lambda text: True)
+        if _words(recovered) >= max(needed, STUB_WORDS) and not _mostly_link_text(cut, recovered):
             logger.debug("%s: first pass and agreement left a stub; trafilatura's %d words kept", url, ours)
             return cut, recovered
     return document, paragraphs
@@ -98,18 +109,18 @@ class _SecondOpinions:
         return self._get("recall")
 
 
-def _cut(document, context: ExtractionContext, agreed, *, links_if_nothing_else: bool = False):
+def _cut(document, title: str, context: ExtractionContext, agreed):
     """A copy of `document` keeping the blocks that are `agreed` story, no share prompt and no cross-link, and
-    the kept blocks' texts.
-
-    With `links_if_nothing_else`, link-heavy blocks stay when dropping them would leave a stub (a post that
-    is a list of links is still that post)."""
+    the kept blocks' texts."""
     document = copy.deepcopy(document)
     blocks, texts = story_blocks(document.body)
-    keep = filter_paragraphs(texts) if context.on(WORDING_RULES) else [bool(t) for t in texts]
-    keep = [ok and agreed(text) for ok, text in zip(keep, texts, strict=True)]
+    keep = [ok and agreed(text) for ok, text in zip(wording_filter(texts, title, context), texts, strict=True)]
     if context.on(LINK_LIST_DROP):
-        linkless = [ok and not mostly_links(b, t) for ok, b, t in zip(keep, blocks, texts, strict=True)]
-        enough = _words([t for t, ok in zip(texts, linkless, strict=True) if ok]) >= STUB_WORDS
-        keep = linkless if enough or not links_if_nothing_else else keep
+        keep = [ok and not mostly_links(b, t) for ok, b, t in zip(keep, blocks, texts, strict=True)]
     return document, keep_blocks(blocks, texts, keep)
+
+
+def _mostly_link_text(document, texts: list[str]) -> bool:
+    """Whether most of a text is link anchors: a section page's list of headlines, not a story."""
+    linked = sum(len("".join(ref.itertext())) for ref in document.body.iter("ref"))
+    return linked > LINK_SHARE * sum(len(t) for t in texts)

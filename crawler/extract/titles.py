@@ -15,9 +15,12 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _WORD = re.compile(r"\w+")
 
 
+_MARKUP = re.compile(r"<[^<>]{0,500}>")
+
+
 def normalize_title(title: str | None) -> str:
-    """Entities decoded, soft hyphens and extra whitespace removed."""
-    return re.sub(r"\s+", " ", html.unescape(title or "").replace("\u00ad", "")).strip()
+    """Entities decoded, markup, soft hyphens and extra whitespace removed (a metadata title is text)."""
+    return re.sub(r"\s+", " ", _MARKUP.sub(" ", html.unescape(title or "")).replace("\u00ad", "")).strip()
 
 
 def clean_title(title: str, site_name: str | None = None) -> str:
