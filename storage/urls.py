@@ -33,11 +33,3 @@ def host_of(url: str) -> str:
     """The lower-cased host name of `url`, without port and a leading 'www.'."""
     host = (urlsplit(url).hostname or "").lower()
     return host[4:] if host.startswith("www.") else host
-
-
-def host_label(url: str) -> str:
-    """The distinctive label of a URL's host: 'lesothotimes' for www.lesothotimes.com."""
-    parts = host_of(url).split(".")
-    if len(parts) >= 3 and len(parts[-2]) <= 3:  # bbc.co.uk, abc.com.au
-        return parts[-3]
-    return parts[-2] if len(parts) >= 2 else parts[0]

@@ -204,7 +204,7 @@ class ArticlePage:
     @cached_property
     def language(self) -> str | None:
         """The declared language unless the text says otherwise with confidence; the text's if undeclared."""
-        return choose_language(self.structured.language, self.text, self.context.language)
+        return choose_language(self.declared_language, self.text, self.context.language)
 
     @cached_property
     def citations(self) -> list[Citation]:
