@@ -93,12 +93,13 @@ def byline_authors(tree: HtmlElement, limit: int = 5) -> list[str]:
     The byline is the candidate nearest after the headline (else the first); candidates sharing a small
     container with it (several bylines side by side) join it. Names labelled as editors are left out.
     """
-    candidates, editors = _candidates(tree)
+    near = set(_after_headline(tree))  # computed once: it walks the headline's following nodes
+    candidates, editors = _candidates(tree, near)
     byline = Byline()
     byline.editors = frozenset(editors)
     if not candidates:
         return byline
-    anchor = _anchor(tree, candidates)
+    anchor = _anchor(candidates, near)
     for node, found in candidates:
         if node is anchor or _near(node, anchor):
             byline += [n for n in found if _key(n) not in {_key(m) for m in byline}]
@@ -140,13 +141,13 @@ def _part_of_byline(node: HtmlElement) -> bool:
     return bool(_PART_CLASS.search(node.get("class") or ""))
 
 
-def _candidates(tree: HtmlElement) -> tuple[list[tuple[HtmlElement, list[str]]], set[str]]:
+def _candidates(tree: HtmlElement, near: set[HtmlElement]) -> tuple[list[tuple[HtmlElement, list[str]]], set[str]]:
     """(node, names) for each byline-like node, in document order, editors' names removed; and those names.
 
     A marked node is read whole (its names and separators are one byline), unless marked nodes inside it
     name people: then those are the bylines (two 'byline' boxes in one container).
     """
-    nodes, marked = _scan(tree)
+    nodes, marked = _scan(tree, near)
     editors: set[str] = set()
     found: dict[HtmlElement, list[str]] = {}
     for node in reversed(nodes):  # inner nodes first
@@ -168,15 +169,14 @@ def _candidates(tree: HtmlElement) -> tuple[list[tuple[HtmlElement, list[str]]],
     return [(node, names) for node, names in cleaned if names], editors
 
 
-def _scan(tree: HtmlElement) -> tuple[list[HtmlElement], set[HtmlElement]]:
+def _scan(tree: HtmlElement, near: set[HtmlElement]) -> tuple[list[HtmlElement], set[HtmlElement]]:
     """Byline-like nodes in document order, and which of them are marked as naming the author.
 
     Marked: rel=author, itemprop=author, an author/byline class token, a link to an author page (not a
     node naming only a part of the byline box). Plain: <address>, meta/info/credits blocks, the headline's
     neighbours, and elements whose text opens with an author label ('Author: Jane Doe'; a label alone in
-    its element, '<li><b>Autor</b> Jane Doe</li>', stands for its parent).
+    its element, '<li><b>Autor</b> Jane Doe</li>', stands for its parent). `near`: the headline's neighbours.
     """
-    near = set(_after_headline(tree))
     nodes: dict[HtmlElement, None] = {}
     marked: set[HtmlElement] = set()
     for node in tree.iter(etree.Element):
@@ -284,9 +284,8 @@ def _after_headline(tree: HtmlElement) -> list[HtmlElement]:
     return [e for e in headline.xpath(f"following::*[position() <= {_NEAR_HEADLINE}]") if e.tag not in _SKIP]
 
 
-def _anchor(tree: HtmlElement, candidates: list[tuple[HtmlElement, list[str]]]) -> HtmlElement:
+def _anchor(candidates: list[tuple[HtmlElement, list[str]]], near: set[HtmlElement]) -> HtmlElement:
     """The candidate nearest after the headline; the first one when there is no headline or none follows it."""
-    near = set(_after_headline(tree))
     return next((node for node, _ in candidates if node in near), candidates[0][0])
 
 
