@@ -1,10 +1,8 @@
-"""The article body: trafilatura's precision mode first, its balanced mode when that finds too little.
+"""The article body: trafilatura's precision mode on the pruned page, then our paragraph rules.
 
-Precision mode leaves out more boilerplate; when it yields fewer than MIN_PRECISE_WORDS words it has
-usually lost the story, so the balanced mode runs and its blocks are cut to the span the precision
-pass agrees with (boilerplate sits before and after a story far more often than inside it), grown
-over neighbouring long paragraphs. Either way, wording rules then drop junk paragraphs, and short
-blocks that are mostly links (related-story lists) go too. Table rows are lines of their cells.
+Precision mode leaves out more boilerplate than the balanced mode; where it loses the story, the
+safety net (safety_net.py) takes text back. Wording rules drop junk paragraphs, and short blocks
+that are mostly links (related-story lists) go too. Table rows are lines of their cells.
 """
 
 from __future__ import annotations
@@ -18,50 +16,19 @@ from trafilatura import bare_extraction
 from trafilatura.htmlprocessing import convert_to_html
 
 from crawler.extract.boilerplate import filter_paragraphs, strip_shortcodes
-from crawler.extract.context import (
-    BALANCED_FALLBACK,
-    LINK_LIST_DROP,
-    PRECISION_FIRST,
-    SPAN_CUT,
-    WORDING_RULES,
-    ExtractionContext,
-)
+from crawler.extract.context import LINK_LIST_DROP, PRECISION_FIRST, WORDING_RULES, ExtractionContext
 
 logger = logging.getLogger(__name__)
 
 BLOCKS = ("p", "head", "item", "quote", "row", "code")  # a table row is one line: its cells, spaced
-MIN_PRECISE_WORDS = 150  # fewer words from precision mode: run the balanced mode as well
-TRUST_PRECISION_SHARE = 0.4  # the precision pass must hold this share of the words to bound the story
 LINK_DENSITY = 0.5  # a block with more of its text in links than this …
 LINK_LIST_WORDS = 20  # … and fewer words than this is a cross-link, not story
-STORY_WORDS = 20  # a paragraph this long next to the story is taken as story
 SOFT_HYPHEN = "\u00ad"  # an invisible hyphenation hint inside words ("Mit\u00adtel\u00adal\u00adter"): not text
-# Words, and each Chinese or Japanese character on its own: those scripts write no spaces, and a whole
-# sentence as one "word" would make every comparison of texts in them all-or-nothing.
-_IDEOGRAPHS = "\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff"
-_WORD = re.compile(f"[{_IDEOGRAPHS}]|[^\\W{_IDEOGRAPHS}]+")
-
-
-def shingle_list(text: str) -> list[tuple[str, ...]]:
-    """Case-folded 4-word windows of `text` (one window for shorter texts)."""
-    words = _WORD.findall(text.casefold())
-    return [tuple(words[i : i + 4]) for i in range(max(1, len(words) - 3))] if words else []
 
 
 def extract_main(tree: etree._Element, url: str, context: ExtractionContext):
-    """trafilatura's extracted document and, when the balanced mode had to run, the precision pass's text
-    (None when the precision-mode document itself is returned, or when no precision pass ran)."""
-    if not context.on(PRECISION_FIRST):
-        return trafilatura_document(tree, url, mode="balanced"), None
-    precise = trafilatura_document(tree, url, mode="precision")
-    enough = precise is not None and len((precise.text or "").split()) >= MIN_PRECISE_WORDS
-    if enough or not context.on(BALANCED_FALLBACK):
-        return precise, None
-    document = trafilatura_document(tree, url, mode="balanced")
-    if document is None:
-        return precise, None
-    precise_text = precise.text if precise is not None else ""
-    return document, precise_text if context.on(SPAN_CUT) else None
+    """trafilatura's document of the (pruned) page: precision mode, or balanced with that stage off; or None."""
+    return trafilatura_document(tree, url, mode="precision" if context.on(PRECISION_FIRST) else "balanced")
 
 
 def trafilatura_document(tree: etree._Element, url: str, *, mode: str):
@@ -79,36 +46,6 @@ def trafilatura_document(tree: etree._Element, url: str, *, mode: str):
     return document if document is not None and document.body is not None else None
 
 
-def _precision_agreement(texts: list[str], precise_text: str) -> list[bool] | None:
-    """For each block, whether the precision pass has (most of) it; None if that pass can't be trusted."""
-    total = sum(len(t.split()) for t in texts)
-    if not precise_text or len(precise_text.split()) < TRUST_PRECISION_SHARE * total:
-        return None
-    found = set(shingle_list(precise_text))
-    agreement = [covered(text, found) for text in texts]
-    return agreement if any(agreement) else None
-
-
-def covered(text: str, windows: set[tuple[str, ...]]) -> bool:
-    """Whether most of `text`'s 4-word windows are among `windows` (another extraction has the text)."""
-    own = shingle_list(text)
-    return bool(own) and sum(1 for w in own if w in windows) >= 0.5 * len(own)
-
-
-def _story_like(block: etree._Element, text: str) -> bool:
-    return block.tag == "p" and len(text.split()) >= STORY_WORDS and not mostly_links(block, text)
-
-
-def _extend_span(span: tuple[int, int], blocks: list, texts: list[str], keep: list[bool]) -> tuple[int, int]:
-    """Grow the span over neighbouring story-like paragraphs the precision pass left out."""
-    first, last = span
-    while first > 0 and keep[first - 1] and _story_like(blocks[first - 1], texts[first - 1]):
-        first -= 1
-    while last < len(blocks) - 1 and keep[last + 1] and _story_like(blocks[last + 1], texts[last + 1]):
-        last += 1
-    return first, last
-
-
 def mostly_links(block: etree._Element, text: str) -> bool:
     """A short block whose text is mostly links: a cross-link, not story."""
     linked = sum(len("".join(ref.itertext())) for ref in block.iter("ref"))
@@ -121,20 +58,12 @@ def _block_text(block: etree._Element) -> str:
     return "".join(block.itertext())
 
 
-def select_paragraphs(
-    body: etree._Element, title: str, precise_text: str | None, context: ExtractionContext
-) -> list[str]:
+def select_paragraphs(body: etree._Element, title: str, context: ExtractionContext) -> list[str]:
     """Drop every block of `body` that is not story (in place); return the kept paragraphs' texts."""
     blocks, texts = story_blocks(body)
     keep = wording_filter(texts, title, context)
-    agreement = _precision_agreement(texts, precise_text) if precise_text is not None else None
-    span = None
-    if agreement:
-        agreed = [i for i, ok in enumerate(agreement) if ok]
-        span = _extend_span((agreed[0], agreed[-1]), blocks, texts, keep)
-    for i, (block, text) in enumerate(zip(blocks, texts, strict=True)):
-        if span and not span[0] <= i <= span[1] or context.on(LINK_LIST_DROP) and mostly_links(block, text):
-            keep[i] = False
+    if context.on(LINK_LIST_DROP):
+        keep = [ok and not mostly_links(b, t) for ok, b, t in zip(keep, blocks, texts, strict=True)]
     return keep_blocks(blocks, texts, keep)
 
 

@@ -12,9 +12,7 @@ from crawler.extract.record import DiscoveryHints
 logger = logging.getLogger(__name__)
 
 # The stages of the body pipeline, each of which can be switched off to measure what it buys.
-PRECISION_FIRST = "precision-first"  # trafilatura's precision mode first, its balanced mode when that finds little
-BALANCED_FALLBACK = "balanced-fallback"  # run the balanced mode when the precision pass finds too little
-SPAN_CUT = "span-cut"  # balanced-mode blocks cut to the span the precision pass agrees with
+PRECISION_FIRST = "precision-first"  # trafilatura's precision mode for the first pass (else its balanced mode)
 WORDING_RULES = "wording-rules"  # share prompts, CTAs, "Read more" lines, tail headings
 LINK_LIST_DROP = "link-list-drop"  # short blocks that are mostly links
 BOILERPLATE_PRUNING = "boilerplate-pruning"  # forms, buttons, blocks named share/newsletter/related…
@@ -22,8 +20,6 @@ BYLINE_IN_BODY = "byline-in-body"  # a byline paragraph at the top or end of the
 SAFETY_NET = "safety-net"  # story text the first pass lost, taken back where independent extractors agree
 STAGES = (
     PRECISION_FIRST,
-    BALANCED_FALLBACK,
-    SPAN_CUT,
     WORDING_RULES,
     LINK_LIST_DROP,
     BOILERPLATE_PRUNING,

@@ -163,10 +163,8 @@ class ArticlePage:
         pruned = copy.deepcopy(self.tree)
         if self.context.on(BOILERPLATE_PRUNING):
             prune_boilerplate(pruned)
-        document, precise_text = extract_main(pruned, self.url, self.context)
-        paragraphs = []
-        if document is not None:
-            paragraphs = select_paragraphs(document.body, self.title, precise_text, self.context)
+        document = extract_main(pruned, self.url, self.context)
+        paragraphs = select_paragraphs(document.body, self.title, self.context) if document is not None else []
         if self.context.on(SAFETY_NET):
             document, paragraphs = recover_story(
                 self.html, self.tree, self.url, self.title, document, paragraphs, self.context
