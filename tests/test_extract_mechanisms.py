@@ -82,6 +82,17 @@ def test_soft_hyphens_are_not_text():
     assert "\u00ad" not in record.text and "Mittelalter" in record.text
 
 
+def test_headline_repeated_at_the_top_of_the_text_goes_whatever_its_spacing():
+    """A kicker and headline set in two spans of the <h1> come out of the body as 'Kicker:Headline'."""
+    story = " ".join([ENGLISH] * 4)
+    body = (
+        "<article><h1><span>Council</span><span>: Budget approved</span></h1>"
+        f"<div><p>Council:Budget approved</p><p>{story}</p></div></article>"
+    )
+    record = extract_article(_page(body), "https://herald.example/budget")
+    assert record.text.startswith("The council approved") and "Budget approved" not in record.text
+
+
 def test_story_length_text_is_an_article_without_a_headline():
     story = " ".join([ENGLISH] * 10)
     record = extract_article(f"<html><body><article><p>{story}</p></article></body></html>", "https://n.example/x")

@@ -111,7 +111,7 @@ class ArticlePage:
         titles = [meta.title, meta.og_title, *headline_texts(self.tree)[:1], meta.twitter_title, page_title(self.tree)]
         if not any(titles):
             hints = self.context.hints
-            titles += [self._trafilatura_metadata.get("title"), hints.title if hints else None]
+            titles += [self._trafilatura_metadata.title, hints.title if hints else None]
         return choose_title(titles, self.site_names)
 
     @cached_property
@@ -123,7 +123,7 @@ class ArticlePage:
         sources = [
             meta.authors,
             meta.meta_authors,
-            lambda: split_authors(fallback.get("author")),
+            lambda: split_authors(fallback.author),
             lambda: byline_authors(self.tree),
         ]
         return choose_authors(sources, self.site_names)
