@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from copy import deepcopy
 
 from lxml import etree
@@ -23,6 +24,7 @@ logger = logging.getLogger(__name__)
 BLOCKS = ("p", "head", "item", "quote", "row", "code")  # a table row is one line: its cells, spaced
 LINK_DENSITY = 0.5  # a block with more of its text in links than this …
 LINK_LIST_WORDS = 20  # … and fewer words than this is a cross-link, not story
+_WORDS = re.compile(r"\w+")
 SOFT_HYPHEN = "\u00ad"  # an invisible hyphenation hint inside words ("Mit\u00adtel\u00adal\u00adter"): not text
 
 
@@ -58,24 +60,29 @@ def _block_text(block: etree._Element) -> str:
     return "".join(block.itertext())
 
 
-def select_paragraphs(body: etree._Element, title: str, context: ExtractionContext) -> list[str]:
+def select_paragraphs(body: etree._Element, headlines: Sequence[str], context: ExtractionContext) -> list[str]:
     """Drop every block of `body` that is not story (in place); return the kept paragraphs' texts."""
     blocks, texts = story_blocks(body)
-    keep = wording_filter(texts, title, context)
+    keep = wording_filter(texts, headlines, context)
     if context.on(LINK_LIST_DROP):
         keep = [ok and not mostly_links(b, t) for ok, b, t in zip(keep, blocks, texts, strict=True)]
     return keep_blocks(blocks, texts, keep)
 
 
-def wording_filter(texts: list[str], title: str, context: ExtractionContext) -> list[bool]:
-    """For each block text, whether the wording rules keep it (all non-empty ones when the stage is off); the
-    headline repeated among the first three blocks never."""
+def wording_filter(texts: list[str], headlines: Sequence[str], context: ExtractionContext) -> list[bool]:
+    """For each block text, whether the wording rules keep it (all non-empty ones when the stage is off); a
+    headline of the page (the title, an <h1>) repeated among the first three blocks never, whatever its
+    spacing and punctuation ('Kicker: Headline' set in two spans reads 'Kicker:Headline')."""
     keep = filter_paragraphs(texts) if context.on(WORDING_RULES) else [bool(t) for t in texts]
-    folded_title = title.casefold()
+    repeated = {words for words in map(_word_key, headlines) if words}
     for i, text in enumerate(texts[:3]):
-        if folded_title and text.casefold() == folded_title:
+        if _word_key(text) in repeated:
             keep[i] = False
     return keep
+
+
+def _word_key(text: str) -> tuple[str, ...]:
+    return tuple(_WORDS.findall(text.casefold()))
 
 
 def story_blocks(body: etree._Element) -> tuple[list[etree._Element], list[str]]:

@@ -164,10 +164,11 @@ class ArticlePage:
         if self.context.on(BOILERPLATE_PRUNING):
             prune_boilerplate(pruned)
         document = extract_main(pruned, self.url, self.context)
-        paragraphs = select_paragraphs(document.body, self.title, self.context) if document is not None else []
+        headlines = (self.title, *headline_texts(self.tree))
+        paragraphs = select_paragraphs(document.body, headlines, self.context) if document is not None else []
         if self.context.on(SAFETY_NET):
             document, paragraphs = recover_story(
-                self.html, self.tree, self.url, self.title, document, paragraphs, self.context
+                self.html, self.tree, self.url, headlines, document, paragraphs, self.context
             )
         if document is None or not paragraphs:
             return Body()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import logging
 import re
+from collections.abc import Sequence
 
 from lxml.html import HtmlElement
 from resiliparse.extract.html2text import extract_plain_text
@@ -63,7 +64,13 @@ def independent_text(html: str) -> str:
 
 
 def recover_story(
-    html: str, tree: HtmlElement, url: str, title: str, document, paragraphs: list[str], context: ExtractionContext
+    html: str,
+    tree: HtmlElement,
+    url: str,
+    headlines: Sequence[str],
+    document,
+    paragraphs: list[str],
+    context: ExtractionContext,
 ):
     """(document, paragraphs): the first pass's, unless it kept a short text and a second opinion finds far more.
 
@@ -83,7 +90,7 @@ def recover_story(
     # so trafilatura's pass (~40 ms) runs only where the independent extractor agrees that text was lost
     if text_size(independent) >= needed and (second := opinions.balanced()) is not None:
         agreeing = (set(shingle_list(" ".join(paragraphs))), set(shingle_list(independent)))
-        cut, recovered = _cut(second, title, context, lambda text: any(covered(text, w) for w in agreeing))
+        cut, recovered = _cut(second, headlines, context, lambda text: any(covered(text, w) for w in agreeing))
         if _words(recovered) >= needed:
             logger.debug("%s: safety net took %d words back (first pass: %d)", url, _words(recovered), ours)
             return cut, recovered
@@ -93,7 +100,7 @@ def recover_story(
         second = opinion()
         if second is None:
             continue
-        cut, recovered = _cut(second, title, context, lambda text: True)
+        cut, recovered = _cut(second, headlines, context, lambda text: True)
         if _words(recovered) >= max(needed, STUB_WORDS) and not _mostly_link_text(cut, recovered):
             logger.debug("%s: first pass and agreement left a stub; trafilatura's %d words kept", url, ours)
             return cut, recovered
@@ -118,12 +125,12 @@ class _SecondOpinions:
         return self._get("recall")
 
 
-def _cut(document, title: str, context: ExtractionContext, agreed):
+def _cut(document, headlines: Sequence[str], context: ExtractionContext, agreed):
     """A copy of `document` keeping the blocks that are `agreed` story, no share prompt and no cross-link, and
     the kept blocks' texts."""
     document = copy.deepcopy(document)
     blocks, texts = story_blocks(document.body)
-    keep = [ok and agreed(text) for ok, text in zip(wording_filter(texts, title, context), texts, strict=True)]
+    keep = [ok and agreed(text) for ok, text in zip(wording_filter(texts, headlines, context), texts, strict=True)]
     if context.on(LINK_LIST_DROP):
         keep = [ok and not mostly_links(b, t) for ok, b, t in zip(keep, blocks, texts, strict=True)]
     return document, keep_blocks(blocks, texts, keep)
