@@ -59,6 +59,11 @@ BOILERPLATE_TOKENS = frozenset(
         "breadcrumbs",
         "breadcrumb",
         "paywall-prompt",
+        "factbox",
+        "infobox",
+        "bio",
+        "authorbio",
+        "biography",
     ]
 )
 READER_CONTENT_TOKENS = frozenset({"comment", "comments", "respond", "comment-respond", "comment-form", "disqus"})
