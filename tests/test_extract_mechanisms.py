@@ -93,6 +93,21 @@ def test_headline_repeated_at_the_top_of_the_text_goes_whatever_its_spacing():
     assert record.text.startswith("The council approved") and "Budget approved" not in record.text
 
 
+def test_text_loose_between_blocks_is_kept_inside_the_story_and_dropped_at_its_edges():
+    """trafilatura keeps a subheading set loose in a <div> (a <span> between paragraphs) as the tail of a
+    block: it belongs to the story, in the text and the HTML alike; a loose date line above the story not."""
+    story = " ".join([ENGLISH] * 3)
+    body = (
+        "<article><h1>Budget approved</h1><div class='story'>Monday, 22 January 2018 at 0:13"
+        f"<p>{story}</p><span class='strong'>Schools get the largest share</span><p>{GERMAN}</p></div></article>"
+    )
+    record = extract_article(_page(body), "https://herald.example/budget")
+    paragraphs = record.text.split("\n\n")
+    assert "Schools get the largest share" in paragraphs[1:-1]
+    assert "Schools get the largest share" in record.html
+    assert "January" not in record.text and "January" not in record.html
+
+
 def test_story_length_text_is_an_article_without_a_headline():
     story = " ".join([ENGLISH] * 10)
     record = extract_article(f"<html><body><article><p>{story}</p></article></body></html>", "https://n.example/x")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from copy import deepcopy
 
 from lxml import etree
@@ -22,6 +22,8 @@ from crawler.extract.context import LINK_LIST_DROP, PRECISION_FIRST, WORDING_RUL
 logger = logging.getLogger(__name__)
 
 BLOCKS = ("p", "head", "item", "quote", "row", "code")  # a table row is one line: its cells, spaced
+INLINE = frozenset({"hi", "ref", "lb", "del"})  # trafilatura's inline elements: part of the text around them
+LOOSE = "newswire-loose"  # marks a paragraph made of text that sat loose between blocks
 LINK_DENSITY = 0.5  # a block with more of its text in links than this …
 LINK_LIST_WORDS = 20  # … and fewer words than this is a cross-link, not story
 _WORDS = re.compile(r"\w+")
@@ -60,12 +62,27 @@ def _block_text(block: etree._Element) -> str:
     return "".join(block.itertext())
 
 
-def select_paragraphs(body: etree._Element, headlines: Sequence[str], context: ExtractionContext) -> list[str]:
-    """Drop every block of `body` that is not story (in place); return the kept paragraphs' texts."""
+def select_paragraphs(
+    body: etree._Element,
+    headlines: Sequence[str],
+    context: ExtractionContext,
+    agreed: Callable[[str], bool] | None = None,
+) -> list[str]:
+    """Drop every block of `body` that is not story (in place); return the kept paragraphs' texts.
+
+    Not story: what the wording rules drop, short link lists, blocks `agreed` refuses (when given), and text
+    that sat loose between blocks before the first or after the last kept block (date lines, tags, credits:
+    loose text inside the story is a subheading or a line of it)."""
     blocks, texts = story_blocks(body)
     keep = wording_filter(texts, headlines, context)
+    if agreed is not None:
+        keep = [ok and agreed(text) for ok, text in zip(keep, texts, strict=True)]
     if context.on(LINK_LIST_DROP):
         keep = [ok and not mostly_links(b, t) for ok, b, t in zip(keep, blocks, texts, strict=True)]
+    anchored = [i for i, (block, ok) in enumerate(zip(blocks, keep, strict=True)) if ok and block.get(LOOSE) is None]
+    for i, block in enumerate(blocks):
+        if block.get(LOOSE) is not None and (not anchored or not anchored[0] < i < anchored[-1]):
+            keep[i] = False
     return keep_blocks(blocks, texts, keep)
 
 
@@ -89,15 +106,50 @@ def story_blocks(body: etree._Element) -> tuple[list[etree._Element], list[str]]
     """The outermost text blocks of a trafilatura body and their texts (whitespace and shortcodes out)."""
     for line_break in body.iter("lb"):  # "Amphitheatre<br>June 10" must not read "AmphitheatreJune 10"
         line_break.tail = " " + (line_break.tail or "")
+    containers = [e for e in body.iter() if e.tag not in BLOCKS and e.tag not in INLINE]
+    for container in containers:
+        if not any(True for _ in container.iterancestors(*BLOCKS)):
+            _wrap_loose_text(container)
     blocks = [b for b in body.iter(*BLOCKS) if not any(True for _ in b.iterancestors(*BLOCKS))]
     texts = [strip_shortcodes(_block_text(b).replace(SOFT_HYPHEN, "")) for b in blocks]
     return blocks, [re.sub(r"\s+", " ", t).strip() for t in texts]
+
+
+def _wrap_loose_text(container: etree._Element) -> None:
+    """Put text that sits between blocks (a container's own text, a block's tail, inline elements such as a
+    bold subheading set loose in a <div>) into paragraphs of its own, so that it is judged like any block and
+    kept or dropped with the text and the HTML alike."""
+    children, run = [], None
+
+    def open_run() -> etree._Element:
+        nonlocal run
+        if run is None:
+            run = etree.Element("p", {LOOSE: "1"})
+            children.append(run)
+        return run
+
+    if container.text and container.text.strip():
+        open_run().text = container.text
+    container.text = None
+    for child in list(container):
+        tail, child.tail = child.tail, None
+        if child.tag in INLINE:
+            open_run().append(child)
+            child.tail = tail
+            continue
+        run = None
+        children.append(child)
+        if tail and tail.strip():
+            open_run().text = tail
+    for child in children:
+        container.append(child)
 
 
 def keep_blocks(blocks: list[etree._Element], texts: list[str], keep: list[bool]) -> list[str]:
     """Remove the blocks not kept (in place); return the kept blocks' texts."""
     kept = []
     for block, text, ok in zip(blocks, texts, keep, strict=True):
+        block.attrib.pop(LOOSE, None)
         if ok and text:
             kept.append(text)
         elif block.getparent() is not None:

@@ -21,8 +21,8 @@ from collections.abc import Sequence
 from lxml.html import HtmlElement
 from resiliparse.extract.html2text import extract_plain_text
 
-from crawler.extract.body import keep_blocks, mostly_links, story_blocks, trafilatura_document, wording_filter
-from crawler.extract.context import LINK_LIST_DROP, ExtractionContext
+from crawler.extract.body import select_paragraphs, trafilatura_document
+from crawler.extract.context import ExtractionContext
 from crawler.extract.kinds import STUB_WORDS, looks_like_wall, text_size
 
 logger = logging.getLogger(__name__)
@@ -129,11 +129,7 @@ def _cut(document, headlines: Sequence[str], context: ExtractionContext, agreed)
     """A copy of `document` keeping the blocks that are `agreed` story, no share prompt and no cross-link, and
     the kept blocks' texts."""
     document = copy.deepcopy(document)
-    blocks, texts = story_blocks(document.body)
-    keep = [ok and agreed(text) for ok, text in zip(wording_filter(texts, headlines, context), texts, strict=True)]
-    if context.on(LINK_LIST_DROP):
-        keep = [ok and not mostly_links(b, t) for ok, b, t in zip(keep, blocks, texts, strict=True)]
-    return document, keep_blocks(blocks, texts, keep)
+    return document, select_paragraphs(document.body, headlines, context, agreed)
 
 
 def _mostly_link_text(document, texts: list[str]) -> bool:
