@@ -108,6 +108,19 @@ def test_text_loose_between_blocks_is_kept_inside_the_story_and_dropped_at_its_e
     assert "January" not in record.text and "January" not in record.html
 
 
+def test_a_sentence_that_carries_a_link_is_story_and_a_labelled_link_is_not():
+    story = " ".join([ENGLISH] * 3)
+    body = (
+        f"<article><h1>Budget approved</h1><p>{story}</p>"
+        "<p>In April, the mayor <a href='/s/1'>announced the pool will reopen next summer.</a></p>"
+        "<p>Read more: <a href='/s/2'>Mayor names new head of the parks department</a></p>"
+        f"<p>{GERMAN}</p></article>"
+    )
+    record = extract_article(_page(body), "https://herald.example/budget")
+    assert "In April, the mayor announced the pool will reopen next summer." in record.text.split("\n\n")
+    assert "parks department" not in record.text
+
+
 def test_story_length_text_is_an_article_without_a_headline():
     story = " ".join([ENGLISH] * 10)
     record = extract_article(f"<html><body><article><p>{story}</p></article></body></html>", "https://n.example/x")

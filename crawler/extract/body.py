@@ -18,6 +18,7 @@ from trafilatura.htmlprocessing import convert_to_html
 
 from crawler.extract.boilerplate import filter_paragraphs, strip_shortcodes
 from crawler.extract.context import LINK_LIST_DROP, PRECISION_FIRST, WORDING_RULES, ExtractionContext
+from crawler.extract.kinds import text_size
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +26,8 @@ BLOCKS = ("p", "head", "item", "quote", "row", "code")  # a table row is one lin
 INLINE = frozenset({"hi", "ref", "lb", "del"})  # trafilatura's inline elements: part of the text around them
 LOOSE = "newswire-loose"  # marks a paragraph made of text that sat loose between blocks
 LINK_DENSITY = 0.5  # a block with more of its text in links than this …
-LINK_LIST_WORDS = 20  # … and fewer words than this is a cross-link, not story
+LINK_LIST_WORDS = 20  # … and fewer words than this is a cross-link, not story …
+LABEL_WORDS = 3  # … unless it is a sentence with more than this many words outside its links
 _WORDS = re.compile(r"\w+")
 SOFT_HYPHEN = "\u00ad"  # an invisible hyphenation hint inside words ("Mit\u00adtel\u00adal\u00adter"): not text
 
@@ -51,9 +53,13 @@ def trafilatura_document(tree: etree._Element, url: str, *, mode: str):
 
 
 def mostly_links(block: etree._Element, text: str) -> bool:
-    """A short block whose text is mostly links: a cross-link, not story."""
-    linked = sum(len("".join(ref.itertext())) for ref in block.iter("ref"))
-    return bool(text) and linked > LINK_DENSITY * len(text) and len(text.split()) < LINK_LIST_WORDS
+    """A short block whose text is mostly links, with at most a label around them ('Read more:'): a cross-link,
+    not story. A sentence that carries a link ('In April, the couple <a>announced …</a>') is story."""
+    anchors = ["".join(ref.itertext()) for ref in block.iter("ref")]
+    if not text or sum(map(len, anchors)) <= LINK_DENSITY * len(text) or len(text.split()) >= LINK_LIST_WORDS:
+        return False
+    sentence = text.rstrip("\"'”»)").endswith((".", "!", "?", "…", "。"))
+    return not sentence or text_size(text) - text_size(" ".join(anchors)) <= LABEL_WORDS
 
 
 def _block_text(block: etree._Element) -> str:
