@@ -121,6 +121,37 @@ def test_a_sentence_that_carries_a_link_is_story_and_a_labelled_link_is_not():
     assert "parks department" not in record.text
 
 
+STANDFIRST = "Schools, cycle paths and the old pool get more money next year, the council decided."
+
+
+@pytest.mark.parametrize(
+    ("shown", "opens_the_text"),
+    [
+        (f"<p class='dek'>{STANDFIRST}</p>", True),  # shown between headline and story: the top of the story
+        ("", False),  # a description that is only metadata
+        (f"<figure><img src='/a.jpg'><figcaption>{STANDFIRST}</figcaption></figure>", False),  # a caption
+    ],
+)
+def test_standfirst_opens_the_text_when_the_page_shows_its_description_above_the_story(shown, opens_the_text):
+    story = " ".join([ENGLISH] * 3)
+    head = f"<title>Budget approved</title><meta name='description' content='{STANDFIRST}'>"
+    body = (
+        f"<article><header><h1>Budget approved</h1>{shown}</header>"
+        f"<div class='article-body'><p>{story}</p><p>{GERMAN}</p></div></article>"
+    )
+    record = extract_article(_page(body, head=head), "https://herald.example/budget")
+    assert record.text.startswith(STANDFIRST) is opens_the_text
+    assert (STANDFIRST in record.html) is opens_the_text
+    assert record.text.count("cycle paths") == int(opens_the_text)
+
+
+def test_a_description_copied_from_the_lead_is_not_told_twice():
+    head = f"<title>Budget approved</title><meta name='description' content='{ENGLISH.strip()}'>"
+    body = f"<article><h1>Budget approved</h1><p>{ENGLISH}</p><p>{GERMAN}</p><p>{ENGLISH * 2}</p></article>"
+    record = extract_article(_page(body, head=head), "https://herald.example/budget")
+    assert record.text.count(ENGLISH.strip()) == 3
+
+
 def test_story_length_text_is_an_article_without_a_headline():
     story = " ".join([ENGLISH] * 10)
     record = extract_article(f"<html><body><article><p>{story}</p></article></body></html>", "https://n.example/x")

@@ -18,6 +18,7 @@ LINK_LIST_DROP = "link-list-drop"  # short blocks that are mostly links
 BOILERPLATE_PRUNING = "boilerplate-pruning"  # forms, buttons, blocks named share/newsletter/related…
 BYLINE_IN_BODY = "byline-in-body"  # a byline paragraph at the top or end of the text becomes the authors
 SAFETY_NET = "safety-net"  # story text the first pass lost, taken back where independent extractors agree
+STANDFIRST = "standfirst"  # the page's description, shown between headline and story, opens the text
 STAGES = (
     PRECISION_FIRST,
     WORDING_RULES,
@@ -25,6 +26,7 @@ STAGES = (
     BOILERPLATE_PRUNING,
     BYLINE_IN_BODY,
     SAFETY_NET,
+    STANDFIRST,
 )
 
 

@@ -16,13 +16,14 @@ from functools import cached_property
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
+from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
 from crawler.extract.body import body_html, extract_main, select_paragraphs
 from crawler.extract.boilerplate import prune_boilerplate
 from crawler.extract.citations import Citation, find_citations
-from crawler.extract.context import BOILERPLATE_PRUNING, BYLINE_IN_BODY, SAFETY_NET, ExtractionContext
+from crawler.extract.context import BOILERPLATE_PRUNING, BYLINE_IN_BODY, SAFETY_NET, STANDFIRST, ExtractionContext
 from crawler.extract.dates import DateCandidate, byline_dates, choose_date
 from crawler.extract.fallback import TrafilaturaMetadata, htmldate_candidate
 from crawler.extract.kinds import page_kind
@@ -31,6 +32,7 @@ from crawler.extract.people import byline_authors, byline_paragraph, choose_auth
 from crawler.extract.record import NOT_ARTICLE, ArticleRecord
 from crawler.extract.safety_net import recover_story
 from crawler.extract.sites import domain_label, registrable_domain
+from crawler.extract.standfirst import already_told, find_standfirst
 from crawler.extract.structured import Structured, page_title, read_structured
 from crawler.extract.titles import choose_title, headline_texts, normalize_title
 from storage.urls import canonical_url, host_of
@@ -172,6 +174,12 @@ class ArticlePage:
             )
         if document is None or not paragraphs:
             return Body()
+        standfirst = find_standfirst(self.tree, self.structured.description, paragraphs[0])
+        if self.context.on(STANDFIRST) and standfirst and not already_told(standfirst, " ".join(paragraphs)):
+            lead = etree.Element("p")
+            lead.text = standfirst
+            document.body.insert(0, lead)
+            paragraphs = [standfirst, *paragraphs]
         links = tuple((ref.get("target", ""), "".join(ref.itertext())) for ref in document.body.iter("ref"))
         return Body(tuple(paragraphs), body_html(document.body), links)
 
