@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 
 MIN_WORDS = 5  # a shorter description is a label, not a summary
 MAX_CHARS = 1_000  # a longer one is not a standfirst either
+OPENING_CHARS = 20  # how much of a block's own leading text is compared before its whole text is read
 _CANDIDATES = frozenset({"p", "div", "h2", "h3", "span", "strong", "em", "b", "section", "header"})
 _NOT_SHOWN_AS_STANDFIRST = frozenset({"figcaption", "figure", "a", "button", "nav", "aside", "footer"})
 _WORD = re.compile(r"\w+")
@@ -41,6 +42,25 @@ def _text_up_to(node: HtmlElement, limit: int) -> str | None:
     return _normal("".join(parts))
 
 
+def _prefix(node: HtmlElement, size: int) -> str:
+    """The first `size` characters of the node's text, whitespace normalized, read no further than needed."""
+    parts, seen = [], 0
+    for piece in node.itertext():
+        parts.append(piece)
+        seen += len(piece.strip())
+        if seen >= size:
+            break
+    return _normal("".join(parts))[:size]
+
+
+def _opening(node: HtmlElement) -> str:
+    """The first characters of the node's text (its first non-blank piece)."""
+    for piece in node.itertext():
+        if piece.strip():
+            return _normal(piece)[:OPENING_CHARS]
+    return ""
+
+
 def find_standfirst(tree: HtmlElement, description: str | None, first_paragraph: str) -> str | None:
     """The page's standfirst, if its description is shown between the first <h1> and `first_paragraph`."""
     summary = _normal(description or "")
@@ -54,14 +74,13 @@ def find_standfirst(tree: HtmlElement, description: str | None, first_paragraph:
         if node.tag == "h1":
             headline_seen = True
             continue
-        if not headline_seen or node.tag not in _CANDIDATES:
+        # a block's own leading text must begin the summary or the story: a cheap look before reading it whole
+        opening = _opening(node)
+        if not headline_seen or not opening or node.tag not in _CANDIDATES:
             continue
-        text = _text_up_to(node, 2 * len(summary) + 20)
-        if text is None:
-            continue
-        if story_start and text.startswith(story_start):
+        if story_start.startswith(opening) and _prefix(node, len(story_start)) == story_start:
             return None  # the story began without a standfirst before it
-        if text == summary:
+        if summary.startswith(opening) and _text_up_to(node, 2 * len(summary) + 200) == summary:
             if any(a.tag in _NOT_SHOWN_AS_STANDFIRST for a in node.iterancestors()):
                 return None
             return summary
