@@ -112,7 +112,7 @@ def story_blocks(body: etree._Element) -> tuple[list[etree._Element], list[str]]
     """The outermost text blocks of a trafilatura body and their texts (whitespace and shortcodes out)."""
     for line_break in body.iter("lb"):  # "Amphitheatre<br>June 10" must not read "AmphitheatreJune 10"
         line_break.tail = " " + (line_break.tail or "")
-    containers = [e for e in body.iter() if e.tag not in BLOCKS and e.tag not in INLINE]
+    containers = [e for e in body.iter() if isinstance(e.tag, str) and e.tag not in BLOCKS and e.tag not in INLINE]
     for container in containers:
         if not any(True for _ in container.iterancestors(*BLOCKS)):
             _wrap_loose_text(container)

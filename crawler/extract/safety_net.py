@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import re
 from collections.abc import Sequence
 
 from lxml.html import HtmlElement
@@ -24,6 +23,7 @@ from resiliparse.extract.html2text import extract_plain_text
 from crawler.extract.body import select_paragraphs, trafilatura_document
 from crawler.extract.context import ExtractionContext
 from crawler.extract.kinds import STUB_WORDS, looks_like_wall, text_size
+from crawler.extract.overlap import covered, shingle_list
 
 logger = logging.getLogger(__name__)
 
@@ -31,23 +31,6 @@ DOUBT_WORDS = 150  # a text shorter than this may have lost its story
 LOST_RATIO = 2.0  # … and has, when the second opinion finds this many times as many words
 MIN_GAIN_WORDS = 30  # … and at least this many more
 LINK_SHARE = 0.5  # a text with more of it in link anchors than this is an index of other stories
-
-# Words, and each Chinese or Japanese character on its own: those scripts write no spaces, and a whole
-# sentence as one "word" would make every comparison of texts in them all-or-nothing.
-_IDEOGRAPHS = "\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff"
-_WORD = re.compile(f"[{_IDEOGRAPHS}]|[^\\W{_IDEOGRAPHS}]+")
-
-
-def shingle_list(text: str) -> list[tuple[str, ...]]:
-    """Case-folded 4-word windows of `text` (one window for shorter texts)."""
-    words = _WORD.findall(text.casefold())
-    return [tuple(words[i : i + 4]) for i in range(max(1, len(words) - 3))] if words else []
-
-
-def covered(text: str, windows: set[tuple[str, ...]]) -> bool:
-    """Whether most of `text`'s 4-word windows are among `windows` (another extraction has the text)."""
-    own = shingle_list(text)
-    return bool(own) and sum(1 for w in own if w in windows) >= 0.5 * len(own)
 
 
 def _words(texts: list[str]) -> int:

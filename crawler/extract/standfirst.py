@@ -11,11 +11,11 @@ taken, and neither is one the story already holds.
 from __future__ import annotations
 
 import logging
-import re
 
 from lxml.html import HtmlElement
 
 from crawler.extract.kinds import text_size
+from crawler.extract.overlap import covered, shingle_list
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +24,6 @@ MAX_CHARS = 1_000  # a longer one is not a standfirst either
 OPENING_CHARS = 20  # how much of a block's own leading text is compared before its whole text is read
 _CANDIDATES = frozenset({"p", "div", "h2", "h3", "span", "strong", "em", "b", "section", "header"})
 _NOT_SHOWN_AS_STANDFIRST = frozenset({"figcaption", "figure", "a", "button", "nav", "aside", "footer"})
-_WORD = re.compile(r"\w+")
 
 
 def _normal(text: str) -> str:
@@ -89,8 +88,4 @@ def find_standfirst(tree: HtmlElement, description: str | None, first_paragraph:
 
 def already_told(summary: str, text: str) -> bool:
     """Whether the story's text already holds (most of) the summary: a description copied from the lead."""
-    words = _WORD.findall(summary.casefold())
-    windows = {tuple(words[i : i + 4]) for i in range(max(1, len(words) - 3))}
-    told = _WORD.findall(text.casefold())
-    present = {tuple(told[i : i + 4]) for i in range(max(1, len(told) - 3))}
-    return len(windows & present) >= 0.5 * len(windows)
+    return covered(summary, set(shingle_list(text)))
