@@ -243,6 +243,22 @@ def test_an_index_of_links_stays_an_index_page():
     assert record.page_kind == "index-page", (record.page_kind, record.word_count)
 
 
+def test_a_post_that_is_a_list_of_links_is_kept_when_the_page_declares_one_article():
+    """A blog's 'links of the day' post is that post: the link lists stay when og:type says article, not otherwise."""
+    items = "".join(
+        f"<li><a href='https://other.example/{i}'>Council debates the budget for part {i} of the plan</a> via Herald</li>"
+        for i in range(12)
+    )
+    body = f"<article><h1>Links of the day</h1><ul>{items}</ul></article>"
+    declared = extract_article(
+        _page(body, "<title>Links of the day</title><meta property='og:type' content='article'>"),
+        "https://blog.example/2020/01/23/links",
+    )
+    undeclared = extract_article(_page(body, "<title>Links of the day</title>"), "https://blog.example/2020/01/23/links")
+    assert declared.page_kind == "article" and declared.text.count("Council debates") == 12
+    assert "Council debates" not in undeclared.text
+
+
 def test_hostile_author_strings_are_bounded_and_markup_free():
     import time
 

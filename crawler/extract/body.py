@@ -28,6 +28,7 @@ LOOSE = "newswire-loose"  # marks a paragraph made of text that sat loose betwee
 LINK_DENSITY = 0.5  # a block with more of its text in links than this …
 LINK_LIST_WORDS = 20  # … and fewer words than this is a cross-link, not story …
 LABEL_WORDS = 3  # … unless it is a sentence with more than this many words outside its links
+LINK_POST_SHARE = 0.5  # cross-links holding more of the text than this are the post itself (see select_paragraphs)
 _WORDS = re.compile(r"\w+")
 SOFT_HYPHEN = "\u00ad"  # an invisible hyphenation hint inside words ("Mit\u00adtel\u00adal\u00adter"): not text
 
@@ -73,18 +74,25 @@ def select_paragraphs(
     headlines: Sequence[str],
     context: ExtractionContext,
     agreed: Callable[[str], bool] | None = None,
+    declares_article: bool = False,
 ) -> list[str]:
     """Drop every block of `body` that is not story (in place); return the kept paragraphs' texts.
 
     Not story: what the wording rules drop, short link lists, blocks `agreed` refuses (when given), and text
     that sat loose between blocks before the first or after the last kept block (date lines, tags, credits:
-    loose text inside the story is a subheading or a line of it)."""
+    loose text inside the story is a subheading or a line of it). Short link lists stay when they are most of
+    the text on a page that `declares_article` (og:type or JSON-LD): a blog's post of links is that post,
+    where a section page's list of headlines (declared a website, or nothing) is no story."""
     blocks, texts = story_blocks(body)
     keep = wording_filter(texts, headlines, context)
     if agreed is not None:
         keep = [ok and agreed(text) for ok, text in zip(keep, texts, strict=True)]
     if context.on(LINK_LIST_DROP):
-        keep = [ok and not mostly_links(b, t) for ok, b, t in zip(keep, blocks, texts, strict=True)]
+        links = [ok and mostly_links(b, t) for ok, b, t in zip(keep, blocks, texts, strict=True)]
+        linked_words = sum(text_size(t) for t, is_link in zip(texts, links, strict=True) if is_link)
+        kept_words = sum(text_size(t) for t, ok in zip(texts, keep, strict=True) if ok)
+        if not declares_article or linked_words <= LINK_POST_SHARE * kept_words:
+            keep = [ok and not is_link for ok, is_link in zip(keep, links, strict=True)]
     anchored = [i for i, (block, ok) in enumerate(zip(blocks, keep, strict=True)) if ok and block.get(LOOSE) is None]
     for i, block in enumerate(blocks):
         if block.get(LOOSE) is not None and (not anchored or not anchored[0] < i < anchored[-1]):

@@ -167,10 +167,15 @@ class ArticlePage:
             prune_boilerplate(pruned)
         document = extract_main(pruned, self.url, self.context)
         headlines = (self.title, *headline_texts(self.tree))
-        paragraphs = select_paragraphs(document.body, headlines, self.context) if document is not None else []
+        declares_article = self.structured.declares_article
+        paragraphs = (
+            select_paragraphs(document.body, headlines, self.context, declares_article=declares_article)
+            if document is not None
+            else []
+        )
         if self.context.on(SAFETY_NET):
             document, paragraphs = recover_story(
-                self.html, self.tree, self.url, headlines, document, paragraphs, self.context
+                self.html, self.tree, self.url, headlines, document, paragraphs, self.context, declares_article
             )
         if document is None or not paragraphs:
             return Body()

@@ -54,6 +54,7 @@ def recover_story(
     document,
     paragraphs: list[str],
     context: ExtractionContext,
+    declares_article: bool = False,
 ):
     """(document, paragraphs): the first pass's, unless it kept a short text and a second opinion finds far more.
 
@@ -73,7 +74,8 @@ def recover_story(
     # so trafilatura's pass (~40 ms) runs only where the independent extractor agrees that text was lost
     if text_size(independent) >= needed and (second := opinions.balanced()) is not None:
         agreeing = (set(shingle_list(" ".join(paragraphs))), set(shingle_list(independent)))
-        cut, recovered = _cut(second, headlines, context, lambda text: any(covered(text, w) for w in agreeing))
+        agreed = lambda text: any(covered(text, w) for w in agreeing)  # noqa: E731 - a one-line test
+        cut, recovered = _cut(second, headlines, context, agreed, declares_article)
         if _words(recovered) >= needed:
             logger.debug("%s: safety net took %d words back (first pass: %d)", url, _words(recovered), ours)
             return cut, recovered
@@ -83,7 +85,7 @@ def recover_story(
         second = opinion()
         if second is None:
             continue
-        cut, recovered = _cut(second, headlines, context, lambda text: True)
+        cut, recovered = _cut(second, headlines, context, lambda text: True, declares_article)
         if _words(recovered) >= max(needed, STUB_WORDS) and not _mostly_link_text(cut, recovered):
             logger.debug("%s: first pass and agreement left a stub; trafilatura's %d words kept", url, ours)
             return cut, recovered
@@ -108,11 +110,11 @@ class _SecondOpinions:
         return self._get("recall")
 
 
-def _cut(document, headlines: Sequence[str], context: ExtractionContext, agreed):
+def _cut(document, headlines: Sequence[str], context: ExtractionContext, agreed, declares_article: bool = False):
     """A copy of `document` keeping the blocks that are `agreed` story, no share prompt and no cross-link, and
     the kept blocks' texts."""
     document = copy.deepcopy(document)
-    return document, select_paragraphs(document.body, headlines, context, agreed)
+    return document, select_paragraphs(document.body, headlines, context, agreed, declares_article)
 
 
 def _mostly_link_text(document, texts: list[str]) -> bool:

@@ -44,6 +44,7 @@ class Structured:
     language: str | None = None
     canonical: str | None = None
     accessible_for_free: bool | None = None
+    declares_article: bool = False  # og:type article, or a JSON-LD article type: the page says it is one story
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -109,6 +110,7 @@ def _read_jsonld(tree: HtmlElement, out: Structured) -> None:
         for node in _walk_jsonld(data):
             types = _types(node)
             if types & ARTICLE_TYPES:
+                out.declares_article = True
                 out.title = out.title or _str(node.get("headline")) or _str(node.get("name"))
                 out.authors = out.authors or _names(node.get("author")) or _names(node.get("creator"))
                 for key in ("datePublished", "dateCreated", "uploadDate"):
@@ -142,7 +144,9 @@ def _read_meta(tree: HtmlElement, out: Structured) -> None:
             if (meta.get("http-equiv") or "").lower() == "content-language" and content:
                 out.language = out.language or content
             continue
-        if key == "og:title":
+        if key == "og:type":
+            out.declares_article = out.declares_article or content.lower() == "article"
+        elif key == "og:title":
             out.og_title = out.og_title or content
         elif key == "twitter:title":
             out.twitter_title = out.twitter_title or content
