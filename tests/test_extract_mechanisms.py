@@ -246,7 +246,8 @@ def test_an_index_of_links_stays_an_index_page():
 def test_a_post_that_is_a_list_of_links_is_kept_when_the_page_declares_one_article():
     """A blog's 'links of the day' post is that post: the link lists stay when og:type says article, not otherwise."""
     items = "".join(
-        f"<li><a href='https://other.example/{i}'>Council debates the budget for part {i} of the plan</a> via Herald</li>"
+        f"<li><a href='https://other.example/{i}'>Council debates the budget for part {i} of the plan</a> via Herald"
+        "</li>"
         for i in range(12)
     )
     body = f"<article><h1>Links of the day</h1><ul>{items}</ul></article>"
