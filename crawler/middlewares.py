@@ -7,7 +7,6 @@ import ipaddress
 import logging
 import socket
 from typing import Any
-from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -16,6 +15,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
 from crawler.errors import PrivateAddressRefused
+from crawler.registry import origin_of
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,8 @@ def is_internal_address(address: str) -> bool:
 class PrivateAddressGuard:
     """Refuse every request to a host outside the registry that is, or resolves to, an internal address.
 
-    Outlets named in the registry may live anywhere; anything else — links found in listings and
+    Outlets named in the registry may live anywhere — at the scheme, host and port the registry gives
+    (another port of that host is another server); anything else — links found in listings and
     pages, redirect targets, their robots.txt — may not reach loopback, private, link-local or
     reserved ranges unless NEWSWIRE_ALLOW_PRIVATE_ADDRESSES is set. Unresolvable hosts are refused
     too (fail closed). The address is checked before the download resolves it again, so a DNS
@@ -68,9 +69,13 @@ class PrivateAddressGuard:
         return self.verdicts[host]
 
     async def process_request(self, request: Request) -> None:
-        host = (urlsplit(request.url).hostname or "").lower()
-        if host in getattr(self.crawler.spider, "registry_hosts", ()):
-            return None
+        try:
+            origin = origin_of(request.url)
+        except ValueError:
+            raise PrivateAddressRefused(f"malformed URL refused: {request.url[:200]}") from None
+        if origin in getattr(self.crawler.spider, "registry_origins", ()):
+            return None  # the registry vouches for this scheme, host and port, and for nothing else there
+        host = origin[1]
         if reason := await self._refusal(host):
             raise PrivateAddressRefused(reason)
         return None

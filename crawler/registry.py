@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 import tomllib
@@ -49,17 +50,59 @@ class Outlet:
         """Host names of the outlet's own addresses (homepage, feeds, sitemaps)."""
         return {urlsplit(u).hostname or "" for u in (self.homepage, *self.feeds, *self.sitemaps)} - {""}
 
+    @property
+    def origins(self) -> set[tuple[str, str, int]]:
+        """(scheme, host, port) of the outlet's own well-formed addresses: what the registry vouches for."""
+        origins = set()
+        for url in (self.homepage, *self.feeds, *self.sitemaps):
+            try:
+                origins.add(origin_of(url))
+            except ValueError:
+                continue  # load_registry() refuses such a URL; an Outlet built in code may still hold one
+        return origins
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: str) -> tuple[str, str, int]:
+    """(scheme, lower-case host, port with the scheme's default) of a URL; ValueError on a malformed one."""
+    parts = urlsplit(url)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or DEFAULT_PORTS.get(parts.scheme, 0)
+
 
 def slugify(name: str) -> str:
     """A lower-case, dash-separated identifier for file names and URLs."""
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "outlet"
 
 
-def _is_http_url(value: object) -> bool:
+_HOST = re.compile(r"(?=.{1,253}$)(?!-)[\w-]{1,63}(?<!-)(\.(?!-)[\w-]{1,63}(?<!-))*\.?", re.IGNORECASE)
+
+
+def url_problem(value: object) -> str | None:
+    """Why `value` is not a usable http(s) URL (scheme, host, port), or None when it is."""
     if not isinstance(value, str):
-        return False
-    parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
+        return "not text"
+    if any(c.isspace() or ord(c) < 32 for c in value.strip()):
+        return "contains spaces or control characters"
+    try:
+        parts = urlsplit(value.strip())
+        port = parts.port  # ValueError when out of range or not a number
+        host = parts.hostname
+    except ValueError as exc:
+        return f"malformed ({exc})"
+    if parts.scheme not in ("http", "https"):
+        return "not an http(s) URL"
+    if not host:
+        return "no host"
+    if port == 0:
+        return "port 0"
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if not _HOST.fullmatch(host):
+            return f"not a host name: {host!r}"
+    return None
 
 
 def _check_entry(path: Path, index: int, entry: object) -> Outlet:
@@ -74,16 +117,16 @@ def _check_entry(path: Path, index: int, entry: object) -> Outlet:
     for key in REQUIRED:
         if not isinstance(entry.get(key), str) or not entry[key].strip():
             raise RegistryError(f"{where}: field {key!r} is required and must be a non-empty string")
-    if not _is_http_url(entry["homepage"]):
-        raise RegistryError(f"{where}: field 'homepage': not an http(s) URL: {entry['homepage']!r}")
+    if problem := url_problem(entry["homepage"]):
+        raise RegistryError(f"{where}: field 'homepage': {problem}: {entry['homepage']!r}")
     for key in LIST_FIELDS:
         value = entry.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             raise RegistryError(f"{where}: field {key!r} must be a list of strings")
         if key != "aliases":
-            bad = [v for v in value if not _is_http_url(v)]
-            if bad:
-                raise RegistryError(f"{where}: field {key!r}: not an http(s) URL: {bad[0]!r}")
+            for url in value:
+                if problem := url_problem(url):
+                    raise RegistryError(f"{where}: field {key!r}: {problem}: {url!r}")
     language = entry.get("language")
     if language is not None and not (isinstance(language, str) and re.fullmatch(r"[A-Za-z]{2,3}(-\w+)?", language)):
         raise RegistryError(f"{where}: field 'language' must be a language code such as 'en' or 'ar'")

@@ -29,6 +29,7 @@ COOKIES_ENABLED = False
 # Only http(s): a hostile listing must not make us read file://, data:, ftp:// or s3:// URLs.
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # Scrapy 2.19's HTTP endpoint that runs Python code in the crawl: never by default
 LOG_LEVEL = "INFO"
 LOG_INSTALL_ROOT_HANDLER = True
 DEFAULT_DROPITEM_LOG_LEVEL = "DEBUG"

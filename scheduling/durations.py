@@ -9,6 +9,7 @@ from datetime import timedelta
 logger = logging.getLogger(__name__)
 
 UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}  # largest first: the order they are written in
+MAX_SECONDS = 100 * 52 * UNITS["w"]  # a century: anything longer is a typo (and overflows a timedelta)
 _PART = re.compile(r"\s*(\d+)\s*([a-z])")
 _HINT = "a whole number and a unit s, m, h, d or w, largest first, e.g. '90s', '15m', '2h', '1h30m'"
 
@@ -33,6 +34,8 @@ def parse_duration(text: str) -> timedelta:
     seconds = sum(number * UNITS[unit] for number, unit in parts)
     if seconds == 0:
         raise ValueError(f"not a positive duration: {text!r}")
+    if seconds > MAX_SECONDS:
+        raise ValueError(f"duration too long: {text!r} (at most {MAX_SECONDS // UNITS['w']}w)")
     return timedelta(seconds=seconds)
 
 

@@ -29,7 +29,8 @@ def lock_path(db_url: str) -> Path:
     """The lock file of a database: beside a SQLite file, else in the temp directory, named by the URL."""
     url = make_url(db_url)
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        return Path(url.database).resolve().with_suffix(".crawl.lock")
+        database = Path(url.database).resolve()
+        return database.with_name(database.name + ".crawl.lock")  # x.db and x.sqlite: two locks
     digest = hashlib.sha256(url.render_as_string(hide_password=True).encode()).hexdigest()[:16]
     return Path(tempfile.gettempdir()) / f"newswire-{digest}.crawl.lock"
 

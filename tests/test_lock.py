@@ -55,7 +55,8 @@ def test_a_killed_crawl_leaves_no_lock(tmp_path):
 
 
 def test_lock_files_per_database(tmp_path):
-    assert lock_path(f"sqlite:///{tmp_path / 'a.db'}") == (tmp_path / "a.crawl.lock")
+    assert lock_path(f"sqlite:///{tmp_path / 'a.db'}") == (tmp_path / "a.db.crawl.lock")
+    assert lock_path(f"sqlite:///{tmp_path / 'a.sqlite'}") != lock_path(f"sqlite:///{tmp_path / 'a.db'}")
     first, second = lock_path("postgresql+psycopg://u:secret@h/db1"), lock_path("postgresql+psycopg://u@h/db2")
     assert first != second and "secret" not in str(first)
 

@@ -50,6 +50,8 @@ def _guard():
         "http://169.254.169.254/latest/meta-data/",  # a redirect target: cloud metadata
         "http://10.1.2.3/robots.txt",  # Scrapy's own robots.txt request for a discovered host
         "http://no-such-host.invalid/x",  # unresolvable: refused, not let through
+        "http://127.0.0.1:8081/admin",  # another port of the registry's host is another server
+        "https://127.0.0.1:8080/feed/",  # … and so is another scheme
     ],
 )
 def test_guard_refuses_every_internal_host_off_the_registry(url):

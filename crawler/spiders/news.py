@@ -60,7 +60,7 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
         self.scheduled: Counter[str] = Counter()
         self.seen: set[str] = set()
         self.already_stored: set[int] = set()
-        self.registry_hosts = set().union(*(o.hosts for o in self.registry.values())) if self.registry else set()
+        self.registry_origins = set().union(*(o.origins for o in self.registry.values())) if self.registry else set()
         self.fetch_state = FetchState()
         self.awaiting_robots: dict[str, list[tuple[str, int]]] = {}  # netloc → (outlet, depth) waiting for robots.txt
 
@@ -86,8 +86,18 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
             self.known = stored_urls(self.settings.get("NEWSWIRE_DB"), slugs)
         self.fetch_state = FetchState.load(self.settings.get("NEWSWIRE_DB"))
         for outlet in list(self.outlets.values()):
-            for request in self._discovery(outlet, 0):
+            for request in self._discovery_of(outlet, 0):
                 yield request
+
+    def _discovery_of(self, outlet: Outlet, depth: int) -> list[scrapy.Request]:
+        """The outlet's discovery requests; an outlet that cannot even start is counted and left out, never
+        stopping the others."""
+        try:
+            return list(self._discovery(outlet, depth))
+        except Exception as exc:  # noqa: BLE001 - one outlet's error must not end the crawl of the rest
+            logger.debug("discovery of %s failed", outlet.name, exc_info=True)
+            self.record_error(outlet, outlet.homepage, "outlet_failed", f"cannot start: {type(exc).__name__}: {exc}")
+            return []
 
     def follow_outlet(self, slug: str, depth: int) -> bool:
         """Run a cited registry outlet's discovery in this crawl (once per run, within the depth allowed)."""
@@ -97,7 +107,7 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
         self.followed.add(slug)
         self.crawler.stats.inc_value("newswire/followed_outlets")
         logger.info("following cited outlet %s (depth %d)", outlet.name, depth)
-        for request in self._discovery(outlet, depth):
+        for request in self._discovery_of(outlet, depth):
             self.crawler.engine.crawl(request)
         return True
 

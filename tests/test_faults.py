@@ -1,0 +1,34 @@
+"""Faults, hostile outlets and bad input (issue 10): one test per case, asserting the outcome — stored, refused,
+counted or bounded — not merely that nothing crashed."""
+
+from __future__ import annotations
+
+from scrapy.utils.test import get_crawler
+
+from crawler.crawl import crawl_settings
+from crawler.registry import Outlet
+from crawler.spiders.news import NewsSpider
+
+
+def test_remote_control_extension_is_off_unless_asked_for():
+    """Scrapy 2.19 starts an HTTP endpoint that runs Python code in the crawl; newswire never does by default."""
+    assert crawl_settings(None).getbool("REMOTE_CONTROL_ENABLED") is False
+
+
+def test_one_outlet_that_cannot_start_never_stops_the_others(tmp_path):
+    """An outlet whose discovery raises (here a URL that slipped past validation) is counted; the rest crawl."""
+    import asyncio
+
+    broken = Outlet("Broken", "http://127.0.0.1:8/", feeds=("http://127.0.0.1:99999/feed",))
+    fine = Outlet("Fine", "http://127.0.0.1:9/", feeds=("http://127.0.0.1:9/feed.xml",))
+    crawler = get_crawler(NewsSpider, {"NEWSWIRE_DB": f"sqlite:///{tmp_path / 'x.db'}"})
+    spider = NewsSpider.from_crawler(crawler, outlets=[broken, fine], known={})
+    crawler.spider = spider
+
+    async def first_requests():
+        return [request async for request in spider.start()]
+
+    requests = asyncio.run(first_requests())
+    assert [r.url for r in requests] == ["http://127.0.0.1:9/feed.xml"]
+    assert crawler.stats.get_value("newswire/errors/outlet_failed") == 1
+    assert crawler.stats.get_value("newswire/by_outlet/broken/errors") == 1
