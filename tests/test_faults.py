@@ -3,6 +3,7 @@ counted or bounded — not merely that nothing crashed."""
 
 from __future__ import annotations
 
+import pytest
 from scrapy.utils.test import get_crawler
 
 from crawler.crawl import crawl_settings
@@ -32,3 +33,20 @@ def test_one_outlet_that_cannot_start_never_stops_the_others(tmp_path):
     assert [r.url for r in requests] == ["http://127.0.0.1:9/feed.xml"]
     assert crawler.stats.get_value("newswire/errors/outlet_failed") == 1
     assert crawler.stats.get_value("newswire/by_outlet/broken/errors") == 1
+
+
+STORY = " ".join(["The council approved the budget on Thursday after a debate about schools, roads and the pool."] * 6)
+
+
+@pytest.mark.parametrize("reference", ["&#8;", "&#1;", "&#x1B;", "&#xFFFE;", "&#65535;", "&#x7F;"])
+def test_one_character_reference_to_a_control_character_loses_nothing(reference):
+    """lxml gives up on the rest of a page at '&#8;' as at a raw control character: the article was dropped."""
+    from crawler.extract import extract_article
+
+    html = (
+        f"<html><head><title>Budget</title></head><body><article><h1>Budget</h1><p>{STORY}</p>"
+        f"<p>The mayor {reference} said yes.</p><p>{STORY}</p></article></body></html>"
+    )
+    record = extract_article(html, "https://herald.example/budget")
+    assert record.page_kind == "article"
+    assert "The mayor said yes." in " ".join(record.text.split()) and record.text.count("the pool.") == 12

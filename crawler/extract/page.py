@@ -40,6 +40,20 @@ from storage.urls import canonical_url, host_of
 logger = logging.getLogger(__name__)
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# A character reference to a control character or a noncharacter ("&#8;", "&#x1B;", "&#xFFFE;") makes
+# lxml give up on the rest of the page just as the raw character does.
+_CHARACTER_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));?")
+
+
+def _unparsable(code: int) -> bool:
+    control = code < 0x20 and code not in (0x09, 0x0A, 0x0D) or code == 0x7F
+    return control or 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE or code > 0x10FFFF
+
+
+def _drop_unparsable_reference(match: re.Match[str]) -> str:
+    hex_digits, decimal = match.groups()
+    code = int(hex_digits, 16) if hex_digits else int(decimal)
+    return " " if _unparsable(code) else match.group(0)
 
 
 @dataclass(frozen=True)
@@ -55,7 +69,8 @@ class ArticlePage:
     """A page and what is extracted from it; `to_record()` gives the `ArticleRecord`."""
 
     def __init__(self, html: str, url: str, context: ExtractionContext | None = None) -> None:
-        self.html = _CONTROL.sub(" ", html)  # one stray \x1b or \x00 makes lxml drop the rest of the page
+        # one stray \x1b or \x00, raw or as a character reference, makes lxml drop the rest of the page
+        self.html = _CHARACTER_REFERENCE.sub(_drop_unparsable_reference, _CONTROL.sub(" ", html))
         self.url = url
         self.context = context or ExtractionContext()
 
