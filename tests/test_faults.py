@@ -45,8 +45,8 @@ def test_one_character_reference_to_a_control_character_loses_nothing(reference)
 
     html = (
         f"<html><head><title>Budget</title></head><body><article><h1>Budget</h1><p>{STORY}</p>"
-        f"<p>The mayor {reference} said yes.</p><p>{STORY}</p></article></body></html>"
+        f"<p>The mayor {reference} said yes.</p><p>{STORY.replace('pool', 'library')}</p></article></body></html>"
     )
     record = extract_article(html, "https://herald.example/budget")
     assert record.page_kind == "article"
-    assert "The mayor said yes." in " ".join(record.text.split()) and record.text.count("the pool.") == 12
+    assert "The mayor said yes." in " ".join(record.text.split()) and record.text.count("the library.") == 6
