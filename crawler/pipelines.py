@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -17,6 +18,7 @@ from crawler.extract.citations import OutletDirectory, resolve
 from crawler.extract.kinds import is_stored
 from crawler.registry import Outlet
 from crawler.resolve import outlet_directory
+from crawler.workers import die_with_parent
 from storage.db import make_engine, make_session_factory
 from storage.fingerprint import text_hash
 from storage.models import Article
@@ -105,7 +107,12 @@ class ExtractPipeline:
 
     def _start_pool(self) -> None:
         if self.workers > 0:
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+            self.pool = ProcessPoolExecutor(
+                self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=die_with_parent,
+                initargs=(os.getpid(),),
+            )
 
     async def _extract_in_pool(self, item: dict[str, Any], context: ExtractionContext) -> ArticleRecord:
         """Extract in a worker; if a worker died (out of memory, a crash), start a new pool and retry once."""

@@ -3,12 +3,18 @@ counted or bounded — not merely that nothing crashed."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 from scrapy.utils.test import get_crawler
 
 from crawler.crawl import crawl_settings
 from crawler.registry import Outlet
 from crawler.spiders.news import NewsSpider
+from tests.conftest import PROJECT
 
 
 def test_remote_control_extension_is_off_unless_asked_for():
@@ -50,3 +56,41 @@ def test_one_character_reference_to_a_control_character_loses_nothing(reference)
     record = extract_article(html, "https://herald.example/budget")
     assert record.page_kind == "article"
     assert "The mayor said yes." in " ".join(record.text.split()) and record.text.count("the library.") == 6
+
+
+POOL_SCRIPT = """
+import sys, time, multiprocessing.resource_tracker as rt
+from scrapy.utils.test import get_crawler
+from crawler.pipelines import ExtractPipeline
+pipeline = ExtractPipeline(get_crawler(), workers=2)
+pipeline._start_pool()
+list(pipeline.pool.map(abs, range(4)))  # workers up
+pids = [*pipeline.pool._processes, rt._resource_tracker._pid]
+print(" ".join(str(p) for p in pids if p), flush=True)
+time.sleep(120)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"  # a zombie is dead
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc to find the workers")
+def test_extraction_workers_die_with_a_crawl_killed_by_sigkill():
+    """kill -9 of the crawl (OOM killer, cron timeout) left its ~155 MB workers and the resource tracker behind."""
+    parent = subprocess.Popen([sys.executable, "-c", POOL_SCRIPT], stdout=subprocess.PIPE, text=True, cwd=PROJECT)
+    try:
+        pids = [int(p) for p in parent.stdout.readline().split()]
+        assert len(pids) == 3 and all(_alive(p) for p in pids)
+    finally:
+        parent.kill()
+        parent.wait(timeout=10)
+        parent.stdout.close()
+    deadline = time.monotonic() + 15
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [p for p in pids if _alive(p)], "orphans left after kill -9"
