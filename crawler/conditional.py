@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,8 +18,8 @@ from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
+from crawler.middlewares import retry_after_seconds
 from storage.db import make_engine, make_session_factory
-from storage.models import utcnow
 from storage.validators import MAX_BODY_CHARS, Validators, load_validators, save_validators
 
 logger = logging.getLogger(__name__)
@@ -168,17 +167,11 @@ def first_netloc(request: Request) -> str:
 
 
 def retry_after(response: Response) -> int | None:
-    """Seconds a 429 or 503 asks us to stay away (Retry-After: seconds or an HTTP date)."""
+    """Seconds a 429 or 503 asks us to stay away (Retry-After: seconds or an HTTP date), believed up to a week."""
     if response.status not in (429, 503):
         return None
-    value = (response.headers.get(b"Retry-After") or b"").decode("latin-1").strip()
-    if value.isdigit():
-        return min(int(value), MAX_WAIT_HINT)
-    try:
-        seconds = (parsedate_to_datetime(value) - utcnow()).total_seconds()
-    except (TypeError, ValueError):
-        return None
-    return min(max(0, int(seconds)), MAX_WAIT_HINT)
+    seconds = retry_after_seconds(response.headers.get(b"Retry-After"))
+    return None if seconds is None else min(int(seconds), MAX_WAIT_HINT)
 
 
 def max_age(response: Response) -> int | None:

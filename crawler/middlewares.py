@@ -1,4 +1,4 @@
-"""Downloader middlewares: retries with exponential backoff, and no discovered links into private networks."""
+"""Downloader middlewares: retries with exponential back-off, and no discovered links into private networks."""
 
 from __future__ import annotations
 
@@ -6,6 +6,9 @@ import asyncio
 import ipaddress
 import logging
 import socket
+import time
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from scrapy import Request
@@ -16,6 +19,7 @@ from scrapy.http import Response
 
 from crawler.errors import PrivateAddressRefused
 from crawler.registry import origin_of
+from crawler.scheduler import NOT_BEFORE
 
 logger = logging.getLogger(__name__)
 
@@ -90,25 +94,54 @@ def _is_ip(host: str) -> bool:
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
-    """Scrapy's retries, each one waiting base × 2^(attempt-1) seconds (capped; Retry-After honoured)."""
+    """Scrapy's retries, each one sent base × 2^(attempt-1) seconds later (capped), or when Retry-After says.
+
+    The retry waits in the scheduler (crawler/scheduler.py), not in the downloader: a throttling outlet
+    never holds a download slot that other outlets need. Retry-After (seconds or an HTTP date) is honoured
+    beyond the back-off cap, up to NEWSWIRE_RETRY_AFTER_MAX; an outlet asking for a longer wait is left
+    for a later crawl (its 429/503 is counted, and adaptive polling keeps the Retry-After).
+    """
 
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)
         self.base = settings.getfloat("NEWSWIRE_RETRY_BACKOFF_BASE")
         self.cap = settings.getfloat("NEWSWIRE_RETRY_BACKOFF_MAX")
+        self.retry_after_max = settings.getfloat("NEWSWIRE_RETRY_AFTER_MAX")
 
-    async def _delayed(self, retry: Request | Response | None, response: Response | None = None) -> Any:
-        if isinstance(retry, Request) and self.base > 0:
-            attempt = retry.meta.get("retry_times", 1)
-            delay = min(self.cap, self.base * 2 ** (attempt - 1))
-            after = response.headers.get(b"Retry-After") if response is not None else None
-            if after and after.strip().isdigit():
-                delay = min(self.cap, max(delay, float(after)))
-            await asyncio.sleep(delay)
+    def _delayed(self, retry: Request | Response | None, response: Response | None = None) -> Any:
+        if not isinstance(retry, Request):
+            return retry
+        attempt = retry.meta.get("retry_times", 1)
+        delay = min(self.cap, self.base * 2 ** (attempt - 1)) if self.base > 0 else 0.0
+        asked = retry_after_seconds(response.headers.get(b"Retry-After")) if response is not None else None
+        if asked is not None:
+            if asked > self.retry_after_max:
+                logger.info("%s asks to wait %.0f s (over %.0f s): left for a later crawl", retry.url, asked,
+                            self.retry_after_max)  # fmt: skip
+                return response
+            delay = max(delay, asked)
+        if delay > 0:
+            retry.meta[NOT_BEFORE] = time.time() + delay
         return retry
 
-    async def process_response(self, request: Request, response: Response) -> Request | Response:
-        return await self._delayed(super().process_response(request, response), response)
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        return self._delayed(super().process_response(request, response), response)
 
-    async def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:
-        return await self._delayed(super().process_exception(request, exception))
+    def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:
+        return self._delayed(super().process_exception(request, exception))
+
+
+def retry_after_seconds(value: bytes | None) -> float | None:
+    """Seconds a Retry-After header asks for (delta-seconds or an HTTP date), or None when absent or unreadable."""
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

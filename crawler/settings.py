@@ -34,6 +34,7 @@ LOG_LEVEL = "INFO"
 LOG_INSTALL_ROOT_HANDLER = True
 DEFAULT_DROPITEM_LOG_LEVEL = "DEBUG"
 
+SCHEDULER = "crawler.scheduler.DelayingScheduler"  # delayed retries wait here, not in a download slot
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
@@ -61,6 +62,7 @@ NEWSWIRE_STORY_THRESHOLD = 0.25  # estimated shingle Jaccard at which two texts 
 NEWSWIRE_ALLOW_PRIVATE_ADDRESSES = False  # discovered links may reach loopback/private ranges
 NEWSWIRE_RETRY_BACKOFF_BASE = 2.0  # seconds before the first retry, doubled for each next one
 NEWSWIRE_RETRY_BACKOFF_MAX = 60.0
+NEWSWIRE_RETRY_AFTER_MAX = 600.0  # a Retry-After up to this is waited for within the crawl; longer: next crawl
 # adaptive polling (`crawl --due`, `schedule run`): between these bounds, by how often an outlet publishes
 NEWSWIRE_POLL_MIN_SECONDS = 15 * 60  # an outlet's `every` in sources.toml overrides this minimum
 NEWSWIRE_POLL_MAX_SECONDS = 24 * 3600

@@ -14,7 +14,7 @@ from scrapy.utils.test import get_crawler
 from crawler.crawl import crawl_settings
 from crawler.registry import Outlet
 from crawler.spiders.news import NewsSpider
-from tests.conftest import PROJECT
+from tests.conftest import FAST_CRAWL, PROJECT, run_newswire
 
 
 def test_remote_control_extension_is_off_unless_asked_for():
@@ -94,3 +94,43 @@ def test_extraction_workers_die_with_a_crawl_killed_by_sigkill():
     while any(_alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not [p for p in pids if _alive(p)], "orphans left after kill -9"
+
+
+@pytest.fixture(scope="module")
+def faultweb():
+    from crawler.newsweb.faults import FaultWeb
+
+    with FaultWeb() as web:
+        yield web
+
+
+def _crawl(faultweb, tmp_path: Path, slugs: tuple[str, ...], *settings: str):
+    registry = faultweb.write_registry(tmp_path / "sources.toml", slugs)
+    db = tmp_path / "x.db"
+    result = run_newswire(
+        "crawl", "--sources", str(registry), "--db", f"sqlite:///{db}", *FAST_CRAWL, *settings, cwd=tmp_path
+    )
+    return result, db
+
+
+def _stored(db: Path) -> dict[str, str]:
+    import sqlite3
+
+    with sqlite3.connect(db) as connection:
+        return dict(connection.execute("SELECT canonical_url, text FROM articles"))
+
+
+def test_a_throttling_outlet_holds_up_no_other_and_its_retry_after_is_honoured(faultweb, tmp_path):
+    """429 with Retry-After (seconds, or an HTTP date): the retry waits outside the downloader. With one download
+    slot, the steady outlet's articles are fetched while the throttled ones wait; the waits are as asked."""
+    from crawler.newsweb.faults import RETRY_AFTER_SECONDS
+
+    result, db = _crawl(faultweb, tmp_path, ("throttled", "throttled-date", "steady"), "-s", "CONCURRENT_REQUESTS=1")
+    assert result.returncode == 0, result.stderr
+    assert len(_stored(db)) == 5
+    refused = {key: at for key, at in faultweb.refused_at.items()}
+    assert set(refused) == {"throttled /news/throttled/", "throttled-date /news/throttled-date/"}
+    for key, at in refused.items():
+        assert faultweb.first_answer[key] - at >= RETRY_AFTER_SECONDS - 1.0  # an HTTP date has 1 s resolution
+    steady = [t for key, t in faultweb.first_answer.items() if key.startswith("steady ")]
+    assert len(steady) == 3 and max(steady) < min(refused.values()) + RETRY_AFTER_SECONDS - 1

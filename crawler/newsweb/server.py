@@ -6,6 +6,7 @@ import hashlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,13 +27,20 @@ class Resource:
 
 
 @dataclass
+class Fault:
+    """A path that misbehaves: `serve(handler)` writes what it likes to the connection (or resets it)."""
+
+    serve: Callable[[BaseHTTPRequestHandler], None]
+
+
+@dataclass
 class SiteServer:
     """One outlet of the news web: its server, thread, base URL and routes."""
 
     slug: str
     server: ThreadingHTTPServer
     thread: threading.Thread
-    routes: dict[str, Resource] = field(default_factory=dict)
+    routes: dict[str, Resource | Fault] = field(default_factory=dict)
     validators: tuple[str, ...] = ("etag", "last-modified")  # what the site sends and honours
     first_served: dict[str, str] = field(default_factory=dict)  # body hash → HTTP date (Last-Modified)
 
@@ -70,6 +78,11 @@ def _handler(
             with lock:
                 log.append((site.slug, self.command, self.path))
             resource = site.routes.get(path, NOT_FOUND)
+            if isinstance(resource, Fault):
+                with lock:
+                    status_log.append((site.slug, self.path, 0))
+                resource.serve(self)
+                return
             validators = site.validators_for(resource.body) if resource.status == 200 else {}
             if validators and self._not_modified(validators):
                 with lock:
