@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
 import multiprocessing
 import os
@@ -13,6 +14,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
+from crawler import settings as defaults
 from crawler.extract import ArticleRecord, ExtractionContext, extract_article
 from crawler.extract.citations import OutletDirectory, resolve
 from crawler.extract.kinds import is_stored
@@ -150,6 +152,7 @@ class ExtractPipeline:
                 record.word_count,
             )
             raise NotAnArticle(f"{outlet.name}: {item['url']}: not an article", log_level="DEBUG")
+        self._bound(record, outlet, item["url"])
         hints = item.get("hints")
         return {
             "outlet": item["outlet"],
@@ -159,6 +162,36 @@ class ExtractPipeline:
             "follow_depth": item.get("follow_depth", 0),
             "listing": item.get("listing"),  # the spider settles its listing when the item is done
         }
+
+
+    def _bound(self, record: ArticleRecord, outlet: Outlet, url: str) -> None:
+        """Cut a text or HTML over its cap (settings), at a paragraph; count it and say so in one line."""
+        settings = self.crawler.settings
+        text_cap = settings.getint("NEWSWIRE_MAX_TEXT_CHARS", defaults.NEWSWIRE_MAX_TEXT_CHARS)
+        html_cap = settings.getint("NEWSWIRE_MAX_HTML_CHARS", defaults.NEWSWIRE_MAX_HTML_CHARS)
+        if len(record.text) > text_cap:
+            size = len(record.text)
+            record.text = cut_text(record.text, text_cap)
+            record.html = paragraphs_html(record.text)
+            self.crawler.stats.inc_value("newswire/truncated/text")
+            logger.warning("%s: %s: text of %d characters cut to %d", outlet.name, url, size, len(record.text))
+        elif len(record.html) > html_cap:
+            record.html = paragraphs_html(record.text)
+            self.crawler.stats.inc_value("newswire/truncated/html")
+            logger.warning("%s: %s: HTML over %d characters rebuilt from the text", outlet.name, url, html_cap)
+
+
+def cut_text(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters at the last paragraph break (else word) before it."""
+    head = text[:limit]
+    cut = head.rfind("\n\n")
+    return head[:cut] if cut > limit // 2 else head.rsplit(" ", 1)[0]
+
+
+def paragraphs_html(text: str) -> str:
+    """Simple article HTML of a plain text: one <p> per paragraph, escaped."""
+    paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in text.split("\n\n") if p.strip())
+    return f"<article>{paragraphs}</article>"
 
 
 class StorePipeline:

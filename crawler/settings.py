@@ -54,6 +54,10 @@ EXTENSIONS = {
 NEWSWIRE_DB = os.environ.get("NEWSWIRE_DB", "sqlite:///newswire.db")
 NEWSWIRE_MAX_ARTICLES_PER_OUTLET = 100  # per crawl; `newswire crawl --limit N` overrides
 NEWSWIRE_SITEMAP_MAX_CHILDREN = 5  # newest child sitemaps followed from a sitemap index
+NEWSWIRE_MAX_FEEDS_PER_OUTLET = 10  # feeds read from a homepage's <link rel="alternate">; the rest skipped
+NEWSWIRE_MAX_SITEMAPS_PER_OUTLET = 10  # sitemaps read from robots.txt; the rest skipped
+NEWSWIRE_MAX_TEXT_CHARS = 200_000  # a stored article's text is cut (at a paragraph) beyond this; counted
+NEWSWIRE_MAX_HTML_CHARS = 500_000  # …and its clean HTML (then rebuilt from the cut text)
 NEWSWIRE_SITEMAP_WINDOW_DAYS = 7.0  # sitemap entries older than this are skipped (sources.toml: sitemap_window)
 # Extraction in worker processes keeps the engine downloading while pages are parsed: 1.48x the
 # pages/s of in-process extraction on 2 cores (bench/crawl_throughput.py). 0 = in-process.

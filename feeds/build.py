@@ -11,13 +11,14 @@ from datetime import UTC, datetime, timedelta
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from feeds.sanitize import feed_url, language_tag, plain_text, sanitize_html, xml_safe
+from feeds.sanitize import cap_html, feed_url, language_tag, plain_text, sanitize_html, xml_safe
 
 logger = logging.getLogger(__name__)
 
 KINDS = ("rss", "atom", "json")
 MEDIA_TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml", "json": "application/feed+json"}
 SUMMARY_CHARS = 400
+MAX_CONTENT_CHARS = 100_000  # an item's HTML is cut (at a block) beyond this, with a link to the whole article
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _ATOM_ENTRY = "{http://www.w3.org/2005/Atom}entry"
 
@@ -99,7 +100,7 @@ def _http_url(value: str | None) -> str | None:
 def prepare_entry(entry: FeedEntry, updated: datetime) -> FeedEntry:
     """`entry` ready to publish: plain-text title, normalized URLs, sanitized HTML, clean text and language."""
     link = feed_url(entry.link)
-    names = [xml_safe(name).strip() for name in entry.authors]
+    names = [plain_text(name) for name in entry.authors]
     tags = [plain_text(tag) for tag in entry.tags]
     return replace(
         entry,
@@ -110,7 +111,9 @@ def prepare_entry(entry: FeedEntry, updated: datetime) -> FeedEntry:
         updated=updated,
         authors=[name for name in dict.fromkeys(names) if name],
         summary=" ".join(xml_safe(entry.summary).split()) or plain_text(entry.title),
-        content_html=sanitize_html(entry.content_html, entry.link) if entry.content_html else "",
+        content_html=cap_html(sanitize_html(entry.content_html, entry.link), MAX_CONTENT_CHARS, link)
+        if entry.content_html
+        else "",
         source_name=plain_text(entry.source_name) or None,
         tags=[tag for tag in dict.fromkeys(tags) if tag],
         language=language_tag(entry.language),

@@ -6,6 +6,8 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
+from feeds.sanitize import plain_text
+
 if TYPE_CHECKING:
     from feeds.build import FeedEntry, FeedMeta
 
@@ -20,7 +22,7 @@ def _item(entry: FeedEntry, feed_language: str | None) -> dict[str, Any]:
         "url": entry.link,
         "title": entry.title,
         "content_html": entry.content_html or None,
-        "summary": entry.summary or None,
+        "summary": plain_text(entry.summary) or None,  # plain text by the spec; some readers render it as HTML
         "image": entry.image,
         "date_published": entry.published.isoformat(),
         "date_modified": entry.updated.isoformat(),
@@ -29,7 +31,7 @@ def _item(entry: FeedEntry, feed_language: str | None) -> dict[str, Any]:
         "language": entry.language if entry.language != feed_language else None,
     }
     if item["content_html"] is None:
-        item["content_text"] = entry.summary or entry.title  # an item needs content_html or content_text
+        item["content_text"] = plain_text(entry.summary) or entry.title  # an item needs content_html or content_text
     return {key: value for key, value in item.items() if value is not None}
 
 

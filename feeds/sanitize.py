@@ -7,6 +7,7 @@ import logging
 import re
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
+import lxml.html
 import nh3
 
 logger = logging.getLogger(__name__)
@@ -152,3 +153,20 @@ def sanitize_html(html: str, base_url: str) -> str:
             strip_comments=True,
         )
     )
+
+
+def cap_html(html: str, limit: int, link: str) -> str:
+    """Sanitized article HTML cut to about `limit` characters at a top-level block, ending with a link to the
+    whole article (a 10 MB page made 20 MB feeds); unchanged when it is shorter."""
+    if len(html) <= limit:
+        return html
+    kept, size = [], 0
+    for block in lxml.html.fragments_fromstring(html):
+        piece = block if isinstance(block, str) else lxml.html.tostring(block, encoding="unicode")
+        if size + len(piece) > limit:
+            break
+        kept.append(piece)
+        size += len(piece)
+    logger.info("feed item %s: HTML of %d characters cut to %d", link, len(html), size)
+    more = f'<p>… <a href="{html_lib.escape(link)}">Read the whole article</a></p>'
+    return "".join(kept) + more

@@ -45,7 +45,7 @@ def record_of(article: Article, outlet_name: str, original_id: int | None = None
         "site_name": article.site_name,
         "description": article.description,
         "tags": list(article.tags or []),
-        "image": article.image,
+        "image": article.image if (article.image or "").startswith(("http://", "https://")) else None,
         "text": article.text,
         "text_hash": article.text_hash,
         "page_kind": article.page_kind,

@@ -134,3 +134,77 @@ def test_a_throttling_outlet_holds_up_no_other_and_its_retry_after_is_honoured(f
         assert faultweb.first_answer[key] - at >= RETRY_AFTER_SECONDS - 1.0  # an HTTP date has 1 s resolution
     steady = [t for key, t in faultweb.first_answer.items() if key.startswith("steady ")]
     assert len(steady) == 3 and max(steady) < min(refused.values()) + RETRY_AFTER_SECONDS - 1
+
+
+def _outcomes(db: Path) -> dict:
+    import json
+    import sqlite3
+
+    with sqlite3.connect(db) as connection:
+        (outcomes,) = connection.execute("SELECT outcomes FROM crawl_runs ORDER BY id DESC LIMIT 1").fetchone()
+    return json.loads(outcomes)
+
+
+def _paths(faultweb, slug: str) -> list[str]:
+    return faultweb.server.requests_for(slug)
+
+
+def test_a_giant_page_is_cut_counted_and_signed_in_bounded_memory(faultweb, tmp_path):
+    """A 9.9 MB text under the download cap took the crawl to 1.74 GB and was published whole (20 MB feeds)."""
+    import resource
+
+    result, db = _crawl(faultweb, tmp_path, ("giant",), "-s", "NEWSWIRE_EXTRACT_WORKERS=0")
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    assert result.returncode == 0, result.stderr
+    texts = _stored(db)
+    assert len(texts) == 2 and max(len(t) for t in texts.values()) <= 200_000
+    assert _outcomes(db)["truncated/text"] == 1
+    assert "giant: " in result.stderr and "cut to" in result.stderr  # one line naming the outlet and URL
+    assert peak_mb < 900, f"crawl peak RSS {peak_mb:.0f} MB"  # the largest child of this test process so far
+    out = tmp_path / "feeds"
+    written = run_newswire("feeds", "--db", f"sqlite:///{db}", "--out", str(out), cwd=tmp_path)
+    assert written.returncode == 0, written.stderr
+    assert max(p.stat().st_size for p in out.rglob("*.*")) < 1_000_000  # items are capped in feeds too
+
+
+def test_listings_per_outlet_are_capped_and_the_rest_counted(faultweb, tmp_path):
+    """2,000 feeds on a homepage or 2,000 sitemaps in robots.txt made 2,102 requests, every crawl."""
+    result, db = _crawl(faultweb, tmp_path, ("many-feeds", "many-sitemaps"))
+    assert result.returncode == 0, result.stderr
+    assert len([p for p in _paths(faultweb, "many-feeds") if p.startswith("/feeds/")]) == 10
+    assert len([p for p in _paths(faultweb, "many-sitemaps") if p.startswith("/sitemaps/")]) == 10
+    outcomes = _outcomes(db)
+    assert outcomes["skipped/too_many_feeds"] == 1990 and outcomes["skipped/too_many_sitemaps"] == 1990
+    assert len(_stored(db)) == 2  # each outlet's one story, found through the first listings
+
+
+def test_sitemap_indexes_nested_too_deep_give_one_error_line_per_outlet(faultweb, tmp_path):
+    result, db = _crawl(faultweb, tmp_path, ("deep-index",))
+    assert result.returncode == 1  # partial: the outlet's listings went too deep
+    lines = [line for line in result.stderr.splitlines() if "nested more than" in line]
+    assert len(lines) == 1 and lines[0].count("deep-index") == 1
+    outcomes = _outcomes(db)
+    assert outcomes["errors/sitemap_too_deep"] == 1 and outcomes["skipped/sitemap_too_deep"] >= 1
+    assert len([p for p in _paths(faultweb, "deep-index") if p.startswith("/index/")]) <= 1 + 3 + 9 + 27
+
+
+def test_markup_in_metadata_never_reaches_text_fields_feeds_or_exports(faultweb, tmp_path):
+    """An author '<script>…</script>Eve' reached dc:creator and JSON Feed authors; a javascript: image the export."""
+    import json
+    import sqlite3
+
+    result, db = _crawl(faultweb, tmp_path, ("hostile",))
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(db) as connection:
+        authors, image, description = connection.execute("SELECT authors, image, description FROM articles").fetchone()
+    assert json.loads(authors) and not any("<" in a or "alert" in a for a in json.loads(authors))
+    assert image is None
+    assert "<" not in description and "onerror" not in description
+    exported = run_newswire("export", "--db", f"sqlite:///{db}", cwd=tmp_path)
+    record = json.loads(exported.stdout.splitlines()[0])
+    assert record["authors"] == json.loads(authors) and record["image"] is None
+    out = tmp_path / "feeds"
+    assert run_newswire("feeds", "--db", f"sqlite:///{db}", "--out", str(out), cwd=tmp_path).returncode == 0
+    for path in out.rglob("*.*"):
+        body = path.read_text(encoding="utf-8")
+        assert "<script" not in body and "javascript:" not in body and "onerror" not in body, path

@@ -259,10 +259,16 @@ class ArticlePage:
         if self.published:
             record.published, record.published_raw = self.published.value, self.published.raw
             record.published_source = self.published.source
-        record.title, record.authors, record.language = self.title, self.authors, self.language
-        record.site_name = self.site_name
+        record.title, record.language = self.title, self.language
+        record.authors = [name for name in map(normalize_title, self.authors) if name]
+        record.site_name = normalize_title(self.site_name) or None
         record.description = normalize_title(meta.description) or None
-        record.image = urljoin(self.url, meta.image) if meta.image else None
-        record.tags = list(dict.fromkeys(meta.tags))
+        record.image = web_url(urljoin(self.url, meta.image)) if meta.image else None
+        record.tags = [tag for tag in dict.fromkeys(map(normalize_title, meta.tags)) if tag]
         record.text, record.html, record.citations = self.text, self.body.html, self.citations
         return record
+
+
+def web_url(url: str) -> str | None:
+    """`url` when it is an http(s) URL, else None (a javascript:, data: or file: image is no image)."""
+    return url if url.startswith(("http://", "https://")) and len(url) <= 2048 else None

@@ -16,11 +16,14 @@ _WORD = re.compile(r"\w+")
 
 
 _MARKUP = re.compile(r"<[^<>]{0,500}>")
+_SCRIPT = re.compile(r"<(script|style)\b[^<>]{0,500}>.{0,5000}?</\1\s*>", re.IGNORECASE | re.DOTALL)
 
 
 def normalize_title(title: str | None) -> str:
-    """Entities decoded, markup, soft hyphens and extra whitespace removed (a metadata title is text)."""
-    return re.sub(r"\s+", " ", _MARKUP.sub(" ", html.unescape(title or "")).replace("\u00ad", "")).strip()
+    """Entities decoded, markup (scripts and styles with their content), soft hyphens and extra whitespace
+    removed: a metadata field is text."""
+    text = _SCRIPT.sub(" ", html.unescape(title or ""))
+    return re.sub(r"\s+", " ", _MARKUP.sub(" ", text).replace("\u00ad", "")).strip()
 
 
 def clean_title(title: str, site_name: str | None = None) -> str:

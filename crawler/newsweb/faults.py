@@ -7,6 +7,12 @@ names the outlets a test wants; each outlet has a feed (`/feed.xml`) unless its 
 steady        a well-behaved outlet: a feed of three articles (the control: it must never be held up)
 throttled     its one article answers 429 (Retry-After: 4 seconds) the first time, 200 after
 throttled-date  the same, Retry-After as an HTTP date 4 seconds ahead
+giant         one article of ~9.9 MB of text (under the download cap) beside a normal one
+many-feeds    (no feed in the registry) a homepage naming 2,000 feeds with <link rel="alternate">
+many-sitemaps (no feed in the registry) a robots.txt naming 2,000 sitemaps
+deep-index    (no feed in the registry) robots.txt → a chain of sitemap indexes 30 deep, 3 children each
+hostile       an article whose metadata attacks: an author '<script>…</script>Eve', a javascript: image,
+              a description carrying <img onerror=…>
 """
 
 from __future__ import annotations
@@ -46,7 +52,17 @@ def story(path: str, title: str, marker: str = "") -> Story:
 class FaultWeb:
     """Start, describe and stop the hostile web; count what each outlet was asked."""
 
-    SLUGS = ("steady", "throttled", "throttled-date")
+    SLUGS = (
+        "steady",
+        "throttled",
+        "throttled-date",
+        "giant",
+        "many-feeds",
+        "many-sitemaps",
+        "deep-index",
+        "hostile",
+    )
+    FEEDLESS = frozenset({"many-feeds", "many-sitemaps", "deep-index"})  # discovery through homepage, robots
 
     def __init__(self) -> None:
         self.server = NewsWebServer(list(self.SLUGS))
@@ -70,7 +86,8 @@ class FaultWeb:
         entries = []
         for slug in slugs:
             base = self.urls[slug]
-            entries.append(f'[[outlet]]\nname = "{slug}"\nhomepage = "{base}/"\nfeeds = ["{base}/feed.xml"]\n')
+            feeds = "" if slug in self.FEEDLESS else f'feeds = ["{base}/feed.xml"]\n'
+            entries.append(f'[[outlet]]\nname = "{slug}"\nhomepage = "{base}/"\n{feeds}')
         return "\n".join(entries)
 
     def write_registry(self, path: Path, slugs: list[str] | tuple[str, ...]) -> Path:
@@ -85,7 +102,10 @@ class FaultWeb:
             return self.hits[f"{slug} {path}"]
 
     def _outlet(self, base: str, stories: list[Story], extra: dict | None = None) -> dict:
-        routes: dict = {"/robots.txt": Resource(b"User-agent: *\nAllow: /\n", "text/plain")}
+        routes: dict = {
+            "/robots.txt": Resource(b"User-agent: *\nAllow: /\n", "text/plain"),
+            "/": pages.html_resource("<html><head><title>Outlet</title></head><body><h1>Outlet</h1></body></html>"),
+        }
         routes["/feed.xml"] = pages.rss2_feed(base, "Feed", [(base + s.path, s) for s in stories])
         for item in stories:
             routes[item.path] = pages.html_resource(pages.wordpress_article(item, base, shortcode_in_body=False))
@@ -134,6 +154,58 @@ class FaultWeb:
     def _throttled_date(self, base: str, slug: str) -> dict:
         item = story("/news/throttled-date/", "A story throttled by date", "Throttled by date.")
         return self._outlet(base, [item], {item.path: self._retry_after(slug, item, base, as_date=True)})
+
+    def _giant(self, base: str, slug: str) -> dict:
+        normal = story("/news/normal/", "A normal story", "Giant outlet.")
+        giant = story("/news/giant/", "A giant page", "Giant.")
+        words = [f"w{i:x}" for i in range(50_000)]
+        chunk = " ".join(words)  # ~350 KB of distinct words: the shingles do not repeat within a chunk
+        paragraphs = "".join(f"<p>{chunk} part {i}.</p>" for i in range(28))  # ~9.9 MB in all
+        page = pages.wordpress_article(giant, base, shortcode_in_body=False).replace(
+            "</article>", paragraphs + "</article>"
+        )
+        return self._outlet(base, [normal, giant], {giant.path: pages.html_resource(page)})
+
+    def _many_feeds(self, base: str, slug: str) -> dict:
+        links = "".join(
+            f'<link rel="alternate" type="application/rss+xml" href="{base}/feeds/{i}.xml">' for i in range(2000)
+        )
+        item = story("/news/one/", "The one story", "Many feeds.")
+        feed = pages.rss2_feed(base, "Feed", [(base + item.path, item)])
+        routes = self._outlet(
+            base, [item], {"/": pages.html_resource(f"<html><head>{links}</head><body></body></html>")}
+        )
+        routes.update({f"/feeds/{i}.xml": feed for i in range(2000)})
+        return routes
+
+    def _many_sitemaps(self, base: str, slug: str) -> dict:
+        lines = "".join(f"Sitemap: {base}/sitemaps/{i}.xml\n" for i in range(2000))
+        item = story("/news/one/", "The one story", "Many sitemaps.")
+        today = time.strftime("%Y-%m-%d")
+        sitemap = pages.urlset([(base + item.path, today)])
+        routes = self._outlet(base, [item], {"/robots.txt": Resource(f"User-agent: *\nAllow: /\n{lines}".encode())})
+        routes.update({f"/sitemaps/{i}.xml": sitemap for i in range(2000)})
+        return routes
+
+    def _deep_index(self, base: str, slug: str) -> dict:
+        today = time.strftime("%Y-%m-%d")
+        routes = self._outlet(base, [], {"/robots.txt": Resource(f"Sitemap: {base}/index/0.xml\n".encode())})
+        for depth in range(30):
+            children = [(f"{base}/index/{depth + 1}.xml?c={c}", today) for c in range(3)]
+            routes[f"/index/{depth}.xml"] = pages.sitemap_index(children)
+        return routes
+
+    def _hostile(self, base: str, slug: str) -> dict:
+        item = story("/news/hostile/", "A hostile page", "Hostile.")
+        page = pages.wordpress_article(item, base, shortcode_in_body=False)
+        attack = (
+            '<meta property="og:image" content="javascript:alert(1)">'
+            '<meta name="description" content="Quay news &lt;img src=x onerror=alert(1)&gt; today">'
+            '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "A hostile page", '
+            '"author": {"@type": "Person", "name": "<script>alert(1)</script>Eve Hacker"}}</script>'
+        )
+        page = page.replace("</head>", attack + "</head>", 1)
+        return self._outlet(base, [item], {item.path: pages.html_resource(page)})
 
 
 def _send(

@@ -11,6 +11,7 @@ from urllib.parse import urljoin, urlsplit
 import scrapy
 from scrapy.http import Response, TextResponse
 
+from crawler import settings as defaults
 from crawler.conditional import FetchState, max_age
 from crawler.listings import (
     ListingError,
@@ -105,9 +106,20 @@ class ListingDiscovery:
                 self.crawler.engine.crawl(sitemap_request)
 
     def _robots_sitemaps(self, text: str, outlet: Outlet, depth: int) -> Iterator[scrapy.Request]:
-        for url in prefer_news_sitemaps(robots_sitemaps(text)):
+        urls = self._capped(prefer_news_sitemaps(robots_sitemaps(text)), outlet, "NEWSWIRE_MAX_SITEMAPS_PER_OUTLET")
+        for url in urls:
             if request := self._listing_request(url, outlet, follow=depth):
                 yield request
+
+    def _capped(self, urls: list[str], outlet: Outlet, setting: str) -> list[str]:
+        """The first listings of a kind an outlet names (robots.txt sitemaps, a homepage's feeds), up to the
+        setting's cap; the rest are counted as skipped: a page naming 2,000 feeds must not cost 2,000 requests."""
+        cap = self.settings.getint(setting, getattr(defaults, setting))
+        if len(urls) > cap:
+            kind = "sitemaps" if "SITEMAPS" in setting else "feeds"
+            self.crawler.stats.inc_value(f"newswire/skipped/too_many_{kind}", len(urls) - cap)
+            logger.warning("%s: names %d %s; the first %d are read (%s)", outlet.name, len(urls), kind, cap, setting)
+        return urls[:cap]
 
     def _listing_request(
         self, url: str, outlet: Outlet, depth: int = 0, follow: int = 0, parent: str | None = None
@@ -148,6 +160,7 @@ class ListingDiscovery:
         else:
             links = feed_links(response.body, response.url) if isinstance(response, TextResponse) else []
             self.fetch_state.set_links(response.url, links)
+        links = self._capped(links, outlet, "NEWSWIRE_MAX_FEEDS_PER_OUTLET")
         self.crawler.stats.inc_value("newswire/discovery/autodiscovered_feeds", len(links))
         for url in links:
             if request := self._listing_request(url, outlet, follow=response.meta.get("follow_depth", 0)):
@@ -183,9 +196,13 @@ class ListingDiscovery:
         cutoff = self._sitemap_cutoff(outlet)
         if listing.kind == "sitemapindex":
             depth = response.meta.get("listing_depth", 0) + 1
-            if depth > MAX_SITEMAP_DEPTH:
-                detail = f"sitemap indexes nested more than {MAX_SITEMAP_DEPTH} deep"
-                self.record_error(outlet, response.url, "sitemap_too_deep", detail)
+            if depth > MAX_SITEMAP_DEPTH:  # one error line per outlet, the rest counted
+                if self.crawler.stats.get_value(f"newswire/by_outlet/{outlet.slug}/sitemap_too_deep"):
+                    self.crawler.stats.inc_value("newswire/skipped/sitemap_too_deep")
+                else:
+                    detail = f"sitemap indexes nested more than {MAX_SITEMAP_DEPTH} deep"
+                    self.record_error(outlet, response.url, "sitemap_too_deep", detail)
+                self.crawler.stats.inc_value(f"newswire/by_outlet/{outlet.slug}/sitemap_too_deep")
                 return
             recent = recent_sitemaps(listing.sitemaps, cutoff)
             self._count_old(len(listing.sitemaps) - len(recent), "old_sitemap")
