@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 logger = logging.getLogger(__name__)
 
@@ -23,9 +27,36 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
+MIGRATION_KEY = int.from_bytes(hashlib.sha256(b"newswire migrate").digest()[:8], "big", signed=True)
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply every migration the database lacks, in one transaction."""
+    """Apply every migration the database lacks, in one transaction, one process at a time.
+
+    Commands started together on a new database all found it empty and all created its tables (six at
+    once failed 10 times in 30: "table crawl_runs already exists"). The first takes the migration lock —
+    a file lock beside a SQLite file, a transaction advisory lock on PostgreSQL — and the others wait,
+    then find the schema current.
+    """
     config = alembic_config()
-    with engine.begin() as connection:
+    with _file_lock(engine), engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_KEY})
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+@contextmanager
+def _file_lock(engine: Engine) -> Iterator[None]:
+    """An exclusive flock on `<database>.migrate.lock` beside a SQLite file, held for the block."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    path = Path(database).resolve()
+    with open(path.with_name(path.name + ".migrate.lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

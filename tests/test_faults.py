@@ -208,3 +208,18 @@ def test_markup_in_metadata_never_reaches_text_fields_feeds_or_exports(faultweb,
     for path in out.rglob("*.*"):
         body = path.read_text(encoding="utf-8")
         assert "<script" not in body and "javascript:" not in body and "onerror" not in body, path
+
+
+def test_commands_started_together_on_a_new_database_all_succeed(tmp_path):
+    """Six commands at once on a fresh SQLite file raced to create its tables (10 failures in 30)."""
+    db = f"sqlite:///{tmp_path / 'new.db'}"
+    script = "import sys\nfrom storage.db import make_engine\nmake_engine(sys.argv[1]).dispose()\n"
+    for _round in range(3):
+        (tmp_path / "new.db").unlink(missing_ok=True)
+        procs = [
+            subprocess.Popen([sys.executable, "-c", script, db], cwd=PROJECT, stderr=subprocess.PIPE, text=True)
+            for _ in range(6)
+        ]
+        outcomes = [(p.communicate(timeout=60)[1], p.returncode) for p in procs]
+        failures = [err for err, code in outcomes if code != 0]
+        assert not failures, failures[0][-500:]
