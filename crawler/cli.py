@@ -30,10 +30,29 @@ DEMO_SETTINGS = {
     "NEWSWIRE_RETRY_BACKOFF_BASE": 0.2,
 }
 
-db_option = click.option(
-    "--db", "db_url", envvar="NEWSWIRE_DB", default=None, metavar="URL",
-    help="SQLAlchemy database URL (default: $NEWSWIRE_DB, else sqlite:///newswire.db).",
-)  # fmt: skip
+def _database(must_exist: bool):
+    """A --db callback: the URL resolved ($NEWSWIRE_DB, else ./newswire.db) and checked, or one error line."""
+
+    def check(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str:
+        from storage.db import DatabaseUnusable, check_database, resolve_db_url
+
+        try:
+            return check_database(resolve_db_url(value), must_exist=must_exist)
+        except DatabaseUnusable as exc:
+            fail(f"--db: {exc}")
+
+    return check
+
+
+def _db_option(must_exist: bool):
+    return click.option(
+        "--db", "db_url", envvar="NEWSWIRE_DB", default=None, metavar="URL", callback=_database(must_exist),
+        help="SQLAlchemy database URL (default: $NEWSWIRE_DB, else sqlite:///newswire.db).",
+    )  # fmt: skip
+
+
+db_option = _db_option(must_exist=True)  # commands that read what crawls stored
+crawl_db_option = _db_option(must_exist=False)  # a crawl creates the database (not its directory)
 sources_option = click.option(
     "--sources", "sources", default=DEFAULT_SOURCES, show_default=True, metavar="FILE",
     type=click.Path(dir_okay=False), help="Outlet registry (TOML).",
@@ -47,14 +66,36 @@ def fail(message: str, code: int = EXIT_USAGE) -> None:
 
 
 def parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
-    """KEY=VALUE pairs of `-s` options as a dict of Scrapy setting overrides."""
+    """KEY=VALUE pairs of `-s` options as a dict of Scrapy setting overrides, each checked against the type
+    of the setting's default (a number, a flag): `-s DOWNLOAD_TIMEOUT=abc` is refused here, in one line,
+    not deep inside the crawl."""
+    from crawler.crawl import crawl_settings
+
+    defaults = crawl_settings(None)
     overrides = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
+        key = key.strip()
         if not sep or not key:
             fail(f"-s expects KEY=VALUE, got {pair!r}")
-        overrides[key.strip()] = value
+        if problem := _setting_problem(defaults.get(key), value):
+            fail(f"-s {key}={value}: {problem}")
+        overrides[key] = value
     return overrides
+
+
+def _setting_problem(default: object, value: str) -> str | None:
+    """Why `value` cannot stand for a setting whose default is `default`, or None."""
+    if isinstance(default, bool):
+        ok = value.strip().lower() in ("0", "1", "true", "false", "yes", "no", "on", "off")
+        return None if ok else "expected true or false (1 or 0)"
+    if not isinstance(default, int | float):
+        return None
+    try:
+        float(value)
+    except ValueError:
+        return "expected a number"
+    return None
 
 
 def describe_run(run, seconds: float) -> str:
@@ -125,7 +166,7 @@ def cli() -> None:
 
 @cli.command()
 @sources_option
-@db_option
+@crawl_db_option
 @click.option("--outlet", "outlet_names", multiple=True, metavar="NAME", help="Crawl only this outlet (repeatable).")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most N new articles per outlet.")
 @click.option("-s", "--set", "settings", multiple=True, metavar="KEY=VALUE", help="Override a Scrapy setting.")
@@ -173,6 +214,7 @@ def crawl(
     except RegistryError as exc:
         fail(str(exc))
     follow_depth = (depth or max(1, configured)) if follow_citations else configured
+    overrides = parse_overrides(settings)  # before anything is created: a typo changes nothing
     from scheduling.lock import EXIT_LOCKED, CrawlLocked, crawl_lock
     from storage.db import resolve_db_url
 
@@ -191,7 +233,7 @@ def crawl(
                 follow_depth=follow_depth,
                 db_url=db_url,
                 limit=limit,
-                overrides=parse_overrides(settings),
+                overrides=overrides,
                 log_level="INFO" if verbose else "WARNING",
             )
     except CrawlLocked as exc:
@@ -441,7 +483,10 @@ def serve(db_url: str | None, host: str, port: int, base_url: str | None, items:
     def ready(root: str) -> None:
         click.echo(f"serving feeds on {root} (Ctrl-C stops)", err=True)
 
-    serve_feeds(db_url, host, port, base_url=base_url, items=items, threads=threads, on_ready=ready)
+    try:
+        serve_feeds(db_url, host, port, base_url=base_url, items=items, threads=threads, on_ready=ready)
+    except (ValueError, OSError) as exc:  # waitress: "Invalid host/port specified."; a port in use
+        fail(f"cannot listen on {host}:{port}: {exc}", EXIT_FAILED)
 
 
 from crawler.cli_schedule import schedule  # noqa: E402 - the group is defined above

@@ -42,8 +42,7 @@ def crawl_lock(db_url: str) -> Iterator[Path]:
     flock() locks belong to the open file: they vanish when the process exits, however it exits, so a
     crashed or killed crawl never blocks the next one.
     """
-    path = lock_path(db_url)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = lock_path(db_url)  # beside the database (its directory is checked first) or in the temp directory
     handle = open(path, "a+")  # noqa: SIM115 - held open for the lock's lifetime
     try:
         try:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.migrate import upgrade
@@ -13,6 +16,45 @@ from storage.migrate import upgrade
 logger = logging.getLogger(__name__)
 
 DEFAULT_DB_URL = "sqlite:///newswire.db"
+
+
+class DatabaseUnusable(ValueError):
+    """A database URL that cannot be used as given; the message is one line saying why."""
+
+
+def check_database(url: str, *, must_exist: bool) -> str:
+    """`url` when newswire can use it; DatabaseUnusable otherwise.
+
+    Refused: what is not a URL, databases other than SQLite and PostgreSQL, a missing driver (saying
+    which extra installs it), a SQLite file in a directory that does not exist, and — with `must_exist`
+    (every command but a crawl) — a SQLite file that does not exist: a typo must not create an empty
+    database and report on it.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseUnusable(f"not a database URL: {url!r} (e.g. sqlite:///newswire.db)") from None
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise DatabaseUnusable(
+            f"{backend}: newswire stores in SQLite or PostgreSQL (sqlite:///FILE, postgresql+psycopg://…)"
+        )
+    try:
+        parsed.get_dialect().import_dbapi()
+    except (ImportError, NoSuchModuleError) as exc:
+        hint = (
+            "newswire uses psycopg 3: postgresql+psycopg://…, after pip install 'newswire[postgres]'"
+            if backend == "postgresql"
+            else "install its DBAPI driver"
+        )
+        raise DatabaseUnusable(f"{parsed.drivername}: driver not available ({exc}); {hint}") from None
+    if backend == "sqlite" and parsed.database and parsed.database != ":memory:":
+        path = Path(parsed.database)
+        if not path.parent.is_dir():
+            raise DatabaseUnusable(f"no directory {path.parent} for the database {path.name}")
+        if must_exist and not path.is_file():
+            raise DatabaseUnusable(f"no database at {path} (a crawl creates it: newswire crawl --db {url})")
+    return url
 
 
 def resolve_db_url(url: str | None = None) -> str:

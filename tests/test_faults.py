@@ -223,3 +223,26 @@ def test_commands_started_together_on_a_new_database_all_succeed(tmp_path):
         outcomes = [(p.communicate(timeout=60)[1], p.returncode) for p in procs]
         failures = [err for err, code in outcomes if code != 0]
         assert not failures, failures[0][-500:]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["status", "--db", "sqlite:///typo.db"], "no database at typo.db"),
+        (["crawl", "--db", "sqlite:////no/such/dir/x.db"], "no directory /no/such/dir"),
+        (["export", "--db", "mysql://u@h/db"], "SQLite or PostgreSQL"),
+        (["export", "--db", "postgresql+psycopg2://u@h/db"], "pip install 'newswire[postgres]'"),
+        (["crawl", "--sources", str(PROJECT / "sources.toml"), "-s", "DOWNLOAD_TIMEOUT=abc"], "expected a number"),
+        (["serve", "--db", "sqlite:///x.db", "--host", "nonexistent.invalid", "--port", "0"], "cannot listen on"),
+    ],
+)
+def test_bad_command_input_gives_one_line_and_creates_nothing(tmp_path, args, expected):
+    if args[0] == "serve":  # a database to serve
+        code = "from storage.db import make_engine; make_engine('sqlite:///x.db').dispose()"
+        subprocess.run([sys.executable, "-c", code], cwd=tmp_path, check=True, env={"PYTHONPATH": str(PROJECT)})
+    before = set(tmp_path.iterdir())
+    result = run_newswire(*args, cwd=tmp_path)
+    assert result.returncode in (2, 3)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("newswire: error:") and expected in lines[0], result.stderr
+    assert set(tmp_path.iterdir()) == before and not Path("/no/such").exists()
