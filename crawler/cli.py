@@ -30,6 +30,7 @@ DEMO_SETTINGS = {
     "NEWSWIRE_RETRY_BACKOFF_BASE": 0.2,
 }
 
+
 def _database(must_exist: bool):
     """A --db callback: the URL resolved ($NEWSWIRE_DB, else ./newswire.db) and checked, or one error line."""
 

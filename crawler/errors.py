@@ -8,6 +8,7 @@ from typing import Any
 from scrapy import exceptions as scrapy_errors
 from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet import defer
 from twisted.internet import error as net_error
 
 logger = logging.getLogger(__name__)
@@ -38,7 +39,12 @@ def classify_failure(failure: Any) -> tuple[str, str, bool]:
         return "private_address", str(exc), False
     if isinstance(exc, IgnoreRequest):
         text = str(exc) or "ignored"
+        if "DOWNLOAD_MAXSIZE" in text:  # a compressed body that grew past the cap while decompressed
+            return "too_large", "body over DOWNLOAD_MAXSIZE once decompressed", True
         return ("robots_disallowed" if "robots" in text.lower() else "ignored"), text, False
+    if isinstance(exc, scrapy_errors.DownloadCancelledError | defer.CancelledError):
+        # the download handler cancels a body that grows past DOWNLOAD_MAXSIZE (a streamed one says nothing)
+        return "too_large", str(exc).strip() or "download cancelled: body over DOWNLOAD_MAXSIZE", True
     for kinds, kind, detail in _NETWORK_FAILURES:
         if isinstance(exc, kinds):
             return kind, detail, True
@@ -53,4 +59,4 @@ def worth_retrying(kind: str) -> bool:
     """True for failures that may pass by the next crawl (network, 5xx, 429); False for 404s, refusals, bad URLs."""
     if kind.startswith("http_"):
         return int(kind.removeprefix("http_") or 0) not in PERMANENT_HTTP
-    return kind not in {"private_address", "robots_disallowed", "ignored", "bad_url", "not_html"}
+    return kind not in {"private_address", "robots_disallowed", "ignored", "bad_url", "not_html", "too_large"}

@@ -44,6 +44,12 @@ def polling_policy(settings: Any) -> PollingPolicy:
     )
 
 
+def _gained(stats: dict[str, Any]) -> bool:
+    """Whether a crawl got anything: an article stored or updated, or a listing read (304 included)."""
+    listings_ok = sum(int(v) for k, v in stats.items() if k.startswith(BY_OUTLET) and k.endswith("/listings_ok"))
+    return bool(stats.get("newswire/new") or stats.get("newswire/updated") or listings_ok)
+
+
 def run_counts(stats: dict[str, Any], reason: str) -> dict[str, Any]:
     """The CrawlRun columns for a finished crawl, from Scrapy's stats and the finish reason."""
     unexpected = sum(int(v) for k, v in stats.items() if k.startswith("spider_exceptions/"))
@@ -59,8 +65,8 @@ def run_counts(stats: dict[str, Any], reason: str) -> dict[str, Any]:
         outcomes["errors/spider_exception"] = unexpected
     if reason in INTERRUPT_REASONS:
         status = INTERRUPTED
-    elif reason != "finished" or (errors and not stats.get("newswire/new") and pages == 0):
-        status = FAILED
+    elif reason != "finished" or (errors and not _gained(stats)):
+        status = FAILED  # nothing stored and no listing read: a 404 or 429 on every listing is no partial success
     else:
         status = PARTIAL if errors else COMPLETE
     return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import logging
 import re
@@ -170,12 +171,31 @@ def _parse_json_feed(body: bytes, base_url: str) -> Listing:
     return Listing("feed", entries)
 
 
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_XML_ENCODING = re.compile(rb"""^(<\?xml[^>]*?\sencoding=)(["'])[\w.:-]+\2""")
+
+
+def as_utf8(body: bytes) -> bytes:
+    """A UTF-16 or UTF-32 listing (byte-order mark first) as UTF-8, its XML declaration saying so; other
+    bodies unchanged. The sniffing below looks for '<' and '<rss' in bytes, which UTF-16 hides."""
+    for bom, encoding in _BOMS:
+        if body.startswith(bom):
+            text = body[len(bom) :].decode(encoding, errors="replace").encode("utf-8")
+            return _XML_ENCODING.sub(rb'\1"utf-8"', text, count=1)
+    return body
+
+
 def parse_listing(body: bytes, base_url: str, *, max_size: int = 50 * 1024 * 1024) -> Listing:
     """Parse a feed (RSS 0.9x/1.0/2.0, Atom, JSON Feed) or a sitemap (urlset, index; gzipped or not).
 
     XML with entity declarations is refused rather than expanded. Raises ListingError.
     """
-    body = decompress(body, max_size)
+    body = as_utf8(decompress(body, max_size))
     _refuse_entities(body)
     head = body[:2048].lstrip()
     if b"<urlset" in body[:4096] or b"<sitemapindex" in body[:4096]:

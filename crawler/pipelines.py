@@ -163,7 +163,6 @@ class ExtractPipeline:
             "listing": item.get("listing"),  # the spider settles its listing when the item is done
         }
 
-
     def _bound(self, record: ArticleRecord, outlet: Outlet, url: str) -> None:
         """Cut a text or HTML over its cap (settings), at a paragraph; count it and say so in one line."""
         settings = self.crawler.settings

@@ -186,11 +186,15 @@ def finish_run(session: Session, run_id: int, **counts: Any) -> None:
 
 
 def close_abandoned_runs(session: Session) -> int:
-    """Mark runs still 'running' as failed (their process died: call only while holding the crawl lock)."""
+    """Mark runs still 'running' as failed (their process died: call only while holding the crawl lock),
+    with the articles they did store counted: a crawl killed with SIGKILL had recorded none of them."""
+    stored = (
+        select(func.count(Article.id)).where(Article.run_id == CrawlRun.id).correlate(CrawlRun).scalar_subquery()
+    )
     result = session.execute(
         update(CrawlRun)
         .where(CrawlRun.status == "running")
-        .values(status="failed", finish_reason="process died before recording its end")
+        .values(status="failed", finish_reason="process died before recording its end", articles_new=stored)
     )
     return result.rowcount or 0
 

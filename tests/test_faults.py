@@ -246,3 +246,51 @@ def test_bad_command_input_gives_one_line_and_creates_nothing(tmp_path, args, ex
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("newswire: error:") and expected in lines[0], result.stderr
     assert set(tmp_path.iterdir()) == before and not Path("/no/such").exists()
+
+
+ACCENTS = "A naïve café owner said the façade – “quite old” – needs a résumé of repairs."
+
+
+def test_pages_are_decoded_as_browsers_do_and_a_utf16_feed_is_read(faultweb, tmp_path):
+    """A windows-1252 page without a charset became 'naďve' (read as cp1250), one sent as UTF-8 got U+FFFD;
+    a UTF-16 feed with a byte-order mark was refused as 'not a feed'."""
+    result, db = _crawl(faultweb, tmp_path, ("charsets",))
+    assert result.returncode == 0, result.stderr
+    texts = _stored(db)
+    assert len(texts) == 2  # both found through the UTF-16 feed
+    for text in texts.values():
+        assert ACCENTS in text and "\ufffd" not in text
+
+
+def test_failures_that_hid_are_counted_and_named(faultweb, tmp_path):
+    """A redirect loop (dropped by the duplicate filter), a gzip bomb and a page streamed past the size cap
+    each get an error line naming the outlet and URL and an error count; the normal story is stored."""
+    result, db = _crawl(faultweb, tmp_path, ("traps",), "-s", "REDIRECT_MAX_TIMES=5")
+    assert result.returncode == 1  # partial
+    assert len(_stored(db)) == 1
+    outcomes = _outcomes(db)
+    assert outcomes["errors/redirect_loop"] == 1 and outcomes["errors/too_large"] == 2
+    errors = [line for line in result.stderr.splitlines() if " ERROR " in line]
+    assert len(errors) == 3 and all(line.count("traps: http://") == 1 for line in errors), errors
+
+
+def test_broken_connections_are_counted_and_the_rest_stored(faultweb, tmp_path):
+    """Reset, cut short, 500 and a page slower than the download timeout: counted, named, retried, never fatal."""
+    result, db = _crawl(faultweb, tmp_path, ("broken",), "-s", "DOWNLOAD_TIMEOUT=2", "-s", "RETRY_TIMES=1")
+    assert result.returncode == 1
+    assert len(_stored(db)) == 1
+    errors = [line for line in result.stderr.splitlines() if " ERROR " in line]
+    assert len(errors) == 4 and all("broken: http://" in line for line in errors), errors
+    assert _outcomes(db)["errors"] == 4
+
+
+def test_a_crawl_whose_only_listing_fails_is_a_failed_crawl_not_a_partial_one(faultweb, tmp_path):
+    """Every listing answering 404 (or 429) stores nothing and reads nothing: exit 3, status failed."""
+    registry = tmp_path / "sources.toml"
+    base = faultweb.urls["steady"]
+    registry.write_text(f'[[outlet]]\nname = "gone"\nhomepage = "{base}/"\nfeeds = ["{base}/no-such-feed.xml"]\n')
+    result = run_newswire("crawl", "--sources", str(registry), "--db", f"sqlite:///{tmp_path / 'x.db'}",
+                          *FAST_CRAWL, cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 3, result.stderr
+    assert "failed" in result.stdout
+

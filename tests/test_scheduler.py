@@ -207,5 +207,7 @@ def test_a_crawl_killed_mid_run_is_closed_by_the_next_and_nothing_is_lost(web: N
     assert runs[0].status == "failed" and runs[0].finish_reason.startswith("process died")
     assert runs[-1].status == "partial"
     with sqlite3.connect(db_path) as conn:
+        stored_by_killed = conn.execute("SELECT count(*) FROM articles WHERE run_id = ?", (runs[0].id,)).fetchone()[0]
+        assert runs[0].articles_new == stored_by_killed  # it was recorded as 0 however many it stored
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert conn.execute("SELECT count(*) FROM articles").fetchone() == (11,)

@@ -11,13 +11,21 @@ giant         one article of ~9.9 MB of text (under the download cap) beside a n
 many-feeds    (no feed in the registry) a homepage naming 2,000 feeds with <link rel="alternate">
 many-sitemaps (no feed in the registry) a robots.txt naming 2,000 sitemaps
 deep-index    (no feed in the registry) robots.txt → a chain of sitemap indexes 30 deep, 3 children each
+charsets      (feed in UTF-16 with a BOM) a windows-1252 page with no charset, and one sent as UTF-8
+traps         a redirect loop, a gzip bomb (20 MB of zeros in 20 KB), a page streamed past the size cap
+              without a Content-Length, and one normal story
+broken        a reset connection, a body cut short of its Content-Length, a 500, a page that drips for
+              5 s (past a short DOWNLOAD_TIMEOUT), and one normal story
 hostile       an article whose metadata attacks: an author '<script>…</script>Eve', a javascript: image,
               a description carrying <img onerror=…>
 """
 
 from __future__ import annotations
 
+import gzip
 import logging
+import socket
+import struct
 import threading
 import time
 from collections import Counter
@@ -61,6 +69,9 @@ class FaultWeb:
         "many-sitemaps",
         "deep-index",
         "hostile",
+        "charsets",
+        "traps",
+        "broken",
     )
     FEEDLESS = frozenset({"many-feeds", "many-sitemaps", "deep-index"})  # discovery through homepage, robots
 
@@ -206,6 +217,90 @@ class FaultWeb:
         )
         page = page.replace("</head>", attack + "</head>", 1)
         return self._outlet(base, [item], {item.path: pages.html_resource(page)})
+
+    def _charsets(self, base: str, slug: str) -> dict:
+        western = story("/news/undeclared/", "Café society", "Undeclared.")
+        mislabelled = story("/news/mislabelled/", "Façade works", "Mislabelled.")
+        accents = "A naïve café owner said the façade – “quite old” – needs a résumé of repairs."
+        routes = {}
+        for item, content_type in ((western, "text/html"), (mislabelled, "text/html; charset=utf-8")):
+            page = pages.wordpress_article(item, base, shortcode_in_body=False)
+            page = page.replace('<meta charset="UTF-8">', "").replace("</article>", f"<p>{accents}</p></article>")
+            routes[item.path] = Resource(page.encode("cp1252", errors="replace"), content_type)
+        feed = pages.rss2_feed(base, "Feed", [(base + s.path, s) for s in (western, mislabelled)])
+        text = feed.body.decode("utf-8").replace('encoding="UTF-8"', 'encoding="UTF-16"')
+        routes["/feed.xml"] = Resource(text.encode("utf-16"), "application/rss+xml")  # BOM first
+        return self._outlet(base, [western, mislabelled], routes)
+
+    def _traps(self, base: str, slug: str) -> dict:
+        normal = story("/news/normal/", "A normal story beside the traps", "Traps.")
+        loop, bomb, streamed = (story(f"/news/{name}/", name, name) for name in ("loop", "bomb", "streamed"))
+        bomb_body = gzip.compress(b"\0" * 20_000_000, compresslevel=9)
+
+        def redirect(to: str) -> Fault:
+            return Fault(lambda handler: _send(handler, 302, b"", "text/html", {"Location": base + to}))
+
+        def gzip_bomb(handler: BaseHTTPRequestHandler) -> None:
+            _send(handler, 200, bomb_body, "text/html", {"Content-Encoding": "gzip"})
+
+        def stream_past_cap(handler: BaseHTTPRequestHandler) -> None:
+            handler.send_response(200)
+            handler.send_header("Content-Type", "text/html")
+            handler.send_header("Connection", "close")
+            handler.end_headers()
+            handler.close_connection = True
+            chunk = b"<p>" + b"x" * 65_536 + b"</p>"
+            try:
+                for _ in range(200):  # ~13 MB at most, then stop: over the test's 10 MB cap
+                    handler.wfile.write(chunk)
+            except OSError:  # the crawler hung up once over the cap
+                return
+
+        routes = {
+            loop.path: redirect("/loop/b"),
+            "/loop/b": redirect(loop.path),
+            bomb.path: Fault(gzip_bomb),
+            streamed.path: Fault(stream_past_cap),
+        }
+        return self._outlet(base, [normal, loop, bomb, streamed], routes)
+
+    def _broken(self, base: str, slug: str) -> dict:
+        normal = story("/news/normal/", "A normal story beside the broken ones", "Broken outlet.")
+        reset, cut, error, slow = (story(f"/news/{name}/", name, name) for name in ("reset", "cut", "error", "slow"))
+
+        def reset_connection(handler: BaseHTTPRequestHandler) -> None:
+            handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            handler.close_connection = True  # closing with linger 0 sends RST
+
+        def cut_short(handler: BaseHTTPRequestHandler) -> None:
+            handler.send_response(200)
+            handler.send_header("Content-Type", "text/html")
+            handler.send_header("Content-Length", "100000")
+            handler.end_headers()
+            handler.wfile.write(b"<html><body><p>only the beginning")
+            handler.close_connection = True
+
+        def drip(handler: BaseHTTPRequestHandler) -> None:
+            handler.send_response(200)
+            handler.send_header("Content-Type", "text/html")
+            handler.send_header("Content-Length", "1000")
+            handler.end_headers()
+            try:
+                for _ in range(10):  # 5 s in all: bounded
+                    handler.wfile.write(b"<")
+                    handler.wfile.flush()
+                    time.sleep(0.5)
+            except OSError:
+                pass
+            handler.close_connection = True
+
+        routes = {
+            reset.path: Fault(reset_connection),
+            cut.path: Fault(cut_short),
+            error.path: Fault(lambda handler: _send(handler, 500, b"oops", "text/plain")),
+            slow.path: Fault(drip),
+        }
+        return self._outlet(base, [normal, reset, cut, error, slow], routes)
 
 
 def _send(

@@ -15,6 +15,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler.conditional import FetchState, settle_articles
+from crawler.encoding import page_text
 from crawler.errors import classify_failure, worth_retrying
 from crawler.extract.record import DiscoveryHints
 from crawler.listings import (
@@ -68,6 +69,7 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
+        crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
         settle_articles(crawler, lambda: spider.fetch_state)
         return spider
 
@@ -164,10 +166,11 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
             self.fetch_state.article_done(response.meta.get("listing"))
             self.record_error(outlet, response.url, "not_html", "response is not text")
             return
+        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1") or None
         yield {
             "outlet": outlet.slug,
             "url": response.url,
-            "html": response.text,
+            "html": page_text(response.body, content_type)[0],  # decoded as browsers do (crawler/encoding.py)
             "hints": response.meta.get("hints"),
             "language": outlet.language,
             "timezone": outlet.timezone,
@@ -193,6 +196,14 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
         if isinstance(failure.value, HttpError) and request.callback == self.parse_robots:
             return
         self.record_error(outlet, request.url, kind, detail)
+
+    def request_dropped(self, request: scrapy.Request) -> None:
+        """A redirect that comes back to a URL of its own chain is a loop: the duplicate filter drops it
+        silently, so it is counted and named here."""
+        chain = request.meta.get("redirect_urls", [])
+        if request.url in chain:
+            outlet = self.outlets.get(request.meta.get("outlet", ""))
+            self.record_error(outlet, chain[0], "redirect_loop", f"redirect loop: {' -> '.join([*chain, request.url])}")
 
     def record_error(self, outlet: Outlet | None, url: str, kind: str, detail: str) -> None:
         """Count an expected failure in the run's stats and log it on one line."""
