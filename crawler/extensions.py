@@ -60,7 +60,9 @@ def run_counts(stats: dict[str, Any], reason: str) -> dict[str, Any]:
         for k, v in stats.items()
         if k.startswith("newswire/") and k != "newswire/run_id" and not k.startswith(BY_OUTLET)
     }
-    outcomes.update({k: v for k, v in stats.items() if k.startswith(("item_dropped_reasons_count/", "robotstxt/"))})
+    outcomes.update(
+        {k: v for k, v in stats.items() if k.startswith(("item_dropped_reasons_count/", "robotstxt/", "retry/"))}
+    )
     if unexpected:
         outcomes["errors/spider_exception"] = unexpected
     if reason in INTERRUPT_REASONS:

@@ -129,7 +129,7 @@ class FaultWeb:
         def serve(handler: BaseHTTPRequestHandler) -> None:
             with self._lock:
                 self.first_answer.setdefault(f"{slug} {item.path}", time.monotonic())
-            _send(handler, 200, page.body, page.content_type)
+            send(handler, 200, page.body, page.content_type)
 
         return Fault(serve)
 
@@ -141,11 +141,11 @@ class FaultWeb:
                 with self._lock:
                     self.refused_at[f"{slug} {item.path}"] = time.monotonic()
                 after = formatdate(time.time() + RETRY_AFTER_SECONDS, usegmt=True) if as_date else RETRY_AFTER_SECONDS
-                _send(handler, 429, b"slow down", "text/plain", {"Retry-After": str(after)})
+                send(handler, 429, b"slow down", "text/plain", {"Retry-After": str(after)})
                 return
             with self._lock:
                 self.first_answer.setdefault(f"{slug} {item.path}", time.monotonic())
-            _send(handler, 200, page.body, page.content_type)
+            send(handler, 200, page.body, page.content_type)
 
         return Fault(serve)
 
@@ -238,10 +238,10 @@ class FaultWeb:
         bomb_body = gzip.compress(b"\0" * 20_000_000, compresslevel=9)
 
         def redirect(to: str) -> Fault:
-            return Fault(lambda handler: _send(handler, 302, b"", "text/html", {"Location": base + to}))
+            return Fault(lambda handler: send(handler, 302, b"", "text/html", {"Location": base + to}))
 
         def gzip_bomb(handler: BaseHTTPRequestHandler) -> None:
-            _send(handler, 200, bomb_body, "text/html", {"Content-Encoding": "gzip"})
+            send(handler, 200, bomb_body, "text/html", {"Content-Encoding": "gzip"})
 
         def stream_past_cap(handler: BaseHTTPRequestHandler) -> None:
             handler.send_response(200)
@@ -297,13 +297,13 @@ class FaultWeb:
         routes = {
             reset.path: Fault(reset_connection),
             cut.path: Fault(cut_short),
-            error.path: Fault(lambda handler: _send(handler, 500, b"oops", "text/plain")),
+            error.path: Fault(lambda handler: send(handler, 500, b"oops", "text/plain")),
             slow.path: Fault(drip),
         }
         return self._outlet(base, [normal, reset, cut, error, slow], routes)
 
 
-def _send(
+def send(
     handler: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str, headers: dict | None = None
 ) -> None:
     handler.send_response(status)

@@ -128,6 +128,15 @@ def _handler(
     return Handler
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A threaded server that logs a client's reset connection at debug level instead of printing a traceback."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: tuple) -> None:
+        logger.debug("connection from %s ended with an error", client_address, exc_info=True)
+
+
 class NewsWebServer:
     """Start one loopback HTTP server per outlet slug; routes are filled in once every port is known."""
 
@@ -142,8 +151,7 @@ class NewsWebServer:
     def start(self) -> dict[str, str]:
         """Bind every site to a free port and serve it; return base URLs by slug."""
         for slug in self.slugs:
-            server = ThreadingHTTPServer((self.host, 0), BaseHTTPRequestHandler)
-            server.daemon_threads = True
+            server = _QuietServer((self.host, 0), BaseHTTPRequestHandler)
             thread = threading.Thread(target=server.serve_forever, name=f"newsweb-{slug}", daemon=True)
             site = SiteServer(slug, server, thread)
             server.RequestHandlerClass = _handler(site, self.requests, self.answers, self._lock)
