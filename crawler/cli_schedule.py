@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from crawler.registry import DEFAULT_SOURCES, RegistryError, load_registry
+from crawler.registry import DEFAULT_SOURCES, RegistryError, load_registry, select_outlets
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +75,11 @@ def install(
     try:
         registry = load_registry(sources)
         entries = plan_entries(
-            outlet_intervals(registry, parse_duration(every), only=list(outlet_names)),
+            outlet_intervals(
+                [(o.name, o.every) for o in select_outlets(registry, list(outlet_names))],
+                parse_duration(every),
+                whole_registry=not outlet_names,
+            ),
             python=sys.executable,
             workdir=Path.cwd(),
             db_url=resolve_db_url(db_url),

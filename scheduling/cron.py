@@ -22,7 +22,6 @@ from croniter import croniter
 from crontab import CronSlices
 from sqlalchemy.engine import make_url
 
-from crawler.registry import Outlet, select_outlets
 from scheduling.durations import format_duration
 from scheduling.lock import EXIT_LOCKED
 
@@ -131,18 +130,17 @@ def _distances(taken: list[int]) -> list[int]:
 
 
 def outlet_intervals(
-    outlets: Sequence[Outlet], default: timedelta, only: Sequence[str] = ()
+    outlets: Sequence[tuple[str, timedelta | None]], default: timedelta, *, whole_registry: bool = True
 ) -> dict[timedelta, list[str]]:
-    """Outlet names by crawl interval: each outlet's `every`, else `default`; only the outlets named, if any.
+    """Outlet names by crawl interval, from (name, every) pairs: each outlet's `every`, else `default`.
 
-    When the whole registry shares one interval the list is empty: the entry then has no --outlet
-    flags, so outlets added to sources.toml later are crawled too. RegistryError for an unknown name.
+    When the pairs are the whole registry and it shares one interval, the list is empty: the entry then
+    has no --outlet flags, so outlets added to sources.toml later are crawled too.
     """
-    chosen = select_outlets(list(outlets), list(only))
     groups: dict[timedelta, list[str]] = {}
-    for outlet in dict.fromkeys(chosen):  # `--outlet A --outlet a` is one outlet
-        groups.setdefault(outlet.every or default, []).append(outlet.name)
-    if not only and len(groups) == 1:
+    for name, every in dict.fromkeys(outlets):  # `--outlet A --outlet a` is one outlet
+        groups.setdefault(every or default, []).append(name)
+    if whole_registry and len(groups) == 1:
         return {every: [] for every in groups}
     return dict(sorted(groups.items()))
 
