@@ -8,6 +8,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import dateparser
@@ -20,6 +21,9 @@ from crawler.registry import (
     select_outlets,
     slugify,
 )
+
+if TYPE_CHECKING:
+    from storage.db import Store
 
 logger = logging.getLogger(__name__)
 
@@ -128,31 +132,28 @@ def exit_code_for(status: str) -> int:
     return {"complete": EXIT_OK, "partial": EXIT_PARTIAL, "interrupted": EXIT_PARTIAL}.get(status, EXIT_FAILED)
 
 
-def close_abandoned_runs(db_url: str | None) -> None:
+def open_store(db_url: str) -> Store:
+    """The command's one database, brought to the current schema: the only place a command migrates."""
+    from storage.db import Store
+
+    return Store(db_url, migrate=True)
+
+
+def close_abandoned_runs(store: Store) -> None:
     """Runs left 'running' by a crawl that died (kill -9, power loss) are marked failed; we hold the lock."""
     from storage import repository
-    from storage.db import make_engine, make_session_factory
 
-    engine = make_engine(db_url)
-    try:
-        with make_session_factory(engine).begin() as session:
-            if closed := repository.close_abandoned_runs(session):
-                logger.warning("%d crawl run(s) left running by a crashed crawl marked failed", closed)
-    finally:
-        engine.dispose()
+    with store.sessions.begin() as session:
+        if closed := repository.close_abandoned_runs(session):
+            logger.warning("%d crawl run(s) left running by a crashed crawl marked failed", closed)
 
 
-def due_outlets(outlets: list, db_url: str | None) -> list:
+def due_outlets(outlets: list, store: Store) -> list:
     """The outlets whose next crawl time has come (or that were never crawled)."""
     from scheduling.freshness import due_slugs
-    from storage.db import make_engine, make_session_factory
 
-    engine = make_engine(db_url)
-    try:
-        with make_session_factory(engine)() as session:
-            due = set(due_slugs(session, [o.slug for o in outlets], datetime.now(UTC)))
-    finally:
-        engine.dispose()
+    with store.sessions() as session:
+        due = set(due_slugs(session, [o.slug for o in outlets], datetime.now(UTC)))
     return [o for o in outlets if o.slug in due]
 
 
@@ -217,14 +218,13 @@ def crawl(
     follow_depth = (depth or max(1, configured)) if follow_citations else configured
     overrides = parse_overrides(settings)  # before anything is created: a typo changes nothing
     from scheduling.lock import EXIT_LOCKED, CrawlLocked, crawl_lock
-    from storage.db import resolve_db_url
 
     started = time.monotonic()
     try:
-        with crawl_lock(resolve_db_url(db_url)):
-            close_abandoned_runs(db_url)
+        with crawl_lock(db_url), open_store(db_url) as store:
+            close_abandoned_runs(store)
             if due:
-                outlets = due_outlets(outlets, db_url)
+                outlets = due_outlets(outlets, store)
                 if not outlets:
                     click.echo("no outlet is due; nothing crawled")
                     sys.exit(EXIT_OK)
@@ -232,7 +232,7 @@ def crawl(
                 outlets,
                 registry=registry,
                 follow_depth=follow_depth,
-                db_url=db_url,
+                store=store,
                 limit=limit,
                 overrides=overrides,
                 log_level="INFO" if verbose else "WARNING",
@@ -268,10 +268,8 @@ def feeds(db_url: str | None, out_dir: str, items: int, base_url: str | None) ->
     Example: newswire feeds --out public/feeds --items 100 --base-url https://news.example.org/feeds/
     """
     from feeds.write import write_feeds
-    from storage.db import make_engine, make_session_factory
 
-    engine = make_engine(db_url)
-    with make_session_factory(engine)() as session:
+    with open_store(db_url) as store, store.sessions() as session:
         written = write_feeds(session, out_dir, items=items, base_url=base_url)
     merged = next(w for w in written if w.path.name == "all.rss")
     click.echo(f"wrote {len(written)} feeds to {Path(out_dir).resolve()} ({merged.items} items in the merged feed)")
@@ -304,15 +302,13 @@ def export(
 
     Example: newswire export --format csv --since 2025-07-01 --outlet Reuters --out reuters.csv
     """
-    from storage.db import make_engine, make_session_factory
     from storage.export import iter_records, write_export
     from storage.story_export import citation_graph, iter_story_records
 
     if by_story and graph:
         fail("--stories and --citations are separate exports; choose one")
     since_dt = parse_since(since)
-    engine = make_engine(db_url)
-    with make_session_factory(engine)() as session:
+    with open_store(db_url) as store, store.sessions() as session:
         if by_story:
             records, fmt = iter_story_records(session, since=since_dt), "jsonl"
         elif graph:
@@ -343,10 +339,8 @@ def status(db_url: str | None, runs: int, as_json: bool) -> None:
     import json
 
     from crawler.status import status_report, status_text
-    from storage.db import make_engine, make_session_factory
 
-    engine = make_engine(db_url)
-    with make_session_factory(engine)() as session:
+    with open_store(db_url) as store, store.sessions() as session:
         report = status_report(session, runs)
     click.echo(json.dumps(report, indent=2, ensure_ascii=False) if as_json else status_text(report))
 
@@ -369,11 +363,9 @@ def stories(db_url: str | None, since: str | None, min_outlets: int, limit: int)
 
     Example: newswire stories --since "2 days ago" --min-outlets 2
     """
-    from storage.db import make_engine, make_session_factory
     from storage.story_export import iter_story_records
 
-    engine = make_engine(db_url)
-    with make_session_factory(engine)() as session:
+    with open_store(db_url) as store, store.sessions() as session:
         for story in iter_story_records(session, since=parse_since(since), min_outlets=min_outlets, limit=limit):
             original = story["original"]
             others = [c["outlet"] for c in story["copies"] if not c["is_original"]]
@@ -393,12 +385,10 @@ def outlets(db_url: str | None, suggest: bool, limit: int) -> None:
 
     Example: newswire outlets --suggest --limit 10 >> sources.toml.new
     """
-    from storage.db import make_engine, make_session_factory
     from storage.repository import outlet_counts
     from storage.story_export import registry_stanza, suggested_outlets
 
-    engine = make_engine(db_url)
-    with make_session_factory(engine)() as session:
+    with open_store(db_url) as store, store.sessions() as session:
         if not suggest:
             for name, count, _last in outlet_counts(session):
                 click.echo(f"{name}: {count} articles")
@@ -430,7 +420,6 @@ def demo(work_dir: str, verbose: bool) -> None:
     from crawler.crawl import run_crawl
     from crawler.newsweb import NewsWeb
     from feeds.write import write_feeds
-    from storage.db import make_engine, make_session_factory
 
     root = Path(work_dir).resolve()
     marker = root / ".newswire-demo"
@@ -443,19 +432,19 @@ def demo(work_dir: str, verbose: bool) -> None:
     marker.touch()
     db_url = f"sqlite:///{root / 'newswire.db'}"
     started = time.monotonic()
-    with NewsWeb() as web:
-        click.echo(f"local news web: {', '.join(f'{k} {v}' for k, v in web.urls.items())}")
-        registry = web.write_registry(root / "sources.toml")
-        run = run_crawl(
-            load_registry(registry),
-            db_url=db_url,
-            overrides=DEMO_SETTINGS,
-            log_level="INFO" if verbose else "WARNING",
-        )
-    click.echo(describe_run(run, time.monotonic() - started))
-    engine = make_engine(db_url)
-    with make_session_factory(engine)() as session:
-        written = write_feeds(session, root / "feeds")
+    with open_store(db_url) as store:
+        with NewsWeb() as web:
+            click.echo(f"local news web: {', '.join(f'{k} {v}' for k, v in web.urls.items())}")
+            registry = web.write_registry(root / "sources.toml")
+            run = run_crawl(
+                load_registry(registry),
+                store=store,
+                overrides=DEMO_SETTINGS,
+                log_level="INFO" if verbose else "WARNING",
+            )
+        click.echo(describe_run(run, time.monotonic() - started))
+        with store.sessions() as session:
+            written = write_feeds(session, root / "feeds")
     click.echo(f"database: {root / 'newswire.db'}")
     click.echo(f"feeds:    {root / 'feeds' / 'all.rss'}, all.atom and all.json (+{len(written) - 3} per outlet)")
     click.echo(f"serve:    newswire serve --db {db_url}   (then open http://127.0.0.1:8080/)")

@@ -18,8 +18,9 @@ from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
+from crawler.database import crawl_store
 from crawler.middlewares import retry_after_seconds
-from storage.db import make_engine, make_session_factory
+from storage.db import Store
 from storage.validators import MAX_BODY_CHARS, Validators, load_validators, save_validators
 
 logger = logging.getLogger(__name__)
@@ -39,13 +40,9 @@ class FetchState:
         self.robots: dict[str, str] = {}  # netloc → robots.txt text as of this crawl
 
     @classmethod
-    def load(cls, db_url: str) -> FetchState:
-        engine = make_engine(db_url)
-        try:
-            with make_session_factory(engine)() as session:
-                return cls(load_validators(session))
-        finally:
-            engine.dispose()
+    def load(cls, store: Store) -> FetchState:
+        with store.sessions() as session:
+            return cls(load_validators(session))
 
     def conditional_headers(self, url: str, need_body: bool = False) -> dict[str, str]:
         """If-None-Match / If-Modified-Since for `url` from what was stored, if anything."""
@@ -117,7 +114,7 @@ class FetchState:
                 unfinished.add(url)
         return [v for url, v in self.fresh.items() if url not in unfinished and v.usable]
 
-    def save(self, db_url: str) -> int:
+    def save(self, store: Store) -> int:
         """Write the complete listings' validators; return how many."""
         complete = self.complete()
         logger.debug(
@@ -125,12 +122,8 @@ class FetchState:
             sorted(self.incomplete),
             {u: n for u, n in self.pending.items() if n},
         )
-        engine = make_engine(db_url)
-        try:
-            with make_session_factory(engine).begin() as session:
-                return save_validators(session, complete)
-        finally:
-            engine.dispose()
+        with store.sessions.begin() as session:
+            return save_validators(session, complete)
 
 
 def settle_articles(crawler: Crawler, state: Callable[[], FetchState]) -> None:
@@ -259,7 +252,7 @@ class ConditionalRequestMiddleware:
         if state is None:
             return
         try:
-            saved = state.save(self.crawler.settings.get("NEWSWIRE_DB"))
+            saved = state.save(crawl_store(self.crawler))
             logger.debug("saved validators of %d discovery URLs", saved)
         except Exception as exc:  # losing validators costs one full fetch next time, not data
             logger.error("could not save fetch validators: %s", exc)

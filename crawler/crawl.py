@@ -8,10 +8,11 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from crawler.database import STORE_SETTING
 from crawler.logs import quiet_expected_tracebacks
 from crawler.registry import Outlet
 from crawler.spiders.news import NewsSpider
-from storage.db import make_engine, make_session_factory, resolve_db_url, stored_urls
+from storage.db import Store, resolve_db_url, stored_urls
 from storage.models import CrawlRun
 
 logger = logging.getLogger(__name__)
@@ -36,32 +37,31 @@ def crawl_settings(
 def run_crawl(
     outlets: list[Outlet],
     *,
-    db_url: str | None = None,
+    store: Store,
     limit: int | None = None,
     overrides: dict[str, Any] | None = None,
     log_level: str = "WARNING",
     registry: list[Outlet] | None = None,
     follow_depth: int = 0,
 ) -> CrawlRun:
-    """Crawl `outlets` into the database and return the finished CrawlRun row.
+    """Crawl `outlets` into the store's database and return the finished CrawlRun row.
 
-    Blocks until the crawl ends. Twisted's reactor cannot restart, so call this once per process.
+    The crawl's components share `store` (the caller opened and migrated it: one engine, one migration
+    check per command). Blocks until the crawl ends; Twisted's reactor cannot restart, so call this once
+    per process.
     """
-    settings = crawl_settings(db_url, overrides, log_level=log_level)
+    settings = crawl_settings(store.url, overrides, log_level=log_level)
+    settings.set(STORE_SETTING, store, priority="cmdline")
     registry = registry or outlets
-    known = stored_urls(settings.get("NEWSWIRE_DB"), [o.slug for o in (registry if follow_depth else outlets)])
+    known = stored_urls(store, [o.slug for o in (registry if follow_depth else outlets)])
     process = CrawlerProcess(settings)
     quiet_expected_tracebacks()
     crawler = process.create_crawler(NewsSpider)
     process.crawl(crawler, outlets=outlets, known=known, limit=limit, registry=registry, follow_depth=follow_depth)
     process.start()
     run_id = crawler.stats.get_value("newswire/run_id")
-    engine = make_engine(settings.get("NEWSWIRE_DB"))
-    try:
-        with make_session_factory(engine)() as session:
-            run = session.get(CrawlRun, run_id) if run_id is not None else None
-    finally:
-        engine.dispose()
+    with store.sessions() as session:
+        run = session.get(CrawlRun, run_id) if run_id is not None else None
     if run is None:
         raise RuntimeError("the crawl ended before recording its run (see the log above)")
     return run

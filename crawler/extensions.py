@@ -12,9 +12,9 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
+from crawler.database import crawl_store
 from scheduling.freshness import record_crawl
 from scheduling.polling import PollingPolicy
-from storage.db import make_engine, make_session_factory
 from storage.models import utcnow
 from storage.repository import finish_run, start_run
 
@@ -92,8 +92,6 @@ class RunRecorder:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.engine = make_engine(crawler.settings.get("NEWSWIRE_DB"))
-        self.sessions = make_session_factory(self.engine)
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -102,6 +100,7 @@ class RunRecorder:
         return cls(crawler)
 
     def spider_opened(self, spider: Any) -> None:
+        self.sessions = crawl_store(self.crawler).sessions
         with self.sessions.begin() as session:
             run = start_run(session, [o.name for o in spider.outlets.values()])
         self.crawler.stats.set_value("newswire/run_id", run.id)
@@ -121,7 +120,6 @@ class RunRecorder:
                 minimums,
                 interrupted=counts["status"] == INTERRUPTED,
             )
-        self.engine.dispose()
 
 
 class ProgressReporter:

@@ -15,13 +15,13 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from crawler import settings as defaults
+from crawler.database import crawl_store
 from crawler.extract import ArticleRecord, ExtractionContext, extract_article
 from crawler.extract.citations import OutletDirectory, resolve
 from crawler.extract.kinds import is_stored
 from crawler.registry import Outlet
 from crawler.resolve import outlet_directory
 from crawler.workers import die_with_parent
-from storage.db import make_engine, make_session_factory
 from storage.fingerprint import text_hash
 from storage.models import Article
 from storage.repository import (
@@ -198,7 +198,6 @@ class StorePipeline:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.db_url = crawler.settings.get("NEWSWIRE_DB")
         self.outlet_ids: dict[str, int] = {}
 
     @classmethod
@@ -206,8 +205,7 @@ class StorePipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        self.engine = make_engine(self.db_url)
-        self.sessions = make_session_factory(self.engine)
+        self.sessions = crawl_store(self.crawler).sessions  # the crawl's one database (crawler/database.py)
         outlets: list[Outlet] = list(self.crawler.spider.registry.values())  # followed outlets may join the crawl
         rows = [OutletRow(o.name, o.slug, o.homepage, o.language, o.aliases) for o in outlets]
         with self.sessions.begin() as session:
@@ -220,9 +218,6 @@ class StorePipeline:
             backfilled = backfill_stories(session, self.stories)
         if backfilled:
             logger.info("%d stored articles put in stories", backfilled)
-
-    def close_spider(self) -> None:
-        self.engine.dispose()
 
     def _follow_citations(self, record: ArticleRecord, item: dict[str, Any]) -> None:
         """With --follow-citations: crawl the registry outlets this article cites, and linked articles of theirs."""

@@ -46,6 +46,7 @@ ITEM_PIPELINES = {
     "crawler.pipelines.StorePipeline": 300,
 }
 EXTENSIONS = {
+    "crawler.database.CrawlDatabase": 0,  # the crawl's one database, for every component
     "crawler.extensions.RunRecorder": 0,
     "crawler.extensions.ProgressReporter": 0,
 }

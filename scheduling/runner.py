@@ -22,7 +22,7 @@ from pathlib import Path
 
 from scheduling.freshness import next_due
 from scheduling.lock import EXIT_LOCKED
-from storage.db import make_engine, make_session_factory
+from storage.db import Store
 
 logger = logging.getLogger(__name__)
 
@@ -110,12 +110,8 @@ class Scheduler:
 
     def _sleep_until_due(self) -> None:
         now = datetime.now(UTC)
-        engine = make_engine(self.config.db_url)
-        try:
-            with make_session_factory(engine)() as session:
-                due = next_due(session, self.outlet_slugs())
-        finally:
-            engine.dispose()
+        with Store(self.config.db_url) as store, store.sessions() as session:  # the crawls migrate it
+            due = next_due(session, self.outlet_slugs())
         wake = min(max(due or now, now + MIN_GAP), now + MAX_SLEEP)
         seconds = max(0.0, (wake - now).total_seconds())
         if seconds:

@@ -88,17 +88,36 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def stored_urls(url: str | None, outlet_slugs: list[str]) -> dict:
+class Store:
+    """One database for one command or one crawl: its engine and session factory, ended by close() or a
+    with block. Migrations run only when asked (`migrate=True`): once per command, never as a side effect
+    of a component opening the database inside a crawl."""
+
+    def __init__(self, url: str | None = None, *, migrate: bool = False) -> None:
+        self.url = resolve_db_url(url)
+        self.engine = make_engine(self.url, migrate=migrate)
+        self.sessions = make_session_factory(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __deepcopy__(self, memo: dict) -> Store:
+        return self  # a handle on a shared resource, not a value: copies of settings that carry it share it
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def stored_urls(store: Store, outlet_slugs: list[str]) -> dict:
     """Canonical forms of the URLs already stored for the outlets with these slugs → (article id, last fetch)."""
     from sqlalchemy import select
 
     from storage.models import Outlet
     from storage.repository import known_urls
 
-    engine = make_engine(url)
-    try:
-        with Session(engine) as session:
-            ids = list(session.scalars(select(Outlet.id).where(Outlet.slug.in_(outlet_slugs))))
-            return known_urls(session, ids)
-    finally:
-        engine.dispose()
+    with store.sessions() as session:
+        ids = list(session.scalars(select(Outlet.id).where(Outlet.slug.in_(outlet_slugs))))
+        return known_urls(session, ids)

@@ -15,6 +15,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler.conditional import FetchState, settle_articles
+from crawler.database import crawl_store
 from crawler.encoding import page_text
 from crawler.errors import classify_failure, worth_retrying
 from crawler.extract.record import DiscoveryHints
@@ -85,8 +86,8 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
             self.limit = self.settings.getint("NEWSWIRE_MAX_ARTICLES_PER_OUTLET")
         if self.known is None:
             slugs = list(self.registry if self.follow_depth else self.outlets)
-            self.known = stored_urls(self.settings.get("NEWSWIRE_DB"), slugs)
-        self.fetch_state = FetchState.load(self.settings.get("NEWSWIRE_DB"))
+            self.known = stored_urls(crawl_store(self.crawler), slugs)
+        self.fetch_state = FetchState.load(crawl_store(self.crawler))
         for outlet in list(self.outlets.values()):
             for request in self._discovery_of(outlet, 0):
                 yield request
