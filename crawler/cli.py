@@ -327,7 +327,8 @@ def export(
 @db_option
 @click.option("--runs", type=click.IntRange(min=1), default=5, show_default=True, help="How many recent runs to show.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON document (outlets and runs) for scripts.")
-def status(db_url: str | None, runs: int, as_json: bool) -> None:
+@click.option("-s", "--set", "settings", multiple=True, metavar="KEY=VALUE", help="Override a setting (as for crawl).")
+def status(db_url: str | None, runs: int, as_json: bool, settings: tuple[str, ...]) -> None:
     """Show each outlet's articles and freshness, and the latest crawl runs.
 
     Freshness: the last new article, the last crawl that reached the outlet, failures in a row and
@@ -338,10 +339,13 @@ def status(db_url: str | None, runs: int, as_json: bool) -> None:
     """
     import json
 
+    from crawler.config import CrawlConfig
+    from crawler.crawl import crawl_settings
     from crawler.status import status_report, status_text
 
+    policy = CrawlConfig.from_settings(crawl_settings(db_url, parse_overrides(settings))).polling
     with open_store(db_url) as store, store.sessions() as session:
-        report = status_report(session, runs)
+        report = status_report(session, policy, runs)
     click.echo(json.dumps(report, indent=2, ensure_ascii=False) if as_json else status_text(report))
 
 

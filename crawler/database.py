@@ -7,6 +7,7 @@ import logging
 from scrapy import signals
 from scrapy.crawler import Crawler
 
+from crawler.config import CrawlConfig
 from storage.db import Store
 
 logger = logging.getLogger(__name__)
@@ -21,7 +22,7 @@ class CrawlDatabase:
     def __init__(self, crawler: Crawler) -> None:
         given = crawler.settings.get(STORE_SETTING)
         self.owned = given is None
-        self.store: Store = Store(crawler.settings.get("NEWSWIRE_DB"), migrate=True) if self.owned else given
+        self.store: Store = Store(CrawlConfig.from_crawler(crawler).db_url, migrate=True) if self.owned else given
         crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
 
     @classmethod

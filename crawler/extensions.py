@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from datetime import timedelta
 from typing import Any
 
 from scrapy import signals
@@ -12,9 +11,9 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
+from crawler.config import CrawlConfig
 from crawler.database import crawl_store
 from scheduling.freshness import record_crawl
-from scheduling.polling import PollingPolicy
 from storage.models import utcnow
 from storage.repository import finish_run, start_run
 
@@ -33,15 +32,6 @@ def outlet_counts(stats: dict[str, Any]) -> dict[str, dict[str, Any]]:
             slug, _, what = key.removeprefix(BY_OUTLET).partition("/")
             counts.setdefault(slug, {})[what] = value
     return counts
-
-
-def polling_policy(settings: Any) -> PollingPolicy:
-    """The adaptive polling bounds from the crawl settings."""
-    return PollingPolicy(
-        minimum=timedelta(seconds=settings.getfloat("NEWSWIRE_POLL_MIN_SECONDS")),
-        maximum=timedelta(seconds=settings.getfloat("NEWSWIRE_POLL_MAX_SECONDS")),
-        failure_limit=settings.getint("NEWSWIRE_FAILURE_LIMIT"),
-    )
 
 
 def _gained(stats: dict[str, Any]) -> bool:
@@ -116,7 +106,7 @@ class RunRecorder:
                 session,
                 by_outlet,
                 utcnow(),
-                polling_policy(self.crawler.settings),
+                CrawlConfig.from_crawler(self.crawler).polling,
                 minimums,
                 interrupted=counts["status"] == INTERRUPTED,
             )
@@ -134,7 +124,7 @@ class ProgressReporter:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ProgressReporter:
-        interval = crawler.settings.getfloat("NEWSWIRE_PROGRESS_INTERVAL")
+        interval = CrawlConfig.from_crawler(crawler).progress_interval.total_seconds()
         if interval <= 0:
             raise NotConfigured("NEWSWIRE_PROGRESS_INTERVAL is 0")
         return cls(crawler, interval)

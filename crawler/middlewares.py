@@ -17,6 +17,7 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
+from crawler.config import CrawlConfig
 from crawler.errors import PrivateAddressRefused
 from crawler.registry import origin_of
 from crawler.scheduler import NOT_BEFORE
@@ -49,7 +50,7 @@ class PrivateAddressGuard:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PrivateAddressGuard:
-        if crawler.settings.getbool("NEWSWIRE_ALLOW_PRIVATE_ADDRESSES"):
+        if CrawlConfig.from_crawler(crawler).allow_private_addresses:
             raise NotConfigured("NEWSWIRE_ALLOW_PRIVATE_ADDRESSES is set")
         return cls(crawler)
 
@@ -104,9 +105,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)
-        self.base = settings.getfloat("NEWSWIRE_RETRY_BACKOFF_BASE")
-        self.cap = settings.getfloat("NEWSWIRE_RETRY_BACKOFF_MAX")
-        self.retry_after_max = settings.getfloat("NEWSWIRE_RETRY_AFTER_MAX")
+        config = CrawlConfig.from_settings(settings)
+        self.base = config.retry_backoff_base.total_seconds()
+        self.cap = config.retry_backoff_max.total_seconds()
+        self.retry_after_max = config.retry_after_max.total_seconds()
 
     def _delayed(self, retry: Request | Response | None, response: Response | None = None) -> Any:
         if not isinstance(retry, Request):

@@ -14,7 +14,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from crawler import settings as defaults
+from crawler.config import CrawlConfig
 from crawler.database import crawl_store
 from crawler.extract import ArticleRecord, ExtractionContext, extract_article
 from crawler.extract.citations import OutletDirectory, resolve
@@ -101,7 +101,7 @@ class ExtractPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
-        return cls(crawler, crawler.settings.getint("NEWSWIRE_EXTRACT_WORKERS"))
+        return cls(crawler, CrawlConfig.from_crawler(crawler).extract_workers)
 
     def open_spider(self) -> None:
         self.directory = outlet_directory(list(self.crawler.spider.registry.values()))
@@ -165,9 +165,8 @@ class ExtractPipeline:
 
     def _bound(self, record: ArticleRecord, outlet: Outlet, url: str) -> None:
         """Cut a text or HTML over its cap (settings), at a paragraph; count it and say so in one line."""
-        settings = self.crawler.settings
-        text_cap = settings.getint("NEWSWIRE_MAX_TEXT_CHARS", defaults.NEWSWIRE_MAX_TEXT_CHARS)
-        html_cap = settings.getint("NEWSWIRE_MAX_HTML_CHARS", defaults.NEWSWIRE_MAX_HTML_CHARS)
+        config = CrawlConfig.from_crawler(self.crawler)
+        text_cap, html_cap = config.max_text_chars, config.max_html_chars
         if len(record.text) > text_cap:
             size = len(record.text)
             record.text = cut_text(record.text, text_cap)
@@ -214,7 +213,7 @@ class StorePipeline:
         self.slug_by_name = {o.name: o.slug for o in outlets}
         self.directory = outlet_directory(outlets)
         with self.sessions.begin() as session:
-            self.stories = load_index(session, self.crawler.settings.getfloat("NEWSWIRE_STORY_THRESHOLD"))
+            self.stories = load_index(session, CrawlConfig.from_crawler(self.crawler).story_threshold)
             backfilled = backfill_stories(session, self.stories)
         if backfilled:
             logger.info("%d stored articles put in stories", backfilled)

@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from crawler import settings as defaults
 from scheduling.freshness import freshness
 from scheduling.polling import PollingPolicy
 from storage.models import CrawlRun
@@ -43,9 +42,8 @@ def run_report(run: CrawlRun) -> dict[str, Any]:
     }
 
 
-def status_report(session: Session, runs: int = 5) -> dict[str, Any]:
+def status_report(session: Session, policy: PollingPolicy, runs: int = 5) -> dict[str, Any]:
     """Outlets (articles, freshness) and the latest `runs` runs, as JSON-ready data."""
-    policy = PollingPolicy(failure_limit=defaults.NEWSWIRE_FAILURE_LIMIT)
     counts = {name: (count, last) for name, count, last in outlet_counts(session)}
     outlets = []
     for fresh in freshness(session, policy):

@@ -70,3 +70,19 @@ def test_format_round_trips(td, text):
 def test_format_refuses_negative():
     with pytest.raises(ValueError, match="negative"):
         format_duration(timedelta(minutes=-1))
+
+
+def test_crawl_config_reads_every_setting_once_with_its_unit():
+    """CrawlConfig is the one reader of NEWSWIRE_* settings: durations come out as timedelta, -s values typed."""
+    from datetime import timedelta
+
+    from crawler.config import CrawlConfig
+    from crawler.crawl import crawl_settings
+
+    config = CrawlConfig.from_settings(
+        crawl_settings("sqlite:///x.db", {"NEWSWIRE_SITEMAP_WINDOW_DAYS": "2", "NEWSWIRE_FAILURE_LIMIT": "3"})
+    )
+    assert config.sitemap_window == timedelta(days=2) and config.failure_limit == 3
+    assert config.retry_after_max == timedelta(minutes=10) and config.progress_interval == timedelta(seconds=10)
+    assert config.polling.failure_limit == 3 and config.polling.maximum == timedelta(hours=24)
+    assert config.db_url == "sqlite:///x.db"

@@ -106,6 +106,9 @@ def test_an_unreachable_outlet_counts_failures_in_a_row(tmp_path):
     assert outlet["consecutive_failures"] == 2 and outlet["last_success_at"] is None
     assert "connection_refused" in outlet["last_error"]
     assert outlet["interval_seconds"] == 24 * 3600  # backed off (the maximum here)
+    assert not outlet["failing"]  # 2 failures, under the default limit of 5
+    lowered = run_newswire("status", "--json", "--db", db_url, "-s", "NEWSWIRE_FAILURE_LIMIT=2")
+    assert json.loads(lowered.stdout)["outlets"][0]["failing"], lowered.stderr  # -s reaches status as it does crawl
 
 
 def _runs(db_url: str) -> list[CrawlRun]:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy.http import Response, TextResponse
 
-from crawler import settings as defaults
 from crawler.conditional import FetchState, max_age
+from crawler.config import CrawlConfig
 from crawler.listings import (
     ListingError,
     feed_links,
@@ -43,11 +43,12 @@ class ListingDiscovery:
     """Requests and callbacks for listings: feeds, sitemaps (indexes, the sitemap window), robots.txt
     `Sitemap:` lines and homepage autodiscovery, all conditional (crawler.conditional).
 
-    Mixed into NewsSpider, which provides `outlets`, `fetch_state`, `awaiting_robots`, `settings`,
+    Mixed into NewsSpider, which provides `outlets`, `config`, `fetch_state`, `awaiting_robots`, `settings`,
     `crawler`, `_article_request`, `on_error` and `record_error`.
     """
 
     outlets: dict[str, Outlet]
+    config: CrawlConfig
     fetch_state: FetchState
     awaiting_robots: dict[str, list[tuple[str, int]]]
     settings: Any
@@ -106,17 +107,19 @@ class ListingDiscovery:
                 self.crawler.engine.crawl(sitemap_request)
 
     def _robots_sitemaps(self, text: str, outlet: Outlet, depth: int) -> Iterator[scrapy.Request]:
-        urls = self._capped(prefer_news_sitemaps(robots_sitemaps(text)), outlet, "NEWSWIRE_MAX_SITEMAPS_PER_OUTLET")
+        urls = self._capped(prefer_news_sitemaps(robots_sitemaps(text)), outlet, "sitemaps")
         for url in urls:
             if request := self._listing_request(url, outlet, follow=depth):
                 yield request
 
-    def _capped(self, urls: list[str], outlet: Outlet, setting: str) -> list[str]:
+    def _capped(self, urls: list[str], outlet: Outlet, kind: Literal["sitemaps", "feeds"]) -> list[str]:
         """The first listings of a kind an outlet names (robots.txt sitemaps, a homepage's feeds), up to the
-        setting's cap; the rest are counted as skipped: a page naming 2,000 feeds must not cost 2,000 requests."""
-        cap = self.settings.getint(setting, getattr(defaults, setting))
+        kind's cap; the rest are counted as skipped: a page naming 2,000 feeds must not cost 2,000 requests."""
+        if kind == "sitemaps":
+            cap, setting = self.config.max_sitemaps_per_outlet, "NEWSWIRE_MAX_SITEMAPS_PER_OUTLET"
+        else:
+            cap, setting = self.config.max_feeds_per_outlet, "NEWSWIRE_MAX_FEEDS_PER_OUTLET"
         if len(urls) > cap:
-            kind = "sitemaps" if "SITEMAPS" in setting else "feeds"
             self.crawler.stats.inc_value(f"newswire/skipped/too_many_{kind}", len(urls) - cap)
             logger.warning("%s: names %d %s; the first %d are read (%s)", outlet.name, len(urls), kind, cap, setting)
         return urls[:cap]
@@ -160,7 +163,7 @@ class ListingDiscovery:
         else:
             links = feed_links(response.body, response.url) if isinstance(response, TextResponse) else []
             self.fetch_state.set_links(response.url, links)
-        links = self._capped(links, outlet, "NEWSWIRE_MAX_FEEDS_PER_OUTLET")
+        links = self._capped(links, outlet, "feeds")
         self.crawler.stats.inc_value("newswire/discovery/autodiscovered_feeds", len(links))
         for url in links:
             if request := self._listing_request(url, outlet, follow=response.meta.get("follow_depth", 0)):
@@ -207,8 +210,7 @@ class ListingDiscovery:
             recent = recent_sitemaps(listing.sitemaps, cutoff)
             self._count_old(len(listing.sitemaps) - len(recent), "old_sitemap")
             newest_first = sorted(recent, key=lambda s: s[1] or "", reverse=True)
-            cap = self.settings.getint("NEWSWIRE_SITEMAP_MAX_CHILDREN")
-            children = [url for url, _lastmod in newest_first[:cap]]
+            children = [url for url, _lastmod in newest_first[: self.config.sitemap_max_children]]
             self.fetch_state.set_links(response.url, children)
             for url in children:
                 if request := self._listing_request(url, outlet, depth, follow, response.url):
@@ -238,9 +240,7 @@ class ListingDiscovery:
 
     def _sitemap_cutoff(self, outlet: Outlet) -> datetime:
         """Sitemap entries last changed before this are skipped (per outlet `sitemap_window`, default 7 days)."""
-        window = getattr(outlet, "sitemap_window", None) or timedelta(
-            days=self.settings.getfloat("NEWSWIRE_SITEMAP_WINDOW_DAYS")
-        )
+        window = getattr(outlet, "sitemap_window", None) or self.config.sitemap_window
         return datetime.now(UTC) - window
 
     def _count_old(self, count: int, what: str) -> None:

@@ -15,6 +15,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler.conditional import FetchState, settle_articles
+from crawler.config import CrawlConfig
 from crawler.database import crawl_store
 from crawler.encoding import page_text
 from crawler.errors import classify_failure, worth_retrying
@@ -69,6 +70,7 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.config = CrawlConfig.from_crawler(crawler)
         crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
         crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
         settle_articles(crawler, lambda: spider.fetch_state)
@@ -83,7 +85,7 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if self.limit is None:
-            self.limit = self.settings.getint("NEWSWIRE_MAX_ARTICLES_PER_OUTLET")
+            self.limit = self.config.max_articles_per_outlet
         if self.known is None:
             slugs = list(self.registry if self.follow_depth else self.outlets)
             self.known = stored_urls(crawl_store(self.crawler), slugs)
