@@ -48,7 +48,7 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "crawler.database.CrawlDatabase": 0,  # the crawl's one database, for every component
     "crawler.extensions.RunRecorder": 0,
-    "crawler.extensions.ProgressReporter": 0,
+    "crawler.progress.ProgressReporter": 0,
 }
 
 # --- newswire ---------------------------------------------------------------------------------
