@@ -18,6 +18,7 @@ from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
+from crawler import stats as counters
 from crawler.database import crawl_store
 from crawler.middlewares import retry_after_seconds
 from storage.db import Store
@@ -204,14 +205,9 @@ class ConditionalRequestMiddleware:
             slug = outlet_for_host(urlsplit(request.url).netloc) if outlet_for_host else None
         return slug
 
-    def _count(self, request: Request, what: str, value: int = 1) -> None:
-        self.crawler.stats.inc_value(f"newswire/{what}", value)
-        if slug := self._outlet(request):
-            self.crawler.stats.inc_value(f"newswire/by_outlet/{slug}/{what}", value)
-
     def process_request(self, request: Request) -> None:
         if slug := self._outlet(request):
-            self.crawler.stats.inc_value(f"newswire/by_outlet/{slug}/requests")
+            counters.count_outlet(self.crawler.stats, slug, "requests")
         state = self.state
         if state is None or not (request.meta.get("conditional") or is_robots(request)):
             return None
@@ -222,12 +218,12 @@ class ConditionalRequestMiddleware:
     def process_response(self, request: Request, response: Response) -> Request | Response:
         wait = retry_after(response)
         if wait and (slug := self._outlet(request)):
-            self.crawler.stats.max_value(f"newswire/by_outlet/{slug}/retry_after", wait)
+            counters.retry_after(self.crawler.stats, slug, wait)
         state = self.state
         if state is None or not (request.meta.get("conditional") or is_robots(request)):
             return response
         if response.status == 304:
-            self._count(request, "not_modified")
+            counters.count(self.crawler.stats, counters.NOT_MODIFIED, outlet=self._outlet(request))
             stored = state.carry(request.url)
             request.meta["not_modified"] = True
             request.meta["stored_links"] = list(stored.links) if stored else []

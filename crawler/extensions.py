@@ -8,8 +8,10 @@ from typing import Any
 from scrapy import signals
 from scrapy.crawler import Crawler
 
+from crawler import stats as counters
 from crawler.config import CrawlConfig
 from crawler.database import crawl_store
+from crawler.stats import OutletCounts
 from scheduling.freshness import record_crawl
 from storage.models import utcnow
 from storage.repository import finish_run, start_run
@@ -18,35 +20,20 @@ logger = logging.getLogger(__name__)
 
 COMPLETE, PARTIAL, FAILED, INTERRUPTED = "complete", "partial", "failed", "interrupted"
 INTERRUPT_REASONS = ("shutdown",)  # SIGTERM/SIGINT: Scrapy stopped the crawl cleanly
-BY_OUTLET = "newswire/by_outlet/"
 
 
-def outlet_counts(stats: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Per-outlet counts from the `newswire/by_outlet/<slug>/<what>` stats."""
-    counts: dict[str, dict[str, Any]] = {}
-    for key, value in stats.items():
-        if key.startswith(BY_OUTLET):
-            slug, _, what = key.removeprefix(BY_OUTLET).partition("/")
-            counts.setdefault(slug, {})[what] = value
-    return counts
-
-
-def _gained(stats: dict[str, Any]) -> bool:
+def _gained(stats: dict[str, Any], by_outlet: dict[str, OutletCounts]) -> bool:
     """Whether a crawl got anything: an article stored or updated, or a listing read (304 included)."""
-    listings_ok = sum(int(v) for k, v in stats.items() if k.startswith(BY_OUTLET) and k.endswith("/listings_ok"))
-    return bool(stats.get("newswire/new") or stats.get("newswire/updated") or listings_ok)
+    listings_ok = sum(c.listings_ok for c in by_outlet.values())
+    return bool(counters.total(stats, counters.NEW) or counters.total(stats, counters.UPDATED) or listings_ok)
 
 
 def run_counts(stats: dict[str, Any], reason: str) -> dict[str, Any]:
     """The CrawlRun columns for a finished crawl, from Scrapy's stats and the finish reason."""
     unexpected = sum(int(v) for k, v in stats.items() if k.startswith("spider_exceptions/"))
-    errors = int(stats.get("newswire/errors", 0)) + unexpected
-    pages = int(stats.get("response_received_count", 0))
-    outcomes = {
-        k.removeprefix("newswire/"): v
-        for k, v in stats.items()
-        if k.startswith("newswire/") and k != "newswire/run_id" and not k.startswith(BY_OUTLET)
-    }
+    errors = int(stats.get(counters.ERRORS, 0)) + unexpected
+    by_outlet = counters.outlet_counts(stats)
+    outcomes = counters.outcomes(stats)
     outcomes.update(
         {k: v for k, v in stats.items() if k.startswith(("item_dropped_reasons_count/", "robotstxt/", "retry/"))}
     )
@@ -54,23 +41,23 @@ def run_counts(stats: dict[str, Any], reason: str) -> dict[str, Any]:
         outcomes["errors/spider_exception"] = unexpected
     if reason in INTERRUPT_REASONS:
         status = INTERRUPTED
-    elif reason != "finished" or (errors and not _gained(stats)):
+    elif reason != "finished" or (errors and not _gained(stats, by_outlet)):
         status = FAILED  # nothing stored and no listing read: a 404 or 429 on every listing is no partial success
     else:
         status = PARTIAL if errors else COMPLETE
     return {
         "status": status,
         "finish_reason": reason,
-        "pages_fetched": pages,
-        "articles_new": int(stats.get("newswire/new", 0)),
-        "already_stored": int(stats.get("newswire/already_stored", 0)),
-        "duplicates": int(stats.get("newswire/duplicate_text", 0)),
+        "pages_fetched": int(stats.get("response_received_count", 0)),
+        "articles_new": counters.total(stats, counters.NEW),
+        "already_stored": counters.total(stats, counters.ALREADY_STORED),
+        "duplicates": counters.total(stats, counters.DUPLICATE_TEXT),
         "errors": errors,
         "requests": int(stats.get("downloader/request_count", 0)),
-        "not_modified": int(stats.get("newswire/not_modified", 0)),
-        "articles_updated": int(stats.get("newswire/updated", 0)),
+        "not_modified": counters.total(stats, counters.NOT_MODIFIED),
+        "articles_updated": counters.total(stats, counters.UPDATED),
         "outcomes": outcomes,
-        "by_outlet": outlet_counts(stats),
+        "by_outlet": by_outlet,
     }
 
 
@@ -90,18 +77,19 @@ class RunRecorder:
         self.sessions = crawl_store(self.crawler).sessions
         with self.sessions.begin() as session:
             run = start_run(session, [o.name for o in spider.outlets.values()])
-        self.crawler.stats.set_value("newswire/run_id", run.id)
+        counters.set_run_id(self.crawler.stats, run.id)
 
     def spider_closed(self, spider: Any, reason: str) -> None:
-        run_id = self.crawler.stats.get_value("newswire/run_id")
+        run_id = counters.run_id(self.crawler.stats)
         counts = run_counts(self.crawler.stats.get_stats(), reason)
-        by_outlet = {slug: dict(counts["by_outlet"].get(slug, {})) for slug in spider.outlets}
+        by_outlet: dict[str, OutletCounts] = counts.pop("by_outlet")
+        crawled = {slug: by_outlet.get(slug, OutletCounts()) for slug in spider.outlets}
         minimums = {o.slug: o.every for o in spider.outlets.values() if getattr(o, "every", None)}
         with self.sessions.begin() as session:
-            finish_run(session, run_id, **counts)
+            finish_run(session, run_id, by_outlet={slug: c.as_json() for slug, c in by_outlet.items()}, **counts)
             record_crawl(
                 session,
-                by_outlet,
+                crawled,
                 utcnow(),
                 CrawlConfig.from_crawler(self.crawler).polling,
                 minimums,

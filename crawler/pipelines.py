@@ -14,6 +14,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
+from crawler import stats as counters
 from crawler.config import CrawlConfig
 from crawler.database import crawl_store
 from crawler.extract import ArticleRecord, ExtractionContext, extract_article
@@ -53,14 +54,6 @@ class StoreFailed(DropItem):
     """The database refused the article."""
 
     retry_later = True
-
-
-def count_error(crawler: Crawler, kind: str, outlet: str | None = None) -> None:
-    """Count one failure of `kind` in the crawl's stats (and in the run's and the outlet's error totals)."""
-    crawler.stats.inc_value("newswire/errors")
-    crawler.stats.inc_value(f"newswire/errors/{kind}")
-    if outlet:
-        crawler.stats.inc_value(f"newswire/by_outlet/{outlet}/errors")
 
 
 class CanonicalConflict(DropItem):
@@ -137,13 +130,13 @@ class ExtractPipeline:
             context = _context(item, outlet, self.directory)
             record = _extract(item, context) if self.pool is None else await self._extract_in_pool(item, context)
         except Exception as exc:  # noqa: BLE001 - one bad page must not end the crawl or vanish silently
-            count_error(self.crawler, "extraction_failed", item["outlet"])
+            counters.count_error(self.crawler.stats, "extraction_failed", item["outlet"], item["url"])
             logger.error("%s: %s: extraction failed: %s: %s", outlet.name, item["url"], type(exc).__name__, exc)
             logger.debug("extraction traceback", exc_info=True)
             raise ExtractionFailed(f"{item['url']}: {exc}", log_level="DEBUG") from None
         if not is_stored(record.page_kind, record.text, record.title):
-            count_error(self.crawler, "not_an_article", item["outlet"])
-            self.crawler.stats.inc_value(f"newswire/page_kind/{record.page_kind}")
+            counters.count_error(self.crawler.stats, "not_an_article", item["outlet"])
+            counters.count_page_kind(self.crawler.stats, record.page_kind)
             logger.error(
                 "%s: %s: not an article (%s, %d words of text)",
                 outlet.name,
@@ -171,11 +164,11 @@ class ExtractPipeline:
             size = len(record.text)
             record.text = cut_text(record.text, text_cap)
             record.html = paragraphs_html(record.text)
-            self.crawler.stats.inc_value("newswire/truncated/text")
+            counters.count_truncated(self.crawler.stats, "text")
             logger.warning("%s: %s: text of %d characters cut to %d", outlet.name, url, size, len(record.text))
         elif len(record.html) > html_cap:
             record.html = paragraphs_html(record.text)
-            self.crawler.stats.inc_value("newswire/truncated/html")
+            counters.count_truncated(self.crawler.stats, "html")
             logger.warning("%s: %s: HTML over %d characters rebuilt from the text", outlet.name, url, html_cap)
 
 
@@ -269,7 +262,7 @@ class StorePipeline:
             "page_kind": record.page_kind,
             "discovered_via": item["discovered_via"],
             "fetched_at": item["fetched_at"],
-            "run_id": self.crawler.stats.get_value("newswire/run_id"),
+            "run_id": counters.run_id(self.crawler.stats),
         }
         try:
             with self.sessions.begin() as session:
@@ -282,7 +275,7 @@ class StorePipeline:
             if outcome == NEW:
                 self._follow_citations(record, item)
         except Exception as exc:  # noqa: BLE001 - a database refusal or a bug: counted, one line, crawl goes on
-            count_error(self.crawler, "store_failed", item["outlet"])
+            counters.count_error(self.crawler.stats, "store_failed", item["outlet"], record.url)
             logger.error(
                 "%s: %s: not stored: %s: %s",
                 item["outlet"],
@@ -293,17 +286,15 @@ class StorePipeline:
             logger.debug("store traceback", exc_info=True)
             raise StoreFailed(f"{record.url}: {exc}", log_level="DEBUG") from None
         stats = self.crawler.stats
-        if outcome in (NEW, UPDATED):
-            stats.inc_value(f"newswire/by_outlet/{item['outlet']}/{outcome}")
         if outcome == NEW:
-            stats.inc_value("newswire/new")
+            counters.count(stats, counters.NEW, outlet=item["outlet"])
             return item
         if outcome == UPDATED:
-            stats.inc_value("newswire/updated")
+            counters.count(stats, counters.UPDATED, outlet=item["outlet"])
             logger.info("%s: %s changed: new version stored", item["outlet"], record.url)
             return item
         if outcome == CANONICAL_CONFLICT:
-            stats.inc_value("newswire/canonical_conflict")
+            counters.count(stats, counters.CANONICAL_CONFLICT)
             logger.warning(
                 "%s: %s declares canonical URL %s, stored with other text: not stored",
                 item["outlet"],
@@ -312,7 +303,7 @@ class StorePipeline:
             )
             raise CanonicalConflict(f"{record.url}: canonical URL taken by other text", log_level="DEBUG")
         if outcome == ALREADY_STORED:
-            stats.inc_value("newswire/already_stored")
+            counters.count(stats, counters.ALREADY_STORED)
             raise AlreadyStored(f"{record.canonical_url} already stored", log_level="DEBUG")
-        stats.inc_value("newswire/duplicate_text")
+        counters.count(stats, counters.DUPLICATE_TEXT)
         raise DuplicateText(f"{record.url}: same text as a stored article of this outlet", log_level="DEBUG")

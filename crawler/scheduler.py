@@ -17,6 +17,8 @@ import time
 from scrapy import Request
 from scrapy.core.scheduler import Scheduler
 
+from crawler import stats as counters
+
 logger = logging.getLogger(__name__)
 
 NOT_BEFORE = "newswire_not_before"  # request.meta key: a time.time() before which the request is not sent
@@ -35,7 +37,7 @@ class DelayingScheduler(Scheduler):
         if not_before is not None and not_before > time.time():
             heapq.heappush(self._waiting, (not_before, next(self._order), request))
             if self.stats is not None:
-                self.stats.inc_value("newswire/retries_delayed")
+                counters.count(self.stats, counters.RETRIES_DELAYED)
             return True
         return super().enqueue_request(request)
 

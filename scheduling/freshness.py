@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -42,9 +43,20 @@ def recent_article_count(session: Session, outlet_id: int, since: datetime) -> i
     return int(session.scalar(stmt) or 0)
 
 
+class CrawlOutcome(Protocol):
+    """What adaptive polling needs of one outlet's counts in a crawl (crawler.stats.OutletCounts has it;
+    scheduling never imports the crawler)."""
+
+    listings_ok: int
+    new: int
+    last_error: str | None
+    poll_hint: int | None
+    retry_after: float | None
+
+
 def record_crawl(
     session: Session,
-    by_outlet: dict[str, dict[str, Any]],
+    by_outlet: Mapping[str, CrawlOutcome],
     now: datetime,
     policy: PollingPolicy,
     minimums: dict[str, timedelta] | None = None,
@@ -59,18 +71,18 @@ def record_crawl(
     outlets = session.scalars(select(Outlet).where(Outlet.slug.in_(list(by_outlet)))).all()
     for outlet in outlets:
         counts = by_outlet[outlet.slug]
-        if interrupted and not counts.get("listings_ok"):
+        if interrupted and not counts.listings_ok:
             continue  # stopped before it was reached: neither a failure nor a reason to postpone it
         state = session.get(OutletState, outlet.id) or OutletState(outlet_id=outlet.id, consecutive_failures=0)
         session.add(state)
         state.last_attempt_at = now
-        if counts.get("listings_ok", 0) > 0:
+        if counts.listings_ok > 0:
             state.last_success_at = now
             state.consecutive_failures = 0
             state.last_error = None
         elif not interrupted:
             state.consecutive_failures = (state.consecutive_failures or 0) + 1
-            state.last_error = str(counts.get("last_error") or "no feed, sitemap or homepage answered")[:1000]
+            state.last_error = (counts.last_error or "no feed, sitemap or homepage answered")[:1000]
             if state.consecutive_failures >= policy.failure_limit:
                 logger.warning(
                     "%s has failed %d crawls in a row (last: %s); polling backs off to %s",
@@ -79,15 +91,15 @@ def record_crawl(
                     state.last_error,
                     policy.maximum,
                 )
-        if counts.get("new", 0) > 0:
+        if counts.new > 0:
             state.last_new_article_at = now
         gap = publishing_gap(recent_article_count(session, outlet.id, now - policy.window), policy.window)
         interval = next_interval(
             policy,
             gap=gap,
             failures=state.consecutive_failures,
-            poll_hint=counts.get("poll_hint"),
-            retry_after=counts.get("retry_after"),
+            poll_hint=counts.poll_hint,
+            retry_after=counts.retry_after,
             minimum=minimums.get(outlet.slug),
         )
         state.interval_seconds = int(interval.total_seconds())

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from crawler.stats import OutletCounts as C
 from scheduling.freshness import due_slugs, freshness, next_due, record_crawl
 from scheduling.polling import PollingPolicy, next_interval, publishing_gap
 from storage.db import make_engine
@@ -63,9 +64,9 @@ def _db(tmp_path) -> Session:
 def test_record_crawl_sets_freshness_and_next_due(tmp_path):
     session = _db(tmp_path)
     counts = {
-        "busy": {"listings_ok": 1, "new": 3},
-        "quiet": {"listings_ok": 1, "poll_hint": 6 * 3600},
-        "down": {"errors": 2, "last_error": "connection_refused: https://down.test/feed"},
+        "busy": C(listings_ok=1, new=3),
+        "quiet": C(listings_ok=1, poll_hint=6 * 3600),
+        "down": C(errors=2, last_error="connection_refused: https://down.test/feed"),
     }
     record_crawl(session, counts, NOW, POLICY)
     rows = {f.slug: f for f in freshness(session, POLICY)}
@@ -75,15 +76,15 @@ def test_record_crawl_sets_freshness_and_next_due(tmp_path):
     assert rows["down"].consecutive_failures == 1 and "connection_refused" in rows["down"].last_error
     assert rows["down"].last_success_at is None and not rows["down"].failing
     for _ in range(2):
-        record_crawl(session, {"down": {"errors": 1}}, NOW, POLICY)
+        record_crawl(session, {"down": C(errors=1)}, NOW, POLICY)
     down = {f.slug: f for f in freshness(session, POLICY)}["down"]
     assert down.consecutive_failures == 3 and down.failing  # reported
     assert down.interval_seconds == 24 * 3600  # backed off to the maximum
-    record_crawl(session, {"down": {"listings_ok": 1}}, NOW, POLICY)
+    record_crawl(session, {"down": C(listings_ok=1)}, NOW, POLICY)
     assert {f.slug: f for f in freshness(session, POLICY)}["down"].consecutive_failures == 0
     before = {f.slug: f for f in freshness(session, POLICY)}["busy"]
     later = NOW + timedelta(hours=5)
-    record_crawl(session, {"busy": {}}, later, POLICY, interrupted=True)  # stopped before reaching it
+    record_crawl(session, {"busy": C()}, later, POLICY, interrupted=True)  # stopped before reaching it
     after = {f.slug: f for f in freshness(session, POLICY)}["busy"]
     assert after.consecutive_failures == 0 and after.next_due_at == before.next_due_at  # not postponed
 
@@ -92,7 +93,7 @@ def test_due_outlets(tmp_path):
     session = _db(tmp_path)
     assert due_slugs(session, ["busy", "quiet"], NOW) == ["busy", "quiet"]  # never crawled
     assert next_due(session, ["busy", "quiet"]) is None
-    record_crawl(session, {"busy": {"listings_ok": 1}, "quiet": {"listings_ok": 1}}, NOW, POLICY)
+    record_crawl(session, {"busy": C(listings_ok=1), "quiet": C(listings_ok=1)}, NOW, POLICY)
     assert due_slugs(session, ["busy", "quiet"], NOW + timedelta(minutes=5)) == []
     assert due_slugs(session, ["busy", "quiet"], NOW + timedelta(hours=2)) == ["busy"]
     assert next_due(session, ["busy", "quiet"]) == NOW + timedelta(hours=1)

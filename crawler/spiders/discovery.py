@@ -11,6 +11,7 @@ from urllib.parse import urljoin, urlsplit
 import scrapy
 from scrapy.http import Response, TextResponse
 
+from crawler import stats as counters
 from crawler.conditional import FetchState, max_age
 from crawler.config import CrawlConfig
 from crawler.listings import (
@@ -120,7 +121,7 @@ class ListingDiscovery:
         else:
             cap, setting = self.config.max_feeds_per_outlet, "NEWSWIRE_MAX_FEEDS_PER_OUTLET"
         if len(urls) > cap:
-            self.crawler.stats.inc_value(f"newswire/skipped/too_many_{kind}", len(urls) - cap)
+            counters.count_skipped(self.crawler.stats, f"too_many_{kind}", len(urls) - cap)
             logger.warning("%s: names %d %s; the first %d are read (%s)", outlet.name, len(urls), kind, cap, setting)
         return urls[:cap]
 
@@ -164,7 +165,7 @@ class ListingDiscovery:
             links = feed_links(response.body, response.url) if isinstance(response, TextResponse) else []
             self.fetch_state.set_links(response.url, links)
         links = self._capped(links, outlet, "feeds")
-        self.crawler.stats.inc_value("newswire/discovery/autodiscovered_feeds", len(links))
+        counters.count_discovery(self.crawler.stats, "autodiscovered_feeds", len(links))
         for url in links:
             if request := self._listing_request(url, outlet, follow=response.meta.get("follow_depth", 0)):
                 yield request
@@ -193,19 +194,19 @@ class ListingDiscovery:
             self.record_error(outlet, response.url, "listing_malformed", str(exc))
             return
         self._listing_ok(outlet)
-        self.crawler.stats.inc_value(f"newswire/discovery/{listing.kind}")
+        counters.count_discovery(self.crawler.stats, listing.kind)
         self.fetch_state.set_poll_hint(response.url, listing.poll_hint)
         self._poll_hint(outlet, max(listing.poll_hint or 0, max_age(response) or 0))
         cutoff = self._sitemap_cutoff(outlet)
         if listing.kind == "sitemapindex":
             depth = response.meta.get("listing_depth", 0) + 1
             if depth > MAX_SITEMAP_DEPTH:  # one error line per outlet, the rest counted
-                if self.crawler.stats.get_value(f"newswire/by_outlet/{outlet.slug}/sitemap_too_deep"):
-                    self.crawler.stats.inc_value("newswire/skipped/sitemap_too_deep")
+                if counters.outlet_value(self.crawler.stats, outlet.slug, "sitemap_too_deep"):
+                    counters.count_skipped(self.crawler.stats, "sitemap_too_deep")
                 else:
                     detail = f"sitemap indexes nested more than {MAX_SITEMAP_DEPTH} deep"
                     self.record_error(outlet, response.url, "sitemap_too_deep", detail)
-                self.crawler.stats.inc_value(f"newswire/by_outlet/{outlet.slug}/sitemap_too_deep")
+                counters.count_outlet(self.crawler.stats, outlet.slug, "sitemap_too_deep")
                 return
             recent = recent_sitemaps(listing.sitemaps, cutoff)
             self._count_old(len(listing.sitemaps) - len(recent), "old_sitemap")
@@ -233,10 +234,10 @@ class ListingDiscovery:
 
     def _poll_hint(self, outlet: Outlet, seconds: int) -> None:
         """One listing's hint (0: none); the outlet's is the smallest, since any listing may bring news."""
-        self.crawler.stats.min_value(f"newswire/by_outlet/{outlet.slug}/poll_hint", seconds)
+        counters.poll_hint(self.crawler.stats, outlet.slug, seconds)
 
     def _listing_ok(self, outlet: Outlet) -> None:
-        self.crawler.stats.inc_value(f"newswire/by_outlet/{outlet.slug}/listings_ok")
+        counters.listing_answered(self.crawler.stats, outlet.slug)
 
     def _sitemap_cutoff(self, outlet: Outlet) -> datetime:
         """Sitemap entries last changed before this are skipped (per outlet `sitemap_window`, default 7 days)."""
@@ -245,4 +246,4 @@ class ListingDiscovery:
 
     def _count_old(self, count: int, what: str) -> None:
         if count:
-            self.crawler.stats.inc_value(f"newswire/skipped/{what}", count)
+            counters.count_skipped(self.crawler.stats, what, count)

@@ -14,6 +14,7 @@ from scrapy import signals
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 
+from crawler import stats as counters
 from crawler.conditional import FetchState, settle_articles
 from crawler.config import CrawlConfig
 from crawler.database import crawl_store
@@ -110,7 +111,7 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
             return False
         outlet = self.outlets[slug] = self.registry[slug]
         self.followed.add(slug)
-        self.crawler.stats.inc_value("newswire/followed_outlets")
+        counters.count(self.crawler.stats, counters.FOLLOWED_OUTLETS)
         logger.info("following cited outlet %s (depth %d)", outlet.name, depth)
         for request in self._discovery_of(outlet, depth):
             self.crawler.engine.crawl(request)
@@ -123,7 +124,7 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
         self.outlets.setdefault(slug, self.registry[slug])
         request = self._article_request(ListingEntry(url), self.outlets[slug], "link", follow=depth)
         if request is not None:
-            self.crawler.stats.inc_value("newswire/followed_links")
+            counters.count(self.crawler.stats, counters.FOLLOWED_LINKS)
             self.crawler.engine.crawl(request)
         return request is not None
 
@@ -139,7 +140,6 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
         except ValueError as exc:  # malformed host or port
             self.record_error(outlet, entry.url[:200], "bad_url", f"malformed URL: {exc}")
             return None
-        stats = self.crawler.stats
         if key in self.seen:
             return None
         self.seen.add(key)
@@ -147,10 +147,10 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
             article_id = self.known[key][0]
             if article_id not in self.already_stored:  # count articles, not their URLs
                 self.already_stored.add(article_id)
-                stats.inc_value("newswire/already_stored")
+                counters.count(self.crawler.stats, counters.ALREADY_STORED)
             return None
         if self.scheduled[outlet.slug] >= (self.limit or 0):
-            stats.inc_value("newswire/skipped/over_limit")
+            counters.count_skipped(self.crawler.stats, "over_limit")
             self.fetch_state.mark_incomplete(listing)  # the rest must be seen by the next crawl
             return None
         self.scheduled[outlet.slug] += 1
@@ -193,7 +193,7 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
         if request.callback == self.parse_homepage:
             self._robots_ready(urlsplit(request.url).netloc)
         if not is_error:
-            self.crawler.stats.inc_value(f"newswire/skipped/{kind}")
+            counters.count_skipped(self.crawler.stats, kind)
             logger.info("%s: %s skipped: %s", outlet.name if outlet else "?", request.url, detail)
             return
         if isinstance(failure.value, HttpError) and request.callback == self.parse_robots:
@@ -210,9 +210,5 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
 
     def record_error(self, outlet: Outlet | None, url: str, kind: str, detail: str) -> None:
         """Count an expected failure in the run's stats and log it on one line."""
-        self.crawler.stats.inc_value("newswire/errors")
-        self.crawler.stats.inc_value(f"newswire/errors/{kind}")
-        if outlet is not None:
-            self.crawler.stats.inc_value(f"newswire/by_outlet/{outlet.slug}/errors")
-            self.crawler.stats.set_value(f"newswire/by_outlet/{outlet.slug}/last_error", f"{kind}: {url}")
+        counters.count_error(self.crawler.stats, kind, outlet.slug if outlet else None, url)
         logger.error("%s: %s: %s", outlet.name if outlet else "?", url, detail)

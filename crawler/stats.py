@@ -1,0 +1,147 @@
+"""newswire's counters in Scrapy's stats collector: the one module that spells the `newswire/…` keys.
+
+Components count through these functions; the run recorder reads the totals back with `run_totals`
+and each outlet's counts as a typed `OutletCounts`. Key layout, for anyone reading a stats dump:
+`newswire/<what>` for run totals, `newswire/errors/<kind>`, `newswire/skipped/<why>`, and
+`newswire/by_outlet/<slug>/<what>` for one outlet's counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from scrapy.statscollectors import StatsCollector
+
+PREFIX = "newswire/"
+BY_OUTLET = f"{PREFIX}by_outlet/"
+RUN_ID = f"{PREFIX}run_id"
+ERRORS = f"{PREFIX}errors"
+
+# run totals, counted with `count(stats, …)`
+NEW, UPDATED, ALREADY_STORED, DUPLICATE_TEXT = "new", "updated", "already_stored", "duplicate_text"
+NOT_MODIFIED, CANONICAL_CONFLICT, RETRIES_DELAYED = "not_modified", "canonical_conflict", "retries_delayed"
+FOLLOWED_OUTLETS, FOLLOWED_LINKS = "followed_outlets", "followed_links"
+
+
+@dataclass
+class OutletCounts:
+    """One outlet's counts in one crawl (stored as the run's `by_outlet` JSON, read by adaptive polling)."""
+
+    requests: int = 0
+    listings_ok: int = 0  # feeds, sitemaps or homepages that answered (200 or 304)
+    not_modified: int = 0
+    new: int = 0
+    updated: int = 0
+    errors: int = 0
+    sitemap_too_deep: int = 0
+    last_error: str | None = None  # "<kind>: <url>" of its latest error
+    poll_hint: int | None = None  # the smallest refresh interval its listings asked for, in seconds (0: none)
+    retry_after: float | None = None  # the longest Retry-After it sent, in seconds
+
+    def as_json(self) -> dict[str, Any]:
+        """The counts that were set (zeros and unset values left out, as in a stats dump)."""
+        return {k: v for k, v in asdict(self).items() if v is not None and (v != 0 or k == "poll_hint")}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> OutletCounts:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+OUTLET_FIELDS = frozenset(f.name for f in fields(OutletCounts))
+
+
+def _outlet_key(slug: str, what: str) -> str:
+    if what not in OUTLET_FIELDS:
+        raise ValueError(f"not a per-outlet count: {what!r}")
+    return f"{BY_OUTLET}{slug}/{what}"
+
+
+def count(stats: StatsCollector, what: str, value: int = 1, *, outlet: str | None = None) -> None:
+    """Add `value` to the run's `what` total and, when it is a per-outlet count, to the outlet's."""
+    stats.inc_value(f"{PREFIX}{what}", value)
+    if outlet and what in OUTLET_FIELDS:
+        stats.inc_value(_outlet_key(outlet, what), value)
+
+
+def count_outlet(stats: StatsCollector, outlet: str, what: str, value: int = 1) -> None:
+    """Add to one outlet's count only (no run total)."""
+    stats.inc_value(_outlet_key(outlet, what), value)
+
+
+def outlet_value(stats: StatsCollector, outlet: str, what: str) -> Any:
+    return stats.get_value(_outlet_key(outlet, what))
+
+
+def count_skipped(stats: StatsCollector, why: str, value: int = 1) -> None:
+    """Something not fetched or not stored on purpose (over the limit, too old, robots.txt…)."""
+    stats.inc_value(f"{PREFIX}skipped/{why}", value)
+
+
+def count_discovery(stats: StatsCollector, what: str, value: int = 1) -> None:
+    """A listing of a kind read (feed, sitemap, sitemapindex) or feeds found on a homepage."""
+    stats.inc_value(f"{PREFIX}discovery/{what}", value)
+
+
+def count_page_kind(stats: StatsCollector, kind: str) -> None:
+    stats.inc_value(f"{PREFIX}page_kind/{kind}")
+
+
+def count_truncated(stats: StatsCollector, what: str) -> None:
+    stats.inc_value(f"{PREFIX}truncated/{what}")
+
+
+def count_error(stats: StatsCollector, kind: str, outlet: str | None = None, url: str | None = None) -> None:
+    """One failure of `kind`: in the run's total, by kind, and in the outlet's (with `url` as its last error)."""
+    stats.inc_value(ERRORS)
+    stats.inc_value(f"{ERRORS}/{kind}")
+    if outlet:
+        stats.inc_value(_outlet_key(outlet, "errors"))
+        if url is not None:
+            stats.set_value(_outlet_key(outlet, "last_error"), f"{kind}: {url}")
+
+
+def listing_answered(stats: StatsCollector, outlet: str) -> None:
+    count_outlet(stats, outlet, "listings_ok")
+
+
+def poll_hint(stats: StatsCollector, outlet: str, seconds: int) -> None:
+    """One listing's refresh hint (0: none); the outlet's is the smallest, since any listing may bring news."""
+    stats.min_value(_outlet_key(outlet, "poll_hint"), seconds)
+
+
+def retry_after(stats: StatsCollector, outlet: str, seconds: float) -> None:
+    stats.max_value(_outlet_key(outlet, "retry_after"), seconds)
+
+
+def set_run_id(stats: StatsCollector, run_id: int) -> None:
+    stats.set_value(RUN_ID, run_id)
+
+
+def run_id(stats: StatsCollector) -> int | None:
+    return stats.get_value(RUN_ID)
+
+
+def outlet_counts(stats: dict[str, Any]) -> dict[str, OutletCounts]:
+    """Each outlet's counts from a stats dump."""
+    counts: dict[str, OutletCounts] = {}
+    for key, value in stats.items():
+        if key.startswith(BY_OUTLET):
+            slug, _, what = key.removeprefix(BY_OUTLET).partition("/")
+            setattr(counts.setdefault(slug, OutletCounts()), what, value)
+    return counts
+
+
+def total(stats: dict[str, Any], what: str) -> int:
+    """A run total from a stats dump (0 when never counted)."""
+    return int(stats.get(f"{PREFIX}{what}", 0))
+
+
+def outcomes(stats: dict[str, Any]) -> dict[str, Any]:
+    """The run's totals and counts by kind, keyed without the prefix (the run's `outcomes` JSON)."""
+    return {
+        key.removeprefix(PREFIX): value
+        for key, value in stats.items()
+        if key.startswith(PREFIX) and key != RUN_ID and not key.startswith(BY_OUTLET)
+    }
