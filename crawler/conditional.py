@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -127,27 +126,71 @@ class FetchState:
             return save_validators(session, complete)
 
 
-def settle_articles(crawler: Crawler, state: Callable[[], FetchState]) -> None:
-    """Tell listings when their articles are done: once the pipelines stored or dropped them (a failed
-    extraction or store, or a pipeline error, means "read the listing again"), or the scheduler
-    dropped the request as a duplicate. Article requests carry `meta["listing"]`, items `"listing"`."""
+class FetchStateKeeper:
+    """Extension that owns the crawl's FetchState: loaded from the store when first asked for, told when
+    articles are done (signals), saved when the spider closes. Components reach it with
+    `fetch_state(crawler)`; nothing hangs it on the spider.
 
-    def stored(item: dict[str, Any]) -> None:
-        state().article_done(item.get("listing"))
+    Articles are settled once the pipelines stored or dropped them (a failed extraction or store, or a
+    pipeline error, means "read the listing again"), or the scheduler dropped the request as a duplicate.
+    """
 
-    def dropped(item: dict[str, Any], exception: BaseException) -> None:
-        state().article_done(item.get("listing"), retry_later=getattr(exception, "retry_later", False))
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self._state: FetchState | None = None
+        for handler, signal in (
+            (self.item_scraped, signals.item_scraped),
+            (self.item_dropped, signals.item_dropped),
+            (self.item_error, signals.item_error),
+            (self.request_dropped, signals.request_dropped),
+            (self.spider_closed, signals.spider_closed),
+        ):
+            crawler.signals.connect(handler, signal=signal)
 
-    def failed(item: dict[str, Any]) -> None:
-        state().article_done(item.get("listing"), retry_later=True)
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> FetchStateKeeper:
+        return cls(crawler)
 
-    def request_dropped(request: Request) -> None:
+    @property
+    def state(self) -> FetchState:
+        if self._state is None:
+            self._state = FetchState.load(crawl_store(self.crawler))
+        return self._state
+
+    def item_scraped(self, item: Any) -> None:
+        self.state.article_done(listing_of(item))
+
+    def item_dropped(self, item: Any, exception: BaseException) -> None:
+        self.state.article_done(listing_of(item), retry_later=getattr(exception, "retry_later", False))
+
+    def item_error(self, item: Any) -> None:
+        self.state.article_done(listing_of(item), retry_later=True)
+
+    def request_dropped(self, request: Request) -> None:
         if "hints" in request.meta:  # an article request
-            state().article_done(request.meta.get("listing"))
+            self.state.article_done(request.meta.get("listing"))
 
-    for handler, signal in ((stored, signals.item_scraped), (dropped, signals.item_dropped),
-                            (failed, signals.item_error), (request_dropped, signals.request_dropped)):  # fmt: skip
-        crawler.signals.connect(handler, signal=signal, weak=False)
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        if self._state is None:
+            return
+        try:
+            saved = self._state.save(crawl_store(self.crawler))
+            logger.debug("saved validators of %d discovery URLs", saved)
+        except Exception as exc:  # noqa: BLE001 - losing validators costs one full fetch next time, not data
+            logger.error("could not save fetch validators: %s", exc)
+
+
+def crawl_fetch_state(crawler: Crawler) -> FetchState:
+    """The crawl's FetchState (the FetchStateKeeper extension's)."""
+    keeper = crawler.get_extension(FetchStateKeeper)
+    if keeper is None:
+        raise RuntimeError("the FetchStateKeeper extension is not enabled (EXTENSIONS)")
+    return keeper.state
+
+
+def listing_of(item: Any) -> str | None:
+    """The listing an item's article came from."""
+    return item.get("listing")
 
 
 def is_robots(request: Request) -> bool:
@@ -181,22 +224,21 @@ def max_age(response: Response) -> int | None:
 class ConditionalRequestMiddleware:
     """Downloader middleware: conditional GETs for discovery requests, validators and 304s recorded.
 
-    Works with the spider's `fetch_state`; a 304 for robots.txt is answered with the stored text so
+    Works with the crawl's FetchState (FetchStateKeeper); a 304 for robots.txt is answered with the stored text so
     that Scrapy's RobotsTxtMiddleware keeps its rules. Also counts requests per outlet and keeps the
     longest Retry-After a server gave an outlet (429, 503) for adaptive polling.
     """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ConditionalRequestMiddleware:
         return cls(crawler)
 
     @property
-    def state(self) -> FetchState | None:
-        return getattr(self.crawler.spider, "fetch_state", None)
+    def state(self) -> FetchState:
+        return crawl_fetch_state(self.crawler)
 
     def _outlet(self, request: Request) -> str | None:
         slug = request.meta.get("outlet")
@@ -208,10 +250,9 @@ class ConditionalRequestMiddleware:
     def process_request(self, request: Request) -> None:
         if slug := self._outlet(request):
             counters.count_outlet(self.crawler.stats, slug, "requests")
-        state = self.state
-        if state is None or not (request.meta.get("conditional") or is_robots(request)):
+        if not (request.meta.get("conditional") or is_robots(request)):
             return None
-        for name, value in state.conditional_headers(request.url, need_body=is_robots(request)).items():
+        for name, value in self.state.conditional_headers(request.url, need_body=is_robots(request)).items():
             request.headers.setdefault(name, value)
         return None
 
@@ -219,9 +260,9 @@ class ConditionalRequestMiddleware:
         wait = retry_after(response)
         if wait and (slug := self._outlet(request)):
             counters.retry_after(self.crawler.stats, slug, wait)
-        state = self.state
-        if state is None or not (request.meta.get("conditional") or is_robots(request)):
+        if not (request.meta.get("conditional") or is_robots(request)):
             return response
+        state = self.state
         if response.status == 304:
             counters.count(self.crawler.stats, counters.NOT_MODIFIED, outlet=self._outlet(request))
             stored = state.carry(request.url)
@@ -242,13 +283,3 @@ class ConditionalRequestMiddleware:
                     state.record(first_url, response, body)
             state.record(request.url, response, body)
         return response
-
-    def spider_closed(self, spider: Any, reason: str) -> None:
-        state = self.state
-        if state is None:
-            return
-        try:
-            saved = state.save(crawl_store(self.crawler))
-            logger.debug("saved validators of %d discovery URLs", saved)
-        except Exception as exc:  # losing validators costs one full fetch next time, not data
-            logger.error("could not save fetch validators: %s", exc)

@@ -47,6 +47,7 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "crawler.database.CrawlDatabase": 0,  # the crawl's one database, for every component
+    "crawler.conditional.FetchStateKeeper": 0,  # validators and unsettled listings of discovery URLs
     "crawler.extensions.RunRecorder": 0,
     "crawler.progress.ProgressReporter": 0,
 }

@@ -244,3 +244,37 @@ def test_poll_hints_from_feeds_and_servers():
     assert max_age(response(200, **{"Cache-Control": "public, max-age=1800"})) == 1800
     assert max_age(response(200, **{"Cache-Control": "max-age=99999999"})) == 7 * 86400  # capped
     assert max_age(response(200)) is None
+
+
+def test_the_fetch_state_is_the_keeper_extensions_loaded_once_settled_by_signals_and_saved(tmp_path):
+    """One owner: the FetchStateKeeper extension loads the state from the crawl's store when first asked,
+    settles listings from item signals and saves the complete ones when the spider closes."""
+    from scrapy import signals
+    from scrapy.utils.test import get_crawler
+
+    from crawler.conditional import FetchStateKeeper, crawl_fetch_state
+    from crawler.pipelines import StoreFailed
+    from storage.db import Store
+
+    db_url = f"sqlite:///{tmp_path / 'state.db'}"
+    extensions = {"crawler.database.CrawlDatabase": 0, "crawler.conditional.FetchStateKeeper": 0}
+
+    def crawl_with(listing_outcome):
+        crawler = get_crawler(settings_dict={"NEWSWIRE_DB": db_url, "EXTENSIONS": extensions})
+        state = crawl_fetch_state(crawler)
+        assert state is crawler.get_extension(FetchStateKeeper).state  # the same object for every component
+        state.fresh["https://x.test/feed"] = Validators("https://x.test/feed", etag='"2"')
+        state.article_scheduled("https://x.test/feed")
+        listing_outcome(crawler, {"listing": "https://x.test/feed"})
+        crawler.signals.send_catch_log(signals.spider_closed, spider=None, reason="finished")
+        with Store(db_url) as store:
+            return FetchState.load(store).stored
+
+    def failed_to_store(crawler, item):
+        crawler.signals.send_catch_log(signals.item_dropped, item=item, exception=StoreFailed("x"), response=None)
+
+    def stored(crawler, item):
+        crawler.signals.send_catch_log(signals.item_scraped, item=item, response=None)
+
+    assert crawl_with(failed_to_store) == {}  # an article to retry: the listing's validators are not saved
+    assert crawl_with(stored)["https://x.test/feed"].etag == '"2"'

@@ -113,15 +113,15 @@ def test_malformed_and_non_web_urls_do_not_break_a_listing():
     ]  # the spider drops file:
 
 
-def test_spider_refuses_non_web_urls():
+def test_spider_refuses_non_web_urls(tmp_path):
     from scrapy.utils.test import get_crawler
 
     from crawler.listings import ListingEntry
     from crawler.registry import Outlet
     from crawler.spiders.news import NewsSpider
 
-    crawler = get_crawler(NewsSpider)
-    crawler._apply_settings()
+    extensions = {"crawler.database.CrawlDatabase": 0, "crawler.conditional.FetchStateKeeper": 0}
+    crawler = get_crawler(NewsSpider, {"NEWSWIRE_DB": f"sqlite:///{tmp_path / 'x.db'}", "EXTENSIONS": extensions})
     spider = NewsSpider.from_crawler(crawler, outlets=[Outlet("Local", "http://127.0.0.1:8080/")], known={}, limit=10)
     outlet = spider.outlets["local"]
     for url in ("file:///etc/passwd", "data:text/html,<p>x</p>", "ftp://n.example/x", "http://n.example:99999/x"):

@@ -12,7 +12,7 @@ import scrapy
 from scrapy.http import Response, TextResponse
 
 from crawler import stats as counters
-from crawler.conditional import FetchState, max_age
+from crawler.conditional import FetchState, crawl_fetch_state, max_age
 from crawler.config import CrawlConfig
 from crawler.listings import (
     ListingError,
@@ -44,16 +44,20 @@ class ListingDiscovery:
     """Requests and callbacks for listings: feeds, sitemaps (indexes, the sitemap window), robots.txt
     `Sitemap:` lines and homepage autodiscovery, all conditional (crawler.conditional).
 
-    Mixed into NewsSpider, which provides `outlets`, `config`, `fetch_state`, `awaiting_robots`, `settings`,
-    `crawler`, `_article_request`, `on_error` and `record_error`.
+    Mixed into NewsSpider, which provides `outlets`, `config`, `awaiting_robots`, `settings`, `crawler`,
+    `_article_request`, `on_error` and `record_error`.
     """
 
     outlets: dict[str, Outlet]
     config: CrawlConfig
-    fetch_state: FetchState
     awaiting_robots: dict[str, list[tuple[str, int]]]
     settings: Any
     crawler: Any
+
+    @property
+    def fetch_state(self) -> FetchState:
+        """The crawl's FetchState, owned by the FetchStateKeeper extension."""
+        return crawl_fetch_state(self.crawler)
 
     def _discovery(self, outlet: Outlet, depth: int) -> Iterator[scrapy.Request]:
         """The first requests of an outlet's discovery; `depth` counts citation hops from the crawl's outlets."""

@@ -15,7 +15,6 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler import stats as counters
-from crawler.conditional import FetchState, settle_articles
 from crawler.config import CrawlConfig
 from crawler.database import crawl_store
 from crawler.encoding import page_text
@@ -65,7 +64,6 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
         self.seen: set[str] = set()
         self.already_stored: set[int] = set()
         self.registry_origins = set().union(*(o.origins for o in self.registry.values())) if self.registry else set()
-        self.fetch_state = FetchState()
         self.awaiting_robots: dict[str, list[tuple[str, int]]] = {}  # netloc → (outlet, depth) waiting for robots.txt
 
     @classmethod
@@ -74,7 +72,6 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
         spider.config = CrawlConfig.from_crawler(crawler)
         crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
         crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
-        settle_articles(crawler, lambda: spider.fetch_state)
         return spider
 
     def outlet_for_netloc(self, netloc: str) -> str | None:
@@ -90,7 +87,6 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
         if self.known is None:
             slugs = list(self.registry if self.follow_depth else self.outlets)
             self.known = stored_urls(crawl_store(self.crawler), slugs)
-        self.fetch_state = FetchState.load(crawl_store(self.crawler))
         for outlet in list(self.outlets.values()):
             for request in self._discovery_of(outlet, 0):
                 yield request
