@@ -15,13 +15,14 @@ import logging
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from croniter import croniter
 from crontab import CronSlices
 from sqlalchemy.engine import make_url
 
+from scheduling.commands import CrawlInvocation, crawl_command, feeds_command, parse_crawl
 from scheduling.durations import format_duration
 from scheduling.lock import EXIT_LOCKED
 
@@ -175,15 +176,13 @@ def plan_entries(
         except ValueError as exc:
             raise ValueError(f"{exc} ({'outlets: ' + ', '.join(names) if names else 'all outlets'})") from None
     workdir = workdir.resolve()
-    db_url = _absolute_db_url(db_url, workdir)
+    db_url = absolute_db_url(db_url, workdir)
     log = _quote(workdir / log_file)
     offsets = spread_offsets(list(outlets_by_interval), workdir)
     entries = []
     for every, names in sorted(outlets_by_interval.items()):
-        crawl = [python, "-m", "crawler", "crawl", "--sources", workdir / sources, "--db", db_url]
-        crawl += [arg for name in names for arg in ("--outlet", name)] + list(crawl_args)
-        feeds = [python, "-m", "crawler", "feeds", "--db", db_url, "--out", workdir / feeds_dir]
-        feeds += ["--base-url", base_url] if base_url else []
+        crawl = crawl_command(python, sources=workdir / sources, db_url=db_url, outlets=names, extra=crawl_args)
+        feeds = feeds_command(python, db_url=db_url, feeds_dir=workdir / feeds_dir, base_url=base_url)
         command = (
             f"cd {_quote(workdir)} && {{ {_join(crawl)} >> {log} 2>&1; "
             f"[ $? -eq {EXIT_LOCKED} ] || {_join(feeds)} >> {log} 2>&1; }}"
@@ -199,11 +198,11 @@ def _quote(value: str | Path) -> str:
     return shlex.quote(text)
 
 
-def _join(args: list[str | Path]) -> str:
+def _join(args: list[str]) -> str:
     return " ".join(_quote(arg) for arg in args)
 
 
-def _absolute_db_url(db_url: str, workdir: Path) -> str:
+def absolute_db_url(db_url: str, workdir: Path) -> str:
     """The URL with a relative SQLite file made absolute under `workdir`; in-memory databases refused."""
     url = make_url(db_url)
     if url.get_backend_name() != "sqlite":
@@ -226,3 +225,32 @@ def parse_line(line: str) -> CronEntry | None:
     if len(parts) < 2 or not CronSlices.is_valid(schedule):
         return None
     return CronEntry(schedule, _unescape(parts[-1]), Path(_unescape(tag)))
+
+
+@dataclass(frozen=True)
+class ScheduledCrawl:
+    """An installed cron entry read back: when it fires and which crawl it starts."""
+
+    entry: CronEntry
+    crawl: CrawlInvocation
+
+    def covers(self, outlet_name: str) -> bool:
+        """Whether its crawl includes the outlet (an entry without --outlet crawls every outlet)."""
+        return not self.crawl.outlets or outlet_name.casefold() in {n.casefold() for n in self.crawl.outlets}
+
+    def next_crawl(self, now: datetime, due_at: datetime | None = None) -> datetime:
+        """When it next crawls an outlet that adaptive polling makes due at `due_at` (aware UTC times):
+        its next firing after now, or, with --due, its first firing once the outlet is due."""
+        after = max(now, due_at) if self.crawl.due and due_at is not None else now
+        fire = self.entry.next_run(after.astimezone().replace(tzinfo=None))  # cron's clock: local time
+        return fire.astimezone(UTC)
+
+
+def scheduled_crawls(entries: Sequence[CronEntry], db_url: str, workdir: Path) -> list[ScheduledCrawl]:
+    """The entries whose crawl writes to `db_url` (a relative SQLite file taken from `workdir`)."""
+    try:
+        wanted = absolute_db_url(db_url, workdir)
+    except ValueError:  # an in-memory database: no cron entry can crawl it
+        return []
+    found = [(entry, parse_crawl(entry.command)) for entry in entries]
+    return [ScheduledCrawl(entry, crawl) for entry, crawl in found if crawl is not None and crawl.db_url == wanted]

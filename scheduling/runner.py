@@ -1,11 +1,12 @@
 """`newswire schedule run`: a foreground scheduler that starts one crawl process whenever outlets are due.
 
 One crawl is one OS process (Twisted's reactor cannot be restarted), so each round starts
-`python -m crawler crawl --due` (then `feeds`, when a feeds directory is set) as a child process and
-sleeps until the next outlet is due. SIGTERM or SIGINT wakes it: a running crawl gets one SIGTERM,
-which Scrapy answers by finishing the requests in flight and closing cleanly (its run is recorded
-as interrupted), and the scheduler exits 0. The child runs in its own session so that a terminal's
-Ctrl-C reaches it once, through us; a second signal is forwarded too, and Scrapy then stops at once.
+`python -m crawler crawl --due` (then `feeds`, when a feeds directory is set; scheduling.commands
+spells both) as a child process and sleeps until the next outlet is due. SIGTERM or SIGINT wakes it:
+a running crawl gets one SIGTERM, which Scrapy answers by finishing the requests in flight and
+closing cleanly (its run is recorded as interrupted), and the scheduler exits 0. The child runs in
+its own session so that a terminal's Ctrl-C reaches it once, through us; a second signal is
+forwarded too, and Scrapy then stops at once.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from scheduling.commands import crawl_command, feeds_command
 from scheduling.freshness import next_due
 from scheduling.lock import EXIT_LOCKED
 from storage.db import Store
@@ -40,6 +42,7 @@ class SchedulerConfig:
     feeds_dir: Path | None = None
     base_url: str | None = None
     crawl_args: Sequence[str] = ()  # extra `crawl` options, such as -s KEY=VALUE
+    log_args: Sequence[str] = ()  # logging options for every child (--log-file, -q, -v)
     max_rounds: int | None = None  # stop after this many crawls (tests, one-shot use)
     python: str = field(default_factory=lambda: sys.executable)
 
@@ -78,7 +81,7 @@ class Scheduler:
                 self.stopping.wait(LOCKED_RETRY.total_seconds())
                 continue
             if self.config.feeds_dir is not None and not self.stopping.is_set():
-                self._run_child(self._feeds_command())
+                self._run_child(self._feeds_command(self.config.feeds_dir))
             if self._last_round():
                 break
             self._sleep_until_due()
@@ -90,16 +93,14 @@ class Scheduler:
 
     def _crawl_command(self) -> list[str]:
         c = self.config
-        return [c.python, "-m", "crawler", "crawl", "--due", "--sources", str(c.sources), "--db", c.db_url,
-                *c.crawl_args]  # fmt: skip
+        return crawl_command(c.python, sources=c.sources, db_url=c.db_url, due=True, extra=[*c.crawl_args, *c.log_args])
 
-    def _feeds_command(self) -> list[str]:
+    def _feeds_command(self, feeds_dir: Path) -> list[str]:
         c = self.config
-        command = [c.python, "-m", "crawler", "feeds", "--db", c.db_url, "--out", str(c.feeds_dir)]
-        return command + (["--base-url", c.base_url] if c.base_url else [])
+        return feeds_command(c.python, db_url=c.db_url, feeds_dir=feeds_dir, base_url=c.base_url, extra=c.log_args)
 
     def _run_child(self, command: list[str]) -> int:
-        logger.info("running %s", " ".join(command[2:5]))
+        logger.info("running newswire %s", command[3])
         self.child = subprocess.Popen(command, start_new_session=True)
         if self.stopping.is_set():  # the signal came while it was starting: it never got its SIGTERM
             self.child.send_signal(signal.SIGTERM)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import crontab
@@ -13,6 +13,7 @@ import pytest
 from croniter import croniter
 
 from crawler.registry import load_registry
+from scheduling.commands import CrawlInvocation, parse_crawl
 from scheduling.cron import (
     DEFAULT_LOG,
     CronEntry,
@@ -20,10 +21,11 @@ from scheduling.cron import (
     outlet_intervals,
     parse_line,
     plan_entries,
+    scheduled_crawls,
     spread_offsets,
 )
 from scheduling.crontab_file import CronError, install, list_entries, remove
-from tests.conftest import run_newswire
+from tests.cli_runner import newswire
 
 SUNDAY = datetime(2026, 1, 4)  # cron's weeks (and our offsets) start on Sunday 00:00
 M, H, D = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
@@ -141,8 +143,9 @@ def test_plan_uses_absolute_paths_and_one_entry_per_interval(tmp_path):
         assert entry.command.startswith(f"cd {work} && ")
         assert "/opt/venv/bin/python -m crawler crawl" in entry.command
         assert f"--sources {work}/sources.toml --db sqlite:///{work}/news.db" in entry.command
-        assert f"feeds --db sqlite:///{work}/news.db --out {work}/public/feeds --base-url https://n.example/f/" in (
-            entry.command
+        assert (
+            f"feeds --db sqlite:///{work}/news.db --out {work}/public/feeds --base-url https://n.example/f/"
+            in (entry.command)
         )
         assert entry.command.count(f">> {work}/{DEFAULT_LOG} 2>&1") == 2
     assert "--outlet 'Middle East Eye' --outlet 'O'\"'\"'Brien & Sons'" in entries[0].command
@@ -309,8 +312,8 @@ def test_command_is_valid_shell_and_the_cli_has_its_options(tmp_path):
     (entry,) = plan(tmp_path, {H: ["It's News"]}, base_url="https://n.example/")
     for shell in ("sh", "bash"):
         assert subprocess.run([shell, "-n", "-c", entry.command]).returncode == 0
-    crawl, feeds = run_newswire("crawl", "--help"), run_newswire("feeds", "--help")
-    assert crawl.returncode == 0 and feeds.returncode == 0
+    crawl, feeds = newswire("crawl", "--help"), newswire("feeds", "--help")
+    assert crawl.exit_code == 0 and feeds.exit_code == 0
     assert all(option in crawl.stdout for option in ("--sources", "--db", "--outlet"))
     assert all(option in feeds.stdout for option in ("--db", "--out", "--base-url"))
 
@@ -344,3 +347,32 @@ def test_command_runs_feeds_unless_another_crawl_holds_the_lock(tmp_path, crawl_
         ]
     assert (work / DEFAULT_LOG).read_text() == "ran crawl\n" + ("ran feeds\n" if feeds_run else "")
     assert not (work / "pwned").exists() and not os.path.exists("pwned")
+
+
+# --- reading entries back: which crawl, and when (for `newswire status`) ------------------------
+
+
+def test_the_crawl_of_an_entry_reads_back(tmp_path):
+    (entry,) = plan(tmp_path, {H: ["It's News", "$(touch pwned)"]}, crawl_args=["--due"], base_url="https://n/")
+    work = (tmp_path / "work").resolve()
+    assert parse_crawl(entry.command) == CrawlInvocation(
+        f"sqlite:///{work}/news.db", ("It's News", "$(touch pwned)"), True
+    )
+    (plain,) = plan(tmp_path, {H: []})
+    assert parse_crawl(plain.command) == CrawlInvocation(f"sqlite:///{work}/news.db", (), False)
+    assert parse_crawl("/usr/bin/backup --all") is None and parse_crawl("echo 'unbalanced") is None
+
+
+def test_next_crawl_is_the_entrys_next_firing_and_with_due_waits_for_polling(tmp_path):
+    work = tmp_path / "work"
+    entries = plan(tmp_path, {15 * M: ["A"]}) + plan(tmp_path, {D: ["B"]}, workdir=tmp_path / "other")
+    assert scheduled_crawls(entries, "sqlite:///elsewhere.db", work) == []
+    [every_15m] = scheduled_crawls(entries, "sqlite:///news.db", work)  # the other workdir's database is its own
+    assert every_15m.covers("a") and not every_15m.covers("B")
+    now = datetime(2026, 1, 5, 9, 0, 30, tzinfo=UTC)
+    fires = fire_times(every_15m.entry.schedule, 2, now.astimezone().replace(tzinfo=None))
+    assert every_15m.next_crawl(now) == fires[0].astimezone(UTC) and now < fires[0].astimezone(UTC) <= now + 15 * M
+    due_at = now + 2 * H
+    assert every_15m.next_crawl(now, due_at) == every_15m.next_crawl(now)  # without --due, cron crawls anyway
+    [due] = scheduled_crawls(plan(tmp_path, {15 * M: []}, crawl_args=["--due"]), "sqlite:///news.db", work)
+    assert due.covers("anything") and due_at < due.next_crawl(now, due_at) <= due_at + 15 * M
