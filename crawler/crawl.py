@@ -9,7 +9,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from crawler.database import STORE_SETTING
-from crawler.logs import quiet_expected_tracebacks
+from crawler.logs import LOG_DATEFORMAT, LOG_FORMAT, hand_over_root, quiet_expected_tracebacks
 from crawler.registry import Outlet
 from crawler.spiders.news import NewsSpider
 from storage.db import Store, resolve_db_url, stored_urls
@@ -17,18 +17,24 @@ from storage.models import CrawlRun
 
 logger = logging.getLogger(__name__)
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
-
 
 def crawl_settings(
-    db_url: str | None, overrides: dict[str, Any] | None = None, *, log_level: str = "WARNING"
+    db_url: str | None,
+    overrides: dict[str, Any] | None = None,
+    *,
+    log_level: str = "WARNING",
+    log_file: str | None = None,
 ) -> Settings:
-    """newswire's Scrapy settings with the database URL, log level and any overrides applied."""
+    """newswire's Scrapy settings with the database URL, logging (level, file, timestamped format) and any
+    overrides applied."""
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     settings.set("NEWSWIRE_DB", resolve_db_url(db_url), priority="cmdline")
     settings.set("LOG_LEVEL", log_level, priority="cmdline")
     settings.set("LOG_FORMAT", LOG_FORMAT, priority="cmdline")
+    settings.set("LOG_DATEFORMAT", LOG_DATEFORMAT, priority="cmdline")
+    if log_file:
+        settings.set("LOG_FILE", log_file, priority="cmdline")
     for key, value in (overrides or {}).items():
         settings.set(key, value, priority="cmdline")
     return settings
@@ -41,6 +47,7 @@ def run_crawl(
     limit: int | None = None,
     overrides: dict[str, Any] | None = None,
     log_level: str = "WARNING",
+    log_file: str | None = None,
     registry: list[Outlet] | None = None,
     follow_depth: int = 0,
 ) -> CrawlRun:
@@ -50,10 +57,11 @@ def run_crawl(
     check per command). Blocks until the crawl ends; Twisted's reactor cannot restart, so call this once
     per process.
     """
-    settings = crawl_settings(store.url, overrides, log_level=log_level)
+    settings = crawl_settings(store.url, overrides, log_level=log_level, log_file=log_file)
     settings.set(STORE_SETTING, store, priority="cmdline")
     registry = registry or outlets
     known = stored_urls(store, [o.slug for o in (registry if follow_depth else outlets)])
+    hand_over_root()  # Scrapy installs its root handler from the LOG_* settings: one handler, not two
     process = CrawlerProcess(settings)
     quiet_expected_tracebacks()
     crawler = process.create_crawler(NewsSpider)

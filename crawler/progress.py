@@ -1,8 +1,8 @@
-"""The crawl's progress line: one line to stderr every NEWSWIRE_PROGRESS_INTERVAL seconds."""
+"""The crawl's progress line: one timestamped log line every NEWSWIRE_PROGRESS_INTERVAL seconds."""
 
 from __future__ import annotations
 
-import sys
+import logging
 from typing import Any
 
 from scrapy import signals
@@ -10,11 +10,14 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
+from crawler import stats as counters
 from crawler.config import CrawlConfig
+
+logger = logging.getLogger("newswire.progress")  # one of the command's own lines (crawler.logs.OWN): -q hides it
 
 
 class ProgressReporter:
-    """Print one progress line to stderr every NEWSWIRE_PROGRESS_INTERVAL seconds (0 turns it off)."""
+    """Log one progress line (stderr, or the --log-file) every NEWSWIRE_PROGRESS_INTERVAL seconds (0 turns it off)."""
 
     def __init__(self, crawler: Crawler, interval: float) -> None:
         self.crawler = crawler
@@ -31,12 +34,12 @@ class ProgressReporter:
         return cls(crawler, interval)
 
     def report(self) -> None:
-        stats = self.crawler.stats
-        print(
-            f"progress: {stats.get_value('response_received_count', 0)} pages fetched, "
-            f"{stats.get_value('newswire/new', 0)} articles stored, {stats.get_value('newswire/errors', 0)} errors",
-            file=sys.stderr,
-            flush=True,
+        stats = self.crawler.stats.get_stats()
+        logger.info(
+            "progress: %d pages fetched, %d articles stored, %d errors",
+            stats.get("response_received_count", 0),
+            counters.total(stats, counters.NEW),
+            stats.get(counters.ERRORS, 0),
         )
 
     def spider_opened(self, spider: Any) -> None:

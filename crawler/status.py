@@ -1,14 +1,17 @@
-"""`newswire status`: outlets with their articles and freshness, and the latest runs, as data and as text."""
+"""`newswire status`: outlets with their articles, freshness, last error and next crawl, and the latest runs,
+as data and as text."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from scheduling.freshness import freshness
+from scheduling.cron import ScheduledCrawl
+from scheduling.freshness import OutletFreshness, freshness
 from scheduling.polling import PollingPolicy
 from storage.models import CrawlRun
 from storage.repository import outlet_counts, recent_runs, republished_count
@@ -42,13 +45,43 @@ def run_report(run: CrawlRun) -> dict[str, Any]:
     }
 
 
-def status_report(session: Session, policy: PollingPolicy, runs: int = 5) -> dict[str, Any]:
-    """Outlets (articles, freshness) and the latest `runs` runs, as JSON-ready data."""
+def next_crawl(
+    fresh: OutletFreshness, cron: Sequence[ScheduledCrawl] | None, now: datetime
+) -> tuple[datetime | None, str]:
+    """When the outlet is next crawled, and what decides it: "cron" (the installed entries for this
+    database, --due ones once polling makes it due), "unscheduled" (entries for this database, none for
+    it), or "polling" (no entries: `schedule run` or `crawl --due`; None then means due now)."""
+    if not cron:
+        return fresh.next_due_at, "polling"
+    times = [c.next_crawl(now, fresh.next_due_at) for c in cron if c.covers(fresh.name)]
+    return (min(times), "cron") if times else (None, "unscheduled")
+
+
+def status_report(
+    session: Session,
+    policy: PollingPolicy,
+    runs: int = 5,
+    cron: Sequence[ScheduledCrawl] | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Outlets (articles, freshness, next crawl) and the latest `runs` runs, as JSON-ready data.
+
+    `cron`: the installed cron entries that crawl this database, which set the next crawl times."""
+    now = now or datetime.now(UTC)
     counts = {name: (count, last) for name, count, last in outlet_counts(session)}
     outlets = []
     for fresh in freshness(session, policy):
         count, last_fetch = counts.get(fresh.name, (0, None))
-        outlets.append({**fresh.as_json(), "articles": count, "last_fetched_at": _iso(last_fetch)})
+        when, scheduled_by = next_crawl(fresh, cron, now)
+        outlets.append(
+            {
+                **fresh.as_json(),
+                "articles": count,
+                "last_fetched_at": _iso(last_fetch),
+                "next_crawl_at": when.isoformat() if when else None,  # as precise as next_due_at
+                "scheduled_by": scheduled_by,
+            }
+        )
     return {
         "outlets": outlets,
         "articles": sum(c for c, _ in counts.values()),
@@ -77,6 +110,16 @@ def _span(seconds: float) -> str:
     return f"{delta.days}d"
 
 
+def _next(outlet: dict[str, Any], now: datetime) -> str:
+    """The next-crawl column: "in 12m", "due" (at the next crawl), "not in cron"; "(cron)" when cron decides."""
+    if outlet["scheduled_by"] == "unscheduled":
+        return "not in cron"
+    if outlet["next_crawl_at"] is None:
+        return "due"
+    when = _ago(outlet["next_crawl_at"], now)
+    return f"{when} (cron)" if outlet["scheduled_by"] == "cron" else when
+
+
 def status_text(report: dict[str, Any], now: datetime | None = None) -> str:
     """The report as the table `newswire status` prints."""
     from storage.models import utcnow
@@ -84,11 +127,11 @@ def status_text(report: dict[str, Any], now: datetime | None = None) -> str:
     now = now or utcnow()
     lines = [f"{'outlet':<26} {'articles':>8}  {'last new':>9}  {'last ok':>9}  {'fails':>5}  next crawl"]
     for o in report["outlets"]:
-        flag = "  FAILING: " + (o["last_error"] or "") if o["failing"] else ""
+        label = "FAILING" if o["failing"] else "last error"  # the last error shows before it is FAILING
+        error = f"  {label}: {o['last_error']}" if o["last_error"] else ("  FAILING" if o["failing"] else "")
         lines.append(
             f"{o['name'][:26]:<26} {o['articles']:>8}  {_ago(o['last_new_article_at'], now):>9}  "
-            f"{_ago(o['last_success_at'], now):>9}  {o['consecutive_failures']:>5}  "
-            f"{_ago(o['next_due_at'], now) if o['next_due_at'] else 'due'}{flag}"
+            f"{_ago(o['last_success_at'], now):>9}  {o['consecutive_failures']:>5}  {_next(o, now):<14}{error}"
         )
     lines.append(f"{report['articles']} articles; {report['republished']} share their exact text with another outlet")
     lines.append("\nlatest runs:")

@@ -37,7 +37,7 @@ def feeds_command(
     python: str, *, db_url: str, feeds_dir: str | Path, base_url: str | None = None, extra: Sequence[str] = ()
 ) -> list[str]:
     """`newswire feeds` into `feeds_dir`, with the public `base_url` when one is given."""
-    command = [python, *ENTRY_POINT, "feeds", "--db", db_url, "--out", str(feeds_dir)]
+    command = [python, *ENTRY_POINT, "feeds", "--db", db_url, "--feeds-dir", str(feeds_dir)]
     return command + (["--base-url", base_url] if base_url else []) + list(extra)
 
 

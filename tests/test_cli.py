@@ -1,16 +1,19 @@
-"""The CLI: every command documented (help with an example, and in the README), export, status, demo."""
+"""The CLI: every command documented (help with an example, and in the README), export, status, stories,
+outlets and feeds in this process (CliRunner: real exit codes), demo and `python -m crawler` as processes."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import re
 
 import click
 import feedparser
 from click.testing import CliRunner
 
 from crawler.cli import cli
+from tests.cli_runner import newswire
 from tests.conftest import PROJECT, Crawl, run_newswire
 
 
@@ -55,8 +58,8 @@ def test_python_dash_m_and_scrapy_list():
 
 
 def test_export_jsonl_and_filters(first_crawl: Crawl, tmp_path):
-    result = run_newswire("export", "--db", first_crawl.db_url, "--format", "jsonl")
-    assert result.returncode == 0, result.stderr
+    result = newswire("export", "--db", first_crawl.db_url, "--format", "jsonl")
+    assert result.exit_code == 0, result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(records) == 11
     assert sum(r["is_original"] for r in records) == 9  # eleven articles, nine stories (one wire story thrice)
@@ -76,16 +79,16 @@ def test_export_jsonl_and_filters(first_crawl: Crawl, tmp_path):
         assert record["published"] is None or record["published"].endswith("+00:00")
         assert record["fetched_at"].endswith("+00:00")
     out = tmp_path / "ledger.jsonl"
-    result = run_newswire("export", "--db", first_crawl.db_url, "--outlet", "Maghreb Ledger", "--out", str(out))
+    result = newswire("export", "--db", first_crawl.db_url, "--outlet", "Maghreb Ledger", "--out", str(out))
     assert {json.loads(line)["outlet"] for line in out.read_text().splitlines()} == {"Maghreb Ledger"}
-    result = run_newswire("export", "--db", first_crawl.db_url, "--since", "2025-07-23T12:00:00Z")
+    result = newswire("export", "--db", first_crawl.db_url, "--since", "2025-07-23T12:00:00Z")
     dates = [json.loads(line)["published"] for line in result.stdout.splitlines()]
     assert dates and all(d >= "2025-07-23T12:00:00" for d in dates)
     assert len(dates) < 10
 
 
 def test_export_csv(first_crawl: Crawl):
-    result = run_newswire("export", "--db", first_crawl.db_url, "--format", "csv")
+    result = newswire("export", "--db", first_crawl.db_url, "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert len(rows) == 11
     assert all(isinstance(json.loads(r["authors"]), list) for r in rows)
@@ -93,14 +96,14 @@ def test_export_csv(first_crawl: Crawl):
 
 
 def test_export_bad_date_is_one_line(first_crawl: Crawl):
-    result = run_newswire("export", "--db", first_crawl.db_url, "--since", "not a date at all")
-    assert result.returncode == 2
+    result = newswire("export", "--db", first_crawl.db_url, "--since", "not a date at all")
+    assert result.exit_code == 2
     assert result.stderr.strip().count("\n") == 0 and "--since" in result.stderr
 
 
 def test_status_lists_outlets_and_runs(first_crawl: Crawl):
-    result = run_newswire("status", "--db", first_crawl.db_url)
-    assert result.returncode == 0, result.stderr
+    result = newswire("status", "--db", first_crawl.db_url)
+    assert result.exit_code == 0, result.stderr
     assert "Maghreb Ledger" in result.stdout and "Al-Khabar" in result.stdout
     assert "#1" in result.stdout and "partial" in result.stdout
     assert "2 share their exact text with another outlet" in result.stdout
@@ -118,32 +121,32 @@ def test_demo_runs_offline_and_writes_readable_feeds(tmp_path):
 def test_demo_never_deletes_a_directory_it_did_not_make(tmp_path):
     precious = tmp_path / "thesis.txt"
     precious.write_text("years of work")
-    result = run_newswire("demo", "--dir", str(tmp_path))
-    assert result.returncode == 2 and "not empty" in result.stderr
+    result = newswire("demo", "--dir", str(tmp_path))
+    assert result.exit_code == 2 and "not empty" in result.stderr
     assert precious.read_text() == "years of work"
 
 
 def test_cli_database_error_is_one_line(tmp_path):
-    result = run_newswire("status", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none")
-    assert result.returncode == 3
+    result = newswire("status", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    assert result.exit_code == 3
     assert result.stderr.startswith("newswire: error: database:") and "Traceback" not in result.stderr
 
 
 def test_stories_command_and_story_and_citation_exports(first_crawl: Crawl):
-    result = run_newswire("stories", "--db", first_crawl.db_url, "--min-outlets", "2")
-    assert result.returncode == 0, result.stderr
+    result = newswire("stories", "--db", first_crawl.db_url, "--min-outlets", "2")
+    assert result.exit_code == 0, result.stderr
     assert result.stdout.count("original:") == 1 and "3 outlet(s)" in result.stdout
     assert "original: Desert Wire" in result.stdout and "also: Maghreb Ledger, Atlas Review" in result.stdout
-    everything = run_newswire("stories", "--db", first_crawl.db_url)
+    everything = newswire("stories", "--db", first_crawl.db_url)
     assert everything.stdout.count("original:") == 9
     stories = [
-        json.loads(line) for line in run_newswire("export", "--db", first_crawl.db_url, "--stories").stdout.splitlines()
+        json.loads(line) for line in newswire("export", "--db", first_crawl.db_url, "--stories").stdout.splitlines()
     ]
     assert len(stories) == 9
     [shared] = [s for s in stories if len(s["outlets"]) > 1]
     assert shared["outlets"] == ["Atlas Review", "Desert Wire", "Maghreb Ledger"]
     assert [c["outlet"] for c in shared["copies"] if c["is_original"]] == ["Desert Wire"]
-    graph = run_newswire("export", "--db", first_crawl.db_url, "--citations", "--format", "csv").stdout
+    graph = newswire("export", "--db", first_crawl.db_url, "--citations", "--format", "csv").stdout
     rows = list(csv.DictReader(io.StringIO(graph)))
     assert {"citing": "Atlas Review", "cited": "Desert Wire", "articles": "2"} in rows
     assert any(r["citing"] == "Maghreb Ledger" and r["cited"] == "Reuters" for r in rows)
@@ -152,11 +155,85 @@ def test_stories_command_and_story_and_citation_exports(first_crawl: Crawl):
 def test_outlets_suggest_lists_cited_outlets_missing_from_the_registry(first_crawl: Crawl):
     import tomllib
 
-    result = run_newswire("outlets", "--db", first_crawl.db_url, "--suggest")
-    assert result.returncode == 0, result.stderr
+    result = newswire("outlets", "--db", first_crawl.db_url, "--suggest")
+    assert result.exit_code == 0, result.stderr
     assert 'name = "Reuters"' in result.stdout and 'name = "Middle East Eye"' in result.stdout
     assert 'name = "Desert Wire"' not in result.stdout  # in the registry: resolved, not suggested
     stanzas = tomllib.loads(result.stdout.replace('homepage = "https://"  #', 'homepage = "https://x/" #'))
     assert all(set(o) == {"name", "aliases", "homepage"} for o in stanzas["outlet"])
-    listing = run_newswire("outlets", "--db", first_crawl.db_url)
+    listing = newswire("outlets", "--db", first_crawl.db_url)
     assert "Desert Wire: 3 articles" in listing.stdout
+
+
+STAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[+-]\d{4}"  # crawler.logs.LOG_DATEFORMAT
+
+
+def test_every_command_takes_the_logging_options():
+    for words, command in COMMANDS:
+        if not isinstance(command, click.Group):
+            flags = {flag for option in command.params for flag in option.opts}
+            assert {"-q", "-v", "--log-file"} <= flags, " ".join(words)
+
+
+def test_feeds_line_is_timestamped_and_the_old_option_names_still_work(first_crawl: Crawl, tmp_path):
+    result = newswire("feeds", "--db", first_crawl.db_url, cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "feeds" / "all.rss").is_file()
+    assert re.fullmatch(rf"{STAMP} INFO wrote \d+ feeds to {tmp_path}/feeds \(9 items in the merged feed\)\n",
+                        result.stdout), result.stdout  # fmt: skip
+    old_names = newswire("feeds", "--db", first_crawl.db_url, "--out", str(tmp_path / "old"), "--items", "2")
+    assert old_names.exit_code == 0 and "(2 items in the merged feed)" in old_names.stdout  # earlier cron lines
+
+
+def test_log_file_quiet_and_verbose(first_crawl: Crawl, tmp_path):
+    log = tmp_path / "cron.log"
+    for _ in range(2):
+        result = newswire(
+            "feeds", "--db", first_crawl.db_url, "--feeds-dir", str(tmp_path / "f"), "--log-file", str(log)
+        )
+        assert result.exit_code == 0 and result.stdout == "" and result.stderr == ""
+    lines = log.read_text().splitlines()
+    assert len(lines) == 2 and all(re.match(rf"{STAMP} INFO wrote \d+ feeds", line) for line in lines)  # appended
+    quiet = newswire("feeds", "--db", first_crawl.db_url, "--feeds-dir", str(tmp_path / "q"), "-q")
+    assert quiet.exit_code == 0 and quiet.stdout == "" and (tmp_path / "q" / "all.json").is_file()
+    exported = newswire("export", "--db", first_crawl.db_url, "--format", "csv", "-q")
+    assert exported.stderr == "" and len(list(csv.DictReader(io.StringIO(exported.stdout)))) == 11  # data stays
+    both = newswire("status", "--db", first_crawl.db_url, "-q", "-v")
+    assert both.exit_code == 2 and both.stderr == "newswire: error: -q and -v contradict each other; choose one\n"
+    nowhere = newswire("status", "--db", first_crawl.db_url, "--log-file", str(tmp_path / "no" / "dir" / "x.log"))
+    assert nowhere.exit_code == 2 and nowhere.stderr.startswith("newswire: error: --log-file: cannot write")
+
+
+def test_export_logs_its_count_with_a_timestamp_on_stderr(first_crawl: Crawl):
+    result = newswire("export", "--db", first_crawl.db_url, "--citations")
+    assert result.exit_code == 0
+    assert re.fullmatch(rf"{STAMP} INFO exported \d+ citation links\n", result.stderr), result.stderr
+
+
+def test_stories_and_outlets_as_json_and_saying_when_nothing_matched(first_crawl: Crawl):
+    stories = newswire("stories", "--db", first_crawl.db_url, "--json", "--min-outlets", "2")
+    [shared] = json.loads(stories.stdout)
+    assert shared["outlets"] == ["Atlas Review", "Desert Wire", "Maghreb Ledger"] and stories.stderr == ""
+    assert len(json.loads(newswire("stories", "--db", first_crawl.db_url, "--json").stdout)) == 9
+    none = newswire("stories", "--db", first_crawl.db_url, "--since", "2099-01-01", "--min-outlets", "2")
+    assert none.exit_code == 0 and none.stdout == ""
+    assert re.fullmatch(rf"{STAMP} INFO no story matched \(--since '2099-01-01', --min-outlets 2\)\n", none.stderr)
+    as_json = newswire("stories", "--db", first_crawl.db_url, "--since", "2099-01-01", "--json")
+    assert json.loads(as_json.stdout) == [] and "no story matched" in as_json.stderr
+    outlets = {o["name"]: o for o in json.loads(newswire("outlets", "--db", first_crawl.db_url, "--json").stdout)}
+    assert outlets["Desert Wire"]["articles"] == 3 and outlets["Desert Wire"]["last_fetched_at"].endswith("+00:00")
+    suggested = json.loads(newswire("outlets", "--db", first_crawl.db_url, "--suggest", "--json").stdout)
+    assert "Reuters" in {s["name"] for s in suggested} and "Desert Wire" not in {s["name"] for s in suggested}
+
+
+def test_expected_errors_carry_their_exit_code_in_process(first_crawl: Crawl, tmp_path):
+    cases = [
+        (["status", "--db", first_crawl.db_url, "-s", "DOWNLOAD_TIMEOUT=abc"], 2, "expected a number"),
+        (["status", "--db", f"sqlite:///{tmp_path / 'missing.db'}"], 2, "--db:"),
+        (["export", "--db", first_crawl.db_url, "--stories", "--citations"], 2, "choose one"),
+        (["crawl", "--sources", str(tmp_path / "none.toml"), "--db", f"sqlite:///{tmp_path / 'x.db'}"], 2, "none"),
+    ]
+    for args, code, text in cases:
+        result = newswire(*args)
+        assert result.exit_code == code, (args, result.stderr)
+        assert result.stderr.startswith("newswire: error:") and text in result.stderr and result.stderr.count("\n") == 1

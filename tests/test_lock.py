@@ -11,7 +11,7 @@ import time
 import pytest
 
 from scheduling.lock import EXIT_LOCKED, CrawlLocked, crawl_lock, lock_path
-from tests.conftest import run_newswire
+from tests.cli_runner import newswire
 
 HOLD = (
     "import sys, time\nfrom scheduling.lock import crawl_lock\n"
@@ -33,11 +33,11 @@ def test_second_crawl_exits_at_once_with_its_own_code(tmp_path, first_crawl):
     holder = hold_lock(db_url)
     try:
         started = time.monotonic()
-        result = run_newswire("crawl", "--sources", str(first_crawl.registry), "--db", db_url)
-        assert result.returncode == EXIT_LOCKED
+        result = newswire("crawl", "--sources", str(first_crawl.registry), "--db", db_url)  # stops before crawling
+        assert result.exit_code == EXIT_LOCKED and result.stdout == ""
         assert time.monotonic() - started < 30
         assert "another crawl of this database is running" in result.stderr
-        assert f"pid {holder.pid}" in result.stderr
+        assert f"pid {holder.pid}" in result.stderr and result.stderr.startswith("newswire: error:")
     finally:
         holder.kill()
         holder.wait()

@@ -144,7 +144,7 @@ def test_plan_uses_absolute_paths_and_one_entry_per_interval(tmp_path):
         assert "/opt/venv/bin/python -m crawler crawl" in entry.command
         assert f"--sources {work}/sources.toml --db sqlite:///{work}/news.db" in entry.command
         assert (
-            f"feeds --db sqlite:///{work}/news.db --out {work}/public/feeds --base-url https://n.example/f/"
+            f"feeds --db sqlite:///{work}/news.db --feeds-dir {work}/public/feeds --base-url https://n.example/f/"
             in (entry.command)
         )
         assert entry.command.count(f">> {work}/{DEFAULT_LOG} 2>&1") == 2
@@ -315,7 +315,7 @@ def test_command_is_valid_shell_and_the_cli_has_its_options(tmp_path):
     crawl, feeds = newswire("crawl", "--help"), newswire("feeds", "--help")
     assert crawl.exit_code == 0 and feeds.exit_code == 0
     assert all(option in crawl.stdout for option in ("--sources", "--db", "--outlet"))
-    assert all(option in feeds.stdout for option in ("--db", "--out", "--base-url"))
+    assert all(option in feeds.stdout for option in ("--db", "--feeds-dir", "--base-url"))
 
 
 @pytest.mark.parametrize(("crawl_exit", "feeds_run"), [(0, True), (1, True), (3, True), (75, False)])
@@ -340,7 +340,7 @@ def test_command_runs_feeds_unless_another_crawl_holds_the_lock(tmp_path, crawl_
     assert recorded[0] == crawl
     assert len(recorded) == (2 if feeds_run else 1)
     if feeds_run:
-        assert recorded[1][3:] == ["feeds", "--db", f"sqlite:///{work.resolve()}/news.db", "--out"] + [
+        assert recorded[1][3:] == ["feeds", "--db", f"sqlite:///{work.resolve()}/news.db", "--feeds-dir"] + [
             f"{work.resolve()}/public/feeds",
             "--base-url",
             "https://n/",

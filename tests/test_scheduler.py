@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,10 @@ from sqlalchemy.orm import Session
 
 from crawler.newsweb import NewsWeb
 from storage.models import CrawlRun
+from tests.cli_runner import newswire
 from tests.conftest import FAST_CRAWL, PROJECT, run_newswire
+
+STAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[+-]\d{4}"  # crawler.logs.LOG_DATEFORMAT
 
 
 def test_schedule_install_list_remove_through_the_cli(tmp_path):
@@ -30,8 +35,8 @@ def test_schedule_install_list_remove_through_the_cli(tmp_path):
     )
     args = ("--sources", str(sources), "--db", "sqlite:///news.db", "--crontab", str(crontab))
     for _ in range(2):  # installing again replaces, never duplicates
-        result = run_newswire("schedule", "install", "--every", "1h", *args, cwd=tmp_path)
-        assert result.returncode == 0, result.stderr
+        result = newswire("schedule", "install", "--every", "1h", *args, cwd=tmp_path)
+        assert result.exit_code == 0, result.stderr
     text = crontab.read_text()
     assert text.startswith(mine)
     ours = [line for line in text.splitlines() if f"# newswire:{tmp_path}" in line]
@@ -41,19 +46,19 @@ def test_schedule_install_list_remove_through_the_cli(tmp_path):
     assert f"sqlite:///{tmp_path}/news.db" in quarter and f"{tmp_path}/newswire-cron.log" in quarter
     hourly = next(line for line in ours if "--outlet A" in line)
     assert hourly.split()[1] == "*" and hourly.split()[0].isdigit()
-    listed = run_newswire("schedule", "list", "--crontab", str(crontab), cwd=tmp_path)
-    assert listed.returncode == 0 and listed.stdout.count("next ") == 2
-    removed = run_newswire("schedule", "remove", "--crontab", str(crontab), cwd=tmp_path)
-    assert removed.returncode == 0 and "removed 2" in removed.stdout
+    listed = newswire("schedule", "list", "--crontab", str(crontab), cwd=tmp_path)
+    assert listed.exit_code == 0 and listed.stdout.count("next ") == 2
+    removed = newswire("schedule", "remove", "--crontab", str(crontab), cwd=tmp_path)
+    assert removed.exit_code == 0 and "removed 2" in removed.stdout
     assert crontab.read_text() == mine
 
 
 def test_schedule_install_refuses_an_interval_cron_cannot_express(tmp_path):
     crontab = tmp_path / "crontab.txt"
-    result = run_newswire(
+    result = newswire(
         "schedule", "install", "--every", "45m", "--crontab", str(crontab), "--sources", str(PROJECT / "sources.toml")
     )
-    assert result.returncode == 2
+    assert result.exit_code == 2
     assert result.stderr.startswith("newswire: error: cron cannot run every 45m")
     assert len(result.stderr.strip().splitlines()) == 1
 
@@ -67,11 +72,20 @@ def web():
 def test_crawl_due_and_status_json(web: NewsWeb, tmp_path):
     registry = web.write_registry(tmp_path / "sources.toml")
     db_url = f"sqlite:///{tmp_path / 'due.db'}"
-    first = run_newswire("crawl", "--due", "--sources", str(registry), "--db", db_url, *FAST_CRAWL)
+    progress = ["-s", "NEWSWIRE_PROGRESS_INTERVAL=0.1", "-s", "DOWNLOAD_DELAY=0.05"]
+    first = run_newswire("crawl", "--due", "--sources", str(registry), "--db", db_url, *FAST_CRAWL, *progress)
     assert first.returncode == 1 and "11 new" in first.stdout, first.stderr  # all never crawled: all due
+    # every line a cron log gets is dated: the summary (stdout), the progress and error lines (stderr)
+    assert re.fullmatch(rf"{STAMP} INFO crawl #1 partial: .* in \d+\.\d s\n", first.stdout), first.stdout
+    assert re.search(
+        rf"^{STAMP} INFO progress: \d+ pages fetched, \d+ articles stored, \d+ errors$", first.stderr, re.M
+    )
+    assert first.stderr and all(re.match(STAMP, line) for line in first.stderr.splitlines()), first.stderr
+    again = run_newswire("crawl", "--due", "--sources", str(registry), "--db", db_url, *FAST_CRAWL, "-q")
+    assert again.returncode == 0 and again.stdout == ""  # -q: nothing to say when all is well
     again = run_newswire("crawl", "--due", "--sources", str(registry), "--db", db_url, *FAST_CRAWL)
-    assert again.returncode == 0 and "no outlet is due" in again.stdout
-    status = run_newswire("status", "--json", "--db", db_url)
+    assert again.returncode == 0 and re.fullmatch(rf"{STAMP} INFO no outlet is due; nothing crawled\n", again.stdout)
+    status = newswire("status", "--json", "--db", db_url)
     report = json.loads(status.stdout)
     outlets = {o["slug"]: o for o in report["outlets"]}
     assert set(outlets) == {"maghreb-ledger", "desert-wire", "atlas-review", "al-khabar"}
@@ -84,7 +98,22 @@ def test_crawl_due_and_status_json(web: NewsWeb, tmp_path):
     run = report["runs"][0]
     assert run["new"] == 11 and run["requests"] >= 11 and run["status"] == "partial"
     assert run["errors_by_kind"]["listing_malformed"] == 1
-    text = run_newswire("status", "--db", db_url).stdout
+    for outlet in outlets.values():  # no cron entry crawls this database: adaptive polling says when
+        assert outlet["scheduled_by"] == "polling" and outlet["next_crawl_at"] == outlet["next_due_at"]
+    crontab = tmp_path / "crontab"
+    installed = newswire("schedule", "install", "--every", "5m", "--due", "--sources", str(registry), "--db", db_url,
+                         "--outlet", "Al-Khabar", "--crontab", str(crontab), cwd=tmp_path)  # fmt: skip
+    assert installed.exit_code == 0, installed.stderr
+    cron = json.loads(newswire("status", "--json", "--db", db_url, "--crontab", str(crontab)).stdout)["outlets"]
+    [khabar] = [o for o in cron if o["slug"] == "al-khabar"]
+    assert khabar["scheduled_by"] == "cron" and khabar["next_due_at"] < khabar["next_crawl_at"]  # --due: waits
+    assert datetime.fromisoformat(khabar["next_crawl_at"]) - datetime.fromisoformat(khabar["next_due_at"]) <= (
+        timedelta(minutes=5)
+    )
+    assert {o["scheduled_by"] for o in cron if o["slug"] != "al-khabar"} == {"unscheduled"}
+    table = newswire("status", "--db", db_url, "--crontab", str(crontab)).stdout
+    assert re.search(r"^Al-Khabar .* in 2[34]h \(cron\)", table, re.M) and "not in cron" in table, table
+    text = newswire("status", "--db", db_url).stdout
     assert "Maghreb Ledger" in text and "not modified" in text
     # a crawl that gets 304 for Al-Khabar's feed still honours the sy:updatePeriod it stored
     forced = run_newswire("crawl", "--outlet", "Al-Khabar", "--sources", str(registry), "--db", db_url, *FAST_CRAWL)
@@ -102,13 +131,16 @@ def test_an_unreachable_outlet_counts_failures_in_a_row(tmp_path):
     for _ in range(2):
         result = run_newswire("crawl", "--sources", str(registry), "--db", db_url, *FAST_CRAWL, "-s", "RETRY_TIMES=0")
         assert result.returncode == 3, result.stdout + result.stderr
-    outlet = json.loads(run_newswire("status", "--json", "--db", db_url).stdout)["outlets"][0]
+    outlet = json.loads(newswire("status", "--json", "--db", db_url).stdout)["outlets"][0]
     assert outlet["consecutive_failures"] == 2 and outlet["last_success_at"] is None
     assert "connection_refused" in outlet["last_error"]
     assert outlet["interval_seconds"] == 24 * 3600  # backed off (the maximum here)
     assert not outlet["failing"]  # 2 failures, under the default limit of 5
-    lowered = run_newswire("status", "--json", "--db", db_url, "-s", "NEWSWIRE_FAILURE_LIMIT=2")
+    text = newswire("status", "--db", db_url).stdout
+    assert "last error: connection_refused" in text and "FAILING" not in text  # shown before it is FAILING
+    lowered = newswire("status", "--json", "--db", db_url, "-s", "NEWSWIRE_FAILURE_LIMIT=2")
     assert json.loads(lowered.stdout)["outlets"][0]["failing"], lowered.stderr  # -s reaches status as it does crawl
+    assert "FAILING: connection_refused" in newswire("status", "--db", db_url, "-s", "NEWSWIRE_FAILURE_LIMIT=2").stdout
 
 
 def _runs(db_url: str) -> list[CrawlRun]:
@@ -175,8 +207,8 @@ def _running(db_url: str) -> bool:
 def test_schedule_install_due_puts_due_in_every_crawl(tmp_path):
     crontab = tmp_path / "crontab.txt"
     args = ("--every", "5m", "--due", "--crontab", str(crontab), "--sources", str(PROJECT / "sources.toml"))
-    result = run_newswire("schedule", "install", *args, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
+    result = newswire("schedule", "install", *args, cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
     (line,) = crontab.read_text().splitlines()
     assert line.startswith(("*/5 ", *(f"{m}-59/5 " for m in range(1, 5))))
     crawl_part = line.split(" >> ")[0]

@@ -1,0 +1,58 @@
+"""Exit codes and the errors that carry them: one line `newswire: error: …` on stderr, never a traceback.
+
+As in sqlite-utils, an expected failure is a `click.ClickException` subclass raised where it is found;
+click prints it and exits with its code, so click's test runner sees the same code a shell does.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+import click
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
+EXIT_LOCKED = 75  # scheduling.lock.EXIT_LOCKED (EX_TEMPFAIL), not imported: it would load SQLAlchemy for --help
+
+
+class CommandError(click.ClickException):
+    """An expected failure: one error line, then exit with `exit_code` (2: bad usage or input)."""
+
+    exit_code: ClassVar[int] = EXIT_USAGE
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"newswire: error: {self.format_message()}", file=file, err=file is None)
+
+
+class UsageProblem(CommandError):
+    """Bad options, a bad registry or an unusable --db: nothing was done (exit 2)."""
+
+
+class Failed(CommandError):
+    """The command could not do its job: a database, file or network failure (exit 3)."""
+
+    exit_code = EXIT_FAILED
+
+
+class Locked(CommandError):
+    """Another crawl of the same database is running; nothing was done (exit 75)."""
+
+    exit_code = EXIT_LOCKED
+
+
+class NewswireGroup(click.Group):
+    """The command group that turns the failures every command can meet into a Failed line (exit 3)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError):
+            raise
+        except SQLAlchemyError as exc:
+            raise Failed(f"database: {str(exc).splitlines()[0]}") from None
+        except (OSError, RuntimeError) as exc:
+            raise Failed(f"{type(exc).__name__}: {exc}") from None

@@ -1,0 +1,58 @@
+"""What commands print: the crawl summary, stories and outlets as text or JSON, and the loggers for
+a command's own timestamped lines (stdout: `said`; stderr: `noted`)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import click
+
+from crawler.logs import OWN, STDOUT
+
+logger = logging.getLogger(__name__)
+
+said = logging.getLogger(STDOUT)  # a command's own lines on stdout (the crawl summary, "wrote N feeds")
+noted = logging.getLogger(OWN)  # a command's own lines on stderr (stdout carries its data)
+
+
+def describe_run(run: Any, seconds: float) -> str:
+    """The one-line summary of a finished crawl run."""
+    errors = {k.removeprefix("errors/"): v for k, v in (run.outcomes or {}).items() if k.startswith("errors/")}
+    error_text = f" ({', '.join(f'{k}: {v}' for k, v in sorted(errors.items()))})" if errors else ""
+    return (
+        f"crawl #{run.id} {run.status}: {run.pages_fetched} pages fetched, {run.articles_new} new, "
+        f"{(run.outcomes or {}).get('updated', 0)} updated, "
+        f"{run.already_stored} already stored, {run.duplicates} duplicates, {run.errors} errors{error_text}; "
+        f"{run.requests} requests, {run.not_modified} not modified, in {seconds:.1f} s"
+    )
+
+
+def echo_json(data: Any) -> None:
+    """One JSON document on stdout."""
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def story_lines(story: dict[str, Any]) -> list[str]:
+    """A story as `newswire stories` lists it: number, time, outlets and title; its original; the others."""
+    original = story["original"]
+    others = [c["outlet"] for c in story["copies"] if not c["is_original"]]
+    when = (original["published"] or original["fetched_at"] or "")[:16]
+    lines = [
+        f"#{story['story_id']:<5} {when:<16} {len(story['outlets'])} outlet(s)  {story['title']}",
+        f"       original: {original['outlet']} <{original['url']}>",
+    ]
+    return lines + ([f"       also: {', '.join(others)}"] if others else [])
+
+
+def suggestion_lines(entries: Iterable[dict[str, Any]]) -> list[str]:
+    """Cited outlets missing from the registry, each as a comment and a ready [[outlet]] stanza."""
+    from storage.story_export import registry_stanza
+
+    lines = []
+    for entry in entries:
+        domains = ", ".join(entry["domains"]) or "no links seen"
+        lines += [f"# cited in {entry['articles']} article(s); domains: {domains}", registry_stanza(entry) + "\n"]
+    return lines

@@ -1,0 +1,142 @@
+"""What is stored, for people and scripts: `newswire status`, `stories` and `outlets` (text, or --json)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from crawler.cli.options import (
+    crontab_option,
+    db_option,
+    json_option,
+    log_options,
+    parse_overrides,
+    parse_since,
+    settings_option,
+)
+from crawler.cli.render import echo_json, noted, story_lines, suggestion_lines
+from crawler.cli.store import open_store
+
+if TYPE_CHECKING:
+    from scheduling.cron import ScheduledCrawl
+
+logger = logging.getLogger(__name__)
+
+
+def installed_crawls(crontab_file: Path | None, db_url: str) -> list[ScheduledCrawl]:
+    """The installed cron entries that crawl `db_url` (none when the crontab cannot be read)."""
+    from scheduling.cron import scheduled_crawls
+    from scheduling.crontab_file import CronError, list_entries
+
+    try:
+        entries = list_entries(crontab_file)
+    except CronError as exc:  # no cron on this host: the next crawl is adaptive polling's
+        logger.debug("no cron entries read: %s", exc)
+        return []
+    return scheduled_crawls(entries, db_url, Path.cwd())
+
+
+@click.command()
+@db_option
+@click.option("--runs", type=click.IntRange(min=1), default=5, show_default=True, help="How many recent runs to show.")
+@json_option
+@settings_option
+@crontab_option
+@log_options
+def status(db_url: str, runs: int, as_json: bool, settings: tuple[str, ...], crontab_file: Path | None) -> None:
+    """Show each outlet's articles, freshness, last error and next crawl, and the latest crawl runs.
+
+    Freshness: the last new article, the last crawl that reached the outlet, failures in a row and
+    the last error. Outlets that failed NEWSWIRE_FAILURE_LIMIT crawls in a row are marked FAILING.
+    The next crawl is the installed cron entries' for this database (`schedule install`; an entry
+    with --due waits until adaptive polling makes the outlet due), else adaptive polling's due time
+    (`schedule run`, `crawl --due`). Exit code 0 even when outlets fail (it reports; it does not judge).
+
+    Example: newswire status --runs 10 --json
+    """
+    from crawler.config import CrawlConfig
+    from crawler.crawl import crawl_settings
+    from crawler.status import status_report, status_text
+
+    policy = CrawlConfig.from_settings(crawl_settings(db_url, parse_overrides(settings))).polling
+    cron = installed_crawls(crontab_file, db_url)
+    with open_store(db_url) as store, store.sessions() as session:
+        report = status_report(session, policy, runs, cron=cron)
+    if as_json:
+        echo_json(report)
+    else:
+        click.echo(status_text(report))
+
+
+@click.command()
+@db_option
+@click.option("--since", default=None, metavar="DATE", help="Only stories with an article since DATE.")
+@click.option(
+    "--min-outlets",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Only stories carried by N+ outlets.",
+)
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=50, show_default=True, help="At most N stories, newest first."
+)
+@json_option
+@log_options
+def stories(db_url: str, since: str | None, min_outlets: int, limit: int, as_json: bool) -> None:
+    """List stories, newest first, with the outlets that carry them and which copy is the original.
+
+    Says so (on stderr) when no story matches. With --json: a list of story records, as
+    `export --stories` writes them.
+
+    Example: newswire stories --since "2 days ago" --min-outlets 2
+    """
+    from storage.story_export import iter_story_records
+
+    since_dt = parse_since(since)
+    with open_store(db_url) as store, store.sessions() as session:
+        found = list(iter_story_records(session, since=since_dt, min_outlets=min_outlets, limit=limit))
+    if as_json:
+        echo_json(found)
+    else:
+        for story in found:
+            click.echo("\n".join(story_lines(story)))
+    if not found:
+        wanted = [f"--since {since!r}"] * bool(since) + [f"--min-outlets {min_outlets}"] * (min_outlets > 1)
+        noted.info("no story matched%s", f" ({', '.join(wanted)})" if wanted else ": the database has none yet")
+
+
+@click.command()
+@db_option
+@click.option("--suggest", is_flag=True, help="Outlets that articles cite but the registry lacks, with a stanza each.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most N suggestions.")
+@json_option
+@log_options
+def outlets(db_url: str, suggest: bool, limit: int, as_json: bool) -> None:
+    """List the outlets stored in the database with their article counts, or (--suggest) the outlets
+    that stored articles cite but the registry lacks, each with a ready sources.toml stanza.
+
+    Example: newswire outlets --suggest --limit 10 >> sources.toml.new
+    """
+    from storage.repository import outlet_counts
+    from storage.story_export import suggested_outlets
+
+    with open_store(db_url) as store, store.sessions() as session:
+        if suggest:
+            rows = suggested_outlets(session, limit)
+        else:
+            rows = [
+                {"name": name, "articles": count, "last_fetched_at": last.isoformat() if last else None}
+                for name, count, last in outlet_counts(session)
+            ]
+    if as_json:
+        echo_json(rows)
+    elif suggest:
+        for line in suggestion_lines(rows):
+            click.echo(line)
+    else:
+        for row in rows:
+            click.echo(f"{row['name']}: {row['articles']} articles")
