@@ -175,11 +175,11 @@ def test_every_command_takes_the_logging_options():
             assert {"-q", "-v", "--log-file"} <= flags, " ".join(words)
 
 
-def test_feeds_line_is_timestamped_and_the_old_option_names_still_work(first_crawl: Crawl, tmp_path):
+def test_feeds_default_is_not_the_feeds_package_and_its_line_is_timestamped(first_crawl: Crawl, tmp_path):
     result = newswire("feeds", "--db", first_crawl.db_url, cwd=tmp_path)
     assert result.exit_code == 0, result.stderr
-    assert (tmp_path / "feeds" / "all.rss").is_file()
-    assert re.fullmatch(rf"{STAMP} INFO wrote \d+ feeds to {tmp_path}/feeds \(9 items in the merged feed\)\n",
+    assert (tmp_path / "public" / "feeds" / "all.rss").is_file() and not (tmp_path / "feeds").exists()
+    assert re.fullmatch(rf"{STAMP} INFO wrote \d+ feeds to {tmp_path}/public/feeds \(9 items in the merged feed\)\n",
                         result.stdout), result.stdout  # fmt: skip
     old_names = newswire("feeds", "--db", first_crawl.db_url, "--out", str(tmp_path / "old"), "--items", "2")
     assert old_names.exit_code == 0 and "(2 items in the merged feed)" in old_names.stdout  # earlier cron lines

@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
 LOG_KEY = "newswire.log"
-DEFAULT_FEEDS_DIR = "feeds"
+DEFAULT_FEEDS_DIR = "public/feeds"  # never ./feeds: in a checkout that is the source package
 
 
 def _database(must_exist: bool) -> Callable[[click.Context, click.Parameter, str | None], str]:
