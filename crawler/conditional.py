@@ -13,10 +13,12 @@ from collections import Counter
 from typing import Any
 from urllib.parse import urlsplit
 
+from itemadapter import ItemAdapter
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
+from crawler import meta
 from crawler import stats as counters
 from crawler.database import crawl_store
 from crawler.middlewares import retry_after_seconds
@@ -167,8 +169,8 @@ class FetchStateKeeper:
         self.state.article_done(listing_of(item), retry_later=True)
 
     def request_dropped(self, request: Request) -> None:
-        if "hints" in request.meta:  # an article request
-            self.state.article_done(request.meta.get("listing"))
+        if "hints" in request.cb_kwargs:  # an article request
+            self.state.article_done(request.cb_kwargs.get("listing"))
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         if self._state is None:
@@ -189,8 +191,8 @@ def crawl_fetch_state(crawler: Crawler) -> FetchState:
 
 
 def listing_of(item: Any) -> str | None:
-    """The listing an item's article came from."""
-    return item.get("listing")
+    """The listing an item's article came from (FetchedPage and ExtractedArticle carry it)."""
+    return ItemAdapter(item).get("listing")
 
 
 def is_robots(request: Request) -> bool:
@@ -241,7 +243,7 @@ class ConditionalRequestMiddleware:
         return crawl_fetch_state(self.crawler)
 
     def _outlet(self, request: Request) -> str | None:
-        slug = request.meta.get("outlet")
+        slug = request.meta.get(meta.OUTLET)
         if slug is None:
             outlet_for_host = getattr(self.crawler.spider, "outlet_for_netloc", None)
             slug = outlet_for_host(urlsplit(request.url).netloc) if outlet_for_host else None
@@ -250,7 +252,7 @@ class ConditionalRequestMiddleware:
     def process_request(self, request: Request) -> None:
         if slug := self._outlet(request):
             counters.count_outlet(self.crawler.stats, slug, "requests")
-        if not (request.meta.get("conditional") or is_robots(request)):
+        if not (request.meta.get(meta.CONDITIONAL) or is_robots(request)):
             return None
         for name, value in self.state.conditional_headers(request.url, need_body=is_robots(request)).items():
             request.headers.setdefault(name, value)
@@ -260,15 +262,15 @@ class ConditionalRequestMiddleware:
         wait = retry_after(response)
         if wait and (slug := self._outlet(request)):
             counters.retry_after(self.crawler.stats, slug, wait)
-        if not (request.meta.get("conditional") or is_robots(request)):
+        if not (request.meta.get(meta.CONDITIONAL) or is_robots(request)):
             return response
         state = self.state
         if response.status == 304:
             counters.count(self.crawler.stats, counters.NOT_MODIFIED, outlet=self._outlet(request))
             stored = state.carry(request.url)
-            request.meta["not_modified"] = True
-            request.meta["stored_links"] = list(stored.links) if stored else []
-            request.meta["stored_poll_hint"] = stored.poll_hint if stored else None
+            request.meta[meta.NOT_MODIFIED] = True
+            request.meta[meta.STORED_LINKS] = list(stored.links) if stored else []
+            request.meta[meta.STORED_POLL_HINT] = stored.poll_hint if stored else None
             if is_robots(request) and stored is not None and stored.body is not None:
                 state.robots[first_netloc(request)] = stored.body
                 return response.replace(status=200, body=stored.body.encode("utf-8"))

@@ -13,12 +13,11 @@ from crawler.config import CrawlConfig
 from crawler.database import crawl_store
 from crawler.stats import OutletCounts
 from scheduling.freshness import record_crawl
-from storage.models import utcnow
+from storage.models import RunStatus, utcnow
 from storage.repository import finish_run, start_run
 
 logger = logging.getLogger(__name__)
 
-COMPLETE, PARTIAL, FAILED, INTERRUPTED = "complete", "partial", "failed", "interrupted"
 INTERRUPT_REASONS = ("shutdown",)  # SIGTERM/SIGINT: Scrapy stopped the crawl cleanly
 
 
@@ -40,11 +39,11 @@ def run_counts(stats: dict[str, Any], reason: str) -> dict[str, Any]:
     if unexpected:
         outcomes["errors/spider_exception"] = unexpected
     if reason in INTERRUPT_REASONS:
-        status = INTERRUPTED
+        status = RunStatus.INTERRUPTED
     elif reason != "finished" or (errors and not _gained(stats, by_outlet)):
-        status = FAILED  # nothing stored and no listing read: a 404 or 429 on every listing is no partial success
+        status = RunStatus.FAILED  # nothing stored, no listing read: a 404 or 429 on every listing is no success
     else:
-        status = PARTIAL if errors else COMPLETE
+        status = RunStatus.PARTIAL if errors else RunStatus.COMPLETE
     return {
         "status": status,
         "finish_reason": reason,
@@ -93,5 +92,5 @@ class RunRecorder:
                 utcnow(),
                 CrawlConfig.from_crawler(self.crawler).polling,
                 minimums,
-                interrupted=counts["status"] == INTERRUPTED,
+                interrupted=counts["status"] == RunStatus.INTERRUPTED,
             )

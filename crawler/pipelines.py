@@ -20,6 +20,7 @@ from crawler.database import crawl_store
 from crawler.extract import ArticleRecord, ExtractionContext, extract_article
 from crawler.extract.citations import OutletDirectory, resolve
 from crawler.extract.kinds import is_stored
+from crawler.items import ExtractedArticle, FetchedPage
 from crawler.registry import Outlet
 from crawler.resolve import outlet_directory
 from crawler.workers import die_with_parent
@@ -68,17 +69,17 @@ class DuplicateText(DropItem):
     """The outlet already has an article with the same normalized text under another URL."""
 
 
-def _extract(item: dict[str, Any], context: ExtractionContext) -> ArticleRecord:
-    return extract_article(item["html"], item["url"], context)
+def _extract(page: FetchedPage, context: ExtractionContext) -> ArticleRecord:
+    return extract_article(page.html, page.url, context)
 
 
-def _context(item: dict[str, Any], outlet: Outlet, directory: OutletDirectory) -> ExtractionContext:
+def _context(page: FetchedPage, outlet: Outlet, directory: OutletDirectory) -> ExtractionContext:
     """What the crawl knows of the page before it is read."""
     return ExtractionContext(
-        fetched_at=item["fetched_at"],
-        hints=item.get("hints"),
-        language=item.get("language"),
-        timezone=item.get("timezone"),
+        fetched_at=page.fetched_at,
+        hints=page.hints,
+        language=page.language,
+        timezone=page.timezone,
         directory=directory,
         outlet_names=(outlet.name, *outlet.aliases),
     )
@@ -109,7 +110,7 @@ class ExtractPipeline:
                 initargs=(os.getpid(),),
             )
 
-    async def _extract_in_pool(self, item: dict[str, Any], context: ExtractionContext) -> ArticleRecord:
+    async def _extract_in_pool(self, item: FetchedPage, context: ExtractionContext) -> ArticleRecord:
         """Extract in a worker; if a worker died (out of memory, a crash), start a new pool and retry once."""
         loop = asyncio.get_running_loop()
         try:
@@ -124,37 +125,36 @@ class ExtractPipeline:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
-    async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        outlet = self.crawler.spider.outlets[item["outlet"]]
+    async def process_item(self, page: FetchedPage) -> ExtractedArticle:
+        outlet = self.crawler.spider.outlets[page.outlet]
         try:
-            context = _context(item, outlet, self.directory)
-            record = _extract(item, context) if self.pool is None else await self._extract_in_pool(item, context)
+            context = _context(page, outlet, self.directory)
+            record = _extract(page, context) if self.pool is None else await self._extract_in_pool(page, context)
         except Exception as exc:  # noqa: BLE001 - one bad page must not end the crawl or vanish silently
-            counters.count_error(self.crawler.stats, "extraction_failed", item["outlet"], item["url"])
-            logger.error("%s: %s: extraction failed: %s: %s", outlet.name, item["url"], type(exc).__name__, exc)
+            counters.count_error(self.crawler.stats, "extraction_failed", page.outlet, page.url)
+            logger.error("%s: %s: extraction failed: %s: %s", outlet.name, page.url, type(exc).__name__, exc)
             logger.debug("extraction traceback", exc_info=True)
-            raise ExtractionFailed(f"{item['url']}: {exc}", log_level="DEBUG") from None
+            raise ExtractionFailed(f"{page.url}: {exc}", log_level="DEBUG") from None
         if not is_stored(record.page_kind, record.text, record.title):
-            counters.count_error(self.crawler.stats, "not_an_article", item["outlet"])
+            counters.count_error(self.crawler.stats, "not_an_article", page.outlet)
             counters.count_page_kind(self.crawler.stats, record.page_kind)
             logger.error(
                 "%s: %s: not an article (%s, %d words of text)",
                 outlet.name,
-                item["url"],
+                page.url,
                 record.page_kind,
                 record.word_count,
             )
-            raise NotAnArticle(f"{outlet.name}: {item['url']}: not an article", log_level="DEBUG")
-        self._bound(record, outlet, item["url"])
-        hints = item.get("hints")
-        return {
-            "outlet": item["outlet"],
-            "record": record,
-            "fetched_at": item["fetched_at"],
-            "discovered_via": hints.source if hints else None,
-            "follow_depth": item.get("follow_depth", 0),
-            "listing": item.get("listing"),  # the spider settles its listing when the item is done
-        }
+            raise NotAnArticle(f"{outlet.name}: {page.url}: not an article", log_level="DEBUG")
+        self._bound(record, outlet, page.url)
+        return ExtractedArticle(
+            outlet=page.outlet,
+            record=record,
+            fetched_at=page.fetched_at,
+            discovered_via=page.hints.source if page.hints else None,
+            follow_depth=page.follow_depth,
+            listing=page.listing,  # settled when the item is done (FetchStateKeeper)
+        )
 
     def _bound(self, record: ArticleRecord, outlet: Outlet, url: str) -> None:
         """Cut a text or HTML over its cap (settings), at a paragraph; count it and say so in one line."""
@@ -211,15 +211,15 @@ class StorePipeline:
         if backfilled:
             logger.info("%d stored articles put in stories", backfilled)
 
-    def _follow_citations(self, record: ArticleRecord, item: dict[str, Any]) -> None:
+    def _follow_citations(self, record: ArticleRecord, item: ExtractedArticle) -> None:
         """With --follow-citations: crawl the registry outlets this article cites, and linked articles of theirs."""
         spider = self.crawler.spider
-        depth = item.get("follow_depth", 0) + 1
+        depth = item.follow_depth + 1
         if depth > spider.follow_depth:
             return
         for citation in record.citations:
             slug = self.slug_by_name.get(resolve(citation.name, citation.domain, self.directory) or "")
-            if slug is None or slug == item["outlet"]:
+            if slug is None or slug == item.outlet:
                 continue
             spider.follow_outlet(slug, depth)
             if citation.kind == "link" and citation.url:
@@ -240,10 +240,10 @@ class StorePipeline:
             )
         return rows
 
-    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        record: ArticleRecord = item["record"]
+    def process_item(self, item: ExtractedArticle) -> ExtractedArticle:
+        record = item.record
         values = {
-            "outlet_id": self.outlet_ids[item["outlet"]],
+            "outlet_id": self.outlet_ids[item.outlet],
             "url": record.url,
             "canonical_url": record.canonical_url,
             "title": record.title,
@@ -260,8 +260,8 @@ class StorePipeline:
             "html": record.html,
             "text_hash": text_hash(record.text),
             "page_kind": record.page_kind,
-            "discovered_via": item["discovered_via"],
-            "fetched_at": item["fetched_at"],
+            "discovered_via": item.discovered_via,
+            "fetched_at": item.fetched_at,
             "run_id": counters.run_id(self.crawler.stats),
         }
         try:
@@ -275,10 +275,10 @@ class StorePipeline:
             if outcome == NEW:
                 self._follow_citations(record, item)
         except Exception as exc:  # noqa: BLE001 - a database refusal or a bug: counted, one line, crawl goes on
-            counters.count_error(self.crawler.stats, "store_failed", item["outlet"], record.url)
+            counters.count_error(self.crawler.stats, "store_failed", item.outlet, record.url)
             logger.error(
                 "%s: %s: not stored: %s: %s",
-                item["outlet"],
+                item.outlet,
                 record.url,
                 type(exc).__name__,
                 str(exc).splitlines()[0] if str(exc) else "",
@@ -287,17 +287,17 @@ class StorePipeline:
             raise StoreFailed(f"{record.url}: {exc}", log_level="DEBUG") from None
         stats = self.crawler.stats
         if outcome == NEW:
-            counters.count(stats, counters.NEW, outlet=item["outlet"])
+            counters.count(stats, counters.NEW, outlet=item.outlet)
             return item
         if outcome == UPDATED:
-            counters.count(stats, counters.UPDATED, outlet=item["outlet"])
-            logger.info("%s: %s changed: new version stored", item["outlet"], record.url)
+            counters.count(stats, counters.UPDATED, outlet=item.outlet)
+            logger.info("%s: %s changed: new version stored", item.outlet, record.url)
             return item
         if outcome == CANONICAL_CONFLICT:
             counters.count(stats, counters.CANONICAL_CONFLICT)
             logger.warning(
                 "%s: %s declares canonical URL %s, stored with other text: not stored",
-                item["outlet"],
+                item.outlet,
                 record.url,
                 record.canonical_url,
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Annotated, Any
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String, Text, TypeDecorator, UniqueConstraint
@@ -30,6 +31,29 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class RunStatus(StrEnum):
+    """How a crawl run ended (or that it is still running)."""
+
+    RUNNING = "running"
+    COMPLETE = "complete"  # every page fetched and handled
+    PARTIAL = "partial"  # errors, but something was gained
+    FAILED = "failed"  # nothing stored and no listing read, or the crawl could not finish
+    INTERRUPTED = "interrupted"  # stopped by SIGTERM/SIGINT
+
+
+class RunStatusType(TypeDecorator[RunStatus]):
+    """A RunStatus kept as its plain string (no schema change: the column stays VARCHAR(20))."""
+
+    impl = String(20)
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        return None if value is None else RunStatus(value).value
+
+    def process_result_value(self, value: str | None, dialect: Any) -> RunStatus | None:
+        return None if value is None else RunStatus(value)
 
 
 intpk = Annotated[int, mapped_column(Integer, primary_key=True, autoincrement=True)]
@@ -154,7 +178,7 @@ class CrawlRun(Base):
     started_at: Mapped[utc_datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     outlets: Mapped[list[str]] = mapped_column(default=list)
-    status: Mapped[str] = mapped_column(String(20), default="running")
+    status: Mapped[RunStatus] = mapped_column(RunStatusType(), default=RunStatus.RUNNING)
     finish_reason: Mapped[str | None] = mapped_column(String(100))
     pages_fetched: Mapped[int] = mapped_column(default=0)
     articles_new: Mapped[int] = mapped_column(default=0)

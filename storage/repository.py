@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from storage.models import Article, ArticleURL, ArticleVersion, Citation, CrawlRun, Outlet, Story, utcnow
+from storage.models import Article, ArticleURL, ArticleVersion, Citation, CrawlRun, Outlet, RunStatus, Story, utcnow
 from storage.urls import canonical_url
 
 logger = logging.getLogger(__name__)
@@ -169,7 +169,7 @@ def add_citations(session: Session, article_id: int, rows: Iterable[dict[str, An
 
 def start_run(session: Session, outlet_names: list[str]) -> CrawlRun:
     """Record the start of a crawl run."""
-    run = CrawlRun(started_at=utcnow(), outlets=outlet_names, status="running")
+    run = CrawlRun(started_at=utcnow(), outlets=outlet_names, status=RunStatus.RUNNING)
     session.add(run)
     session.flush()
     return run
@@ -193,8 +193,8 @@ def close_abandoned_runs(session: Session) -> int:
     )
     result = session.execute(
         update(CrawlRun)
-        .where(CrawlRun.status == "running")
-        .values(status="failed", finish_reason="process died before recording its end", articles_new=stored)
+        .where(CrawlRun.status == RunStatus.RUNNING)
+        .values(status=RunStatus.FAILED, finish_reason="process died before recording its end", articles_new=stored)
     )
     return result.rowcount or 0
 

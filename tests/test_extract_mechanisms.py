@@ -14,6 +14,7 @@ from crawler.extract.context import BOILERPLATE_PRUNING, SAFETY_NET
 from crawler.extract.kinds import PAYWALL
 from crawler.extract.language import choose_language, detect_language, language_tag
 from crawler.extract.sites import domain_label, registrable_domain
+from crawler.items import FetchedPage
 from crawler.pipelines import ExtractPipeline, NotAnArticle
 from crawler.registry import Outlet
 
@@ -174,13 +175,13 @@ def test_paywall_teaser_is_kept_with_its_kind_and_consent_wall_dropped():
     pipeline = ExtractPipeline(crawler, workers=0)
     pipeline.directory = default_directory()
 
-    def item(html: str) -> dict:
-        return {"outlet": outlet.slug, "url": "https://herald.example/budget", "html": html, "fetched_at": NOW}
+    def item(html: str) -> FetchedPage:
+        return FetchedPage(outlet.slug, "https://herald.example/budget", html, NOW)
 
     import asyncio
 
     kept = asyncio.run(pipeline.process_item(item(teaser)))
-    assert kept["record"].page_kind == PAYWALL and ENGLISH.strip() in kept["record"].text
+    assert kept.record.page_kind == PAYWALL and ENGLISH.strip() in kept.record.text
     with pytest.raises(NotAnArticle):
         asyncio.run(pipeline.process_item(item(wall)))
     assert crawler.stats.get_value("newswire/page_kind/consent-wall") == 1

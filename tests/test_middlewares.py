@@ -82,7 +82,12 @@ def test_extraction_failure_is_counted_not_lost():
     crawler.spider = NewsSpider(outlets=[Outlet("Local", "http://127.0.0.1:9/")], known={})
     pipeline = ExtractPipeline.from_crawler(crawler)
     pipeline.open_spider()
-    broken = {"outlet": "local", "url": "http://127.0.0.1:9/x", "html": "<p>x</p>"}  # no fetched_at: raises inside
+    from datetime import UTC, datetime
+
+    from crawler.items import FetchedPage
+
+    # a page that is not text at all (a bug upstream): extraction raises inside
+    broken = FetchedPage("local", "http://127.0.0.1:9/x", None, datetime.now(UTC))  # type: ignore[arg-type]
     with pytest.raises(DropItem):
         asyncio.run(pipeline.process_item(broken))
     assert crawler.stats.get_value("newswire/errors/extraction_failed") == 1

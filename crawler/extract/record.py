@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from crawler.extract.citations import Citation
 from crawler.extract.kinds import ARTICLE, NO_TEXT
@@ -15,11 +15,14 @@ logger = logging.getLogger(__name__)
 NOT_ARTICLE = NO_TEXT  # the kind of a page nothing could be extracted from; see crawler.extract.kinds
 
 
+DiscoverySource = Literal["feed", "sitemap", "link"]  # a link: a cited article followed (--follow-citations)
+
+
 @dataclass(frozen=True)
 class DiscoveryHints:
     """What a feed or sitemap said of a URL before it was fetched."""
 
-    source: str = "feed"  # "feed" or "sitemap"
+    source: DiscoverySource = "feed"
     title: str | None = None
     published_raw: str | None = None
 

@@ -11,6 +11,7 @@ from urllib.parse import urljoin, urlsplit
 import scrapy
 from scrapy.http import Response, TextResponse
 
+from crawler import meta
 from crawler import stats as counters
 from crawler.conditional import FetchState, crawl_fetch_state, max_age
 from crawler.config import CrawlConfig
@@ -71,12 +72,8 @@ class ListingDiscovery:
                 callback=self.parse_homepage,
                 errback=self.on_error,
                 priority=LISTING_PRIORITY,
-                meta={
-                    "outlet": outlet.slug,
-                    "follow_depth": depth,
-                    "conditional": True,
-                    "handle_httpstatus_list": [304],
-                },
+                meta={meta.OUTLET: outlet.slug, meta.CONDITIONAL: True, "handle_httpstatus_list": [304]},
+                cb_kwargs={"follow_depth": depth},
             )
 
     def _robots_discovery(self, outlet: Outlet, depth: int) -> Iterator[scrapy.Request]:
@@ -90,7 +87,8 @@ class ListingDiscovery:
                 callback=self.parse_robots,
                 errback=self.on_error,
                 priority=LISTING_PRIORITY,
-                meta={"outlet": outlet.slug, "handle_httpstatus_list": [404, 410], "follow_depth": depth},
+                meta={meta.OUTLET: outlet.slug, "handle_httpstatus_list": [404, 410]},
+                cb_kwargs={"follow_depth": depth},
             )
         elif netloc in self.fetch_state.robots:
             yield from self._robots_sitemaps(self.fetch_state.robots[netloc], outlet, depth)
@@ -142,49 +140,45 @@ class ListingDiscovery:
             callback=self.parse_listing,
             errback=self.on_error,
             priority=LISTING_PRIORITY,
-            meta={
-                "outlet": outlet.slug,
-                "listing_depth": depth,
-                "follow_depth": follow,
-                "conditional": True,
-                "handle_httpstatus_list": [304],
-                "parent_listing": parent,
-            },
+            meta={meta.OUTLET: outlet.slug, meta.CONDITIONAL: True, "handle_httpstatus_list": [304]},
+            cb_kwargs={"listing_depth": depth, "follow_depth": follow, "parent_listing": parent},
         )
 
-    def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
-        outlet = self.outlets[response.meta["outlet"]]
+    def parse_robots(self, response: Response, follow_depth: int = 0) -> Iterator[scrapy.Request]:
+        outlet = self.outlets[response.meta[meta.OUTLET]]
         if response.status != 200 or not isinstance(response, TextResponse):
             return
-        yield from self._robots_sitemaps(response.text, outlet, response.meta.get("follow_depth", 0))
+        yield from self._robots_sitemaps(response.text, outlet, follow_depth)
 
-    def parse_homepage(self, response: Response) -> Iterator[scrapy.Request]:
-        outlet = self.outlets[response.meta["outlet"]]
+    def parse_homepage(self, response: Response, follow_depth: int = 0) -> Iterator[scrapy.Request]:
+        outlet = self.outlets[response.meta[meta.OUTLET]]
         self._listing_ok(outlet)
         self._robots_ready(urlsplit(outlet.homepage).netloc)  # robots.txt could not be fetched: no signal came
         self._poll_hint(outlet, max_age(response) or 0)
         if response.status == 304:
-            links = response.meta.get("stored_links", [])
+            links = response.meta.get(meta.STORED_LINKS, [])
         else:
             links = feed_links(response.body, response.url) if isinstance(response, TextResponse) else []
             self.fetch_state.set_links(response.url, links)
         links = self._capped(links, outlet, "feeds")
         counters.count_discovery(self.crawler.stats, "autodiscovered_feeds", len(links))
         for url in links:
-            if request := self._listing_request(url, outlet, follow=response.meta.get("follow_depth", 0)):
+            if request := self._listing_request(url, outlet, follow=follow_depth):
                 yield request
 
-    def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
-        outlet = self.outlets[response.meta["outlet"]]
-        follow = response.meta.get("follow_depth", 0)
-        if parent := response.meta.get("parent_listing"):
+    def parse_listing(
+        self, response: Response, listing_depth: int = 0, follow_depth: int = 0, parent_listing: str | None = None
+    ) -> Iterator[scrapy.Request]:
+        outlet = self.outlets[response.meta[meta.OUTLET]]
+        follow = follow_depth
+        if parent := parent_listing:
             self.fetch_state.child(response.url, parent)  # under its final URL too (redirects)
         if response.status == 304:  # unchanged since our last complete reading of it
             self._listing_ok(outlet)
-            self._poll_hint(outlet, max(response.meta.get("stored_poll_hint") or 0, max_age(response) or 0))
+            self._poll_hint(outlet, max(response.meta.get(meta.STORED_POLL_HINT) or 0, max_age(response) or 0))
             # a sitemap index's children may change while it does not: ask each of them (conditionally)
-            for url in response.meta.get("stored_links", []):
-                depth = response.meta.get("listing_depth", 0) + 1
+            for url in response.meta.get(meta.STORED_LINKS, []):
+                depth = listing_depth + 1
                 if depth <= MAX_SITEMAP_DEPTH and (
                     request := self._listing_request(url, outlet, depth, follow, response.url)
                 ):
@@ -203,7 +197,7 @@ class ListingDiscovery:
         self._poll_hint(outlet, max(listing.poll_hint or 0, max_age(response) or 0))
         cutoff = self._sitemap_cutoff(outlet)
         if listing.kind == "sitemapindex":
-            depth = response.meta.get("listing_depth", 0) + 1
+            depth = listing_depth + 1
             if depth > MAX_SITEMAP_DEPTH:  # one error line per outlet, the rest counted
                 if counters.outlet_value(self.crawler.stats, outlet.slug, "sitemap_too_deep"):
                     counters.count_skipped(self.crawler.stats, "sitemap_too_deep")

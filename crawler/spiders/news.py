@@ -14,12 +14,14 @@ from scrapy import signals
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 
+from crawler import meta
 from crawler import stats as counters
 from crawler.config import CrawlConfig
 from crawler.database import crawl_store
 from crawler.encoding import page_text
 from crawler.errors import classify_failure, worth_retrying
-from crawler.extract.record import DiscoveryHints
+from crawler.extract.record import DiscoveryHints, DiscoverySource
+from crawler.items import FetchedPage
 from crawler.listings import (
     ListingEntry,
     changed_since,
@@ -125,7 +127,12 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
         return request is not None
 
     def _article_request(
-        self, entry: ListingEntry, outlet: Outlet, source: str, follow: int = 0, listing: str | None = None
+        self,
+        entry: ListingEntry,
+        outlet: Outlet,
+        source: DiscoverySource,
+        follow: int = 0,
+        listing: str | None = None,
     ) -> scrapy.Request | None:
         if not is_web_url(entry.url):
             self.record_error(outlet, entry.url[:200], "bad_url", "not an http(s) URL")
@@ -156,35 +163,38 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
             url,
             callback=self.parse_article,
             errback=self.on_error,
-            meta={"outlet": outlet.slug, "hints": hints, "follow_depth": follow, "listing": listing},
+            meta={meta.OUTLET: outlet.slug},
+            cb_kwargs={"hints": hints, "follow_depth": follow, "listing": listing},
         )
 
-    def parse_article(self, response: Response) -> Iterator[dict[str, Any]]:
-        outlet = self.outlets[response.meta["outlet"]]
+    def parse_article(
+        self, response: Response, hints: DiscoveryHints, follow_depth: int = 0, listing: str | None = None
+    ) -> Iterator[FetchedPage]:
+        outlet = self.outlets[response.meta[meta.OUTLET]]
         if not isinstance(response, TextResponse):
-            self.fetch_state.article_done(response.meta.get("listing"))
+            self.fetch_state.article_done(listing)
             self.record_error(outlet, response.url, "not_html", "response is not text")
             return
         content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1") or None
-        yield {
-            "outlet": outlet.slug,
-            "url": response.url,
-            "html": page_text(response.body, content_type)[0],  # decoded as browsers do (crawler/encoding.py)
-            "hints": response.meta.get("hints"),
-            "language": outlet.language,
-            "timezone": outlet.timezone,
-            "follow_depth": response.meta.get("follow_depth", 0),
-            "fetched_at": datetime.now(UTC),
-            "listing": response.meta.get("listing"),  # the pipelines' verdict settles it (item signals)
-        }
+        yield FetchedPage(
+            outlet=outlet.slug,
+            url=response.url,
+            html=page_text(response.body, content_type)[0],  # decoded as browsers do (crawler/encoding.py)
+            fetched_at=datetime.now(UTC),
+            hints=hints,
+            language=outlet.language,
+            timezone=outlet.timezone,
+            follow_depth=follow_depth,
+            listing=listing,  # the pipelines' verdict settles it (item signals)
+        )
 
     def on_error(self, failure: Any) -> None:
         request = failure.request
-        outlet = self.outlets.get(request.meta.get("outlet", ""))
+        outlet = self.outlets.get(request.meta.get(meta.OUTLET, ""))
         kind, detail, is_error = classify_failure(failure)
         if request.callback == self.parse_article:
-            self.fetch_state.article_done(request.meta.get("listing"), retry_later=worth_retrying(kind))
-        elif request.meta.get("conditional"):
+            self.fetch_state.article_done(request.cb_kwargs.get("listing"), retry_later=worth_retrying(kind))
+        elif request.meta.get(meta.CONDITIONAL):
             self.fetch_state.mark_incomplete(request.url)
         if request.callback == self.parse_homepage:
             self._robots_ready(urlsplit(request.url).netloc)
@@ -201,7 +211,7 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
         silently, so it is counted and named here."""
         chain = request.meta.get("redirect_urls", [])
         if request.url in chain:
-            outlet = self.outlets.get(request.meta.get("outlet", ""))
+            outlet = self.outlets.get(request.meta.get(meta.OUTLET, ""))
             self.record_error(outlet, chain[0], "redirect_loop", f"redirect loop: {' -> '.join([*chain, request.url])}")
 
     def record_error(self, outlet: Outlet | None, url: str, kind: str, detail: str) -> None:

@@ -1,0 +1,35 @@
+"""The items that flow from the spider through the pipelines (dataclasses: itemadapter supports them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from crawler.extract.record import ArticleRecord, DiscoveryHints, DiscoverySource
+
+
+@dataclass
+class FetchedPage:
+    """An article page as fetched: the spider's item, read by the extract pipeline."""
+
+    outlet: str  # the outlet's slug
+    url: str
+    html: str  # decoded as browsers do (crawler/encoding.py)
+    fetched_at: datetime
+    hints: DiscoveryHints | None = None  # what the listing said of the URL
+    language: str | None = None  # the outlet's declared language and timezone, from the registry
+    timezone: str | None = None
+    follow_depth: int = 0  # citation hops from the crawl's own outlets
+    listing: str | None = None  # the listing that led here: settled when the item is done (FetchStateKeeper)
+
+
+@dataclass
+class ExtractedArticle:
+    """A page's extracted article: the extract pipeline's item, stored by the store pipeline."""
+
+    outlet: str
+    record: ArticleRecord
+    fetched_at: datetime
+    discovered_via: DiscoverySource | None
+    follow_depth: int = 0
+    listing: str | None = None
