@@ -9,6 +9,7 @@ import multiprocessing
 import os
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -23,12 +24,14 @@ from crawler.extract.kinds import is_stored
 from crawler.items import ExtractedArticle, FetchedPage
 from crawler.registry import Outlet
 from crawler.resolve import outlet_directory
+from crawler.signals import article_stored
 from crawler.workers import die_with_parent
 from storage.fingerprint import text_hash
-from storage.models import Article
+from storage.models import EXTRACTED_FIELDS, Article
 from storage.repository import (
     ALREADY_STORED,
     CANONICAL_CONFLICT,
+    DUPLICATE_TEXT,
     NEW,
     UPDATED,
     OutletRow,
@@ -185,8 +188,42 @@ def paragraphs_html(text: str) -> str:
     return f"<article>{paragraphs}</article>"
 
 
+@dataclass(frozen=True)
+class StoreOutcome:
+    """What one outcome of storing an article means for the crawl: the counter, whether the outlet's own
+    count goes up too, and the DropItem raised when the item stops here (None: it went on)."""
+
+    counter: str
+    per_outlet: bool = False
+    drop: type[DropItem] | None = None
+
+
+OUTCOMES: dict[str, StoreOutcome] = {
+    NEW: StoreOutcome(counters.NEW, per_outlet=True),
+    UPDATED: StoreOutcome(counters.UPDATED, per_outlet=True),
+    CANONICAL_CONFLICT: StoreOutcome(counters.CANONICAL_CONFLICT, drop=CanonicalConflict),
+    ALREADY_STORED: StoreOutcome(counters.ALREADY_STORED, drop=AlreadyStored),
+    DUPLICATE_TEXT: StoreOutcome(counters.DUPLICATE_TEXT, drop=DuplicateText),
+}
+
+
+def article_values(item: ExtractedArticle, outlet_id: int, run_id: int | None) -> dict[str, Any]:
+    """The Article row of an extracted article."""
+    record = item.record
+    return {
+        **{name: getattr(record, name) for name in EXTRACTED_FIELDS},
+        "outlet_id": outlet_id,
+        "text_hash": text_hash(record.text),
+        "discovered_via": item.discovered_via,
+        "fetched_at": item.fetched_at,
+        "run_id": run_id,
+    }
+
+
 class StorePipeline:
-    """Write articles; uniqueness (canonical URL, outlet + text hash) is enforced by the schema."""
+    """Write articles; uniqueness (canonical URL, outlet + text hash) is enforced by the schema.
+
+    A new article is announced with the `article_stored` signal (the spider follows its citations)."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -203,27 +240,12 @@ class StorePipeline:
         with self.sessions.begin() as session:
             self.outlet_ids = sync_outlets(session, rows)
         self.ids_by_name = {o.name: self.outlet_ids[o.slug] for o in outlets}
-        self.slug_by_name = {o.name: o.slug for o in outlets}
         self.directory = outlet_directory(outlets)
         with self.sessions.begin() as session:
             self.stories = load_index(session, CrawlConfig.from_crawler(self.crawler).story_threshold)
             backfilled = backfill_stories(session, self.stories)
         if backfilled:
             logger.info("%d stored articles put in stories", backfilled)
-
-    def _follow_citations(self, record: ArticleRecord, item: ExtractedArticle) -> None:
-        """With --follow-citations: crawl the registry outlets this article cites, and linked articles of theirs."""
-        spider = self.crawler.spider
-        depth = item.follow_depth + 1
-        if depth > spider.follow_depth:
-            return
-        for citation in record.citations:
-            slug = self.slug_by_name.get(resolve(citation.name, citation.domain, self.directory) or "")
-            if slug is None or slug == item.outlet:
-                continue
-            spider.follow_outlet(slug, depth)
-            if citation.kind == "link" and citation.url:
-                spider.follow_link(citation.url, slug, depth)
 
     def _citation_rows(self, record: ArticleRecord) -> list[dict[str, Any]]:
         rows = []
@@ -240,70 +262,41 @@ class StorePipeline:
             )
         return rows
 
+    def _store(self, item: ExtractedArticle) -> str:
+        """Insert (or revise) the article, with its citations and its story, in one transaction."""
+        values = article_values(item, self.outlet_ids[item.outlet], counters.run_id(self.crawler.stats))
+        with self.sessions.begin() as session:
+            outcome, article_id = insert_article(session, values)
+            if outcome == NEW:
+                add_citations(session, article_id, self._citation_rows(item.record))
+                assign_story(session, session.get(Article, article_id), self.stories)
+            elif outcome == UPDATED:
+                refresh_signature(session, session.get(Article, article_id), self.stories)
+        return outcome
+
     def process_item(self, item: ExtractedArticle) -> ExtractedArticle:
         record = item.record
-        values = {
-            "outlet_id": self.outlet_ids[item.outlet],
-            "url": record.url,
-            "canonical_url": record.canonical_url,
-            "title": record.title,
-            "authors": record.authors,
-            "published": record.published,
-            "published_raw": record.published_raw,
-            "published_source": record.published_source,
-            "language": record.language,
-            "site_name": record.site_name,
-            "description": record.description,
-            "tags": record.tags,
-            "image": record.image,
-            "text": record.text,
-            "html": record.html,
-            "text_hash": text_hash(record.text),
-            "page_kind": record.page_kind,
-            "discovered_via": item.discovered_via,
-            "fetched_at": item.fetched_at,
-            "run_id": counters.run_id(self.crawler.stats),
-        }
         try:
-            with self.sessions.begin() as session:
-                outcome, article_id = insert_article(session, values)
-                if outcome == NEW:
-                    add_citations(session, article_id, self._citation_rows(record))
-                    assign_story(session, session.get(Article, article_id), self.stories)
-                elif outcome == UPDATED:
-                    refresh_signature(session, session.get(Article, article_id), self.stories)
-            if outcome == NEW:
-                self._follow_citations(record, item)
+            outcome = self._store(item)
         except Exception as exc:  # noqa: BLE001 - a database refusal or a bug: counted, one line, crawl goes on
             counters.count_error(self.crawler.stats, "store_failed", item.outlet, record.url)
-            logger.error(
-                "%s: %s: not stored: %s: %s",
-                item.outlet,
-                record.url,
-                type(exc).__name__,
-                str(exc).splitlines()[0] if str(exc) else "",
-            )
+            first_line = str(exc).splitlines()[0] if str(exc) else ""
+            logger.error("%s: %s: not stored: %s: %s", item.outlet, record.url, type(exc).__name__, first_line)
             logger.debug("store traceback", exc_info=True)
             raise StoreFailed(f"{record.url}: {exc}", log_level="DEBUG") from None
-        stats = self.crawler.stats
+        meaning = OUTCOMES[outcome]
+        counters.count(self.crawler.stats, meaning.counter, outlet=item.outlet if meaning.per_outlet else None)
         if outcome == NEW:
-            counters.count(stats, counters.NEW, outlet=item.outlet)
-            return item
-        if outcome == UPDATED:
-            counters.count(stats, counters.UPDATED, outlet=item.outlet)
+            self.crawler.signals.send_catch_log(article_stored, item=item)
+        elif outcome == UPDATED:
             logger.info("%s: %s changed: new version stored", item.outlet, record.url)
-            return item
-        if outcome == CANONICAL_CONFLICT:
-            counters.count(stats, counters.CANONICAL_CONFLICT)
+        elif outcome == CANONICAL_CONFLICT:
             logger.warning(
                 "%s: %s declares canonical URL %s, stored with other text: not stored",
                 item.outlet,
                 record.url,
                 record.canonical_url,
             )
-            raise CanonicalConflict(f"{record.url}: canonical URL taken by other text", log_level="DEBUG")
-        if outcome == ALREADY_STORED:
-            counters.count(stats, counters.ALREADY_STORED)
-            raise AlreadyStored(f"{record.canonical_url} already stored", log_level="DEBUG")
-        counters.count(stats, counters.DUPLICATE_TEXT)
-        raise DuplicateText(f"{record.url}: same text as a stored article of this outlet", log_level="DEBUG")
+        if meaning.drop is not None:
+            raise meaning.drop(f"{record.url}: {outcome.replace('_', ' ')}", log_level="DEBUG")
+        return item

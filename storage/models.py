@@ -33,6 +33,14 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+EXTRACTED_FIELDS = (
+    "url", "canonical_url", "title", "authors", "published", "published_raw", "published_source", "language",
+    "site_name", "description", "tags", "image", "text", "html", "page_kind",
+)  # fmt: skip
+"""The Article columns an extraction fills, named as the extractor's record names them (one list: the
+store pipeline copies these, a test checks both sides have them)."""
+
+
 class RunStatus(StrEnum):
     """How a crawl run ended (or that it is still running)."""
 

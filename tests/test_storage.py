@@ -193,3 +193,20 @@ def test_paywall_teaser_never_replaces_the_full_story_but_a_full_fetch_replaces_
         texts = dict(session.execute(select(Article.url, Article.text)).all())
     assert kinds == {"https://a/full": "article", "https://a/metered": "article"}
     assert texts["https://a/full"] == full and texts["https://a/metered"] == full + " And more."
+
+
+def test_the_extracted_fields_exist_on_both_sides_and_every_store_outcome_has_a_meaning():
+    """One list of the columns an extraction fills (storage.models.EXTRACTED_FIELDS): the record has each,
+    the table has a column for each; and the store pipeline's outcome table covers every outcome."""
+    from dataclasses import fields
+
+    from crawler.extract import ArticleRecord
+    from crawler.pipelines import OUTCOMES
+    from storage import repository
+    from storage.models import EXTRACTED_FIELDS, Article
+
+    record_fields = {f.name for f in fields(ArticleRecord)}
+    assert set(EXTRACTED_FIELDS) <= record_fields
+    assert set(EXTRACTED_FIELDS) <= set(Article.__table__.columns.keys())
+    outcomes = {repository.NEW, repository.UPDATED, repository.ALREADY_STORED, repository.DUPLICATE_TEXT}
+    assert outcomes | {repository.CANONICAL_CONFLICT} == set(OUTCOMES)

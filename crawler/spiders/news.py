@@ -6,6 +6,7 @@ import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,13 +21,16 @@ from crawler.config import CrawlConfig
 from crawler.database import crawl_store
 from crawler.encoding import page_text
 from crawler.errors import classify_failure, worth_retrying
+from crawler.extract.citations import OutletDirectory, resolve
 from crawler.extract.record import DiscoveryHints, DiscoverySource
-from crawler.items import FetchedPage
+from crawler.items import ExtractedArticle, FetchedPage
 from crawler.listings import (
     ListingEntry,
     changed_since,
 )
 from crawler.registry import Outlet, load_registry, select_outlets
+from crawler.resolve import outlet_directory
+from crawler.signals import article_stored
 from crawler.spiders.discovery import ListingDiscovery, is_web_url
 from storage.db import stored_urls
 from storage.urls import canonical_url, strip_tracking
@@ -74,6 +78,7 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
         spider.config = CrawlConfig.from_crawler(crawler)
         crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
         crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
+        crawler.signals.connect(spider.article_stored, signal=article_stored)
         return spider
 
     def outlet_for_netloc(self, netloc: str) -> str | None:
@@ -102,6 +107,25 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
             logger.debug("discovery of %s failed", outlet.name, exc_info=True)
             self.record_error(outlet, outlet.homepage, "outlet_failed", f"cannot start: {type(exc).__name__}: {exc}")
             return []
+
+    @cached_property
+    def directory(self) -> OutletDirectory:
+        """Names and domains of the registry's outlets, to resolve citations."""
+        return outlet_directory(list(self.registry.values()))
+
+    def article_stored(self, item: ExtractedArticle) -> None:
+        """--follow-citations: crawl the registry outlets a new article cites, and the articles it links of theirs."""
+        depth = item.follow_depth + 1
+        if depth > self.follow_depth:
+            return
+        slug_by_name = {o.name: o.slug for o in self.registry.values()}
+        for citation in item.record.citations:
+            slug = slug_by_name.get(resolve(citation.name, citation.domain, self.directory) or "")
+            if slug is None or slug == item.outlet:
+                continue
+            self.follow_outlet(slug, depth)
+            if citation.kind == "link" and citation.url:
+                self.follow_link(citation.url, slug, depth)
 
     def follow_outlet(self, slug: str, depth: int) -> bool:
         """Run a cited registry outlet's discovery in this crawl (once per run, within the depth allowed)."""
