@@ -15,21 +15,13 @@ from crawler import meta
 from crawler import stats as counters
 from crawler.conditional import FetchState, crawl_fetch_state, max_age
 from crawler.config import CrawlConfig
-from crawler.listings import (
-    ListingError,
-    feed_links,
-    parse_listing,
-    prefer_news_sitemaps,
-    recent_entries,
-    recent_sitemaps,
-    robots_sitemaps,
-)
+from crawler.listings import feed_links, prefer_news_sitemaps, robots_sitemaps
+from crawler.navigation import ListingAnswer, ListingLimits, plan_listing
 from crawler.registry import Outlet
 
 logger = logging.getLogger(__name__)
 
 LISTING_PRIORITY = 10  # listings before articles, so limits see the newest entries first
-MAX_SITEMAP_DEPTH = 3  # sitemap indexes nested deeper than this are refused
 
 
 def is_web_url(url: str) -> bool:
@@ -169,66 +161,55 @@ class ListingDiscovery:
     def parse_listing(
         self, response: Response, listing_depth: int = 0, follow_depth: int = 0, parent_listing: str | None = None
     ) -> Iterator[scrapy.Request]:
+        """Turn the listing's plan (crawler.navigation) into counts, fetch-state updates and requests."""
         outlet = self.outlets[response.meta[meta.OUTLET]]
-        follow = follow_depth
-        if parent := parent_listing:
-            self.fetch_state.child(response.url, parent)  # under its final URL too (redirects)
-        if response.status == 304:  # unchanged since our last complete reading of it
-            self._listing_ok(outlet)
-            self._poll_hint(outlet, max(response.meta.get(meta.STORED_POLL_HINT) or 0, max_age(response) or 0))
-            # a sitemap index's children may change while it does not: ask each of them (conditionally)
-            for url in response.meta.get(meta.STORED_LINKS, []):
-                depth = listing_depth + 1
-                if depth <= MAX_SITEMAP_DEPTH and (
-                    request := self._listing_request(url, outlet, depth, follow, response.url)
-                ):
-                    yield request
-            return
-        max_size = self.settings.getint("DOWNLOAD_MAXSIZE")
-        try:
-            listing = parse_listing(response.body, response.url, max_size=max_size)
-        except ListingError as exc:
-            self.fetch_state.mark_incomplete(response.url)
-            self.record_error(outlet, response.url, "listing_malformed", str(exc))
-            return
-        self._listing_ok(outlet)
-        counters.count_discovery(self.crawler.stats, listing.kind)
-        self.fetch_state.set_poll_hint(response.url, listing.poll_hint)
-        self._poll_hint(outlet, max(listing.poll_hint or 0, max_age(response) or 0))
-        cutoff = self._sitemap_cutoff(outlet)
-        if listing.kind == "sitemapindex":
-            depth = listing_depth + 1
-            if depth > MAX_SITEMAP_DEPTH:  # one error line per outlet, the rest counted
-                if counters.outlet_value(self.crawler.stats, outlet.slug, "sitemap_too_deep"):
-                    counters.count_skipped(self.crawler.stats, "sitemap_too_deep")
-                else:
-                    detail = f"sitemap indexes nested more than {MAX_SITEMAP_DEPTH} deep"
-                    self.record_error(outlet, response.url, "sitemap_too_deep", detail)
-                counters.count_outlet(self.crawler.stats, outlet.slug, "sitemap_too_deep")
-                return
-            recent = recent_sitemaps(listing.sitemaps, cutoff)
-            self._count_old(len(listing.sitemaps) - len(recent), "old_sitemap")
-            newest_first = sorted(recent, key=lambda s: s[1] or "", reverse=True)
-            children = [url for url, _lastmod in newest_first[: self.config.sitemap_max_children]]
-            self.fetch_state.set_links(response.url, children)
-            for url in children:
-                if request := self._listing_request(url, outlet, depth, follow, response.url):
-                    yield request
-            return
-        source = "sitemap" if listing.kind == "sitemap" else "feed"
-        entries = (
-            sorted(listing.entries, key=lambda e: e.published_raw or "", reverse=True)
-            if source == "sitemap"
-            else listing.entries
+        if parent_listing:
+            self.fetch_state.child(response.url, parent_listing)  # under its final URL too (redirects)
+        answer = ListingAnswer(
+            url=response.url,
+            status=response.status,
+            body=response.body,
+            depth=listing_depth,
+            stored_links=tuple(response.meta.get(meta.STORED_LINKS, ())),
+            stored_poll_hint=response.meta.get(meta.STORED_POLL_HINT),
+            max_age=max_age(response),
         )
-        if source == "sitemap":
-            recent = recent_entries(entries, cutoff)
-            self._count_old(len(entries) - len(recent), "old_sitemap_entry")
-            entries = recent
-        for entry in entries:
-            request = self._article_request(entry, outlet, source, follow=follow, listing=response.url)
-            if request is not None:
+        limits = ListingLimits(
+            self._sitemap_cutoff(outlet), self.config.sitemap_max_children, self.settings.getint("DOWNLOAD_MAXSIZE")
+        )
+        plan = plan_listing(answer, limits)
+        if plan.answered:
+            self._listing_ok(outlet)
+            self._poll_hint(outlet, plan.poll_hint)
+        if plan.kind is not None:
+            counters.count_discovery(self.crawler.stats, plan.kind)
+            self.fetch_state.set_poll_hint(response.url, plan.listing_poll_hint)
+        for why, count in plan.skipped.items():
+            counters.count_skipped(self.crawler.stats, why, count)
+        if plan.error is not None:
+            self._listing_failed(outlet, response.url, *plan.error)
+            return
+        if plan.remember_children:
+            self.fetch_state.set_links(response.url, list(plan.children))
+        for url in plan.children:
+            if request := self._listing_request(url, outlet, plan.child_depth, follow_depth, response.url):
                 yield request
+        for entry in plan.entries:
+            if request := self._article_request(entry, outlet, plan.source, follow=follow_depth, listing=response.url):
+                yield request
+
+    def _listing_failed(self, outlet: Outlet, url: str, kind: str, detail: str) -> None:
+        """A listing that could not be read (seen again next crawl), or an index nested too deep (one error
+        line per outlet, the rest counted)."""
+        if kind == "sitemap_too_deep":
+            if counters.outlet_value(self.crawler.stats, outlet.slug, "sitemap_too_deep"):
+                counters.count_skipped(self.crawler.stats, "sitemap_too_deep")
+            else:
+                self.record_error(outlet, url, kind, detail)
+            counters.count_outlet(self.crawler.stats, outlet.slug, "sitemap_too_deep")
+        else:
+            self.fetch_state.mark_incomplete(url)
+            self.record_error(outlet, url, kind, detail)
 
     def _poll_hint(self, outlet: Outlet, seconds: int) -> None:
         """One listing's hint (0: none); the outlet's is the smallest, since any listing may bring news."""
@@ -241,7 +222,3 @@ class ListingDiscovery:
         """Sitemap entries last changed before this are skipped (per outlet `sitemap_window`, default 7 days)."""
         window = getattr(outlet, "sitemap_window", None) or self.config.sitemap_window
         return datetime.now(UTC) - window
-
-    def _count_old(self, count: int, what: str) -> None:
-        if count:
-            counters.count_skipped(self.crawler.stats, what, count)
