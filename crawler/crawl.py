@@ -8,6 +8,7 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from crawler import stats as counters
 from crawler.database import STORE_SETTING
 from crawler.logs import LOG_DATEFORMAT, LOG_FORMAT, hand_over_root, quiet_expected_tracebacks
 from crawler.registry import Outlet
@@ -67,7 +68,7 @@ def run_crawl(
     crawler = process.create_crawler(NewsSpider)
     process.crawl(crawler, outlets=outlets, known=known, limit=limit, registry=registry, follow_depth=follow_depth)
     process.start()
-    run_id = crawler.stats.get_value("newswire/run_id")
+    run_id = counters.run_id(crawler.stats)
     with store.sessions() as session:
         run = session.get(CrawlRun, run_id) if run_id is not None else None
     if run is None:
