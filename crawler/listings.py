@@ -53,7 +53,7 @@ def decompress(body: bytes, max_size: int) -> bytes:
     if body[:2] == b"\x1f\x8b":
         try:
             return gunzip(body, max_size=max_size)
-        except Exception as exc:  # scrapy raises a private exception type past max_size
+        except Exception as exc:  # noqa: BLE001 - scrapy raises a private exception type past max_size
             raise ListingError(f"gzip body unreadable or larger than {max_size} bytes: {exc}") from None
     return body
 

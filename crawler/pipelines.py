@@ -133,7 +133,7 @@ class ExtractPipeline:
         try:
             context = _context(page, outlet, self.directory)
             record = _extract(page, context) if self.pool is None else await self._extract_in_pool(page, context)
-        except Exception as exc:  # noqa: BLE001 - one bad page must not end the crawl or vanish silently
+        except Exception as exc:
             counters.count_error(self.crawler.stats, "extraction_failed", page.outlet, page.url)
             logger.error("%s: %s: extraction failed: %s: %s", outlet.name, page.url, type(exc).__name__, exc)
             logger.debug("extraction traceback", exc_info=True)
@@ -278,7 +278,7 @@ class StorePipeline:
         record = item.record
         try:
             outcome = self._store(item)
-        except Exception as exc:  # noqa: BLE001 - a database refusal or a bug: counted, one line, crawl goes on
+        except Exception as exc:
             counters.count_error(self.crawler.stats, "store_failed", item.outlet, record.url)
             first_line = str(exc).splitlines()[0] if str(exc) else ""
             logger.error("%s: %s: not stored: %s: %s", item.outlet, record.url, type(exc).__name__, first_line)

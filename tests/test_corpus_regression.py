@@ -15,7 +15,7 @@ from crawler.extract import extract_article
 from tests.conftest import PROJECT, SHARED, require_shared
 
 sys.path.insert(0, str(PROJECT / "bench"))
-from scoring import authors_f1, normalize_space, parse_truth_date, same_day, score_page  # noqa: E402
+from scoring import authors_f1, normalize_space, parse_truth_date, same_day, score_page
 
 AEB = ["57d46c9d751e", "702d1da63b8e", "785affa2c34e", "21486419bb10", "1ace8c85aaee", "35b158918c67"]
 FUNDUS = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import stat
 import subprocess
@@ -99,8 +100,17 @@ def test_schedule_fires_every_interval_at_its_offset(every, offset, expected):
 
 @pytest.mark.parametrize(
     ("text", "written"),
-    [("30s", "30s"), ("90s", "1m30s"), ("7m", "7m"), ("45m", "45m"), ("90m", "1h30m"), ("5h", "5h")]
-    + [("2d", "2d"), ("36h", "1d12h"), ("2w", "2w")],
+    [
+        ("30s", "30s"),
+        ("90s", "1m30s"),
+        ("7m", "7m"),
+        ("45m", "45m"),
+        ("90m", "1h30m"),
+        ("5h", "5h"),
+        ("2d", "2d"),
+        ("36h", "1d12h"),
+        ("2w", "2w"),
+    ],
 )
 def test_intervals_cron_cannot_express_are_refused_clearly(text, written):
     from scheduling.durations import parse_duration
@@ -125,7 +135,7 @@ def test_spread_is_deterministic_per_workdir_and_keeps_one_workdirs_entries_apar
     runs = {every: set(fire_times(cron_schedule(every, offset=offsets[every]), D // every)) for every in intervals}
     every_run = sorted(t for times in runs.values() for t in times)
     assert len(every_run) == sum(len(times) for times in runs.values())  # no two entries start together
-    assert min(b - a for a, b in zip(every_run, every_run[1:], strict=False)) >= 7 * M
+    assert min(b - a for a, b in itertools.pairwise(every_run)) >= 7 * M
 
 
 # --- planning --------------------------------------------------------------------------------
@@ -340,7 +350,11 @@ def test_command_runs_feeds_unless_another_crawl_holds_the_lock(tmp_path, crawl_
     assert recorded[0] == crawl
     assert len(recorded) == (2 if feeds_run else 1)
     if feeds_run:
-        assert recorded[1][3:] == ["feeds", "--db", f"sqlite:///{work.resolve()}/news.db", "--feeds-dir"] + [
+        assert recorded[1][3:] == [
+            "feeds",
+            "--db",
+            f"sqlite:///{work.resolve()}/news.db",
+            "--feeds-dir",
             f"{work.resolve()}/public/feeds",
             "--base-url",
             "https://n/",

@@ -10,8 +10,8 @@ import pytest
 from tests.conftest import PROJECT
 
 sys.path.insert(0, str(PROJECT / "bench"))
-from corpus import fold_of  # noqa: E402
-from scoring import (  # noqa: E402
+from corpus import fold_of
+from scoring import (
     SegmentScore,
     authors_f1,
     parse_truth_date,

@@ -492,7 +492,7 @@ def test_newswire_serve_command_serves_and_stops_cleanly_on_sigterm(small_db):
         line = process.stderr.readline()  # "serving feeds on http://127.0.0.1:<port>/ (Ctrl-C stops)"
         assert line.startswith("serving feeds on http://127.0.0.1:"), line
         root = line.split()[3]
-        status, headers, body = fetch(root + "feeds/all.json")
+        status, _headers, body = fetch(root + "feeds/all.json")
         assert status == 200 and json.loads(body)["version"] == "https://jsonfeed.org/version/1.1"
         process.send_signal(signal.SIGTERM)
         _out, err = process.communicate(timeout=30)

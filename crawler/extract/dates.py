@@ -103,7 +103,7 @@ _DAY_NUMBER = re.compile(r"(?<![\d:])\d{1,2}(?![\d:])")
 
 def _english_with_year(text: str, languages: list[str] | None, zone: tzinfo = UTC) -> datetime | None:
     """Fast path for English dates with a year ('November 19, 2019 5:30 PM'): dateutil, not dateparser."""
-    if languages and "en" not in languages[:1] or not _HAS_YEAR.search(text) or not _EN_MONTH.search(text):
+    if (languages and "en" not in languages[:1]) or not _HAS_YEAR.search(text) or not _EN_MONTH.search(text):
         return None
     if not _DATEUTIL_SAFE.match(text) or len(text) > 60 or not _DAY_NUMBER.search(text):
         return None

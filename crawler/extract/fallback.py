@@ -33,7 +33,7 @@ class TrafilaturaMetadata:
             if metadata.author and " " not in metadata.author:  # a one-word author: a handle (trafilatura)
                 metadata.author = None
             metadata = extract_meta_json(self._tree, metadata)
-        except Exception:  # noqa: BLE001 - a metadata fallback must never fail an extraction
+        except Exception:
             logger.debug("trafilatura metadata failed on %s", self._url, exc_info=True)
         return metadata
 
@@ -49,7 +49,7 @@ class TrafilaturaMetadata:
 def _quietly(step, tree: HtmlElement) -> str | None:
     try:
         return step(tree)
-    except Exception:  # noqa: BLE001
+    except Exception:
         logger.debug("trafilatura %s failed", step.__name__, exc_info=True)
         return None
 

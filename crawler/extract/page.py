@@ -46,7 +46,7 @@ _CHARACTER_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));?
 
 
 def _unparsable(code: int) -> bool:
-    control = code < 0x20 and code not in (0x09, 0x0A, 0x0D) or code == 0x7F
+    control = (code < 0x20 and code not in (0x09, 0x0A, 0x0D)) or code == 0x7F
     return control or 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE or code > 0x10FFFF
 
 

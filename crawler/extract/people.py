@@ -75,8 +75,10 @@ _PARTICLES = frozenset(
     re.findall(r"\w+", "van von der den de da del della di du dos das le la al el bin ibn ter ten zu af y e")
 )
 _NOT_NAME_WORDS = frozenset(
-    re.findall(r"\w+", "monday tuesday wednesday thursday friday saturday sunday today yesterday the this that")
-    + ["share", "news", "home"]
+    [
+        *re.findall(r"\w+", "monday tuesday wednesday thursday friday saturday sunday today yesterday the this that"),
+        *["share", "news", "home"],
+    ]
 )
 
 
@@ -119,8 +121,10 @@ _LABEL_INITIALS = frozenset("AaRrYyPpWw")  # author/autor/auteur, reporter, yaza
 _PLAIN_CLASS = re.compile(r"(^|[\s_-])(meta|metadata|info|details|credits?|dateline|byline)([\s_-]|$)", re.I)
 _SKIP = frozenset({"script", "style", "noscript", "svg", "button", "select", "option", "form", "figure"})
 _BLOCK = frozenset(
-    re.findall(r"\w+", "div p li ul ol dl dt dd address section header footer br h1 h2 h3 h4 h5 h6 tr td th")
-    + ["table", "article", "aside", "nav", "blockquote", "figcaption"]
+    [
+        *re.findall(r"\w+", "div p li ul ol dl dt dd address section header footer br h1 h2 h3 h4 h5 h6 tr td th"),
+        *["table", "article", "aside", "nav", "blockquote", "figcaption"],
+    ]
 )
 _MARKED_SPAN = 200  # a marked node with more text is a page part (body class 'single-author', an author box)
 _NEAR_HEADLINE = 60  # elements after the headline that may hold its byline
@@ -186,7 +190,7 @@ def _scan(tree: HtmlElement, near: set[HtmlElement]) -> tuple[list[HtmlElement],
         if _is_marked(node, css) and not _part_of_byline(node):
             marked.add(node)
             nodes.setdefault(node, None)
-        if node.tag == "address" or node in near or css and _PLAIN_CLASS.search(css):
+        if node.tag == "address" or node in near or (css and _PLAIN_CLASS.search(css)):
             nodes.setdefault(node, None)
         text = (node.text or "").lstrip()
         if text[:1] in _LABEL_INITIALS and len(text) <= 100 and _LABEL_WORD_START.match(text):
@@ -344,7 +348,7 @@ def clean_authors(raw: list[str], *, site_name: str | None = None) -> list[str]:
         value = _PARENTHESES.sub("", _URL.sub("", _EMAIL.sub("", _PREFIX.sub("", value))))
         value = _ROLE_SUFFIX.sub("", value)
         last_first = _LAST_FIRST.match(value)
-        if last_first and len(raw) > 1 or last_first and " " not in last_first.group(1):
+        if (last_first and len(raw) > 1) or (last_first and " " not in last_first.group(1)):
             value = f"{last_first.group(2)} {last_first.group(1)}"
         value = _BRAND_PREFIX.sub("", _segment(value))
         for part in _SPLIT.split(value):

@@ -41,7 +41,7 @@ def independent_text(html: str) -> str:
     """The page's main text by resiliparse (empty when it cannot parse the page)."""
     try:
         return extract_plain_text(html, main_content=True, preserve_formatting=True, list_bullets=False, comments=False)
-    except Exception:  # noqa: BLE001 - a second opinion must never fail an extraction
+    except Exception:
         logger.debug("resiliparse failed", exc_info=True)
         return ""
 

@@ -116,10 +116,10 @@ def _handler(
                     return False
             return False
 
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self) -> None:
             self._answer(True)
 
-        def do_HEAD(self) -> None:  # noqa: N802
+        def do_HEAD(self) -> None:
             self._answer(False)
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002

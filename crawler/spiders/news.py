@@ -103,7 +103,7 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
         stopping the others."""
         try:
             return list(self._discovery(outlet, depth))
-        except Exception as exc:  # noqa: BLE001 - one outlet's error must not end the crawl of the rest
+        except Exception as exc:
             logger.debug("discovery of %s failed", outlet.name, exc_info=True)
             self.record_error(outlet, outlet.homepage, "outlet_failed", f"cannot start: {type(exc).__name__}: {exc}")
             return []
