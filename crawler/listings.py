@@ -16,6 +16,7 @@ from protego import Protego
 from scrapy.utils.gz import gunzip
 
 from crawler.extract.dates import parse_date
+from storage.urls import is_web_url
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ def _entry_link(entry: dict, base_url: str) -> str | None:
     links = sorted(entry.get("links", []), key=lambda lk: lk.get("rel", "alternate") != "alternate")
     for href in [lk.get("href") for lk in links] + [entry.get("link")]:
         url = _join(base_url, href) if isinstance(href, str) and href.strip() else None
-        if url and url.startswith(("http://", "https://")):
+        if url and is_web_url(url):
             return url
     return None
 

@@ -23,7 +23,6 @@ from crawler.extract.citations import OutletDirectory, resolve
 from crawler.extract.kinds import is_stored
 from crawler.items import ExtractedArticle, FetchedPage
 from crawler.registry import Outlet
-from crawler.resolve import outlet_directory
 from crawler.signals import article_stored
 from crawler.workers import die_with_parent
 from storage.fingerprint import text_hash
@@ -101,7 +100,7 @@ class ExtractPipeline:
         return cls(crawler, CrawlConfig.from_crawler(crawler).extract_workers)
 
     def open_spider(self) -> None:
-        self.directory = outlet_directory(list(self.crawler.spider.registry.values()))
+        self.directory = self.crawler.spider.directory  # the registry's outlets, built once by the spider
         self._start_pool()
 
     def _start_pool(self) -> None:
@@ -240,7 +239,7 @@ class StorePipeline:
         with self.sessions.begin() as session:
             self.outlet_ids = sync_outlets(session, rows)
         self.ids_by_name = {o.name: self.outlet_ids[o.slug] for o in outlets}
-        self.directory = outlet_directory(outlets)
+        self.directory = self.crawler.spider.directory
         with self.sessions.begin() as session:
             self.stories = load_index(session, CrawlConfig.from_crawler(self.crawler).story_threshold)
             backfilled = backfill_stories(session, self.stories)

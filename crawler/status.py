@@ -15,12 +15,13 @@ from scheduling.freshness import OutletFreshness, freshness
 from scheduling.polling import PollingPolicy
 from storage.models import CrawlRun
 from storage.repository import outlet_counts, recent_runs, republished_count
+from storage.times import iso
 
 logger = logging.getLogger(__name__)
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.isoformat(timespec="seconds") if value else None
+    return iso(value, timespec="seconds")
 
 
 def run_report(run: CrawlRun) -> dict[str, Any]:

@@ -12,6 +12,8 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from feeds.sanitize import cap_html, feed_url, language_tag, plain_text, sanitize_html, xml_safe
+from storage.times import as_utc
+from storage.urls import is_web_url
 
 logger = logging.getLogger(__name__)
 
@@ -63,17 +65,13 @@ def summarize(text: str, limit: int = SUMMARY_CHARS) -> str:
     return text[:limit].rsplit(" ", 1)[0] + " …"
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _distinct(times: Iterable[datetime]) -> list[datetime]:
     """The times, aware, with ties broken by a microsecond: Atom readers and the W3C validator expect every
     entry's `updated` to differ."""
     seen: set[datetime] = set()
     result = []
     for value in times:
-        value = _aware(value)
+        value = as_utc(value)
         while value in seen:
             value += timedelta(microseconds=1)
         seen.add(value)
@@ -90,11 +88,11 @@ def feed_updated(entries: Iterable[FeedEntry], meta: FeedMeta) -> datetime:
     times = _distinct(e.updated for e in entries)
     if times:
         return max(times)
-    return _aware(meta.updated) if meta.updated else NEVER_UPDATED
+    return as_utc(meta.updated) if meta.updated else NEVER_UPDATED
 
 
 def _http_url(value: str | None) -> str | None:
-    return feed_url(value) if value and value.startswith(("http://", "https://")) else None
+    return feed_url(value) if value and is_web_url(value) else None
 
 
 def prepare_entry(entry: FeedEntry, updated: datetime) -> FeedEntry:
@@ -107,7 +105,7 @@ def prepare_entry(entry: FeedEntry, updated: datetime) -> FeedEntry:
         id=feed_url(entry.id),
         title=plain_text(entry.title) or link,
         link=link,
-        published=_aware(entry.published),
+        published=as_utc(entry.published),
         updated=updated,
         authors=[name for name in dict.fromkeys(names) if name],
         summary=" ".join(xml_safe(entry.summary).split()) or plain_text(entry.title),

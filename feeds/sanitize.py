@@ -10,6 +10,8 @@ from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 import lxml.html
 import nh3
 
+from storage.urls import is_web_url
+
 logger = logging.getLogger(__name__)
 
 ALLOWED_TAGS = {
@@ -139,7 +141,7 @@ def sanitize_html(html: str, base_url: str) -> str:
                 url = urljoin(base_url, value.strip())
             except ValueError:  # a malformed host or port
                 return None
-            return url if url.startswith(("http://", "https://")) else None
+            return url if is_web_url(url) else None
         return value
 
     return xml_safe(  # after nh3 too: it turns &#1; back into a raw control character

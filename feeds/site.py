@@ -9,6 +9,7 @@ from html import escape
 
 from feeds.build import KINDS, MEDIA_TYPES
 from feeds.sanitize import feed_url, xml_safe
+from storage.urls import is_web_url
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ def _text(value: str) -> str:
 def _href(url: str) -> str | None:
     """An escaped http(s) URL fit for an href, or None (javascript: and the like are never linked)."""
     url = feed_url(xml_safe(url))
-    return escape(url, quote=True) if url.startswith(("http://", "https://")) else None
+    return escape(url, quote=True) if is_web_url(url) else None
 
 
 def _feed_item(feed: FeedLink) -> str:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,24 +10,9 @@ from sqlalchemy.orm import Session
 
 from feeds.build import KINDS
 from feeds.catalog import DEFAULT_ITEMS, merged_feed, outlet_feeds
-from feeds.catalog import entry_from_article as entry_from_article  # re-exported: older imports name this module
-from feeds.catalog import entry_from_story as entry_from_story
+from storage.files import write_atomically
 
 logger = logging.getLogger(__name__)
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file and a rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -18,6 +17,7 @@ from pathlib import Path
 import crontab
 
 from scheduling.cron import CronEntry, parse_line
+from storage.files import write_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -100,15 +100,7 @@ def _write(crontab_file: Path | None, text: str) -> None:
         if not crontab_file.exists():
             crontab_file.write_bytes(data)
             return
-        handle, temp = tempfile.mkstemp(dir=crontab_file.parent, prefix=f".{crontab_file.name}.")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-            shutil.copymode(crontab_file, temp)
-            os.replace(temp, crontab_file)  # a reader never sees half a table
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        write_atomically(crontab_file, data, mode=None)  # a reader never sees half a table; its mode kept
         return
     handle, temp = tempfile.mkstemp(prefix="newswire-crontab.")
     try:

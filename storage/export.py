@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from storage.models import Article
 from storage.repository import articles_query, iter_articles
+from storage.times import iso
+from storage.urls import is_web_url
 
 logger = logging.getLogger(__name__)
 
@@ -23,10 +25,6 @@ FIELDS = (
     "published_source", "language", "site_name", "description", "tags", "image", "text", "text_hash", "page_kind",
     "fetched_at",
 )  # fmt: skip
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 def record_of(article: Article, outlet_name: str, original_id: int | None = None) -> dict[str, Any]:
@@ -39,17 +37,17 @@ def record_of(article: Article, outlet_name: str, original_id: int | None = None
         "outlet": outlet_name,
         "title": article.title,
         "authors": list(article.authors or []),
-        "published": _iso(article.published),
+        "published": iso(article.published),
         "published_source": article.published_source,
         "language": article.language,
         "site_name": article.site_name,
         "description": article.description,
         "tags": list(article.tags or []),
-        "image": article.image if (article.image or "").startswith(("http://", "https://")) else None,
+        "image": article.image if is_web_url(article.image or "") else None,
         "text": article.text,
         "text_hash": article.text_hash,
         "page_kind": article.page_kind,
-        "fetched_at": _iso(article.fetched_at),
+        "fetched_at": iso(article.fetched_at),
     }
 
 

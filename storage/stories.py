@@ -15,15 +15,11 @@ from sqlalchemy.orm import Session
 
 from storage.models import Article, Citation, Story, utcnow
 from storage.near_duplicates import NearDuplicateIndex, from_bytes, signature, to_bytes
+from storage.times import as_utc
 
 logger = logging.getLogger(__name__)
 
 _LATEST = datetime.max.replace(tzinfo=UTC)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """coalesce() loses the column type on SQLite: its datetimes come back naive (they are UTC)."""
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def stored_signatures(session: Session, batch: int = 2000) -> Iterator[tuple[int, bytes, datetime]]:
@@ -37,7 +33,7 @@ def load_index(session: Session, threshold: float) -> NearDuplicateIndex:
     """An LSH index rebuilt from the signatures kept in the database (no text is re-read)."""
     index = NearDuplicateIndex(threshold)
     for article_id, data, when in stored_signatures(session):
-        index.add(str(article_id), from_bytes(data), _aware(when))
+        index.add(str(article_id), from_bytes(data), as_utc(when) if when else None)
     logger.info("near-duplicate index: %d signatures loaded", len(index))
     return index
 

@@ -11,12 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.models import Article, Citation, Outlet, Story
+from storage.times import iso
 
 logger = logging.getLogger(__name__)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 def iter_story_records(
@@ -48,8 +45,8 @@ def iter_story_records(
                 "url": a.canonical_url,
                 "outlet": name,
                 "title": a.title,
-                "published": _iso(a.published),
-                "fetched_at": _iso(a.fetched_at),
+                "published": iso(a.published),
+                "fetched_at": iso(a.fetched_at),
                 "is_original": a.id == story.original_article_id,
             }
             for a, name in rows

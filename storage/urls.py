@@ -29,7 +29,20 @@ def canonical_url(url: str) -> str:
     return canonicalize_url(strip_tracking(url.strip()))
 
 
+def bare_host(host: str) -> str:
+    """A host name without a leading 'www.'."""
+    return host.removeprefix("www.")
+
+
 def host_of(url: str) -> str:
     """The lower-cased host name of `url`, without port and a leading 'www.'."""
-    host = (urlsplit(url).hostname or "").lower()
-    return host[4:] if host.startswith("www.") else host
+    return bare_host((urlsplit(url).hostname or "").lower())
+
+
+def is_web_url(url: str) -> bool:
+    """True for an absolute http(s) URL with a host (what newswire fetches, links to and republishes)."""
+    try:
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        return False

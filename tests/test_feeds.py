@@ -13,7 +13,7 @@ from lxml import etree
 
 from feeds.build import FeedEntry, FeedMeta, build_feed, summarize
 from feeds.sanitize import sanitize_html, xml_safe
-from feeds.write import write_atomically
+from storage.files import write_atomically
 from tests.feed_rules import assert_valid_feed, feed_problems
 
 META = FeedMeta(

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 from crawler.newsweb.stories import ATOM_STORIES, WIRE_STORY
 from storage.db import make_engine, make_session_factory
-from storage.fingerprint import text_hash
 from storage.models import Article, Story
-from storage.repository import OutletRow, add_citations, insert_article, sync_outlets
+from storage.repository import OutletRow, add_citations, sync_outlets
 from storage.stories import assign_story, backfill_stories, load_index
+from tests.support.articles import store_article
 
 STORY = "\n\n".join(WIRE_STORY)
 EDITED = "\n\n".join(["Flood update", *WIRE_STORY[1:], "Share this story with your friends and family today."])
@@ -17,14 +17,11 @@ OTHER = "\n\n".join(ATOM_STORIES[0].paragraphs)
 
 
 def store(session, outlet_id, url, text, published=None, cites=None):
-    values = {
-        "outlet_id": outlet_id, "url": url, "canonical_url": url, "title": "T", "text": text, "html": "",
-        "text_hash": text_hash(text), "fetched_at": datetime(2025, 7, 23, tzinfo=UTC), "published": published,
-    }  # fmt: skip
-    _outcome, article_id = insert_article(session, values)
+    """An article without a date (unless `published`), citing the outlet `cites`."""
+    article = store_article(session, outlet_id, url, text, published=published)
     if cites:
-        add_citations(session, article_id, [{"outlet_id": cites, "name": "x", "kind": "attribution", "evidence": "e"}])
-    return session.get(Article, article_id)
+        add_citations(session, article.id, [{"outlet_id": cites, "name": "x", "kind": "attribution", "evidence": "e"}])
+    return article
 
 
 def test_stories_original_and_rebuilt_index(tmp_path):
@@ -63,7 +60,7 @@ def test_backfill_puts_old_articles_in_stories(tmp_path):
 
 
 def test_merged_feed_item_id_is_stable_when_copies_join(tmp_path):
-    from feeds.write import entry_from_story
+    from feeds.catalog import entry_from_story
 
     sessions = make_session_factory(make_engine(f"sqlite:///{tmp_path / 'f.db'}"))
     with sessions.begin() as session:

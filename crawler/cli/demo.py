@@ -18,11 +18,6 @@ from crawler.registry import load_registry
 
 logger = logging.getLogger(__name__)
 
-DEMO_SETTINGS = {
-    "DOWNLOAD_DELAY": 0,
-    "AUTOTHROTTLE_START_DELAY": 0,
-    "NEWSWIRE_RETRY_BACKOFF_BASE": 0.2,
-}
 MARKER = ".newswire-demo"  # the directory is a demo's: it may be emptied and reused
 OWNED = ("newswire.db", "newswire.db-wal", "newswire.db-shm", "sources.toml")
 
@@ -53,7 +48,7 @@ def demo(work_dir: str) -> None:
     Example: newswire demo --dir /tmp/newswire-demo
     """
     from crawler.crawl import run_crawl
-    from crawler.newsweb import NewsWeb
+    from crawler.newsweb import LOCAL_WEB_SETTINGS, NewsWeb
     from feeds.write import write_feeds
 
     root = Path(work_dir).resolve()
@@ -68,7 +63,7 @@ def demo(work_dir: str) -> None:
             run = run_crawl(
                 load_registry(registry),
                 store=store,
-                overrides=DEMO_SETTINGS,
+                overrides=LOCAL_WEB_SETTINGS,
                 log_level=log.level,
                 log_file=log.log_file,
             )

@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from storage.urls import bare_host, is_web_url
+
 logger = logging.getLogger(__name__)
 
 SOURCE_LINE, ATTRIBUTION, DATELINE, LINK = "source-line", "attribution", "dateline", "link"
@@ -138,7 +140,7 @@ def _key(name: str) -> str:
 def _domain_key(url_or_host: str) -> str:
     host = urlsplit(url_or_host).hostname if "//" in url_or_host else url_or_host
     host = (host or "").lower().strip(".")
-    return host[4:] if host.startswith("www.") else host
+    return bare_host(host)
 
 
 def default_directory() -> OutletDirectory:
@@ -246,7 +248,7 @@ def link_citations(links: Iterable[tuple[str, str]], page_url: str, directory: O
     own = directory.domain(page_url) or _domain_key(page_url)
     found = []
     for href, anchor in links:
-        if not href.startswith(("http://", "https://")):
+        if not is_web_url(href):
             continue
         outlet = directory.domain(href)
         host = _domain_key(href)

@@ -35,7 +35,7 @@ from crawler.extract.sites import domain_label, registrable_domain
 from crawler.extract.standfirst import already_told, find_standfirst
 from crawler.extract.structured import Structured, page_title, read_structured
 from crawler.extract.titles import choose_title, headline_texts, normalize_title
-from storage.urls import canonical_url, host_of
+from storage.urls import canonical_url, host_of, is_web_url
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ class ArticlePage:
         declared = self.structured.canonical
         if declared:
             absolute = urljoin(self.url, declared)
-            if absolute.startswith(("http://", "https://")) and host_of(absolute) == host_of(self.url):
+            if is_web_url(absolute) and host_of(absolute) == host_of(self.url):
                 return canonical_url(absolute)
         return canonical_url(self.url)
 
@@ -271,4 +271,4 @@ class ArticlePage:
 
 def web_url(url: str) -> str | None:
     """`url` when it is an http(s) URL, else None (a javascript:, data: or file: image is no image)."""
-    return url if url.startswith(("http://", "https://")) and len(url) <= 2048 else None
+    return url if len(url) <= 2048 and is_web_url(url) else None

@@ -61,6 +61,18 @@ from crawler.newsweb.stories import (
 logger = logging.getLogger(__name__)
 
 SLUGS = ("maghreb-ledger", "desert-wire", "atlas-review", "al-khabar")
+# Politeness for outlets we serve ourselves on loopback (the demo, the tests, the benchmarks): no delays.
+LOCAL_WEB_SETTINGS: dict[str, float] = {
+    "DOWNLOAD_DELAY": 0,
+    "AUTOTHROTTLE_START_DELAY": 0,
+    "NEWSWIRE_RETRY_BACKOFF_BASE": 0.2,
+}
+
+
+def as_set_options(settings: dict[str, object]) -> list[str]:
+    """Settings as `-s KEY=VALUE` options of `newswire crawl`."""
+    return [arg for key, value in settings.items() for arg in ("-s", f"{key}={value}")]
+
 TEXT = "text/plain; charset=utf-8"
 
 

@@ -18,19 +18,11 @@ from crawler.config import CrawlConfig
 from crawler.listings import feed_links, prefer_news_sitemaps, robots_sitemaps
 from crawler.navigation import ListingAnswer, ListingLimits, plan_listing
 from crawler.registry import Outlet
+from storage.urls import is_web_url
 
 logger = logging.getLogger(__name__)
 
 LISTING_PRIORITY = 10  # listings before articles, so limits see the newest entries first
-
-
-def is_web_url(url: str) -> bool:
-    """True for an absolute http(s) URL with a host."""
-    try:
-        parts = urlsplit(url)
-        return parts.scheme in ("http", "https") and bool(parts.hostname)
-    except ValueError:
-        return False
 
 
 class ListingDiscovery:

@@ -31,9 +31,9 @@ from crawler.listings import (
 from crawler.registry import Outlet, load_registry, select_outlets
 from crawler.resolve import outlet_directory
 from crawler.signals import article_stored
-from crawler.spiders.discovery import ListingDiscovery, is_web_url
+from crawler.spiders.discovery import ListingDiscovery
 from storage.db import stored_urls
-from storage.urls import canonical_url, strip_tracking
+from storage.urls import canonical_url, is_web_url, strip_tracking
 
 logger = logging.getLogger(__name__)
 
