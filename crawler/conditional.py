@@ -131,7 +131,7 @@ class FetchState:
 class FetchStateKeeper:
     """Extension that owns the crawl's FetchState: loaded from the store when first asked for, told when
     articles are done (signals), saved when the spider closes. Components reach it with
-    `fetch_state(crawler)`; nothing hangs it on the spider.
+    `crawl_fetch_state(crawler)`; nothing hangs it on the spider.
 
     Articles are settled once the pipelines stored or dropped them (a failed extraction or store, or a
     pipeline error, means "read the listing again"), or the scheduler dropped the request as a duplicate.

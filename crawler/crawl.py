@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
@@ -15,8 +14,6 @@ from crawler.registry import Outlet
 from crawler.spiders.news import NewsSpider
 from storage.db import Store, resolve_db_url, stored_urls
 from storage.models import CrawlRun
-
-logger = logging.getLogger(__name__)
 
 
 def crawl_settings(

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-
 from scrapy import signals
 from scrapy.crawler import Crawler
 
 from crawler.config import CrawlConfig
 from storage.db import Store
-
-logger = logging.getLogger(__name__)
 
 STORE_SETTING = "NEWSWIRE_STORE"  # a Store the command opened (and migrated) for this crawl; else one is opened
 

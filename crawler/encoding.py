@@ -9,11 +9,7 @@ multi-byte sequence among them — are windows-1252 whatever the header claims.
 
 from __future__ import annotations
 
-import logging
-
 from w3lib.encoding import html_to_unicode
-
-logger = logging.getLogger(__name__)
 
 FALLBACK = "cp1252"  # the WHATWG default for undeclared pages in Western locales (a superset of Latin-1)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from scrapy import exceptions as scrapy_errors
@@ -10,8 +9,6 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet import defer
 from twisted.internet import error as net_error
-
-logger = logging.getLogger(__name__)
 
 
 class PrivateAddressRefused(IgnoreRequest):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from scrapy import signals
@@ -15,8 +14,6 @@ from crawler.stats import OutletCounts
 from scheduling.freshness import record_crawl
 from storage.models import RunStatus, utcnow
 from storage.repository import finish_run, start_run
-
-logger = logging.getLogger(__name__)
 
 INTERRUPT_REASONS = ("shutdown",)  # SIGTERM/SIGINT: Scrapy stopped the crawl cleanly
 
@@ -80,6 +77,8 @@ class RunRecorder:
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         run_id = counters.run_id(self.crawler.stats)
+        if run_id is None:  # the run was never started (the database refused it): nothing to finish
+            return
         counts = run_counts(self.crawler.stats.get_stats(), reason)
         by_outlet: dict[str, OutletCounts] = counts.pop("by_outlet")
         crawled = {slug: by_outlet.get(slug, OutletCounts()) for slug in spider.outlets}

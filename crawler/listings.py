@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import codecs
 import json
-import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,8 +16,6 @@ from scrapy.utils.gz import gunzip
 
 from crawler.extract.dates import parse_date
 from storage.urls import is_web_url
-
-logger = logging.getLogger(__name__)
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+json")
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"

@@ -62,7 +62,7 @@ class PrivateAddressGuard:
                     addresses = [host]
                 else:
                     infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
-                    addresses = [info[4][0] for info in infos]
+                    addresses = [str(info[4][0]) for info in infos]
             except OSError:
                 addresses = []
             if not host or not addresses:
@@ -126,10 +126,13 @@ class BackoffRetryMiddleware(RetryMiddleware):
             retry.meta[NOT_BEFORE] = time.time() + delay
         return retry
 
-    def process_response(self, request: Request, response: Response) -> Request | Response:
+    # Scrapy >= 2.13 calls these without the deprecated `spider` argument its stubs still declare
+    def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
         return self._delayed(super().process_response(request, response), response)
 
-    def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:
+    def process_exception(  # type: ignore[override]
+        self, request: Request, exception: Exception
+    ) -> Request | Response | None:
         return self._delayed(super().process_exception(request, exception))
 
 

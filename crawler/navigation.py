@@ -78,10 +78,10 @@ def plan_listing(answer: ListingAnswer, limits: ListingLimits) -> ListingPlan:
         skipped = _nonzero({"old_sitemap": len(listing.sitemaps) - len(recent)})
         return replace(read, children=children, child_depth=child_depth, remember_children=True, skipped=skipped)
     if listing.kind == "sitemap":
-        newest_first = sorted(listing.entries, key=lambda e: e.published_raw or "", reverse=True)
-        recent = recent_entries(newest_first, limits.cutoff)
-        skipped = _nonzero({"old_sitemap_entry": len(newest_first) - len(recent)})
-        return replace(read, source="sitemap", entries=tuple(recent), skipped=skipped)
+        entries = sorted(listing.entries, key=lambda e: e.published_raw or "", reverse=True)
+        recent_ones = recent_entries(entries, limits.cutoff)
+        skipped = _nonzero({"old_sitemap_entry": len(entries) - len(recent_ones)})
+        return replace(read, source="sitemap", entries=tuple(recent_ones), skipped=skipped)
     return replace(read, source="feed", entries=tuple(listing.entries))
 
 

@@ -10,7 +10,7 @@ import os
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
@@ -40,6 +40,9 @@ from storage.repository import (
 )
 from storage.stories import assign_story, backfill_stories, load_index, refresh_signature
 
+if TYPE_CHECKING:
+    from crawler.spiders.news import NewsSpider
+
 logger = logging.getLogger(__name__)
 
 
@@ -65,6 +68,11 @@ class CanonicalConflict(DropItem):
 
 class AlreadyStored(DropItem):
     """The canonical URL is already in the store."""
+
+
+def news_spider(crawler: Crawler) -> NewsSpider:
+    """The crawl's spider, typed: the pipelines serve NewsSpider (its outlets, registry and directory)."""
+    return cast("NewsSpider", crawler.spider)
 
 
 class DuplicateText(DropItem):
@@ -99,8 +107,12 @@ class ExtractPipeline:
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
         return cls(crawler, CrawlConfig.from_crawler(crawler).extract_workers)
 
+    @property
+    def spider(self) -> NewsSpider:
+        return news_spider(self.crawler)
+
     def open_spider(self) -> None:
-        self.directory = self.crawler.spider.directory  # the registry's outlets, built once by the spider
+        self.directory = self.spider.directory  # the registry's outlets, built once by the spider
         self._start_pool()
 
     def _start_pool(self) -> None:
@@ -119,7 +131,8 @@ class ExtractPipeline:
             return await loop.run_in_executor(self.pool, _extract, item, context)
         except BrokenProcessPool:
             logger.warning("an extraction worker died; starting a new pool")
-            self.pool.shutdown(wait=False, cancel_futures=True)
+            if self.pool is not None:
+                self.pool.shutdown(wait=False, cancel_futures=True)
             self._start_pool()
             return await loop.run_in_executor(self.pool, _extract, item, context)
 
@@ -128,7 +141,7 @@ class ExtractPipeline:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
     async def process_item(self, page: FetchedPage) -> ExtractedArticle:
-        outlet = self.crawler.spider.outlets[page.outlet]
+        outlet = self.spider.outlets[page.outlet]
         try:
             context = _context(page, outlet, self.directory)
             record = _extract(page, context) if self.pool is None else await self._extract_in_pool(page, context)
@@ -232,14 +245,18 @@ class StorePipeline:
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         return cls(crawler)
 
+    @property
+    def spider(self) -> NewsSpider:
+        return news_spider(self.crawler)
+
     def open_spider(self) -> None:
         self.sessions = crawl_store(self.crawler).sessions  # the crawl's one database (crawler/database.py)
-        outlets: list[Outlet] = list(self.crawler.spider.registry.values())  # followed outlets may join the crawl
+        outlets: list[Outlet] = list(self.spider.registry.values())  # followed outlets may join the crawl
         rows = [OutletRow(o.name, o.slug, o.homepage, o.language, o.aliases) for o in outlets]
         with self.sessions.begin() as session:
             self.outlet_ids = sync_outlets(session, rows)
         self.ids_by_name = {o.name: self.outlet_ids[o.slug] for o in outlets}
-        self.directory = self.crawler.spider.directory
+        self.directory = self.spider.directory
         with self.sessions.begin() as session:
             self.stories = load_index(session, CrawlConfig.from_crawler(self.crawler).story_threshold)
             backfilled = backfill_stories(session, self.stories)
@@ -266,11 +283,11 @@ class StorePipeline:
         values = article_values(item, self.outlet_ids[item.outlet], counters.run_id(self.crawler.stats))
         with self.sessions.begin() as session:
             outcome, article_id = insert_article(session, values)
-            if outcome == NEW:
+            if outcome == NEW and article_id is not None:
                 add_citations(session, article_id, self._citation_rows(item.record))
-                assign_story(session, session.get(Article, article_id), self.stories)
-            elif outcome == UPDATED:
-                refresh_signature(session, session.get(Article, article_id), self.stories)
+                assign_story(session, session.get_one(Article, article_id), self.stories)
+            elif outcome == UPDATED and article_id is not None:
+                refresh_signature(session, session.get_one(Article, article_id), self.stories)
         return outcome
 
     def process_item(self, item: ExtractedArticle) -> ExtractedArticle:

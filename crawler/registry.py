@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import logging
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -13,8 +12,6 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scheduling.durations import parse_duration
-
-logger = logging.getLogger(__name__)
 
 DEFAULT_SOURCES = "sources.toml"
 REQUIRED = ("name", "homepage")

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import logging
-
 from crawler.extract.citations import WELL_KNOWN, OutletDirectory
 from crawler.registry import Outlet
-
-logger = logging.getLogger(__name__)
 
 
 def outlet_directory(outlets: list[Outlet]) -> OutletDirectory:

@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import logging
 import time
 
 from scrapy import Request
 from scrapy.core.scheduler import Scheduler
 
 from crawler import stats as counters
-
-logger = logging.getLogger(__name__)
 
 NOT_BEFORE = "newswire_not_before"  # request.meta key: a time.time() before which the request is not sent
 

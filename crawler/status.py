@@ -3,7 +3,6 @@ as data and as text."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,8 +15,6 @@ from scheduling.polling import PollingPolicy
 from storage.models import CrawlRun
 from storage.repository import outlet_counts, recent_runs, republished_count
 from storage.times import iso
-
-logger = logging.getLogger(__name__)
 
 
 def _iso(value: datetime | None) -> str | None:

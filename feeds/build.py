@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -14,8 +13,6 @@ from lxml import etree
 from feeds.sanitize import cap_html, feed_url, language_tag, plain_text, sanitize_html, xml_safe
 from storage.times import as_utc
 from storage.urls import is_web_url
-
-logger = logging.getLogger(__name__)
 
 KINDS = ("rss", "atom", "json")
 MEDIA_TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml", "json": "application/feed+json"}

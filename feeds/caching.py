@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
-
-logger = logging.getLogger(__name__)
 
 CACHE_CONTROL = "public, max-age=300"
 GZIP_SUFFIX = "-gzip"  # a strong ETag names one representation: the gzipped bytes get their own

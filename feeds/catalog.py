@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import logging
 import re
 import unicodedata
 from collections import Counter
@@ -17,8 +16,6 @@ from sqlalchemy.orm import Session, joinedload
 from feeds.build import FeedEntry, FeedMeta, build_feed, feed_updated, summarize
 from storage.models import Article, Outlet, Story
 from storage.repository import latest_articles, latest_stories
-
-logger = logging.getLogger(__name__)
 
 DEFAULT_ITEMS = 50
 TAG_SCAN = 1000  # a tag's feed looks for the tag among this many of the newest articles

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import logging
 from typing import TYPE_CHECKING, Any
 
 from feeds.sanitize import plain_text
 
 if TYPE_CHECKING:
     from feeds.build import FeedEntry, FeedMeta
-
-logger = logging.getLogger(__name__)
 
 VERSION = "https://jsonfeed.org/version/1.1"
 

@@ -12,8 +12,8 @@ from datetime import datetime
 from urllib.parse import quote
 from wsgiref.util import application_uri
 
-from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from feeds.build import MEDIA_TYPES
 from feeds.caching import Response, cached_response, plain_response
@@ -28,7 +28,7 @@ from feeds.catalog import (
     tag_path,
 )
 from feeds.site import FeedLink, StoryLine, index_page
-from storage.db import make_engine, make_session_factory
+from storage.db import Store
 from storage.models import Article, CrawlRun, Outlet
 from storage.repository import latest_stories
 
@@ -64,9 +64,9 @@ def data_version(session: Session) -> tuple:
 class FeedApp:
     """The WSGI application: feeds by path, rebuilt from the database on each request, and the index page."""
 
-    def __init__(self, engine: Engine, sessions: sessionmaker[Session], base_url: str | None, items: int) -> None:
-        self.engine = engine
-        self.sessions = sessions
+    def __init__(self, store: Store, base_url: str | None, items: int) -> None:
+        self.store = store
+        self.sessions = store.sessions
         self.base_url = base_url if base_url is None or base_url.endswith("/") else base_url + "/"
         self.items = items
         self.cache: OrderedDict[tuple[str, str], tuple[tuple, Document | None]] = OrderedDict()
@@ -79,7 +79,7 @@ class FeedApp:
 
     def close(self) -> None:
         """Release the database connections."""
-        self.engine.dispose()
+        self.store.close()
 
     def respond(self, environ: dict) -> Response:
         """The response to one request: 404 for unknown paths, 405 for methods other than GET and HEAD."""
@@ -171,8 +171,7 @@ def make_app(db_url: str | None, base_url: str | None = None, items: int = DEFAU
     `base_url` is the public URL of the app's root (feeds' self links and ids); by default each request's own
     scheme and host. Each request opens a session from the app's one session factory.
     """
-    engine = make_engine(db_url)
-    return FeedApp(engine, make_session_factory(engine), base_url, items)
+    return FeedApp(Store(db_url, migrate=True), base_url, items)
 
 
 def serve(

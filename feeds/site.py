@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
@@ -10,8 +9,6 @@ from html import escape
 from feeds.build import KINDS, MEDIA_TYPES
 from feeds.sanitize import feed_url, xml_safe
 from storage.urls import is_web_url
-
-logger = logging.getLogger(__name__)
 
 KIND_NAMES = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,8 +10,6 @@ from sqlalchemy.orm import Session
 from feeds.build import KINDS
 from feeds.catalog import DEFAULT_ITEMS, merged_feed, outlet_feeds
 from storage.files import write_atomically
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,10 @@ status` reads the crawl's options back from an installed cron entry with `parse_
 
 from __future__ import annotations
 
-import logging
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-logger = logging.getLogger(__name__)
 
 ENTRY_POINT = ("-m", "crawler")  # `python -m crawler`: the interpreter's own copy, no PATH lookup
 

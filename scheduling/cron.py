@@ -11,7 +11,6 @@ placed as far apart as their intervals allow (they share the database's crawl lo
 from __future__ import annotations
 
 import hashlib
-import logging
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,8 +24,6 @@ from sqlalchemy.engine import make_url
 from scheduling.commands import CrawlInvocation, crawl_command, feeds_command, parse_crawl
 from scheduling.durations import format_duration
 from scheduling.lock import EXIT_LOCKED
-
-logger = logging.getLogger(__name__)
 
 TAG = "newswire:"
 DEFAULT_LOG = "newswire-cron.log"  # in the workdir, when the caller names no log file

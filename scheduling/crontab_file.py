@@ -34,7 +34,8 @@ def install(entries: Sequence[CronEntry], crontab_file: Path | None = None) -> l
     """
     workdirs = {entry.workdir for entry in entries}
     rendered = [entry.render() for entry in entries]
-    kept, position = [], None
+    kept: list[str] = []
+    position: int | None = None
     for line in _split(_read(crontab_file)):
         entry = parse_line(line)
         if entry is not None and entry.workdir in workdirs:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from datetime import timedelta
-
-logger = logging.getLogger(__name__)
 
 UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}  # largest first: the order they are written in
 MAX_SECONDS = 100 * 52 * UNITS["w"]  # a century: anything longer is a typo (and overflows a timedelta)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import logging
 import os
 import tempfile
 from collections.abc import Iterator
@@ -14,8 +13,6 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-
-logger = logging.getLogger(__name__)
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another crawl holds the lock; try again later
 ADVISORY_KEY = int.from_bytes(hashlib.sha256(b"newswire crawl").digest()[:8], "big", signed=True)

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

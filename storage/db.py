@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 
@@ -12,8 +11,6 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.migrate import upgrade
-
-logger = logging.getLogger(__name__)
 
 DEFAULT_DB_URL = "sqlite:///newswire.db"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import itertools
 import json
-import logging
 from collections.abc import Iterator
 from datetime import datetime
 from typing import IO, Any
@@ -16,8 +15,6 @@ from storage.models import Article
 from storage.repository import articles_query, iter_articles
 from storage.times import iso
 from storage.urls import is_web_url
-
-logger = logging.getLogger(__name__)
 
 FORMATS = ("jsonl", "csv")
 FIELDS = (

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 import unicodedata
-
-logger = logging.getLogger(__name__)
 
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 

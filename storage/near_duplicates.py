@@ -8,7 +8,6 @@ database and the index rebuilt from them by a new process without re-reading any
 from __future__ import annotations
 
 import heapq
-import logging
 import re
 import zlib
 from dataclasses import dataclass
@@ -16,8 +15,6 @@ from datetime import datetime, timedelta
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
-
-logger = logging.getLogger(__name__)
 
 NUM_PERM = 128
 SCHEME = "affine32"  # datasketch's hashing scheme; stored signatures are only comparable within one scheme

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,8 +12,6 @@ from sqlalchemy.orm import Session, joinedload
 
 from storage.models import Article, ArticleURL, ArticleVersion, Citation, CrawlRun, Outlet, RunStatus, Story, utcnow
 from storage.urls import canonical_url
-
-logger = logging.getLogger(__name__)
 
 NEW, ALREADY_STORED, DUPLICATE_TEXT, UPDATED = "new", "already_stored", "duplicate_text", "updated"
 CANONICAL_CONFLICT = "canonical_conflict"  # another URL claims a stored article's canonical URL with other text
@@ -35,12 +32,14 @@ def dialect_insert(session: Session, model: type) -> Any:
     """An INSERT for `model` that supports ON CONFLICT on the session's backend (SQLite, PostgreSQL)."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:
-        raise NotImplementedError(f"newswire supports SQLite and PostgreSQL, not {dialect}")
-    return insert(model)
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(model)
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(model)
+    raise NotImplementedError(f"newswire supports SQLite and PostgreSQL, not {dialect}")
 
 
 def sync_outlets(session: Session, outlets: Iterable[OutletRow]) -> dict[str, int]:
@@ -92,7 +91,7 @@ def insert_article(session: Session, values: dict[str, Any]) -> tuple[str, int |
         select(Article.id).where(Article.outlet_id == values["outlet_id"], Article.text_hash == values["text_hash"])
     )
     if same_text is not None:  # the same story under a second URL of the outlet: don't fetch that URL again
-        stored_canonical = session.scalar(select(Article.canonical_url).where(Article.id == same_text))
+        stored_canonical = session.scalars(select(Article.canonical_url).where(Article.id == same_text)).one()
         for url in {values["url"], values["canonical_url"]}:
             add_url_alias(session, url, same_text, stored_canonical)
     return DUPLICATE_TEXT, same_text
@@ -122,7 +121,7 @@ def revise(session: Session, article_id: int, values: dict[str, Any]) -> bool:
 
     False (nothing changed) when another article of the outlet already holds exactly this text.
     """
-    article = session.get(Article, article_id)
+    article = session.get_one(Article, article_id)
     clash = session.scalar(
         select(Article.id).where(
             Article.outlet_id == article.outlet_id, Article.text_hash == values["text_hash"], Article.id != article_id
@@ -188,15 +187,13 @@ def finish_run(session: Session, run_id: int, **counts: Any) -> None:
 def close_abandoned_runs(session: Session) -> int:
     """Mark runs still 'running' as failed (their process died: call only while holding the crawl lock),
     with the articles they did store counted: a crawl killed with SIGKILL had recorded none of them."""
-    stored = (
-        select(func.count(Article.id)).where(Article.run_id == CrawlRun.id).correlate(CrawlRun).scalar_subquery()
-    )
+    stored = select(func.count(Article.id)).where(Article.run_id == CrawlRun.id).correlate(CrawlRun).scalar_subquery()
     result = session.execute(
         update(CrawlRun)
         .where(CrawlRun.status == RunStatus.RUNNING)
         .values(status=RunStatus.FAILED, finish_reason="process died before recording its end", articles_new=stored)
     )
-    return result.rowcount or 0
+    return getattr(result, "rowcount", 0) or 0  # a CursorResult for an UPDATE
 
 
 def latest_articles(session: Session, limit: int, outlet_id: int | None = None) -> list[Article]:
@@ -211,20 +208,20 @@ def latest_articles(session: Session, limit: int, outlet_id: int | None = None) 
 def latest_stories(session: Session, limit: int) -> list[tuple[Story, list[Article]]]:
     """The stories with the newest articles, newest first, each with its articles (original first)."""
     newest = func.max(func.coalesce(Article.published, Article.fetched_at))
-    story_ids = list(
-        session.scalars(
-            select(Article.story_id)
-            .where(Article.story_id.is_not(None))
-            .group_by(Article.story_id)
-            .order_by(newest.desc(), Article.story_id.desc())
-            .limit(limit)
-        )
+    newest_stories = (
+        select(Article.story_id)
+        .where(Article.story_id.is_not(None))
+        .group_by(Article.story_id)
+        .order_by(newest.desc(), Article.story_id.desc())
+        .limit(limit)
     )
+    story_ids = [story_id for story_id in session.scalars(newest_stories) if story_id is not None]
     stories = {s.id: s for s in session.scalars(select(Story).where(Story.id.in_(story_ids)))}
     copies: dict[int, list[Article]] = {story_id: [] for story_id in story_ids}
     articles = select(Article).options(joinedload(Article.outlet)).where(Article.story_id.in_(story_ids))
     for article in session.scalars(articles.order_by(func.coalesce(Article.published, Article.fetched_at), Article.id)):
-        copies[article.story_id].append(article)
+        if article.story_id is not None:
+            copies[article.story_id].append(article)
     result = []
     for story_id in story_ids:
         story, members = stories[story_id], copies[story_id]

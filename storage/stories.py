@@ -26,7 +26,9 @@ def stored_signatures(session: Session, batch: int = 2000) -> Iterator[tuple[int
     """(article id, signature, date) of every stored article that has a signature, streamed."""
     when = func.coalesce(Article.published, Article.fetched_at)
     stmt = select(Article.id, Article.minhash, when).where(Article.minhash.is_not(None))
-    yield from session.execute(stmt.execution_options(yield_per=batch)).all()
+    for article_id, data, date in session.execute(stmt.execution_options(yield_per=batch)):
+        if data is not None:
+            yield article_id, data, date
 
 
 def load_index(session: Session, threshold: float) -> NearDuplicateIndex:
@@ -42,7 +44,7 @@ def backfill_stories(session: Session, index: NearDuplicateIndex) -> int:
     """Put articles stored before stories existed into stories, oldest first; return how many."""
     ids = list(session.scalars(select(Article.id).where(Article.story_id.is_(None)).order_by(Article.id)))
     for article_id in ids:
-        assign_story(session, session.get(Article, article_id), index)
+        assign_story(session, session.get_one(Article, article_id), index)
     return len(ids)
 
 
@@ -91,7 +93,7 @@ def elect_original(session: Session, story_id: int) -> int | None:
         return (article.outlet_id not in cited_by_another, article.published or _LATEST, article.fetched_at, article.id)
 
     original = min(copies, key=rank)
-    story = session.get(Story, story_id)
+    story = session.get_one(Story, story_id)
     story.original_article_id = original.id
     return original.id
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -12,8 +11,6 @@ from sqlalchemy.orm import Session
 
 from storage.models import Article, Citation, Outlet, Story
 from storage.times import iso
-
-logger = logging.getLogger(__name__)
 
 
 def iter_story_records(
@@ -33,7 +30,7 @@ def iter_story_records(
     if limit:
         stmt = stmt.limit(limit)
     for story_id, _newest, _count in session.execute(stmt).all():
-        story = session.get(Story, story_id)
+        story = session.get_one(Story, story_id)
         rows = session.execute(
             select(Article, Outlet.name)
             .join(Outlet, Article.outlet_id == Outlet.id)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
-
-logger = logging.getLogger(__name__)
 
 TRACKING_PARAM = re.compile(
     r"^(utm_\w+|fbclid|gclid|dclid|gclsrc|msclkid|yclid|mc_cid|mc_eid|_ga|_gl|igshid|"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -11,8 +10,6 @@ from sqlalchemy.orm import Session
 
 from storage.models import FetchValidator, utcnow
 from storage.repository import dialect_insert
-
-logger = logging.getLogger(__name__)
 
 MAX_BODY_CHARS = 500_000  # a robots.txt larger than this is not kept (Google reads only the first 500 KiB)
 
@@ -58,4 +55,3 @@ def save_validators(session: Session, validators: Iterable[Validators]) -> int:
         session.execute(stmt.on_conflict_do_update(index_elements=["url"], set_=values))
         count += 1
     return count
-

@@ -3,7 +3,6 @@ options defined once (options), what commands print (render), errors that carry 
 
 from __future__ import annotations
 
-import logging
 import sys
 
 import click
@@ -17,8 +16,6 @@ from crawler.cli.reports import outlets, status, stories
 from crawler.cli.schedule import schedule
 
 __all__ = ["cli", "main"]
-
-logger = logging.getLogger(__name__)
 
 
 @click.group(cls=NewswireGroup, context_settings={"help_option_names": ["-h", "--help"]})

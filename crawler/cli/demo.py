@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import shutil
 import time
 from datetime import UTC, datetime
@@ -15,8 +14,6 @@ from crawler.cli.options import current_log, log_options
 from crawler.cli.render import describe_run, said
 from crawler.cli.store import open_store
 from crawler.registry import load_registry
-
-logger = logging.getLogger(__name__)
 
 MARKER = ".newswire-demo"  # the directory is a demo's: it may be emptied and reused
 OWNED = ("newswire.db", "newswire.db-wal", "newswire.db-shm", "sources.toml")

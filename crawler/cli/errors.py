@@ -6,12 +6,9 @@ click prints it and exits with its code, so click's test runner sees the same co
 
 from __future__ import annotations
 
-import logging
 from typing import Any, ClassVar
 
 import click
-
-logger = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
 EXIT_LOCKED = 75  # scheduling.lock.EXIT_LOCKED (EX_TEMPFAIL), not imported: it would load SQLAlchemy for --help

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
 import click
@@ -12,8 +11,6 @@ from crawler.cli.options import db_option, log_options, parse_since
 from crawler.cli.render import noted
 from crawler.cli.store import open_store
 from crawler.registry import slugify
-
-logger = logging.getLogger(__name__)
 
 
 @click.command()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -14,8 +13,6 @@ import click
 from crawler.cli.errors import UsageProblem
 from crawler.logs import LogOptions
 from crawler.registry import DEFAULT_SOURCES
-
-logger = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
 LOG_KEY = "newswire.log"

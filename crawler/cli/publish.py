@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import click
@@ -11,8 +10,6 @@ from crawler.cli.errors import Failed
 from crawler.cli.options import DEFAULT_FEEDS_DIR, base_url_option, db_option, feeds_dir_option, log_options
 from crawler.cli.render import said
 from crawler.cli.store import open_store
-
-logger = logging.getLogger(__name__)
 
 limit_option = click.option(
     "--limit", "--items", "limit", type=click.IntRange(min=1), default=50, show_default=True,

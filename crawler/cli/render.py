@@ -12,8 +12,6 @@ import click
 
 from crawler.logs import OWN, STDOUT
 
-logger = logging.getLogger(__name__)
-
 said = logging.getLogger(STDOUT)  # a command's own lines on stdout (the crawl summary, "wrote N feeds")
 noted = logging.getLogger(OWN)  # a command's own lines on stderr (stdout carries its data)
 

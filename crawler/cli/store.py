@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from storage.db import Store
-
-logger = logging.getLogger(__name__)
 
 
 def open_store(db_url: str) -> Store:

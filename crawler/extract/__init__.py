@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from crawler.extract.context import STAGES, ExtractionContext
@@ -10,8 +9,6 @@ from crawler.extract.page import ArticlePage
 from crawler.extract.record import ArticleRecord, DiscoveryHints
 
 __all__ = ["STAGES", "ArticlePage", "ArticleRecord", "DiscoveryHints", "ExtractionContext", "extract_article"]
-
-logger = logging.getLogger(__name__)
 
 
 def extract_article(html: str, url: str, context: ExtractionContext | None = None, **options: Any) -> ArticleRecord:

@@ -7,7 +7,6 @@ that are mostly links (related-story lists) go too. Table rows are lines of thei
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable, Sequence
 from copy import deepcopy
@@ -19,8 +18,6 @@ from trafilatura.htmlprocessing import convert_to_html
 from crawler.extract.boilerplate import filter_paragraphs, strip_shortcodes
 from crawler.extract.context import LINK_LIST_DROP, PRECISION_FIRST, WORDING_RULES, ExtractionContext
 from crawler.extract.kinds import text_size
-
-logger = logging.getLogger(__name__)
 
 BLOCKS = ("p", "head", "item", "quote", "row", "code")  # a table row is one line: its cells, spaced
 INLINE = frozenset({"hi", "ref", "lb", "del"})  # trafilatura's inline elements: part of the text around them
@@ -50,7 +47,9 @@ def trafilatura_document(tree: etree._Element, url: str, *, mode: str):
         include_tables=True,
         include_links=True,
     )
-    return document if document is not None and document.body is not None else None
+    if document is None or isinstance(document, dict) or document.body is None:  # a dict only with as_dict=True
+        return None
+    return document
 
 
 def mostly_links(block: etree._Element, text: str) -> bool:

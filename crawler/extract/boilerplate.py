@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 import re
 
 from lxml.html import HtmlElement
-
-logger = logging.getLogger(__name__)
 
 # class/id tokens of blocks that are never part of a story
 BOILERPLATE_TOKENS = frozenset(

@@ -10,15 +10,12 @@ outlet's ("the New York Times", "Middle East Eye"), never a lone word such as "T
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from storage.urls import bare_host, is_web_url
-
-logger = logging.getLogger(__name__)
 
 SOURCE_LINE, ATTRIBUTION, DATELINE, LINK = "source-line", "attribution", "dateline", "link"
 MAX_NAME_WORDS = 8  # an outlet's name is short; capping keeps the span search cheap on all-caps text

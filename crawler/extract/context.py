@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from crawler.extract.citations import OutletDirectory
 from crawler.extract.record import DiscoveryHints
-
-logger = logging.getLogger(__name__)
 
 # The stages of the body pipeline, each of which can be switched off to measure what it buys.
 PRECISION_FIRST = "precision-first"  # trafilatura's precision mode for the first pass (else its balanced mode)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 import warnings
 from collections.abc import Callable
@@ -14,8 +13,6 @@ from zoneinfo import ZoneInfo
 import dateparser
 from dateutil import parser as dateutil_parser
 from lxml.html import HtmlElement
-
-logger = logging.getLogger(__name__)
 
 # Most reliable first. A source missing the time of day can borrow it from a later one (same day).
 SOURCE_RANK = ("json-ld", "meta", "itemprop", "time-element", "feed", "sitemap", "byline", "htmldate", "url")

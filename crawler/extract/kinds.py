@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import re
 
 from lxml.html import HtmlElement
 
-logger = logging.getLogger(__name__)
-
 ARTICLE = "article"
 CONSENT_WALL, PAYWALL, BOT_CHECK, INDEX_PAGE, NO_TEXT = "consent-wall", "paywall", "bot-check", "index-page", "no-text"
-NOT_ARTICLES = (CONSENT_WALL, PAYWALL, BOT_CHECK, INDEX_PAGE, NO_TEXT)
 # Kinds that are stored, with the kind recorded: a paywall teaser is still the outlet's article (its
 # URL, headline, date, authors and lead); the other stubs hold no story at all.
 STORED_KINDS = frozenset({ARTICLE, PAYWALL})

@@ -7,13 +7,10 @@ language subtag ('en-US' → 'en', 'iw' → 'he', 'eng' → 'en').
 
 from __future__ import annotations
 
-import logging
 from functools import lru_cache
 
 import langcodes
 from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
-
-logger = logging.getLogger(__name__)
 
 DETECT_CHARS = 1000  # the text's opening is enough, and the cost grows with the length
 MIN_DETECT_CHARS = 40  # below this a detector guesses
@@ -43,7 +40,8 @@ def detect(text: str) -> tuple[str, float] | None:
     if len(sample) < MIN_DETECT_CHARS:
         return None
     language, probability = _identifier().classify(sample)
-    return language_tag(language), float(probability)
+    tag = language_tag(language)
+    return (tag, float(probability)) if tag else None
 
 
 def detect_language(text: str) -> str | None:

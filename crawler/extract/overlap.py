@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import logging
 import re
-
-logger = logging.getLogger(__name__)
 
 # Words, and each Chinese or Japanese character on its own: those scripts write no spaces, and a whole
 # sentence as one "word" would make every comparison of texts in them all-or-nothing.

@@ -8,7 +8,6 @@ be read (and tested) alone.
 from __future__ import annotations
 
 import copy
-import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,8 +35,6 @@ from crawler.extract.standfirst import already_told, find_standfirst
 from crawler.extract.structured import Structured, page_title, read_structured
 from crawler.extract.titles import choose_title, headline_texts, normalize_title
 from storage.urls import canonical_url, host_of, is_web_url
-
-logger = logging.getLogger(__name__)
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # A character reference to a control character or a noncharacter ("&#8;", "&#x1B;", "&#xFFFE;") makes

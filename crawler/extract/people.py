@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import logging
 import re
 import unicodedata
 
@@ -11,8 +10,6 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from crawler.extract.citations import default_directory
-
-logger = logging.getLogger(__name__)
 
 _BY = r"by|von|vom|par|por|di|door|av|af|przez|من|بقلم"
 _PREFIX = re.compile(

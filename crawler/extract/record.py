@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from crawler.extract.citations import Citation
 from crawler.extract.kinds import ARTICLE, NO_TEXT
-
-logger = logging.getLogger(__name__)
 
 NOT_ARTICLE = NO_TEXT  # the kind of a page nothing could be extracted from; see crawler.extract.kinds
 
@@ -52,7 +49,3 @@ class ArticleRecord:
     def word_count(self) -> int:
         """Number of whitespace-separated words in the text."""
         return len(self.text.split())
-
-    def to_dict(self) -> dict[str, Any]:
-        """A plain dict of the fields (datetimes left as objects)."""
-        return asdict(self)

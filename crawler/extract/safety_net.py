@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from lxml.html import HtmlElement
 from resiliparse.extract.html2text import extract_plain_text
@@ -96,7 +97,8 @@ class _SecondOpinions:
     """trafilatura's balanced and recall documents of the raw page, each computed once, when first asked for."""
 
     def __init__(self, tree: HtmlElement, url: str) -> None:
-        self._tree, self._url, self._documents = tree, url, {}
+        self._tree, self._url = tree, url
+        self._documents: dict[str, Any] = {}
 
     def _get(self, mode: str):
         if mode not in self._documents:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 from functools import lru_cache
 
 import tldextract
-
-logger = logging.getLogger(__name__)
 
 # The snapshot of the public-suffix list that ships with tldextract: no download, no cache file, ever.
 _EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)

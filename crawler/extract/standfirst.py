@@ -10,14 +10,10 @@ taken, and neither is one the story already holds.
 
 from __future__ import annotations
 
-import logging
-
 from lxml.html import HtmlElement
 
 from crawler.extract.kinds import text_size
 from crawler.extract.overlap import covered, shingle_list
-
-logger = logging.getLogger(__name__)
 
 MIN_WORDS = 5  # a shorter description is a label, not a summary
 MAX_CHARS = 1_000  # a longer one is not a standfirst either

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,8 +10,6 @@ from typing import Any
 from lxml.html import HtmlElement
 
 from crawler.extract.language import language_tag
-
-logger = logging.getLogger(__name__)
 
 ARTICLE_TYPES = {
     "article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import html
-import logging
 import re
 
 from lxml.html import HtmlElement
-
-logger = logging.getLogger(__name__)
 
 _SEPARATORS = r"\s*(?:\s[|–—\-:·•»]|ㅣ|::|\|)\s*"
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")

@@ -40,13 +40,12 @@ al-khabar (Arabic; registry lists /rss.rdf)
 
 from __future__ import annotations
 
-import logging
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from crawler.newsweb import pages
-from crawler.newsweb.server import NewsWebServer, Resource, find_reference_article
+from crawler.newsweb.server import Fault, NewsWebServer, Resource, find_reference_article
 from crawler.newsweb.stories import (
     ARABIC_STORIES,
     ATLAS_WIRE_COPY,
@@ -57,8 +56,6 @@ from crawler.newsweb.stories import (
     Story,
     reference_parts,
 )
-
-logger = logging.getLogger(__name__)
 
 SLUGS = ("maghreb-ledger", "desert-wire", "atlas-review", "al-khabar")
 # Politeness for outlets we serve ourselves on loopback (the demo, the tests, the benchmarks): no delays.
@@ -72,6 +69,7 @@ LOCAL_WEB_SETTINGS: dict[str, float] = {
 def as_set_options(settings: dict[str, object]) -> list[str]:
     """Settings as `-s KEY=VALUE` options of `newswire crawl`."""
     return [arg for key, value in settings.items() for arg in ("-s", f"{key}={value}")]
+
 
 TEXT = "text/plain; charset=utf-8"
 
@@ -183,7 +181,7 @@ language = "ar"
 
     # --- routes of each outlet -------------------------------------------------------------------
 
-    def _maghreb(self, base: str) -> dict[str, Resource]:
+    def _maghreb(self, base: str) -> dict[str, Resource | Fault]:
         reference = self.reference_story
         solar, wire = MAGHREB_STORIES
         private = Story("/private/internal-memo/", "Internal memo", ("Not for crawlers.",) * 3)
@@ -199,7 +197,7 @@ language = "ar"
             (base + gone.path, gone),
             (f"http://127.0.0.2:{port}{outside.path}", outside),
         ]
-        routes = {
+        routes: dict[str, Resource | Fault] = {
             "/robots.txt": Resource(b"User-agent: *\nDisallow: /private/\n", TEXT),
             "/": pages.html_resource(
                 f'<html><head><title>Maghreb Ledger</title><link rel="alternate" type="application/rss+xml" '
@@ -216,7 +214,7 @@ language = "ar"
             routes[story.path] = pages.html_resource(pages.wordpress_article(story, base))
         return routes
 
-    def _wire(self, base: str) -> dict[str, Resource]:
+    def _wire(self, base: str) -> dict[str, Resource | Fault]:
         turkey, floods, markets = WIRE_STORIES
         today = self.started.isoformat(timespec="seconds")
         archived = Story("/news/archive-2024-oil-deal/", "An archived story", ("Old news.",), published="2024-03-01")
@@ -229,7 +227,7 @@ language = "ar"
             (base + "/amp" + markets.path, markets, today),
             (base + archived.path, archived, "2024-03-01"),
         ]
-        routes = {
+        routes: dict[str, Resource | Fault] = {
             "/robots.txt": Resource(f"User-agent: *\nAllow: /\nSitemap: {base}/sitemap_index.xml\n".encode(), TEXT),
             "/": pages.html_resource(
                 "<html><head><title>Desert Wire</title></head><body><h1>Desert Wire</h1></body></html>"
@@ -251,7 +249,7 @@ language = "ar"
             routes[story.path] = pages.html_resource(pages.jsonld_article(story, base))
         return routes
 
-    def _atlas(self, base: str, time_story: Story | None = None) -> dict[str, Resource]:
+    def _atlas(self, base: str, time_story: Story | None = None) -> dict[str, Resource | Fault]:
         byline_story, time_story = ATOM_STORIES[0], time_story or ATOM_STORIES[1]
         return {
             "/robots.txt": Resource(b"User-agent: *\nDisallow:\n", TEXT),
@@ -265,8 +263,8 @@ language = "ar"
             time_story.path: pages.html_resource(pages.atom_article(time_story, byline_only=False)),
         }
 
-    def _khabar(self, base: str) -> dict[str, Resource]:
-        routes = {
+    def _khabar(self, base: str) -> dict[str, Resource | Fault]:
+        routes: dict[str, Resource | Fault] = {
             "/robots.txt": Resource(b"User-agent: *\nDisallow:\n", TEXT),
             "/rss.rdf": pages.rdf_feed(base, ARABIC_STORIES),
         }

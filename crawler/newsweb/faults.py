@@ -23,7 +23,6 @@ hostile       an article whose metadata attacks: an author '<script>…</script>
 from __future__ import annotations
 
 import gzip
-import logging
 import socket
 import struct
 import threading
@@ -36,8 +35,6 @@ from pathlib import Path
 from crawler.newsweb import pages
 from crawler.newsweb.server import Fault, NewsWebServer, Resource
 from crawler.newsweb.stories import Story
-
-logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 4
 PARAGRAPHS = (

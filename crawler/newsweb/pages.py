@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import gzip
 import json
-import logging
 from datetime import datetime
 from email.utils import format_datetime
 from html import escape
 
 from crawler.newsweb.server import Resource
 from crawler.newsweb.stories import ARABIC_MONTHS, ReferenceParts, Story
-
-logger = logging.getLogger(__name__)
 
 XML = "application/xml; charset=utf-8"
 

@@ -57,7 +57,7 @@ class SiteServer:
     @property
     def base_url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
 
 NOT_FOUND = Resource(b"<!DOCTYPE html><html><body><h1>404 Not Found</h1></body></html>", status=404)

@@ -170,8 +170,9 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
         if key in self.seen:
             return None
         self.seen.add(key)
-        if key in self.known and not changed_since(entry, self.known[key][1]):
-            article_id = self.known[key][0]
+        known = self.known or {}
+        if key in known and not changed_since(entry, known[key][1]):
+            article_id = known[key][0]
             if article_id not in self.already_stored:  # count articles, not their URLs
                 self.already_stored.add(article_id)
                 counters.count(self.crawler.stats, counters.ALREADY_STORED)
