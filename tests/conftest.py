@@ -1,53 +1,19 @@
-"""Shared fixtures: the local news web, a crawl of it through the real CLI and Scrapy engine, paths."""
+"""Shared fixtures: the local news web (shared, or fresh for a test that changes it), a crawl of it through
+the real CLI and Scrapy engine, a fresh PostgreSQL schema. The helpers they use live in tests/support."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from crawler.newsweb import NewsWeb
-
-PROJECT = Path(__file__).resolve().parents[1]
-SHARED = PROJECT.parent / "shared"
-PG_URL = os.environ.get("NEWSWIRE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-FAST_CRAWL = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_START_DELAY=0", "-s", "NEWSWIRE_RETRY_BACKOFF_BASE=0"]
-
-
-def require_shared(*parts: str) -> Path:
-    """The path under ../shared, or skip the test when the shared data is absent (a user's clone)."""
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"{path} absent: shared test data is only beside the project in its own workspace")
-    return path
-
-
-def run_newswire(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 180):
-    """Run the `newswire` CLI in a fresh process (one crawl per process: Twisted cannot restart)."""
-    return subprocess.run(
-        [sys.executable, "-m", "crawler", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd or PROJECT,
-        env={**os.environ, **(env or {})},
-        timeout=timeout,
-    )
-
-
-def postgres_absent(exc: Exception) -> NoReturn:
-    """Skip a test that needs PostgreSQL, or fail it when NEWSWIRE_REQUIRE_SERVICES=1 (CI)."""
-    if os.environ.get("NEWSWIRE_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"PostgreSQL required but unreachable at {PG_URL}: {exc}")
-    pytest.skip(f"PostgreSQL unreachable at {PG_URL}")
+from tests.support.db import PG_URL, postgres_absent
+from tests.support.newsweb import Crawl, LocalWeb, fresh_news_web
 
 
 @pytest.fixture
@@ -68,20 +34,23 @@ def pg_schema() -> Iterator[str]:
         admin.dispose()
 
 
-@dataclass
-class Crawl:
-    """A crawl of the news web: the web, its registry, database URL and the finished process."""
-
-    web: NewsWeb
-    registry: Path
-    db_url: str
-    db_path: Path
-    result: subprocess.CompletedProcess[str]
-
-
 @pytest.fixture(scope="session")
-def newsweb():
+def newsweb() -> Iterator[NewsWeb]:
+    """The news web shared by the session's tests: nobody publishes on it or changes its pages."""
     with NewsWeb() as web:
+        yield web
+
+
+@pytest.fixture
+def local_web(newsweb: NewsWeb, tmp_path: Path) -> LocalWeb:
+    """The shared news web, with a registry and a database path of this test's own."""
+    return LocalWeb.beside(newsweb, tmp_path)
+
+
+@pytest.fixture
+def fresh_web(tmp_path: Path) -> Iterator[LocalWeb]:
+    """A news web of this test's own (it publishes or changes pages), with its registry and database path."""
+    with fresh_news_web(tmp_path) as web:
         yield web
 
 
@@ -89,8 +58,5 @@ def newsweb():
 def first_crawl(newsweb: NewsWeb, tmp_path_factory: pytest.TempPathFactory) -> Crawl:
     """One crawl of the whole news web into a fresh SQLite file, shared by the end-to-end tests."""
     root = tmp_path_factory.mktemp("crawl")
-    registry = newsweb.write_registry(root / "sources.toml")
-    db_path = root / "newswire.db"
-    db_url = f"sqlite:///{db_path}"
-    result = run_newswire("crawl", "--sources", str(registry), "--db", db_url, *FAST_CRAWL, cwd=root)
-    return Crawl(newsweb, registry, db_url, db_path, result)
+    web = LocalWeb.beside(newsweb, root)
+    return Crawl(web.web, web.registry, web.db_path, web.crawl(cwd=root))

@@ -7,7 +7,7 @@ import pytest
 from crawler.extract.citations import ATTRIBUTION, DATELINE, LINK, SOURCE_LINE, find_citations
 from crawler.registry import load_registry
 from crawler.resolve import outlet_directory
-from tests.conftest import PROJECT, require_shared
+from tests.support.paths import PROJECT, require_shared
 
 DIRECTORY = outlet_directory(load_registry(PROJECT / "sources.toml"))
 PAGE = "https://news.example/2025/07/24/story/"  # a page of an outlet the directory does not know

@@ -13,8 +13,9 @@ import feedparser
 from click.testing import CliRunner
 
 from crawler.cli import cli
-from tests.cli_runner import newswire
-from tests.conftest import PROJECT, Crawl, run_newswire
+from tests.support.cli import newswire, run_newswire
+from tests.support.newsweb import Crawl
+from tests.support.paths import PROJECT
 
 
 def _walk(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], click.Command]]:

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
 
 from crawler.conditional import FetchState
 from crawler.errors import worth_retrying
-from crawler.newsweb import NewsWeb
 from crawler.newsweb.stories import Story
-from storage.models import Article, CrawlRun, FetchValidator
+from storage.models import Article, FetchValidator
 from storage.validators import Validators
-from tests.conftest import FAST_CRAWL, run_newswire
+from tests.support.db import crawl_runs, last_run, session_on
+from tests.support.newsweb import LocalWeb, fresh_news_web
 
 DISCOVERY = {
     "maghreb-ledger": {"/robots.txt", "/feed/", "/feed/broken.xml"},
@@ -26,37 +25,25 @@ OUTSIDE_WINDOW = ("/news/archive-2024-oil-deal/", "/sitemaps/2024.xml")
 
 
 @pytest.fixture(scope="module")
-def web():
-    """A news web of its own: these tests publish stories on it."""
-    with NewsWeb() as web:
+def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalWeb]:
+    """A news web of its own, crawled once: these tests publish stories on it and crawl it again."""
+    root = tmp_path_factory.mktemp("conditional")
+    with fresh_news_web(root) as web:
+        result = web.crawl(cwd=root)
+        assert result.returncode == 1, result.stderr  # partial: the news web has deliberate errors
         yield web
 
 
-@pytest.fixture(scope="module")
-def crawled(web: NewsWeb, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    root = tmp_path_factory.mktemp("conditional")
-    registry = web.write_registry(root / "sources.toml")
-    db_url = f"sqlite:///{root / 'newswire.db'}"
-    result = run_newswire("crawl", "--sources", str(registry), "--db", db_url, *FAST_CRAWL, cwd=root)
-    assert result.returncode == 1, result.stderr  # partial: the news web has deliberate errors
-    return registry, db_url
-
-
-def crawl_and_count(web: NewsWeb, registry: Path, db_url: str, *args: str) -> list[tuple[str, str, int]]:
-    mark = len(web.server.answers)
-    result = run_newswire("crawl", "--sources", str(registry), "--db", db_url, *FAST_CRAWL, *args)
+def crawl_and_count(web: LocalWeb, *args: str) -> list[tuple[str, str, int]]:
+    """The requests a crawl made, as the news web answered them: (outlet, path, status)."""
+    mark = len(web.web.server.answers)
+    result = web.crawl(*args)
     assert result.returncode in (0, 1), result.stderr
-    return web.server.answers_since(mark)
+    return web.web.server.answers_since(mark)
 
 
-def last_run(db_url: str) -> CrawlRun:
-    with Session(create_engine(db_url)) as session:
-        return session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc())).first()
-
-
-def test_unchanged_web_gets_only_conditional_discovery_requests_answered_304(web, crawled):
-    registry, db_url = crawled
-    answers = crawl_and_count(web, registry, db_url)
+def test_unchanged_web_gets_only_conditional_discovery_requests_answered_304(crawled):
+    answers = crawl_and_count(crawled)
     requested = {(slug, path) for slug, path, _status in answers}
     expected = {(slug, path) for slug, paths in DISCOVERY.items() for path in paths}
     assert requested == expected  # no article page: only discovery (an index's children are asked too)
@@ -64,22 +51,20 @@ def test_unchanged_web_gets_only_conditional_discovery_requests_answered_304(web
     # a malformed feed keeps no validators (its error is reported every run): the one full answer
     assert statuses.pop(("maghreb-ledger", "/feed/broken.xml")) == 200
     assert set(statuses.values()) == {304}, statuses
-    run = last_run(db_url)
+    run = last_run(crawled.db_url)
     assert run.not_modified == len(statuses) and run.requests == len(answers)
     assert run.articles_new == 0
     assert run.by_outlet["al-khabar"]["not_modified"] == 2  # Last-Modified only: If-Modified-Since works too
 
 
-def test_sitemap_entries_outside_the_window_are_never_fetched(web, crawled):
-    requested = web.server.requests_for("desert-wire")
+def test_sitemap_entries_outside_the_window_are_never_fetched(crawled):
+    requested = crawled.web.server.requests_for("desert-wire")
     assert not any(path.startswith(OUTSIDE_WINDOW) for path in requested)
-    with Session(create_engine(crawled[1])) as session:
-        first = session.scalars(select(CrawlRun).order_by(CrawlRun.id)).first()
+    first = crawl_runs(crawled.db_url)[0]
     assert first.outcomes["skipped/old_sitemap"] == 1 and first.outcomes["skipped/old_sitemap_entry"] == 1
 
 
-def test_a_changed_feed_brings_exactly_the_new_article(web, crawled):
-    registry, db_url = crawled
+def test_a_changed_feed_brings_exactly_the_new_article(crawled):
     story = Story(
         "/2025/07/25/port-strike-ends/",
         "Port strike in Tangier ends after four days",
@@ -93,8 +78,8 @@ def test_a_changed_feed_brings_exactly_the_new_article(web, crawled):
         ),
         published="2025-07-25T10:00:00+00:00",
     )
-    url = web.publish_story(story)
-    answers = crawl_and_count(web, registry, db_url)
+    url = crawled.web.publish_story(story)
+    answers = crawl_and_count(crawled)
     articles = [(slug, path) for slug, path, _ in answers if (slug, path) not in _discovery_pairs()]
     # the new story, and the one URL of that feed that has never been stored (it answered 404 before: a
     # page that 404s while its feed entry is fresh is often just not live yet, so it gets another try)
@@ -102,16 +87,15 @@ def test_a_changed_feed_brings_exactly_the_new_article(web, crawled):
     statuses = {(slug, path): status for slug, path, status in answers}
     assert statuses[("maghreb-ledger", "/feed/")] == 200
     assert statuses[("atlas-review", "/atom.xml")] == 304
-    with Session(create_engine(db_url)) as session:
+    with session_on(crawled.db_url) as session:
         assert session.scalar(select(func.count()).where(Article.canonical_url == url)) == 1
-    assert last_run(db_url).articles_new == 1
+    assert last_run(crawled.db_url).articles_new == 1
     # and once stored, the changed feed is quiet again
-    again = crawl_and_count(web, registry, db_url)
+    again = crawl_and_count(crawled)
     assert dict(((s, p), st) for s, p, st in again)[("maghreb-ledger", "/feed/")] == 304
 
 
-def test_a_changed_child_sitemap_under_an_unchanged_index_brings_its_new_article(web, crawled):
-    registry, db_url = crawled
+def test_a_changed_child_sitemap_under_an_unchanged_index_brings_its_new_article(crawled):
     story = Story(
         "/news/oil-output-rises/",
         "Libya's oil output rises to a ten-year high",
@@ -125,58 +109,50 @@ def test_a_changed_child_sitemap_under_an_unchanged_index_brings_its_new_article
         ),
         published="2025-07-26T08:00:00+00:00",
     )
-    url = web.publish_wire_story(story)
-    answers = crawl_and_count(web, registry, db_url)
+    url = crawled.web.publish_wire_story(story)
+    answers = crawl_and_count(crawled)
     statuses = {(slug, path): status for slug, path, status in answers}
     assert statuses[("desert-wire", "/sitemap_index.xml")] == 304  # the index did not change...
     assert statuses[("desert-wire", "/sitemaps/news.xml.gz")] == 200  # ...its child did
     assert statuses[("desert-wire", story.path)] == 200
-    with Session(create_engine(db_url)) as session:
+    with session_on(crawled.db_url) as session:
         assert session.scalar(select(func.count()).where(Article.canonical_url == url)) == 1
 
 
-def test_robots_txt_behind_a_redirect_or_down_still_names_the_sitemaps(tmp_path):
+def test_robots_txt_behind_a_redirect_or_down_still_names_the_sitemaps(fresh_web: LocalWeb):
     from crawler.newsweb.server import Resource
 
-    with NewsWeb() as web:
-        wire, atlas = web.server.sites["desert-wire"], web.server.sites["atlas-review"]
-        atlas.routes["/wire-robots.txt"] = wire.routes["/robots.txt"]  # robots.txt moved to another host
-        wire.routes["/robots.txt"] = Resource(
-            b"", status=301, headers={"Location": atlas_url(web) + "/wire-robots.txt"}
-        )
-        registry = web.write_registry(tmp_path / "sources.toml")
-        db_url = f"sqlite:///{tmp_path / 'robots.db'}"
-        first = crawl_and_count(web, registry, db_url, "--outlet", "Desert Wire")
-        assert ("desert-wire", "/sitemap_index.xml", 200) in first
-        assert last_run(db_url).articles_new == 3
-        # robots.txt down (500 after retries): last crawl's copy names the sitemaps
-        wire.routes["/robots.txt"] = Resource(b"down", status=500)
-        second = crawl_and_count(web, registry, db_url, "--outlet", "Desert Wire", "-s", "RETRY_TIMES=0")
-        assert ("desert-wire", "/robots.txt", 500) in second
-        assert ("desert-wire", "/sitemap_index.xml", 304) in second
-
-
-def atlas_url(web: NewsWeb) -> str:
-    return web.urls["atlas-review"]
+    web = fresh_web.web
+    wire, atlas = web.server.sites["desert-wire"], web.server.sites["atlas-review"]
+    atlas.routes["/wire-robots.txt"] = wire.routes["/robots.txt"]  # robots.txt moved to another host
+    wire.routes["/robots.txt"] = Resource(
+        b"", status=301, headers={"Location": web.urls["atlas-review"] + "/wire-robots.txt"}
+    )
+    first = crawl_and_count(fresh_web, "--outlet", "Desert Wire")
+    assert ("desert-wire", "/sitemap_index.xml", 200) in first
+    assert last_run(fresh_web.db_url).articles_new == 3
+    # robots.txt down (500 after retries): last crawl's copy names the sitemaps
+    wire.routes["/robots.txt"] = Resource(b"down", status=500)
+    second = crawl_and_count(fresh_web, "--outlet", "Desert Wire", "-s", "RETRY_TIMES=0")
+    assert ("desert-wire", "/robots.txt", 500) in second
+    assert ("desert-wire", "/sitemap_index.xml", 304) in second
 
 
 def _discovery_pairs() -> set[tuple[str, str]]:
     return {(slug, path) for slug, paths in DISCOVERY.items() for path in paths}
 
 
-def test_a_listing_cut_by_the_limit_is_fetched_in_full_next_time(web, tmp_path):
-    registry = web.write_registry(tmp_path / "sources.toml")
-    db_url = f"sqlite:///{tmp_path / 'limited.db'}"
-    first = crawl_and_count(web, registry, db_url, "--outlet", "Al-Khabar", "--limit", "1")
+def test_a_listing_cut_by_the_limit_is_fetched_in_full_next_time(local_web: LocalWeb):
+    first = crawl_and_count(local_web, "--outlet", "Al-Khabar", "--limit", "1")
     assert sum(1 for s, p, _ in first if p.startswith("/akhbar/")) == 1
-    second = crawl_and_count(web, registry, db_url, "--outlet", "Al-Khabar")
+    second = crawl_and_count(local_web, "--outlet", "Al-Khabar")
     statuses = {p: st for _s, p, st in second}
     assert statuses["/rss.rdf"] == 200  # its validators were not kept: articles were left over
     assert sum(1 for p in statuses if p.startswith("/akhbar/")) >= 1
-    with Session(create_engine(db_url)) as session:
+    with session_on(local_web.db_url) as session:
         kept = session.scalars(select(FetchValidator.url)).all()
     assert any(u.endswith("/rss.rdf") for u in kept)  # complete now: kept for the next crawl
-    third = crawl_and_count(web, registry, db_url, "--outlet", "Al-Khabar")
+    third = crawl_and_count(local_web, "--outlet", "Al-Khabar")
     assert {p: st for _s, p, st in third}["/rss.rdf"] == 304
 
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 
 from crawler.extract import extract_article
-from tests.conftest import PROJECT, SHARED, require_shared
+from tests.support.paths import PROJECT, SHARED, require_shared
 
 sys.path.insert(0, str(PROJECT / "bench"))
 from scoring import authors_f1, normalize_space, parse_truth_date, same_day, score_page

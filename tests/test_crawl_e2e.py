@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import feedparser
 import pytest
-from sqlalchemy import create_engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
-from storage.models import Article, CrawlRun, Outlet
-from tests.conftest import FAST_CRAWL, Crawl, run_newswire
+from storage.models import Article, Outlet
+from tests.support.cli import newswire
+from tests.support.db import crawl_runs, session_on
+from tests.support.newsweb import Crawl, LocalWeb
 
 
 @pytest.fixture(scope="module")
 def stored(first_crawl: Crawl) -> dict[str, list[Article]]:
-    engine = create_engine(first_crawl.db_url)
-    with Session(engine) as session:
+    with session_on(first_crawl.db_url) as session:
         rows = session.execute(select(Outlet.slug, Article).join(Article.outlet)).all()
-        by_outlet: dict[str, list[Article]] = {}
-        for slug, article in rows:
-            session.expunge(article)
-            by_outlet.setdefault(slug, []).append(article)
-    engine.dispose()
+    by_outlet: dict[str, list[Article]] = {}
+    for slug, article in rows:
+        by_outlet.setdefault(slug, []).append(article)
     return by_outlet
 
 
@@ -38,9 +36,7 @@ def test_crawl_reports_partial_run_with_counted_errors(first_crawl: Crawl):
 
 
 def test_run_row_counts_outcomes(first_crawl: Crawl):
-    engine = create_engine(first_crawl.db_url)
-    with Session(engine) as session:
-        run = session.scalars(select(CrawlRun)).one()
+    [run] = crawl_runs(first_crawl.db_url)
     assert run.status == "partial"
     assert run.finish_reason == "finished"
     assert run.articles_new == 11
@@ -104,8 +100,8 @@ def test_stored_metadata(stored):
 
 
 def test_feeds_parse_back_with_every_article(first_crawl: Crawl, stored, tmp_path):
-    result = run_newswire("feeds", "--db", first_crawl.db_url, "--out", str(tmp_path), "--items", "50")
-    assert result.returncode == 0, result.stderr
+    result = newswire("feeds", "--db", first_crawl.db_url, "--out", str(tmp_path), "--items", "50")
+    assert result.exit_code == 0, result.stderr
     articles = {a.canonical_url: a for articles in stored.values() for a in articles}
     stories = {a.story_id for a in articles.values()}
     for name in ("all.rss", "all.atom"):
@@ -136,12 +132,11 @@ def test_feeds_parse_back_with_every_article(first_crawl: Crawl, stored, tmp_pat
 
 def test_second_crawl_stores_nothing_new(first_crawl: Crawl, stored):
     before = sum(len(v) for v in stored.values())
-    result = run_newswire("crawl", "--sources", str(first_crawl.registry), "--db", first_crawl.db_url, *FAST_CRAWL)
+    result = first_crawl.crawl()
     assert "0 new, 0 updated" in result.stdout, result.stdout + result.stderr
-    engine = create_engine(first_crawl.db_url)
-    with Session(engine) as session:
+    with session_on(first_crawl.db_url) as session:
         assert len(session.scalars(select(Article.id)).all()) == before
-        runs = session.scalars(select(CrawlRun).order_by(CrawlRun.id)).all()
+    runs = crawl_runs(first_crawl.db_url)
     assert runs[-1].articles_new == 0
     assert runs[-1].not_modified >= 4  # unchanged listings answer 304 (tests/test_conditional.py counts them)
 
@@ -149,14 +144,11 @@ def test_second_crawl_stores_nothing_new(first_crawl: Crawl, stored):
 def test_in_process_extraction_gives_the_same_articles(first_crawl: Crawl, tmp_path):
     """The default crawl extracts in worker processes; NEWSWIRE_EXTRACT_WORKERS=0 must store the same."""
     db_url = f"sqlite:///{tmp_path / 'inproc.db'}"
-    args = ("crawl", "--sources", str(first_crawl.registry), "--db", db_url, *FAST_CRAWL)
-    result = run_newswire(*args, "-s", "NEWSWIRE_EXTRACT_WORKERS=0")
+    result = first_crawl.crawl("-s", "NEWSWIRE_EXTRACT_WORKERS=0", db_url=db_url)
     assert result.returncode == 1 and "11 new" in result.stdout, result.stderr
-    engine = create_engine(db_url)
-    with Session(engine) as session:
+    with session_on(db_url) as session:
         in_process = dict(session.execute(select(Article.canonical_url, Article.text_hash)).all())
-    engine = create_engine(first_crawl.db_url)
-    with Session(engine) as session:
+    with session_on(first_crawl.db_url) as session:
         pooled = dict(session.execute(select(Article.canonical_url, Article.text_hash)).all())
     assert in_process == pooled
 
@@ -164,8 +156,7 @@ def test_in_process_extraction_gives_the_same_articles(first_crawl: Crawl, tmp_p
 def test_citations_stored_and_resolved_to_registry_outlets(first_crawl: Crawl, stored):
     from storage.models import Citation
 
-    engine = create_engine(first_crawl.db_url)
-    with Session(engine) as session:
+    with session_on(first_crawl.db_url) as session:
         outlet_ids = dict(session.execute(select(Outlet.name, Outlet.id)).all())
         rows = session.execute(
             select(Article.canonical_url, Citation).join(Citation, Citation.article_id == Article.id)
@@ -198,29 +189,23 @@ def test_one_story_at_three_outlets_with_the_cited_copy_as_original(first_crawl:
     others = {a.story_id for a in everything if a.id not in copies}
     assert ledger.story_id not in others and len(others) == len(everything) - 3  # every other article alone
     assert ledger.published < wire.published
-    engine = create_engine(first_crawl.db_url)
-    with Session(engine) as session:
+    with session_on(first_crawl.db_url) as session:
         story = session.get(Story, ledger.story_id)
     assert story.original_article_id == wire.id
 
 
-def test_changed_article_becomes_a_new_version(tmp_path):
+def test_changed_article_becomes_a_new_version(fresh_web: LocalWeb):
     """A correction announced by the feed's <updated> is fetched again and kept as version 2."""
     from datetime import UTC, datetime, timedelta
 
-    from crawler.newsweb import NewsWeb
     from storage.models import ArticleVersion
 
-    db_url = f"sqlite:///{tmp_path / 'rev.db'}"
-    with NewsWeb() as web:
-        registry = web.write_registry(tmp_path / "sources.toml")
-        first = run_newswire("crawl", "--sources", str(registry), "--db", db_url, *FAST_CRAWL)
-        assert "11 new" in first.stdout, first.stderr
-        url = web.revise_story((datetime.now(UTC) + timedelta(minutes=5)).isoformat())
-        second = run_newswire("crawl", "--sources", str(registry), "--db", db_url, *FAST_CRAWL)
+    first = fresh_web.crawl()
+    assert "11 new" in first.stdout, first.stderr
+    url = fresh_web.web.revise_story((datetime.now(UTC) + timedelta(minutes=5)).isoformat())
+    second = fresh_web.crawl()
     assert "0 new, 1 updated" in second.stdout, second.stdout + second.stderr
-    engine = create_engine(db_url)
-    with Session(engine) as session:
+    with session_on(fresh_web.db_url) as session:
         [article] = session.scalars(select(Article).where(Article.canonical_url == url)).all()
         versions = session.scalars(
             select(ArticleVersion).where(ArticleVersion.article_id == article.id).order_by(ArticleVersion.version)
@@ -234,16 +219,14 @@ def test_changed_article_becomes_a_new_version(tmp_path):
 def test_follow_citations_crawls_an_outlet_that_was_only_cited(first_crawl: Crawl, tmp_path):
     """Crawling Atlas Review alone stores Desert Wire's articles only when citations are followed."""
     alone, following = f"sqlite:///{tmp_path / 'alone.db'}", f"sqlite:///{tmp_path / 'follow.db'}"
-    args = ("crawl", "--sources", str(first_crawl.registry), "--outlet", "Atlas Review", *FAST_CRAWL)
-    run_newswire(*args, "--db", alone)
-    result = run_newswire(*args, "--db", following, "--follow-citations", "--depth", "1")
+    first_crawl.crawl("--outlet", "Atlas Review", db_url=alone)
+    result = first_crawl.crawl("--outlet", "Atlas Review", "--follow-citations", "--depth", "1", db_url=following)
     assert "Traceback" not in result.stderr, result.stderr
     counts = {}
     for db_url in (alone, following):
-        engine = create_engine(db_url)
-        with Session(engine) as session:
+        with session_on(db_url) as session:
             rows = session.execute(select(Outlet.slug, Article.id).join(Article.outlet)).all()
-            run = session.scalars(select(CrawlRun)).one()
+        [run] = crawl_runs(db_url)
         counts[db_url] = {slug for slug, _ in rows}, run
     assert counts[alone][0] == {"atlas-review"}
     outlets_followed, run = counts[following]

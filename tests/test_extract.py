@@ -20,7 +20,7 @@ from crawler.newsweb.stories import (
     reference_parts,
     split_reference,
 )
-from tests.conftest import require_shared
+from tests.support.paths import require_shared
 
 SITE = "https://ledger.example"
 FETCHED = datetime(2025, 8, 1, 12, 0, tzinfo=UTC)

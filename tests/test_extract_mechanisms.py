@@ -256,7 +256,9 @@ def test_a_post_that_is_a_list_of_links_is_kept_when_the_page_declares_one_artic
         _page(body, "<title>Links of the day</title><meta property='og:type' content='article'>"),
         "https://blog.example/2020/01/23/links",
     )
-    undeclared = extract_article(_page(body, "<title>Links of the day</title>"), "https://blog.example/2020/01/23/links")
+    undeclared = extract_article(
+        _page(body, "<title>Links of the day</title>"), "https://blog.example/2020/01/23/links"
+    )
     assert declared.page_kind == "article" and declared.text.count("Council debates") == 12
     assert "Council debates" not in undeclared.text
 

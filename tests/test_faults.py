@@ -14,7 +14,10 @@ from scrapy.utils.test import get_crawler
 from crawler.crawl import crawl_settings
 from crawler.registry import Outlet
 from crawler.spiders.news import NewsSpider
-from tests.conftest import FAST_CRAWL, PROJECT, run_newswire
+from storage.db import Store
+from tests.support.cli import FAST_CRAWL, newswire, run_newswire
+from tests.support.db import last_run
+from tests.support.paths import PROJECT
 
 
 def test_remote_control_extension_is_off_unless_asked_for():
@@ -140,12 +143,7 @@ def test_a_throttling_outlet_holds_up_no_other_and_its_retry_after_is_honoured(f
 
 
 def _outcomes(db: Path) -> dict:
-    import json
-    import sqlite3
-
-    with sqlite3.connect(db) as connection:
-        (outcomes,) = connection.execute("SELECT outcomes FROM crawl_runs ORDER BY id DESC LIMIT 1").fetchone()
-    return json.loads(outcomes)
+    return last_run(f"sqlite:///{db}").outcomes
 
 
 def _paths(faultweb, slug: str) -> list[str]:
@@ -165,8 +163,8 @@ def test_a_giant_page_is_cut_counted_and_signed_in_bounded_memory(faultweb, tmp_
     assert "giant: " in result.stderr and "cut to" in result.stderr  # one line naming the outlet and URL
     assert peak_mb < 900, f"crawl peak RSS {peak_mb:.0f} MB"  # the largest child of this test process so far
     out = tmp_path / "feeds"
-    written = run_newswire("feeds", "--db", f"sqlite:///{db}", "--out", str(out), cwd=tmp_path)
-    assert written.returncode == 0, written.stderr
+    written = newswire("feeds", "--db", f"sqlite:///{db}", "--out", str(out), cwd=tmp_path)
+    assert written.exit_code == 0, written.stderr
     assert max(p.stat().st_size for p in out.rglob("*.*")) < 1_000_000  # items are capped in feeds too
 
 
@@ -203,11 +201,11 @@ def test_markup_in_metadata_never_reaches_text_fields_feeds_or_exports(faultweb,
     assert json.loads(authors) and not any("<" in a or "alert" in a for a in json.loads(authors))
     assert image is None
     assert "<" not in description and "onerror" not in description
-    exported = run_newswire("export", "--db", f"sqlite:///{db}", cwd=tmp_path)
+    exported = newswire("export", "--db", f"sqlite:///{db}", cwd=tmp_path)
     record = json.loads(exported.stdout.splitlines()[0])
     assert record["authors"] == json.loads(authors) and record["image"] is None
     out = tmp_path / "feeds"
-    assert run_newswire("feeds", "--db", f"sqlite:///{db}", "--out", str(out), cwd=tmp_path).returncode == 0
+    assert newswire("feeds", "--db", f"sqlite:///{db}", "--out", str(out), cwd=tmp_path).exit_code == 0
     for path in out.rglob("*.*"):
         body = path.read_text(encoding="utf-8")
         assert "<script" not in body and "javascript:" not in body and "onerror" not in body, path
@@ -241,13 +239,17 @@ def test_commands_started_together_on_a_new_database_all_succeed(tmp_path):
 )
 def test_bad_command_input_gives_one_line_and_creates_nothing(tmp_path, args, expected):
     if args[0] == "serve":  # a database to serve
-        code = "from storage.db import make_engine; make_engine('sqlite:///x.db').dispose()"
-        subprocess.run([sys.executable, "-c", code], cwd=tmp_path, check=True, env={"PYTHONPATH": str(PROJECT)})
+        Store(f"sqlite:///{tmp_path / 'x.db'}", migrate=True).close()
     before = set(tmp_path.iterdir())
-    result = run_newswire(*args, cwd=tmp_path)
-    assert result.returncode in (2, 3)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("newswire: error:") and expected in lines[0], result.stderr
+    if args[0] == "serve":  # a server's database stays open until its process ends: a process of its own
+        process = run_newswire(*args, cwd=tmp_path)
+        code, stderr = process.returncode, process.stderr
+    else:  # each stops before crawling: in this process
+        result = newswire(*args, cwd=tmp_path)
+        code, stderr = result.exit_code, result.stderr
+    assert code in (2, 3)
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("newswire: error:") and expected in lines[0], stderr
     assert set(tmp_path.iterdir()) == before and not Path("/no/such").exists()
 
 
@@ -296,4 +298,3 @@ def test_a_crawl_whose_only_listing_fails_is_a_failed_crawl_not_a_partial_one(fa
                           *FAST_CRAWL, cwd=tmp_path)  # fmt: skip
     assert result.returncode == 3, result.stderr
     assert "failed" in result.stdout
-

@@ -7,7 +7,7 @@ import gzip
 import pytest
 
 from crawler.listings import ListingError, feed_links, parse_listing, prefer_news_sitemaps, robots_sitemaps
-from tests.conftest import require_shared
+from tests.support.paths import require_shared
 
 BASE = "https://news.example/"
 

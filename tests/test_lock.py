@@ -11,7 +11,7 @@ import time
 import pytest
 
 from scheduling.lock import EXIT_LOCKED, CrawlLocked, crawl_lock, lock_path
-from tests.cli_runner import newswire
+from tests.support.cli import newswire
 
 HOLD = (
     "import sys, time\nfrom scheduling.lock import crawl_lock\n"
@@ -67,7 +67,7 @@ def test_postgresql_crawls_exclude_each_other_across_hosts():
     from sqlalchemy.pool import NullPool
 
     from scheduling.lock import ADVISORY_KEY
-    from tests.conftest import PG_URL, postgres_absent
+    from tests.support.db import PG_URL, postgres_absent
 
     # stands for a crawl on another machine: only the database is shared
     other_host = create_engine(PG_URL, poolclass=NullPool)

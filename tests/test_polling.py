@@ -11,6 +11,7 @@ from scheduling.freshness import due_slugs, freshness, next_due, record_crawl
 from scheduling.polling import PollingPolicy, next_interval, publishing_gap
 from storage.db import make_engine
 from storage.models import Article, Outlet
+from tests.support.articles import article_values
 
 POLICY = PollingPolicy(minimum=timedelta(minutes=15), maximum=timedelta(hours=24), failure_limit=3)
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
@@ -45,17 +46,7 @@ def _db(tmp_path) -> Session:
     for i in range(7 * 24):  # one article an hour over the last week
         when = NOW - timedelta(hours=i)
         session.add(
-            Article(
-                outlet_id=busy.id,
-                url=f"https://busy.test/{i}",
-                canonical_url=f"https://busy.test/{i}",
-                title="t",
-                text="x",
-                html="",
-                text_hash=str(i),
-                published=when,
-                fetched_at=when,
-            )
+            Article(**article_values(busy.id, f"https://busy.test/{i}", f"Story {i}.", published=when, fetched_at=when))
         )
     session.flush()
     return session

@@ -8,8 +8,9 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from crawler.newsweb import NewsWeb
-from tests.conftest import FAST_CRAWL, PG_URL, run_newswire
+from tests.support.cli import newswire
+from tests.support.db import PG_URL
+from tests.support.newsweb import LocalWeb
 
 
 @pytest.fixture
@@ -18,17 +19,15 @@ def pg_url(pg_schema: str) -> str:
     return f"{PG_URL}?options=-csearch_path%3D{pg_schema}"
 
 
-def test_crawl_recrawl_status_and_feeds_on_postgresql(pg_url: str, tmp_path: Path):
-    with NewsWeb() as web:
-        registry = web.write_registry(tmp_path / "sources.toml")
-        first = run_newswire("crawl", "--sources", str(registry), "--db", pg_url, *FAST_CRAWL)
-        assert first.returncode == 1 and "11 new" in first.stdout, first.stdout + first.stderr
-        second = run_newswire("crawl", "--sources", str(registry), "--db", pg_url, *FAST_CRAWL)
-        assert "0 new, 0 updated" in second.stdout and "12 not modified" in second.stdout, second.stdout
-    report = json.loads(run_newswire("status", "--json", "--db", pg_url).stdout)
+def test_crawl_recrawl_status_and_feeds_on_postgresql(pg_url: str, local_web: LocalWeb, tmp_path: Path):
+    first = local_web.crawl(db_url=pg_url)
+    assert first.returncode == 1 and "11 new" in first.stdout, first.stdout + first.stderr
+    second = local_web.crawl(db_url=pg_url)
+    assert "0 new, 0 updated" in second.stdout and "12 not modified" in second.stdout, second.stdout
+    report = json.loads(newswire("status", "--json", "--db", pg_url).stdout)
     assert report["articles"] == 11 and [r["not_modified"] for r in report["runs"]] == [12, 0]
     assert all(o["last_success_at"] and o["consecutive_failures"] == 0 for o in report["outlets"])
-    written = run_newswire("feeds", "--db", pg_url, "--out", str(tmp_path / "feeds"))
-    assert written.returncode == 0, written.stderr
+    written = newswire("feeds", "--db", pg_url, "--out", str(tmp_path / "feeds"))
+    assert written.exit_code == 0, written.stderr
     merged = feedparser.parse((tmp_path / "feeds" / "all.atom").read_bytes())
     assert not merged.bozo and len(merged.entries) == 9  # 11 articles in 9 stories

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from crawler.registry import RegistryError, load_registry, select_outlets
-from tests.conftest import PROJECT, run_newswire
+from tests.support.cli import run_newswire
+from tests.support.paths import PROJECT
 
 
 def test_default_registry_lists_the_reference_article_outlets():

@@ -26,7 +26,7 @@ from scheduling.cron import (
     spread_offsets,
 )
 from scheduling.crontab_file import CronError, install, list_entries, remove
-from tests.cli_runner import newswire
+from tests.support.cli import newswire
 
 SUNDAY = datetime(2026, 1, 4)  # cron's weeks (and our offsets) start on Sunday 00:00
 M, H, D = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)

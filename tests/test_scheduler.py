@@ -10,16 +10,12 @@ import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
-from pathlib import Path
-
-import pytest
-from sqlalchemy import create_engine, select
-from sqlalchemy.orm import Session
 
 from crawler.newsweb import NewsWeb
-from storage.models import CrawlRun
-from tests.cli_runner import newswire
-from tests.conftest import FAST_CRAWL, PROJECT, run_newswire
+from tests.support.cli import FAST_CRAWL, newswire, run_newswire
+from tests.support.db import crawl_runs
+from tests.support.newsweb import LocalWeb
+from tests.support.paths import PROJECT
 
 STAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[+-]\d{4}"  # crawler.logs.LOG_DATEFORMAT
 
@@ -63,17 +59,10 @@ def test_schedule_install_refuses_an_interval_cron_cannot_express(tmp_path):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-@pytest.fixture(scope="module")
-def web():
-    with NewsWeb() as web:
-        yield web
-
-
-def test_crawl_due_and_status_json(web: NewsWeb, tmp_path):
-    registry = web.write_registry(tmp_path / "sources.toml")
-    db_url = f"sqlite:///{tmp_path / 'due.db'}"
+def test_crawl_due_and_status_json(local_web: LocalWeb, tmp_path):
+    registry, db_url = local_web.registry, local_web.db_url
     progress = ["-s", "NEWSWIRE_PROGRESS_INTERVAL=0.1", "-s", "DOWNLOAD_DELAY=0.05"]
-    first = run_newswire("crawl", "--due", "--sources", str(registry), "--db", db_url, *FAST_CRAWL, *progress)
+    first = local_web.crawl("--due", *progress)
     assert first.returncode == 1 and "11 new" in first.stdout, first.stderr  # all never crawled: all due
     # every line a cron log gets is dated: the summary (stdout), the progress and error lines (stderr)
     assert re.fullmatch(rf"{STAMP} INFO crawl #1 partial: .* in \d+\.\d s\n", first.stdout), first.stdout
@@ -81,9 +70,9 @@ def test_crawl_due_and_status_json(web: NewsWeb, tmp_path):
         rf"^{STAMP} INFO progress: \d+ pages fetched, \d+ articles stored, \d+ errors$", first.stderr, re.M
     )
     assert first.stderr and all(re.match(STAMP, line) for line in first.stderr.splitlines()), first.stderr
-    again = run_newswire("crawl", "--due", "--sources", str(registry), "--db", db_url, *FAST_CRAWL, "-q")
+    again = local_web.crawl("--due", "-q")
     assert again.returncode == 0 and again.stdout == ""  # -q: nothing to say when all is well
-    again = run_newswire("crawl", "--due", "--sources", str(registry), "--db", db_url, *FAST_CRAWL)
+    again = local_web.crawl("--due")
     assert again.returncode == 0 and re.fullmatch(rf"{STAMP} INFO no outlet is due; nothing crawled\n", again.stdout)
     status = newswire("status", "--json", "--db", db_url)
     report = json.loads(status.stdout)
@@ -116,9 +105,9 @@ def test_crawl_due_and_status_json(web: NewsWeb, tmp_path):
     text = newswire("status", "--db", db_url).stdout
     assert "Maghreb Ledger" in text and "not modified" in text
     # a crawl that gets 304 for Al-Khabar's feed still honours the sy:updatePeriod it stored
-    forced = run_newswire("crawl", "--outlet", "Al-Khabar", "--sources", str(registry), "--db", db_url, *FAST_CRAWL)
+    forced = local_web.crawl("--outlet", "Al-Khabar")
     assert "2 not modified" in forced.stdout, forced.stdout + forced.stderr
-    runs = _runs(db_url)
+    runs = crawl_runs(db_url)
     assert [r.by_outlet["al-khabar"]["poll_hint"] for r in (runs[0], runs[-1])] == [302400, 302400]
 
 
@@ -143,32 +132,20 @@ def test_an_unreachable_outlet_counts_failures_in_a_row(tmp_path):
     assert "FAILING: connection_refused" in newswire("status", "--db", db_url, "-s", "NEWSWIRE_FAILURE_LIMIT=2").stdout
 
 
-def _runs(db_url: str) -> list[CrawlRun]:
-    engine = create_engine(db_url)
-    try:
-        with Session(engine) as session:
-            return list(session.scalars(select(CrawlRun).order_by(CrawlRun.id)))
-    finally:
-        engine.dispose()
-
-
-def test_schedule_run_crawls_what_is_due_then_stops(web: NewsWeb, tmp_path):
-    registry = web.write_registry(tmp_path / "sources.toml")
-    db_url = f"sqlite:///{tmp_path / 'sched.db'}"
+def test_schedule_run_crawls_what_is_due_then_stops(local_web: LocalWeb, tmp_path):
     settings = [arg for pair in zip(FAST_CRAWL[::2], FAST_CRAWL[1::2], strict=True) for arg in pair]
     result = run_newswire(
-        "schedule", "run", "--sources", str(registry), "--db", db_url, "--max-runs", "1",
+        "schedule", "run", "--sources", str(local_web.registry), "--db", local_web.db_url, "--max-runs", "1",
         "--feeds-dir", str(tmp_path / "feeds"), *settings,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    runs = _runs(db_url)
+    runs = crawl_runs(local_web.db_url)
     assert len(runs) == 1 and runs[0].articles_new == 11
     assert (tmp_path / "feeds" / "all.rss").is_file()
 
 
-def test_schedule_run_stops_cleanly_on_sigterm(web: NewsWeb, tmp_path):
-    registry = web.write_registry(tmp_path / "sources.toml")
-    db_url = f"sqlite:///{tmp_path / 'term.db'}"
+def test_schedule_run_stops_cleanly_on_sigterm(local_web: LocalWeb):
+    registry, db_url = local_web.registry, local_web.db_url
     slow = ["-s", "DOWNLOAD_DELAY=1", "-s", "DOWNLOAD_DELAY_JITTER=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
     process = subprocess.Popen(
         [sys.executable, "-m", "crawler", "schedule", "run", "--sources", str(registry), "--db", db_url, *slow],
@@ -180,7 +157,7 @@ def test_schedule_run_stops_cleanly_on_sigterm(web: NewsWeb, tmp_path):
     )
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not (Path(tmp_path / "term.db").exists() and _running(db_url)):
+        while time.monotonic() < deadline and not (local_web.db_path.exists() and _running(db_url)):
             time.sleep(0.2)
         assert _running(db_url), "the scheduled crawl never started"
         time.sleep(1.5)  # some articles in flight
@@ -190,7 +167,7 @@ def test_schedule_run_stops_cleanly_on_sigterm(web: NewsWeb, tmp_path):
         if process.poll() is None:
             process.kill()
     assert process.returncode == 0, err
-    runs = _runs(db_url)
+    runs = crawl_runs(db_url)
     assert len(runs) == 1
     assert runs[0].status == "interrupted" and runs[0].finished_at is not None, err
     assert "SIGTERM received" in err
@@ -199,7 +176,7 @@ def test_schedule_run_stops_cleanly_on_sigterm(web: NewsWeb, tmp_path):
 
 def _running(db_url: str) -> bool:
     try:
-        return any(r.status == "running" for r in _runs(db_url))
+        return any(r.status == "running" for r in crawl_runs(db_url))
     except Exception:  # noqa: BLE001 - the schema may not exist yet
         return False
 
@@ -215,12 +192,10 @@ def test_schedule_install_due_puts_due_in_every_crawl(tmp_path):
     assert crawl_part.endswith(" --due") and " feeds " in line
 
 
-def test_a_crawl_killed_mid_run_is_closed_by_the_next_and_nothing_is_lost(web: NewsWeb, tmp_path):
+def test_a_crawl_killed_mid_run_is_closed_by_the_next_and_nothing_is_lost(local_web: LocalWeb):
     import sqlite3
 
-    registry = web.write_registry(tmp_path / "sources.toml")
-    db_path = tmp_path / "killed.db"
-    db_url = f"sqlite:///{db_path}"
+    registry, db_path, db_url = local_web.registry, local_web.db_path, local_web.db_url
     slow = ["-s", "DOWNLOAD_DELAY=0.5", "-s", "DOWNLOAD_DELAY_JITTER=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
     victim = subprocess.Popen(
         [sys.executable, "-m", "crawler", "crawl", "--sources", str(registry), "--db", db_url, *slow],
@@ -236,9 +211,9 @@ def test_a_crawl_killed_mid_run_is_closed_by_the_next_and_nothing_is_lost(web: N
     finally:
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=30)
-    result = run_newswire("crawl", "--sources", str(registry), "--db", db_url, *FAST_CRAWL)
+    result = local_web.crawl()
     assert result.returncode == 1, result.stderr  # the lock was free; the usual partial run
-    runs = _runs(db_url)
+    runs = crawl_runs(db_url)
     assert runs[0].status == "failed" and runs[0].finish_reason.startswith("process died")
     assert runs[-1].status == "partial"
     with sqlite3.connect(db_path) as conn:

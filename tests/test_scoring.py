@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.conftest import PROJECT
+from tests.support.paths import PROJECT
 
 sys.path.insert(0, str(PROJECT / "bench"))
 from corpus import fold_of

@@ -36,12 +36,12 @@ from waitress.wasyncore import close_all
 from feeds.caching import CACHE_CONTROL
 from feeds.serve import make_app
 from storage.db import make_engine, make_session_factory
-from storage.fingerprint import text_hash
 from storage.models import Article, Outlet, Story
-from storage.repository import OutletRow, insert_article, sync_outlets
+from storage.repository import OutletRow, sync_outlets
 from storage.stories import assign_story, load_index
-from tests.conftest import Crawl
 from tests.feed_rules import assert_valid_feed
+from tests.support.articles import store_article
+from tests.support.newsweb import Crawl
 
 TYPES = {
     "rss": "application/rss+xml; charset=utf-8",
@@ -110,14 +110,13 @@ def serving(db_url: str, **options) -> Iterator[str]:
 
 
 def store(session: Session, outlet_id: int, url: str, title: str, text: str, published: datetime, **extra) -> int:
-    values = {
-        "outlet_id": outlet_id, "url": url, "canonical_url": url, "title": title, "text": text,
-        "html": f"<p>{text}</p>", "text_hash": text_hash(text), "fetched_at": published + timedelta(hours=1),
-        "published": published, "authors": ["Desk"], "language": "en", "tags": [],
-    } | extra  # fmt: skip
-    _outcome, article_id = insert_article(session, values)
-    assign_story(session, session.get(Article, article_id), load_index(session, 0.5))
-    return article_id
+    """An article fetched an hour after it was published, by "Desk", in English unless `extra` says
+    otherwise, put in its story."""
+    columns = {"title": title, "published": published, "fetched_at": published + timedelta(hours=1),
+               "authors": ["Desk"], "language": "en", "tags": []} | extra  # fmt: skip
+    article = store_article(session, outlet_id, url, text, **columns)
+    assign_story(session, article, load_index(session, 0.5))
+    return article.id
 
 
 def build_db(path: Path) -> str:
@@ -479,7 +478,7 @@ def test_newswire_serve_command_serves_and_stops_cleanly_on_sigterm(small_db):
     import signal
     import sys
 
-    from tests.conftest import PROJECT
+    from tests.support.paths import PROJECT
 
     process = subprocess.Popen(
         [sys.executable, "-m", "crawler", "serve", "--db", small_db, "--port", "0"],

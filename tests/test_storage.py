@@ -28,22 +28,8 @@ from storage.repository import (
     sync_outlets,
 )
 from storage.urls import canonical_url, strip_tracking
-from tests.conftest import PG_URL
-
-
-def article_values(outlet_id: int, url: str, body: str, **extra) -> dict:
-    values = {
-        "outlet_id": outlet_id,
-        "url": url,
-        "canonical_url": canonical_url(url),
-        "title": "T",
-        "text": body,
-        "html": f"<p>{body}</p>",
-        "text_hash": text_hash(body),
-        "fetched_at": datetime.now(UTC),
-        "published": datetime(2025, 7, 23, 14, 5, tzinfo=UTC),
-    }
-    return values | extra
+from tests.support.articles import article_values
+from tests.support.db import PG_URL
 
 
 def exercise_repository(session_factory) -> None:
