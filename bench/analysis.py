@@ -11,10 +11,10 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from corpus import FOLDS, Page
-from pagemeta import PageFacts
-from peers import TRAFILATURA_ROWS, Meta, Output
-from scoring import (
+from bench.corpus import FOLDS, Page
+from bench.pagemeta import PageFacts
+from bench.peers import TRAFILATURA_ROWS, Meta, Output
+from bench.scoring import (
     CorpusScore,
     PageScore,
     SegmentScore,

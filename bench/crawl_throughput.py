@@ -1,7 +1,7 @@
 """Crawl throughput over real pages: the corpus served on loopback, crawled with extraction in-process
 and in worker processes, each configuration a fresh `newswire crawl` process and database.
 
-Usage: python bench/crawl_throughput.py [--corpus ../shared/corpus] [--workers 0 1 2] [--rounds 3]
+Usage: python -m bench.crawl_throughput [--corpus ../shared/corpus] [--workers 0 1 2] [--rounds 3]
 Prints wall seconds and articles per second (median of the rounds) and the ratio to workers=0.
 """
 
@@ -20,9 +20,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from crawler.newsweb.server import NewsWebServer, Resource
+
 PROJECT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT))
-from crawler.newsweb.server import NewsWebServer, Resource  # noqa: E402
 
 FAST = {
     "DOWNLOAD_DELAY": "0",

@@ -6,7 +6,7 @@ typos, 10-20 % of sentences rewritten), plus hard negatives (same topic and name
 sentences). Prints pairwise precision, recall and F1 of the clusters for several thresholds,
 then per-article time and peak memory at each size, each size in a fresh process.
 
-Usage: python bench/dedup.py [--corpus ../shared/corpus | --texts DIR] [--sizes 10000 50000 100000]
+Usage: python -m bench.dedup [--corpus ../shared/corpus | --texts DIR] [--sizes 10000 50000 100000]
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+from storage.fingerprint import text_hash
+from storage.near_duplicates import CONTAINMENT, DEFAULT_THRESHOLD, NearDuplicateIndex, signature
+
 PROJECT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT))
-from storage.fingerprint import text_hash  # noqa: E402
-from storage.near_duplicates import CONTAINMENT, DEFAULT_THRESHOLD, NearDuplicateIndex, signature  # noqa: E402
 
 SENTENCE = re.compile(r"(?<=[.!?])\s+")
 BOILERPLATE = [
@@ -216,9 +216,10 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     base = None
     for size in args.sizes:
-        command = [sys.executable, __file__, "--one-size", str(size), "--threshold", str(args.threshold)]
+        command = [sys.executable, "-m", "bench.dedup", "--one-size", str(size), "--threshold", str(args.threshold)]
         command += ["--texts", str(args.texts)] if args.texts else ["--corpus", str(args.corpus)]
-        row = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout.splitlines()[-1])
+        done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=PROJECT)
+        row = json.loads(done.stdout.splitlines()[-1])
         base = base or row["ms_per_article"]
         print(f"| {size} | {row['precision']:.4f} | {row['recall']:.4f} | {row['f1']:.4f} | "
               f"{row['ms_per_article']:.3f} | {row['ms_per_article'] / base:.2f} | {row['peak_mb']:.0f} |")  # fmt: skip

@@ -5,7 +5,7 @@ trafilatura's evaluation segments), pooled and per site-grouped fold, with newsw
 against the best trafilatura row; an ablation of newswire's stages; loss lists; metadata on the
 fundus pages; language detection from newswire's text against the pages' declarations.
 
-Usage: python bench/extraction.py [--corpus ../shared/corpus] [--sets aeb,fundus,treval] [--json FILE]
+Usage: python -m bench.extraction [--corpus ../shared/corpus] [--sets aeb,fundus,treval] [--json FILE]
        [--only-newswire] [--skip-ablation] [--misses] [--limit N]
 Peers come from `pip install -e .[bench]`; a peer that is not installed is listed as absent.
 Progress goes to stderr, the markdown report to stdout.
@@ -25,18 +25,25 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-warnings.filterwarnings("ignore")
-PROJECT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT))
-sys.path.insert(0, str(PROJECT / "bench"))
+warnings.filterwarnings("ignore")  # before the bench's modules: the peer libraries they load warn on import
 
-import analysis  # noqa: E402
-import report  # noqa: E402
-from corpus import SETS, Page, load  # noqa: E402
-from pagemeta import PageFacts, page_facts  # noqa: E402
-from peers import BASELINE, Output, Row, body_rows, htmldate_meta, newswire_runner, package_version, run_safely  # noqa: E402
-from peers import stages as newswire_stages  # noqa: E402
-from scoring import CorpusScore  # noqa: E402
+from bench import analysis, report  # noqa: E402
+from bench.corpus import SETS, Page, load  # noqa: E402
+from bench.pagemeta import PageFacts, page_facts  # noqa: E402
+from bench.peers import (  # noqa: E402
+    BASELINE,
+    Output,
+    Row,
+    body_rows,
+    htmldate_meta,
+    newswire_runner,
+    package_version,
+    run_safely,
+)
+from bench.peers import stages as newswire_stages  # noqa: E402
+from bench.scoring import CorpusScore  # noqa: E402
+
+PROJECT = Path(__file__).resolve().parents[1]
 
 WARM_UP = 3  # pages run before timing a row: imports, caches and lazy set-up are not what pages/s measures
 

@@ -1,6 +1,6 @@
 """Extraction speed on real pages: newswire's extract_article against trafilatura, same pages, one run.
 
-Usage: python bench/extraction_speed.py [--corpus ../shared/corpus] [--sets aeb,fundus,treval] [--rounds 3]
+Usage: python -m bench.extraction_speed [--corpus ../shared/corpus] [--sets aeb,fundus,treval] [--rounds 3]
        [--limit N]
 Each round runs every row over all pages of the chosen sets (default: aeb); prints pages per second
 (median of the rounds) for each row and the ratio to bare_extraction.
@@ -19,12 +19,10 @@ from pathlib import Path
 
 import trafilatura
 
-PROJECT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT))
-sys.path.insert(0, str(PROJECT / "bench"))
-from corpus import SETS, load  # noqa: E402
+from bench.corpus import SETS, load
+from crawler.extract import extract_article
 
-from crawler.extract import extract_article  # noqa: E402
+PROJECT = Path(__file__).resolve().parents[1]
 
 ROWS = {
     "newswire extract_article": lambda html, url: extract_article(html, url),

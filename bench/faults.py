@@ -1,6 +1,6 @@
 """Crawl under faults: a web of 2,000 articles on loopback where a tenth of all requests fail at random.
 
-Usage: python bench/faults.py [--articles 2000] [--outlets 10] [--fault-rate 0.1] [--seed 7] [--crawls 3]
+Usage: python -m bench.faults [--articles 2000] [--outlets 10] [--fault-rate 0.1] [--seed 7] [--crawls 3]
 Faults (chosen per request by a seeded generator): 500, 503, 429 with Retry-After: 1, a reset connection
 and a body cut short of its Content-Length. The same registry is crawled `--crawls` times into one SQLite
 file; then a crawl is killed with SIGKILL mid-run and its process tree is checked for orphans. Prints one
@@ -30,11 +30,9 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT))
-from crawler.newsweb import pages  # noqa: E402
-from crawler.newsweb.faults import send, story  # noqa: E402
-from crawler.newsweb.server import Fault, NewsWebServer  # noqa: E402
+from crawler.newsweb import pages
+from crawler.newsweb.faults import send, story
+from crawler.newsweb.server import Fault, NewsWebServer
 
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
         "-s", "NEWSWIRE_RETRY_BACKOFF_BASE=0.5", "-s", "NEWSWIRE_PROGRESS_INTERVAL=0"]  # fmt: skip

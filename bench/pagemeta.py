@@ -10,8 +10,9 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 
-from corpus import Page
 from trafilatura.utils import load_html
+
+from bench.corpus import Page
 
 _PRIMARY = re.compile(r"^[a-z]{2,3}$")
 _NOT_LANGUAGES = {"utf", "iso"}  # charsets written where a language belongs ("utf-8")

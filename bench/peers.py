@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 
-from corpus import Page
+from bench.corpus import Page
 
 TRAFILATURA_ROWS = (
     "trafilatura extract",

@@ -1,7 +1,7 @@
 """What a scheduled crawl costs the outlets: requests and bytes of a first crawl, of an unchanged re-crawl
 (conditional requests: 304s), and of a re-crawl after one new story, on the local news web.
 
-Usage: python bench/polling_cost.py [--rounds 3]
+Usage: python -m bench.polling_cost [--rounds 3]
 Prints, per crawl, requests, 200 and 304 answers, body bytes served and wall seconds (median of
 rounds), and the ratio of each re-crawl to the first crawl.
 """
@@ -16,10 +16,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from crawler.newsweb import NewsWeb
+from crawler.newsweb.stories import Story
+
 PROJECT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT))
-from crawler.newsweb import NewsWeb  # noqa: E402
-from crawler.newsweb.stories import Story  # noqa: E402
 
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_START_DELAY=0", "-s", "NEWSWIRE_RETRY_BACKOFF_BASE=0"]
 NEW_STORY = Story(

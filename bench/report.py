@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from analysis import AEB_PRECISION, FOLD_KEYS, LanguageResult, Loss, Target, worst_fold
-from corpus import SET_NAMES, Page
-from scoring import CorpusScore
+from bench.analysis import AEB_PRECISION, FOLD_KEYS, LanguageResult, Loss, Target, worst_fold
+from bench.corpus import SET_NAMES, Page
+from bench.scoring import CorpusScore
 
 
 def fmt(value: float | None, digits: int = 3, sign: bool = False) -> str:

@@ -1,6 +1,6 @@
 """Feed server latency: `newswire serve`'s app on waitress over loopback, fed by the demo's database.
 
-Usage: python bench/serve_speed.py [--requests 200]
+Usage: python -m bench.serve_speed [--requests 200]
 Prints the median milliseconds of a full GET (200), a gzip GET and a conditional GET (304) of the
 merged feed, an outlet feed and the index page, with the built-document cache and without it
 (every request rebuilds the feed from the database), and the ratio.
@@ -18,11 +18,11 @@ import threading
 import time
 from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT))
-import waitress  # noqa: E402
+import waitress
 
-from feeds import serve as serve_module  # noqa: E402
+from feeds import serve as serve_module
+
+PROJECT = Path(__file__).resolve().parents[1]
 
 PATHS = ("/feeds/all.rss", "/feeds/outlet/maghreb-ledger.atom", "/")
 

@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import gzip
 import json
-import sys
 from datetime import UTC, datetime
 
 import pytest
 
+from bench.scoring import authors_f1, normalize_space, parse_truth_date, same_day, score_page
 from crawler.extract import extract_article
-from tests.support.paths import PROJECT, SHARED, require_shared
-
-sys.path.insert(0, str(PROJECT / "bench"))
-from scoring import authors_f1, normalize_space, parse_truth_date, same_day, score_page
+from tests.support.paths import SHARED, require_shared
 
 AEB = ["57d46c9d751e", "702d1da63b8e", "785affa2c34e", "21486419bb10", "1ace8c85aaee", "35b158918c67"]
 FUNDUS = {

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime
 
 import pytest
 
-from tests.support.paths import PROJECT
-
-sys.path.insert(0, str(PROJECT / "bench"))
-from corpus import fold_of
-from scoring import (
+from bench.corpus import fold_of
+from bench.scoring import (
     SegmentScore,
     authors_f1,
     parse_truth_date,
