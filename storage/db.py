@@ -62,6 +62,9 @@ def resolve_db_url(url: str | None = None) -> str:
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    # Under WAL, NORMAL syncs at checkpoints, not at every commit: a committed transaction survives a
+    # process crash (kill -9); only a power loss or OS crash can take the last commits back.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()

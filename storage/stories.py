@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.models import Article, Citation, Story, utcnow
-from storage.near_duplicates import NearDuplicateIndex, from_bytes, signature, to_bytes
+from storage.near_duplicates import STORY_WINDOW, NearDuplicateIndex, from_bytes, signature, to_bytes
 from storage.times import as_utc
 
 logger = logging.getLogger(__name__)
@@ -22,22 +22,64 @@ logger = logging.getLogger(__name__)
 _LATEST = datetime.max.replace(tzinfo=UTC)
 
 
-def stored_signatures(session: Session, batch: int = 2000) -> Iterator[tuple[int, bytes, datetime]]:
-    """(article id, signature, date) of every stored article that has a signature, streamed."""
+def stored_signatures(
+    session: Session, since: datetime | None = None, until: datetime | None = None, batch: int = 2000
+) -> Iterator[tuple[int, bytes, datetime]]:
+    """(article id, signature, date) of the stored articles that have a signature, dated in [since, until)
+    when given (the date: published, else fetched), streamed."""
     when = func.coalesce(Article.published, Article.fetched_at)
     stmt = select(Article.id, Article.minhash, when).where(Article.minhash.is_not(None))
-    for article_id, data, date in session.execute(stmt.execution_options(yield_per=batch)):
+    if since is not None:
+        stmt = stmt.where(when >= since)
+    if until is not None:
+        stmt = stmt.where(when < until)
+    for article_id, data, dated in session.execute(stmt.execution_options(yield_per=batch)):
         if data is not None:
-            yield article_id, data, date
+            yield article_id, data, dated
 
 
-def load_index(session: Session, threshold: float) -> NearDuplicateIndex:
-    """An LSH index rebuilt from the signatures kept in the database (no text is re-read)."""
-    index = NearDuplicateIndex(threshold)
-    for article_id, data, when in stored_signatures(session):
-        index.add(str(article_id), from_bytes(data), as_utc(when) if when else None)
+class StoryIndex(NearDuplicateIndex):
+    """The near-duplicate index of one crawl, loaded by date as copies need it.
+
+    A copy only joins a story whose copies are dated within STORY_WINDOW of it, so the signatures of
+    those days are all it can match: a crawl loads the days around now when it starts — not the whole
+    store, which grows without bound — and the days around an older article's date when one comes.
+    """
+
+    def __init__(self, threshold: float) -> None:
+        super().__init__(threshold)
+        self.loaded_days: set[date] = set()
+
+    def cover(self, session: Session, when: datetime) -> int:
+        """Load the stored signatures dated within STORY_WINDOW of `when` not loaded yet; return how many."""
+        first, last = (when - STORY_WINDOW).date(), (when + STORY_WINDOW).date()
+        days = {first + timedelta(days=n) for n in range((last - first).days + 1)}
+        missing = sorted(days - self.loaded_days)
+        if not missing:
+            return 0
+        since = datetime.combine(missing[0], time.min, UTC)
+        until = datetime.combine(missing[-1], time.min, UTC) + timedelta(days=1)
+        loaded = 0
+        for article_id, data, stored_when in stored_signatures(session, since, until):
+            if str(article_id) not in self.signatures:
+                self.add(str(article_id), from_bytes(data), as_utc(stored_when))
+                loaded += 1
+        self.loaded_days |= {missing[0] + timedelta(days=n) for n in range((missing[-1] - missing[0]).days + 1)}
+        return loaded
+
+
+def load_index(session: Session, threshold: float, now: datetime | None = None) -> StoryIndex:
+    """The near-duplicate index for a crawl at `now`: the stored signatures of the days a new copy can
+    match (STORY_WINDOW around now); older days are loaded when an older article needs them."""
+    index = StoryIndex(threshold)
+    index.cover(session, now or utcnow())
     logger.info("near-duplicate index: %d signatures loaded", len(index))
     return index
+
+
+def _cover(session: Session, index: NearDuplicateIndex, when: datetime) -> None:
+    if isinstance(index, StoryIndex):
+        index.cover(session, as_utc(when))
 
 
 def backfill_stories(session: Session, index: NearDuplicateIndex) -> int:
@@ -53,6 +95,8 @@ def assign_story(session: Session, article: Article, index: NearDuplicateIndex) 
 
     Indexes the article's signature and re-elects the story's original. Returns the story id.
     """
+    when = article.published or article.fetched_at
+    _cover(session, index, when)  # before its own signature is written: a text never matches itself
     minhash = signature(article.text)
     article.minhash = to_bytes(minhash) if minhash is not None else None
     story_id = session.scalar(
@@ -60,7 +104,6 @@ def assign_story(session: Session, article: Article, index: NearDuplicateIndex) 
             Article.text_hash == article.text_hash, Article.id != article.id, Article.story_id.is_not(None)
         )
     )
-    when = article.published or article.fetched_at
     if story_id is None and minhash is not None and (match := index.closest(minhash, when)):
         story_id = session.scalar(select(Article.story_id).where(Article.id == int(match.key)))
     if story_id is None:
@@ -100,6 +143,7 @@ def elect_original(session: Session, story_id: int) -> int | None:
 
 def refresh_signature(session: Session, article: Article, index: NearDuplicateIndex) -> None:
     """After a revision: the article keeps its story, with its signature recomputed and re-indexed."""
+    _cover(session, index, article.published or article.fetched_at)  # its old signature, dated, is loaded
     sig = signature(article.text)
     article.minhash = to_bytes(sig) if sig is not None else None
     index.replace(str(article.id), sig)

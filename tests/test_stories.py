@@ -42,7 +42,7 @@ def test_stories_original_and_rebuilt_index(tmp_path):
         # the copy cites the wire, so the wire's copy is the original though published later than others
         assert session.get(Story, first_story).original_article_id == wire.id
     with sessions.begin() as session:  # a new process: the index comes back from stored signatures
-        rebuilt = load_index(session, 0.5)
+        rebuilt = load_index(session, 0.5, now=early)  # the days around the stories, as a crawl then would
         assert len(rebuilt) == 4
         late = store(session, ids["third"], "https://third.example/c", EDITED.replace("Flood update", "Floods"))
         assert assign_story(session, late, rebuilt) == first_story

@@ -1,0 +1,58 @@
+"""What the store costs a crawl: the near-duplicate index loads the days a copy can match, not the whole
+store (the window around now when a crawl starts, older days when an older article comes; stories come
+out the same); SQLite commits without an fsync each (WAL, synchronous=NORMAL)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from crawler.newsweb.stories import ATOM_STORIES, WIRE_STORY
+from storage.db import Store
+from storage.fingerprint import text_hash
+from storage.models import Article
+from storage.repository import OutletRow, insert_article, sync_outlets
+from storage.stories import assign_story, load_index
+
+NOW = datetime(2026, 12, 2, 12, tzinfo=UTC)
+STORY = "\n\n".join(WIRE_STORY)
+OTHER = "\n\n".join(ATOM_STORIES[0].paragraphs)
+
+
+def _store(session, outlet_id: int, url: str, text: str, published: datetime) -> Article:
+    values = {"outlet_id": outlet_id, "url": url, "canonical_url": url, "title": "T", "text": text,
+              "html": "", "text_hash": text_hash(text), "fetched_at": published, "published": published}  # fmt: skip
+    _outcome, article_id = insert_article(session, values)
+    return session.get_one(Article, article_id)
+
+
+def test_the_index_loads_the_window_and_older_days_on_demand(tmp_path):
+    with Store(f"sqlite:///{tmp_path / 'w.db'}", migrate=True) as store:
+        with store.sessions.begin() as session:
+            ids = sync_outlets(session, [OutletRow(n, n, f"https://{n}.example/") for n in ("a", "b", "c")])
+            index = load_index(session, 0.5, now=NOW)
+            # one story a month ago, one yesterday, each from outlet a
+            old = _store(session, ids["a"], "https://a.example/old", STORY, NOW - timedelta(days=30))
+            old_story = assign_story(session, old, index)
+            recent = _store(session, ids["a"], "https://a.example/new", OTHER, NOW - timedelta(days=1))
+            recent_story = assign_story(session, recent, index)
+        with store.sessions.begin() as session:  # the next crawl
+            index = load_index(session, 0.5, now=NOW)
+            assert set(index.signatures) == {str(recent.id)}  # the month-old signature is not loaded
+            copy = _store(session, ids["b"], "https://b.example/x", OTHER + "\n\nShare this.", NOW)
+            assert assign_story(session, copy, index) == recent_story
+            # an old story's copy, dated near it: its days are loaded when it comes, and it joins
+            late = _store(session, ids["c"], "https://c.example/y", STORY + "\n\nShare this.", NOW - timedelta(days=29))
+            assert assign_story(session, late, index) == old_story
+            assert str(old.id) in index.signatures
+            # outside every copy's window it is a new story, as before the window was loaded lazily
+            far = _store(session, ids["b"], "https://b.example/z", STORY + "\n\nUpdated.", NOW - timedelta(days=60))
+            assert assign_story(session, far, index) not in (old_story, recent_story)
+
+
+def test_sqlite_runs_in_wal_with_normal_sync(tmp_path):
+    """WAL + synchronous=NORMAL: no fsync per commit, and a committed row survives a crash of the process."""
+    from sqlalchemy import text
+
+    with Store(f"sqlite:///{tmp_path / 'p.db'}", migrate=True) as store, store.sessions() as session:
+        assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert session.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
