@@ -196,7 +196,11 @@ def serve(
     # waitress warns "Task queue depth is N" on every request that waits for a thread: 13,872 lines in
     # 40 s of load say nothing a reader of the log can act on; its errors still show
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    server = waitress.create_server(app, host=host, port=port, threads=threads, ident="newswire")
+    try:
+        server = waitress.create_server(app, host=host, port=port, threads=threads, ident="newswire")
+    except BaseException:  # cannot listen (address in use, unknown host): the database is released too
+        app.close()
+        raise
     root = f"http://{server.effective_host}:{server.effective_port}/"
     logger.info("serving feeds on %s", root)
     if on_ready is not None:

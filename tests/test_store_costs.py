@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 from crawler.newsweb.stories import ATOM_STORIES, WIRE_STORY
 from storage.db import Store
-from storage.fingerprint import text_hash
 from storage.models import Article
-from storage.repository import OutletRow, insert_article, sync_outlets
+from storage.repository import OutletRow, sync_outlets
 from storage.stories import assign_story, load_index
+from tests.support.articles import store_article
 
 NOW = datetime(2026, 12, 2, 12, tzinfo=UTC)
 STORY = "\n\n".join(WIRE_STORY)
@@ -19,10 +19,7 @@ OTHER = "\n\n".join(ATOM_STORIES[0].paragraphs)
 
 
 def _store(session, outlet_id: int, url: str, text: str, published: datetime) -> Article:
-    values = {"outlet_id": outlet_id, "url": url, "canonical_url": url, "title": "T", "text": text,
-              "html": "", "text_hash": text_hash(text), "fetched_at": published, "published": published}  # fmt: skip
-    _outcome, article_id = insert_article(session, values)
-    return session.get_one(Article, article_id)
+    return store_article(session, outlet_id, url, text, published=published, fetched_at=published)
 
 
 def test_the_index_loads_the_window_and_older_days_on_demand(tmp_path):
