@@ -14,7 +14,8 @@ class FetchedPage:
 
     outlet: str  # the outlet's slug
     url: str
-    html: str  # decoded as browsers do (crawler/encoding.py)
+    body: bytes  # as downloaded: the extraction worker decodes it (crawler/encoding.py)
+    content_type: str | None
     fetched_at: datetime
     hints: DiscoveryHints | None = None  # what the listing said of the URL
     language: str | None = None  # the outlet's declared language and timezone, from the registry
@@ -31,5 +32,7 @@ class ExtractedArticle:
     record: ArticleRecord
     fetched_at: datetime
     discovered_via: DiscoverySource | None
+    text_hash: str  # fingerprints computed by the extraction worker
+    minhash: bytes | None = None  # storage.near_duplicates.to_bytes of the text's signature
     follow_depth: int = 0
     listing: str | None = None

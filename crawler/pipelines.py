@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 import multiprocessing
 import os
@@ -18,15 +17,14 @@ from scrapy.exceptions import DropItem
 from crawler import stats as counters
 from crawler.config import CrawlConfig
 from crawler.database import crawl_store
-from crawler.extract import ArticleRecord, ExtractionContext, extract_article
+from crawler.extract import ArticleRecord, ExtractionContext
 from crawler.extract.citations import OutletDirectory, resolve
-from crawler.extract.kinds import is_stored
+from crawler.extraction import Caps, Extraction, extract_page, start_worker
 from crawler.items import ExtractedArticle, FetchedPage
 from crawler.registry import Outlet
 from crawler.signals import article_stored
-from crawler.workers import die_with_parent
-from storage.fingerprint import text_hash
 from storage.models import EXTRACTED_FIELDS, Article
+from storage.near_duplicates import from_bytes
 from storage.repository import (
     ALREADY_STORED,
     CANONICAL_CONFLICT,
@@ -79,12 +77,8 @@ class DuplicateText(DropItem):
     """The outlet already has an article with the same normalized text under another URL."""
 
 
-def _extract(page: FetchedPage, context: ExtractionContext) -> ArticleRecord:
-    return extract_article(page.html, page.url, context)
-
-
-def _context(page: FetchedPage, outlet: Outlet, directory: OutletDirectory) -> ExtractionContext:
-    """What the crawl knows of the page before it is read."""
+def _context(page: FetchedPage, outlet: Outlet, directory: OutletDirectory | None) -> ExtractionContext:
+    """What the crawl knows of the page before it is read (a worker holds the directory already)."""
     return ExtractionContext(
         fetched_at=page.fetched_at,
         hints=page.hints,
@@ -96,12 +90,16 @@ def _context(page: FetchedPage, outlet: Outlet, directory: OutletDirectory) -> E
 
 
 class ExtractPipeline:
-    """Turn fetched pages into ArticleRecords; NEWSWIRE_EXTRACT_WORKERS > 0 runs extraction in worker processes."""
+    """Turn fetched pages into extracted articles with their fingerprints (crawler/extraction.py);
+    NEWSWIRE_EXTRACT_WORKERS > 0 runs that in worker processes."""
 
     def __init__(self, crawler: Crawler, workers: int) -> None:
         self.crawler = crawler
         self.workers = workers
         self.pool: Executor | None = None
+        self.directory: OutletDirectory | None = None  # the spider's, from open_spider
+        config = CrawlConfig.from_crawler(crawler)
+        self.caps = Caps(config.max_text_chars, config.max_html_chars)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -120,21 +118,21 @@ class ExtractPipeline:
             self.pool = ProcessPoolExecutor(
                 self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=die_with_parent,
-                initargs=(os.getpid(),),
+                initializer=start_worker,
+                initargs=(os.getpid(), self.directory),  # the directory travels once per worker
             )
 
-    async def _extract_in_pool(self, item: FetchedPage, context: ExtractionContext) -> ArticleRecord:
+    async def _extract_in_pool(self, page: FetchedPage, context: ExtractionContext) -> Extraction:
         """Extract in a worker; if a worker died (out of memory, a crash), start a new pool and retry once."""
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self.pool, _extract, item, context)
+            return await loop.run_in_executor(self.pool, extract_page, page, context, self.caps)
         except BrokenProcessPool:
             logger.warning("an extraction worker died; starting a new pool")
             if self.pool is not None:
                 self.pool.shutdown(wait=False, cancel_futures=True)
             self._start_pool()
-            return await loop.run_in_executor(self.pool, _extract, item, context)
+            return await loop.run_in_executor(self.pool, extract_page, page, context, self.caps)
 
     def close_spider(self) -> None:
         if self.pool is not None:
@@ -143,14 +141,17 @@ class ExtractPipeline:
     async def process_item(self, page: FetchedPage) -> ExtractedArticle:
         outlet = self.spider.outlets[page.outlet]
         try:
-            context = _context(page, outlet, self.directory)
-            record = _extract(page, context) if self.pool is None else await self._extract_in_pool(page, context)
+            if self.pool is None:
+                result = extract_page(page, _context(page, outlet, self.directory), self.caps)
+            else:
+                result = await self._extract_in_pool(page, _context(page, outlet, None))
         except Exception as exc:
             counters.count_error(self.crawler.stats, "extraction_failed", page.outlet, page.url)
             logger.error("%s: %s: extraction failed: %s: %s", outlet.name, page.url, type(exc).__name__, exc)
             logger.debug("extraction traceback", exc_info=True)
             raise ExtractionFailed(f"{page.url}: {exc}", log_level="DEBUG") from None
-        if not is_stored(record.page_kind, record.text, record.title):
+        record = result.record
+        if not result.stored or result.text_hash is None:
             counters.count_error(self.crawler.stats, "not_an_article", page.outlet)
             counters.count_page_kind(self.crawler.stats, record.page_kind)
             logger.error(
@@ -161,43 +162,26 @@ class ExtractPipeline:
                 record.word_count,
             )
             raise NotAnArticle(f"{outlet.name}: {page.url}: not an article", log_level="DEBUG")
-        self._bound(record, outlet, page.url)
+        if result.cut == "text":
+            counters.count_truncated(self.crawler.stats, "text")
+            logger.warning(
+                "%s: %s: text of %d characters cut to %d", outlet.name, page.url, result.size_before, len(record.text)
+            )
+        elif result.cut == "html":
+            counters.count_truncated(self.crawler.stats, "html")
+            logger.warning(
+                "%s: %s: HTML over %d characters rebuilt from the text", outlet.name, page.url, self.caps.html_chars
+            )
         return ExtractedArticle(
             outlet=page.outlet,
             record=record,
             fetched_at=page.fetched_at,
             discovered_via=page.hints.source if page.hints else None,
+            text_hash=result.text_hash,
+            minhash=result.minhash,
             follow_depth=page.follow_depth,
             listing=page.listing,  # settled when the item is done (FetchStateKeeper)
         )
-
-    def _bound(self, record: ArticleRecord, outlet: Outlet, url: str) -> None:
-        """Cut a text or HTML over its cap (settings), at a paragraph; count it and say so in one line."""
-        config = CrawlConfig.from_crawler(self.crawler)
-        text_cap, html_cap = config.max_text_chars, config.max_html_chars
-        if len(record.text) > text_cap:
-            size = len(record.text)
-            record.text = cut_text(record.text, text_cap)
-            record.html = paragraphs_html(record.text)
-            counters.count_truncated(self.crawler.stats, "text")
-            logger.warning("%s: %s: text of %d characters cut to %d", outlet.name, url, size, len(record.text))
-        elif len(record.html) > html_cap:
-            record.html = paragraphs_html(record.text)
-            counters.count_truncated(self.crawler.stats, "html")
-            logger.warning("%s: %s: HTML over %d characters rebuilt from the text", outlet.name, url, html_cap)
-
-
-def cut_text(text: str, limit: int) -> str:
-    """`text` cut to at most `limit` characters at the last paragraph break (else word) before it."""
-    head = text[:limit]
-    cut = head.rfind("\n\n")
-    return head[:cut] if cut > limit // 2 else head.rsplit(" ", 1)[0]
-
-
-def paragraphs_html(text: str) -> str:
-    """Simple article HTML of a plain text: one <p> per paragraph, escaped."""
-    paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in text.split("\n\n") if p.strip())
-    return f"<article>{paragraphs}</article>"
 
 
 @dataclass(frozen=True)
@@ -225,7 +209,7 @@ def article_values(item: ExtractedArticle, outlet_id: int, run_id: int | None) -
     return {
         **{name: getattr(record, name) for name in EXTRACTED_FIELDS},
         "outlet_id": outlet_id,
-        "text_hash": text_hash(record.text),
+        "text_hash": item.text_hash,
         "discovered_via": item.discovered_via,
         "fetched_at": item.fetched_at,
         "run_id": run_id,
@@ -285,9 +269,11 @@ class StorePipeline:
             outcome, article_id = insert_article(session, values)
             if outcome == NEW and article_id is not None:
                 add_citations(session, article_id, self._citation_rows(item.record))
-                assign_story(session, session.get_one(Article, article_id), self.stories)
+                sig = from_bytes(item.minhash) if item.minhash else None  # signed by the worker
+                assign_story(session, session.get_one(Article, article_id), self.stories, sig)
             elif outcome == UPDATED and article_id is not None:
-                refresh_signature(session, session.get_one(Article, article_id), self.stories)
+                sig = from_bytes(item.minhash) if item.minhash else None
+                refresh_signature(session, session.get_one(Article, article_id), self.stories, sig)
         return outcome
 
     def process_item(self, item: ExtractedArticle) -> ExtractedArticle:

@@ -9,17 +9,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from types import EllipsisType
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.models import Article, Citation, Story, utcnow
-from storage.near_duplicates import STORY_WINDOW, NearDuplicateIndex, from_bytes, signature, to_bytes
+from storage.near_duplicates import STORY_WINDOW, NearDuplicateIndex, Signature, from_bytes, signature, to_bytes
 from storage.times import as_utc
 
 logger = logging.getLogger(__name__)
 
 _LATEST = datetime.max.replace(tzinfo=UTC)
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
 def stored_signatures(
@@ -52,6 +54,8 @@ class StoryIndex(NearDuplicateIndex):
 
     def cover(self, session: Session, when: datetime) -> int:
         """Load the stored signatures dated within STORY_WINDOW of `when` not loaded yet; return how many."""
+        margin = STORY_WINDOW + timedelta(days=2)  # a year-1 or year-9999 date (stored by an older version)
+        when = min(max(when, _EARLIEST + margin), _LATEST - margin)
         first, last = (when - STORY_WINDOW).date(), (when + STORY_WINDOW).date()
         days = {first + timedelta(days=n) for n in range((last - first).days + 1)}
         missing = sorted(days - self.loaded_days)
@@ -90,14 +94,17 @@ def backfill_stories(session: Session, index: NearDuplicateIndex) -> int:
     return len(ids)
 
 
-def assign_story(session: Session, article: Article, index: NearDuplicateIndex) -> int:
+def assign_story(
+    session: Session, article: Article, index: NearDuplicateIndex, sig: Signature | EllipsisType | None = ...
+) -> int:
     """Put a newly stored article in its story (exact text, then near-duplicate, else a new story).
 
-    Indexes the article's signature and re-elects the story's original. Returns the story id.
+    `sig` is the text's signature when the caller computed it (an extraction worker did), else `...`:
+    computed here. Indexes the signature and re-elects the story's original. Returns the story id.
     """
     when = article.published or article.fetched_at
     _cover(session, index, when)  # before its own signature is written: a text never matches itself
-    minhash = signature(article.text)
+    minhash = signature(article.text) if sig is ... else sig
     article.minhash = to_bytes(minhash) if minhash is not None else None
     story_id = session.scalar(
         select(Article.story_id).where(
@@ -141,9 +148,12 @@ def elect_original(session: Session, story_id: int) -> int | None:
     return original.id
 
 
-def refresh_signature(session: Session, article: Article, index: NearDuplicateIndex) -> None:
-    """After a revision: the article keeps its story, with its signature recomputed and re-indexed."""
+def refresh_signature(
+    session: Session, article: Article, index: NearDuplicateIndex, sig: Signature | EllipsisType | None = ...
+) -> None:
+    """After a revision: the article keeps its story, with its new signature (`...`: computed here) indexed."""
     _cover(session, index, article.published or article.fetched_at)  # its old signature, dated, is loaded
-    sig = signature(article.text)
+    if sig is ...:
+        sig = signature(article.text)
     article.minhash = to_bytes(sig) if sig is not None else None
     index.replace(str(article.id), sig)

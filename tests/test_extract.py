@@ -130,6 +130,18 @@ def test_future_dates_rejected():
     assert record.published_source in ("url", "htmldate")  # the future meta date is refused
 
 
+@pytest.mark.parametrize("empty", ["0001-01-01T00:00:00Z", "1970-01-01T00:00:00Z"])
+def test_a_cms_empty_date_before_the_web_is_refused(empty):
+    """JSON-LD datePublished 0001-01-01 (a CMS's empty date) was stored as the date, and then broke the
+    story window's arithmetic; nothing on the web was published before the web."""
+    html = (
+        f'<html><head><script type="application/ld+json">{{"@type": "NewsArticle", "datePublished": "{empty}"}}'
+        "</script></head><body><p>" + "word " * 60 + "</p></body></html>"
+    )
+    record = extract_article(html, SITE + "/2025/07/20/x", fetched_at=FETCHED)
+    assert record.published == datetime(2025, 7, 20, tzinfo=UTC) and record.published_source != "json-ld"
+
+
 def test_amp_page_canonical_and_cross_site_canonical_ignored():
     story = WIRE_STORIES[2]
     amp = extract_article(pages.jsonld_article(story, SITE, amp=True), SITE + "/amp" + story.path)

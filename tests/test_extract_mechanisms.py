@@ -176,7 +176,7 @@ def test_paywall_teaser_is_kept_with_its_kind_and_consent_wall_dropped():
     pipeline.directory = default_directory()
 
     def item(html: str) -> FetchedPage:
-        return FetchedPage(outlet.slug, "https://herald.example/budget", html, NOW)
+        return FetchedPage(outlet.slug, "https://herald.example/budget", html.encode(), "text/html; charset=utf-8", NOW)
 
     import asyncio
 

@@ -87,7 +87,7 @@ def test_extraction_failure_is_counted_not_lost():
     from crawler.items import FetchedPage
 
     # a page that is not text at all (a bug upstream): extraction raises inside
-    broken = FetchedPage("local", "http://127.0.0.1:9/x", None, datetime.now(UTC))  # type: ignore[arg-type]
+    broken = FetchedPage("local", "http://127.0.0.1:9/x", None, "text/html", datetime.now(UTC))  # type: ignore[arg-type]
     with pytest.raises(DropItem):
         asyncio.run(pipeline.process_item(broken))
     assert crawler.stats.get_value("newswire/errors/extraction_failed") == 1

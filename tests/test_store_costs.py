@@ -53,3 +53,18 @@ def test_sqlite_runs_in_wal_with_normal_sync(tmp_path):
     with Store(f"sqlite:///{tmp_path / 'p.db'}", migrate=True) as store, store.sessions() as session:
         assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert session.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+
+
+def test_an_article_dated_at_the_edge_of_time_still_finds_its_story(tmp_path):
+    """A CMS's empty date (0001-01-01, kept by an older version) made the window arithmetic overflow: the
+    article was not stored (OverflowError). Dates at either end of the calendar are covered, not computed past."""
+    with Store(f"sqlite:///{tmp_path / 'e.db'}", migrate=True) as store, store.sessions.begin() as session:
+        ids = sync_outlets(session, [OutletRow(n, n, f"https://{n}.example/") for n in ("a", "b")])
+        index = load_index(session, 0.5, now=NOW)
+        year_one = datetime(1, 1, 1, tzinfo=UTC)
+        first = _store(session, ids["a"], "https://a.example/1", STORY, year_one)
+        story = assign_story(session, first, index)
+        second = _store(session, ids["b"], "https://b.example/1", STORY + "\n\nShare this.", year_one)
+        assert assign_story(session, second, index) == story
+        far = _store(session, ids["b"], "https://b.example/2", OTHER, datetime(9999, 12, 31, tzinfo=UTC))
+        assert assign_story(session, far, index) != story

@@ -17,6 +17,7 @@ from lxml.html import HtmlElement
 # Most reliable first. A source missing the time of day can borrow it from a later one (same day).
 SOURCE_RANK = ("json-ld", "meta", "itemprop", "time-element", "feed", "sitemap", "byline", "htmldate", "url")
 FUTURE_TOLERANCE = timedelta(hours=26)
+EARLIEST = datetime(1991, 8, 6, tzinfo=UTC)  # the first web page: no page was published before it
 URL_DATE_TOLERANCE = timedelta(
     days=3
 )  # a date further from the day in the URL is another date (an update, a related story)
@@ -270,8 +271,9 @@ def choose_date(
 
 
 def _plausible(value: datetime, now: datetime, from_url: DateCandidate | None) -> bool:
-    """Not after the fetch (give or take clock skew), and near the day the URL names, if it names one."""
-    if value > now + FUTURE_TOLERANCE:
+    """Not before the web (a CMS's empty date: 0001-01-01, 1970-01-01), not after the fetch (give or take
+    clock skew), and near the day the URL names, if it names one."""
+    if value < EARLIEST or value > now + FUTURE_TOLERANCE:
         return False
     return from_url is None or abs(value - from_url.value) <= URL_DATE_TOLERANCE
 

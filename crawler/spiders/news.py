@@ -19,7 +19,6 @@ from crawler import meta
 from crawler import stats as counters
 from crawler.config import CrawlConfig
 from crawler.database import crawl_store
-from crawler.encoding import page_text
 from crawler.errors import classify_failure, worth_retrying
 from crawler.extract.citations import OutletDirectory, resolve
 from crawler.extract.record import DiscoveryHints, DiscoverySource
@@ -204,7 +203,8 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
         yield FetchedPage(
             outlet=outlet.slug,
             url=response.url,
-            html=page_text(response.body, content_type)[0],  # decoded as browsers do (crawler/encoding.py)
+            body=response.body,  # decoded by the extraction worker, as browsers do
+            content_type=content_type,
             fetched_at=datetime.now(UTC),
             hints=hints,
             language=outlet.language,
