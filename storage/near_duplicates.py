@@ -3,10 +3,15 @@
 The cost of adding one article does not grow with the store: LSH returns a handful of candidates,
 which are then checked against their signatures. Signatures are bytes, so they can be kept in the
 database and the index rebuilt from them by a new process without re-reading any text.
+
+datasketch computes signatures (in the extraction workers); comparing them and banding them is a few
+lines of numpy here, because importing datasketch costs a process 0.5 s and 55 MB (it pulls in
+scipy.integrate) and the crawl's main process, cron's commands and the feed server only compare.
 """
 
 from __future__ import annotations
 
+import functools
 import heapq
 import re
 import zlib
@@ -14,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
 
 NUM_PERM = 128
 SCHEME = "affine32"  # datasketch's hashing scheme; stored signatures are only comparable within one scheme
@@ -39,15 +43,16 @@ def shingles(text: str, size: int = SHINGLE_WORDS) -> set[bytes]:
     return {" ".join(words[i : i + size]).encode() for i in range(len(words) - size + 1)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Signature:
-    """A text's MinHash and the number of shingles it was made from (to estimate containment)."""
+    """A text's MinHash values and the number of shingles it was made from (to estimate containment)."""
 
-    minhash: MinHash
+    hashvalues: np.ndarray  # NUM_PERM minimum hash values, HASH_DTYPE
     size: int
 
     def jaccard(self, other: Signature) -> float:
-        return self.minhash.jaccard(other.minhash)
+        """Estimated Jaccard similarity: the share of equal minimum hash values (as datasketch's MinHash)."""
+        return float(np.count_nonzero(self.hashvalues == other.hashvalues)) / len(self.hashvalues)
 
     def containment(self, other: Signature) -> float:
         """Estimated share of the smaller text's shingles that the other text has too."""
@@ -61,9 +66,11 @@ def signature(text: str) -> Signature | None:
     grams = shingles(text)
     if len(grams) < MIN_SHINGLES:
         return None
+    from datasketch import MinHash  # only where texts are signed (the workers): see the module's docstring
+
     minhash = MinHash(num_perm=NUM_PERM, scheme=SCHEME)
     minhash.update_batch(sample(grams, MAX_SIGNED_SHINGLES))
-    return Signature(minhash, len(grams))
+    return Signature(minhash.hashvalues.astype(HASH_DTYPE), len(grams))
 
 
 def sample(grams: set[bytes], size: int) -> list[bytes]:
@@ -77,14 +84,61 @@ def sample(grams: set[bytes], size: int) -> list[bytes]:
 
 def to_bytes(sig: Signature) -> bytes:
     """A signature as bytes, for storage: the shingle count (4 bytes), then the hash values."""
-    return np.uint32(sig.size).tobytes() + sig.minhash.hashvalues.astype(HASH_DTYPE).tobytes()
+    return np.uint32(sig.size).tobytes() + sig.hashvalues.astype(HASH_DTYPE).tobytes()
 
 
 def from_bytes(data: bytes) -> Signature:
     """A signature read back from storage."""
     size = int(np.frombuffer(data[:4], dtype=np.uint32)[0])
-    values = np.frombuffer(data[4:], dtype=HASH_DTYPE)
-    return Signature(MinHash(num_perm=NUM_PERM, hashvalues=values, scheme=SCHEME), size)
+    return Signature(np.frombuffer(data[4:], dtype=HASH_DTYPE), size)
+
+
+@functools.cache
+def lsh_params(threshold: float, num_perm: int, steps: int = 2001) -> tuple[int, int]:
+    """(bands, rows) minimizing the equally weighted areas of false positives below `threshold` and false
+    negatives above it, as datasketch's MinHashLSH chooses them (its numerical integration, by trapezoids)."""
+    best, best_error = (1, 1), float("inf")
+    below, above = np.linspace(0.0, threshold, steps), np.linspace(threshold, 1.0, steps)
+    for bands in range(1, num_perm + 1):
+        for rows in range(1, num_perm // bands + 1):
+            false_positive = np.trapezoid(1 - (1 - below**rows) ** bands, below)
+            false_negative = np.trapezoid((1 - above**rows) ** bands, above)
+            error = float(0.5 * false_positive + 0.5 * false_negative)
+            if error < best_error:
+                best, best_error = (bands, rows), error
+    return best
+
+
+class BandedLSH:
+    """Locality-sensitive hashing by bands: two signatures are candidates when all `rows` values of any
+    one of `bands` bands agree."""
+
+    def __init__(self, bands: int, rows: int) -> None:
+        self.bands, self.rows = bands, rows
+        self.tables: list[dict[bytes, set[str]]] = [{} for _ in range(bands)]
+        self.keys: dict[str, list[bytes]] = {}
+
+    def _band_keys(self, hashvalues: np.ndarray) -> list[bytes]:
+        return [hashvalues[i * self.rows : (i + 1) * self.rows].tobytes() for i in range(self.bands)]
+
+    def insert(self, key: str, hashvalues: np.ndarray) -> None:
+        bands = self._band_keys(hashvalues)
+        self.keys[key] = bands
+        for table, band in zip(self.tables, bands, strict=True):
+            table.setdefault(band, set()).add(key)
+
+    def remove(self, key: str) -> None:
+        for table, band in zip(self.tables, self.keys.pop(key), strict=True):
+            members = table[band]
+            members.discard(key)
+            if not members:
+                del table[band]
+
+    def query(self, hashvalues: np.ndarray) -> set[str]:
+        found: set[str] = set()
+        for table, band in zip(self.tables, self._band_keys(hashvalues), strict=True):
+            found |= table.get(band, set())
+        return found
 
 
 @dataclass(frozen=True)
@@ -102,7 +156,7 @@ class NearDuplicateIndex:
     def __init__(self, threshold: float = DEFAULT_THRESHOLD, containment: float = CONTAINMENT) -> None:
         self.threshold = threshold
         self.containment = containment
-        self.lsh = MinHashLSH(threshold=min(LSH_THRESHOLD, threshold), num_perm=NUM_PERM)
+        self.lsh = BandedLSH(*lsh_params(min(LSH_THRESHOLD, threshold), NUM_PERM))
         self.signatures: dict[str, Signature] = {}
         self.dates: dict[str, datetime] = {}
 
@@ -114,7 +168,7 @@ class NearDuplicateIndex:
         (an id reused after a rolled-back insert must not keep the old text's signature)."""
         if key in self.signatures:
             self.lsh.remove(key)
-        self.lsh.insert(key, sig.minhash)
+        self.lsh.insert(key, sig.hashvalues)
         self.signatures[key] = sig
         if when is not None:
             self.dates[key] = when
@@ -133,7 +187,7 @@ class NearDuplicateIndex:
         STORY_WINDOW of it count: a recurring template piece (a market wrap, a weather report) is a
         new story each day, not one story growing for months."""
         best: Match | None = None
-        for key in self.lsh.query(sig.minhash):
+        for key in self.lsh.query(sig.hashvalues):
             stored_when = self.dates.get(key)
             if when is not None and stored_when is not None and abs(when - stored_when) > STORY_WINDOW:
                 continue
