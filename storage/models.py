@@ -125,6 +125,7 @@ class Article(Base):
     text_hash: Mapped[str] = mapped_column(String(64), index=True)
     # "article", or the kind of stub a kept page looks like ("paywall": the teaser of a paywalled story)
     page_kind: Mapped[str] = mapped_column(String(20), default="article", server_default="article")
+    version: Mapped[int] = mapped_column(default=1, server_default="1")  # of the current text (see ArticleVersion)
     discovered_via: Mapped[str | None] = mapped_column(String(40))
     fetched_at: Mapped[utc_datetime] = mapped_column(default=utcnow, index=True)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
@@ -135,7 +136,8 @@ class Article(Base):
 
 
 class ArticleVersion(Base):
-    """One version of an article's text: the first fetch, and every later fetch whose text changed."""
+    """A superseded version of an article's text. The current one is the article's own (a text is stored
+    once); `article_history` lists them all, the current one last."""
 
     __tablename__ = "article_versions"
     __table_args__ = (UniqueConstraint("article_id", "version", name="uq_article_version"),)

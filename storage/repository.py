@@ -72,7 +72,6 @@ def insert_article(session: Session, values: dict[str, Any]) -> tuple[str, int |
     new_id = session.execute(stmt).scalar_one_or_none()
     if new_id is not None:
         add_url_alias(session, values["url"], new_id, values["canonical_url"])
-        add_version(session, new_id, values)
         return NEW, new_id
     same_url = session.execute(
         select(Article.id, Article.text_hash).where(Article.canonical_url == values["canonical_url"])
@@ -97,27 +96,31 @@ def insert_article(session: Session, values: dict[str, Any]) -> tuple[str, int |
     return DUPLICATE_TEXT, same_text
 
 
-def add_version(session: Session, article_id: int, values: dict[str, Any]) -> int:
-    """Keep this text of the article as its next version; return the version number."""
-    latest = session.scalar(select(func.max(ArticleVersion.version)).where(ArticleVersion.article_id == article_id))
-    version = (latest or 0) + 1
-    session.add(
-        ArticleVersion(
-            article_id=article_id,
-            version=version,
-            title=values["title"],
-            text=values["text"],
-            html=values["html"],
-            text_hash=values["text_hash"],
-            fetched_at=values["fetched_at"],
-        )
+@dataclass(frozen=True)
+class TextVersion:
+    """One version of an article's text."""
+
+    version: int
+    title: str
+    text: str
+    html: str
+    text_hash: str
+    fetched_at: datetime
+
+
+def article_history(session: Session, article_id: int) -> list[TextVersion]:
+    """Every version of the article's text, oldest first: the superseded ones kept in article_versions,
+    then the article's current text."""
+    fields = ("version", "title", "text", "html", "text_hash", "fetched_at")
+    rows = session.scalars(
+        select(ArticleVersion).where(ArticleVersion.article_id == article_id).order_by(ArticleVersion.version)
     )
-    session.flush()
-    return version
+    article = session.get_one(Article, article_id)
+    return [TextVersion(*(getattr(row, f) for f in fields)) for row in [*rows, article]]
 
 
 def revise(session: Session, article_id: int, values: dict[str, Any]) -> bool:
-    """Make the changed text the article's current one and keep it as a new version.
+    """Make the changed text the article's current one; the text it replaces is kept as a version.
 
     False (nothing changed) when another article of the outlet already holds exactly this text.
     """
@@ -131,9 +134,20 @@ def revise(session: Session, article_id: int, values: dict[str, Any]) -> bool:
         return False
     if values.get("page_kind", "article") != "article" and article.page_kind == "article":
         return False  # a paywall teaser fetched later never replaces the full story we have
+    session.add(
+        ArticleVersion(
+            article_id=article_id,
+            version=article.version,
+            title=article.title,
+            text=article.text,
+            html=article.html,
+            text_hash=article.text_hash,
+            fetched_at=article.fetched_at,
+        )
+    )
     for field in ("title", "text", "html", "text_hash", "authors", "description", "page_kind", "fetched_at"):
         setattr(article, field, values[field] if field in values else getattr(article, field))
-    add_version(session, article_id, values)
+    article.version += 1
     return True
 
 

@@ -198,7 +198,7 @@ def test_changed_article_becomes_a_new_version(fresh_web: LocalWeb):
     """A correction announced by the feed's <updated> is fetched again and kept as version 2."""
     from datetime import UTC, datetime, timedelta
 
-    from storage.models import ArticleVersion
+    from storage.repository import article_history
 
     first = fresh_web.crawl()
     assert "11 new" in first.stdout, first.stderr
@@ -207,9 +207,7 @@ def test_changed_article_becomes_a_new_version(fresh_web: LocalWeb):
     assert "0 new, 1 updated" in second.stdout, second.stdout + second.stderr
     with session_on(fresh_web.db_url) as session:
         [article] = session.scalars(select(Article).where(Article.canonical_url == url)).all()
-        versions = session.scalars(
-            select(ArticleVersion).where(ArticleVersion.article_id == article.id).order_by(ArticleVersion.version)
-        ).all()
+        versions = article_history(session, article.id)
         assert len(session.scalars(select(Article.id)).all()) == 11
     assert [v.version for v in versions] == [1, 2]
     assert "Correction" not in versions[0].text and "Correction" in versions[1].text

@@ -21,6 +21,7 @@ from storage.repository import (
     NEW,
     UPDATED,
     OutletRow,
+    article_history,
     insert_article,
     known_urls,
     latest_articles,
@@ -66,10 +67,10 @@ def exercise_repository(session_factory) -> None:
         rows = session.scalars(select(Article).order_by(Article.id)).all()
         assert len(rows) == 2
         assert rows[0].text == "Edited story text."  # the article shows its latest version
-        versions = session.scalars(
-            select(ArticleVersion.text).where(ArticleVersion.article_id == first).order_by(ArticleVersion.version)
-        ).all()
-        assert versions == ["Same story text.", "Edited story text."]
+        history = article_history(session, first)
+        assert [(v.version, v.text) for v in history] == [(1, "Same story text."), (2, "Edited story text.")]
+        kept = session.scalars(select(ArticleVersion.text).where(ArticleVersion.article_id == first)).all()
+        assert kept == ["Same story text."]  # the current text is stored once: in the article
         assert rows[0].published == datetime(2025, 7, 23, 14, 5, tzinfo=UTC)
         assert rows[0].published.tzinfo is not None
         assert [x.id for x in latest_articles(session, 10, outlet_id=a)] == [first]

@@ -68,3 +68,41 @@ def test_an_article_dated_at_the_edge_of_time_still_finds_its_story(tmp_path):
         assert assign_story(session, second, index) == story
         far = _store(session, ids["b"], "https://b.example/2", OTHER, datetime(9999, 12, 31, tzinfo=UTC))
         assert assign_story(session, far, index) != story
+
+
+def test_migration_0008_keeps_each_text_once_and_loses_no_version(tmp_path):
+    """Before 0008 the current text was in articles and again as the last row of article_versions."""
+    from sqlalchemy import text
+
+    from storage.db import make_engine
+    from storage.migrate import upgrade
+    from storage.repository import article_history
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}", migrate=False)
+    upgrade(engine, "0007")
+    with engine.begin() as conn:
+        outlet = "INSERT INTO outlets VALUES (1, 'A', 'a', 'https://a/', NULL, '[]', '2026-12-01 10:00:00')"
+        conn.execute(text(outlet))
+        for article_id, texts in ((1, ["first", "second"]), (2, ["only"])):
+            conn.execute(
+                text(
+                    "INSERT INTO articles (id, outlet_id, url, canonical_url, title, authors, tags, text, html,"
+                    " text_hash, fetched_at) VALUES (:id, 1, :url, :url, 'T', '[]', '[]', :text, '', :hash,"
+                    " '2026-12-01 10:00:00')"
+                ),
+                {"id": article_id, "url": f"https://a/{article_id}", "text": texts[-1], "hash": texts[-1]},
+            )
+            for version, body in enumerate(texts, 1):
+                conn.execute(
+                    text(
+                        "INSERT INTO article_versions (article_id, version, title, text, html, text_hash, fetched_at)"
+                        " VALUES (:id, :v, 'T', :text, '', :text, '2026-12-01 10:00:00')"
+                    ),
+                    {"id": article_id, "v": version, "text": body},
+                )
+    upgrade(engine)
+    with Store(f"sqlite:///{tmp_path / 'old.db'}") as store, store.sessions() as session:
+        assert [v.text for v in article_history(session, 1)] == ["first", "second"]
+        assert [(v.version, v.text) for v in article_history(session, 2)] == [(1, "only")]
+        assert session.execute(text("SELECT article_id, version FROM article_versions")).all() == [(1, 1)]
+    engine.dispose()
