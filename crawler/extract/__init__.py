@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.extract.context import STAGES, ExtractionContext
-from crawler.extract.page import ArticlePage
 from crawler.extract.record import ArticleRecord, DiscoveryHints
 
+if TYPE_CHECKING:
+    from crawler.extract.page import ArticlePage
+
 __all__ = ["STAGES", "ArticlePage", "ArticleRecord", "DiscoveryHints", "ExtractionContext", "extract_article"]
+
+
+def __getattr__(name: str) -> Any:
+    """`ArticlePage` is imported when first used: it brings trafilatura, htmldate, resiliparse and the
+    language model, which a process that only handles records (the crawl's main process, the
+    feed server) never needs."""
+    if name == "ArticlePage":
+        from crawler.extract.page import ArticlePage
+
+        return ArticlePage
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def extract_article(html: str, url: str, context: ExtractionContext | None = None, **options: Any) -> ArticleRecord:
@@ -21,4 +34,6 @@ def extract_article(html: str, url: str, context: ExtractionContext | None = Non
         context = ExtractionContext(**options)
     elif options:
         raise TypeError("pass either a context or its fields as keywords, not both")
+    from crawler.extract.page import ArticlePage
+
     return ArticlePage(html, url, context).to_record()
