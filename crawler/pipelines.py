@@ -68,13 +68,13 @@ class AlreadyStored(DropItem):
     """The canonical URL is already in the store."""
 
 
+class DuplicateText(DropItem):
+    """The outlet already has an article with the same normalized text under another URL."""
+
+
 def news_spider(crawler: Crawler) -> NewsSpider:
     """The crawl's spider, typed: the pipelines serve NewsSpider (its outlets, registry and directory)."""
     return cast("NewsSpider", crawler.spider)
-
-
-class DuplicateText(DropItem):
-    """The outlet already has an article with the same normalized text under another URL."""
 
 
 def _context(page: FetchedPage, outlet: Outlet, directory: OutletDirectory | None) -> ExtractionContext:

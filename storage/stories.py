@@ -81,12 +81,7 @@ def load_index(session: Session, threshold: float, now: datetime | None = None) 
     return index
 
 
-def _cover(session: Session, index: NearDuplicateIndex, when: datetime) -> None:
-    if isinstance(index, StoryIndex):
-        index.cover(session, as_utc(when))
-
-
-def backfill_stories(session: Session, index: NearDuplicateIndex) -> int:
+def backfill_stories(session: Session, index: StoryIndex) -> int:
     """Put articles stored before stories existed into stories, oldest first; return how many."""
     ids = list(session.scalars(select(Article.id).where(Article.story_id.is_(None)).order_by(Article.id)))
     for article_id in ids:
@@ -95,7 +90,7 @@ def backfill_stories(session: Session, index: NearDuplicateIndex) -> int:
 
 
 def assign_story(
-    session: Session, article: Article, index: NearDuplicateIndex, sig: Signature | EllipsisType | None = ...
+    session: Session, article: Article, index: StoryIndex, sig: Signature | EllipsisType | None = ...
 ) -> int:
     """Put a newly stored article in its story (exact text, then near-duplicate, else a new story).
 
@@ -103,7 +98,7 @@ def assign_story(
     computed here. Indexes the signature and re-elects the story's original. Returns the story id.
     """
     when = article.published or article.fetched_at
-    _cover(session, index, when)  # before its own signature is written: a text never matches itself
+    index.cover(session, as_utc(when))  # before its own signature is written: a text never matches itself
     minhash = signature(article.text) if sig is ... else sig
     article.minhash = to_bytes(minhash) if minhash is not None else None
     story_id = session.scalar(
@@ -149,10 +144,10 @@ def elect_original(session: Session, story_id: int) -> int | None:
 
 
 def refresh_signature(
-    session: Session, article: Article, index: NearDuplicateIndex, sig: Signature | EllipsisType | None = ...
+    session: Session, article: Article, index: StoryIndex, sig: Signature | EllipsisType | None = ...
 ) -> None:
     """After a revision: the article keeps its story, with its new signature (`...`: computed here) indexed."""
-    _cover(session, index, article.published or article.fetched_at)  # its old signature, dated, is loaded
+    index.cover(session, as_utc(article.published or article.fetched_at))  # its old signature, dated, is loaded
     if sig is ...:
         sig = signature(article.text)
     article.minhash = to_bytes(sig) if sig is not None else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urljoin, urlsplit
@@ -15,8 +15,7 @@ from crawler import meta
 from crawler import stats as counters
 from crawler.conditional import FetchState, crawl_fetch_state, max_age
 from crawler.config import CrawlConfig
-from crawler.extract.record import DiscoverySource
-from crawler.listings import ListingEntry, feed_links, prefer_news_sitemaps, robots_sitemaps
+from crawler.listings import feed_links, prefer_news_sitemaps, robots_sitemaps
 from crawler.navigation import ListingAnswer, ListingLimits, plan_listing
 from crawler.registry import Outlet
 from storage.urls import is_web_url
@@ -40,20 +39,10 @@ class ListingDiscovery:
     settings: Any
     crawler: Any
 
-    if TYPE_CHECKING:  # provided by NewsSpider
-
-        def on_error(self, failure: Any) -> None: ...
-
-        def record_error(self, outlet: Outlet | None, url: str, kind: str, detail: str) -> None: ...
-
-        def _article_request(
-            self,
-            entry: ListingEntry,
-            outlet: Outlet,
-            source: DiscoverySource,
-            follow: int = 0,
-            listing: str | None = None,
-        ) -> scrapy.Request | None: ...
+    if TYPE_CHECKING:  # provided by NewsSpider (their signatures are its own)
+        on_error: Callable[[Any], None]
+        record_error: Callable[[Outlet | None, str, str, str], None]
+        _article_request: Callable[..., scrapy.Request | None]
 
     @property
     def fetch_state(self) -> FetchState:
