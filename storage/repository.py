@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from storage.models import Article, ArticleURL, ArticleVersion, Citation, CrawlRun, Outlet, RunStatus, Story, utcnow
@@ -175,8 +175,9 @@ def known_urls(session: Session, outlet_ids: Iterable[int]) -> dict[str, tuple[i
 
 def add_citations(session: Session, article_id: int, rows: Iterable[dict[str, Any]]) -> int:
     """Store an article's citations (name, kind, evidence, domain, outlet_id); return how many."""
-    citations = [Citation(article_id=article_id, **row) for row in rows]
-    session.add_all(citations)
+    citations = [{"article_id": article_id, **row} for row in rows]
+    if citations:
+        session.execute(insert(Citation), citations)
     return len(citations)
 
 

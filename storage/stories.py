@@ -1,17 +1,20 @@
 """Stories: each stored article joins the story of an identical or near-identical text, else starts one.
 
 The original of a story is the copy from the outlet the other copies cite; else the earliest
-published; else the earliest fetched.
+published; else the earliest fetched. A copy that joins a story is compared with the story's current
+original and with the copies its own citations promote — never with every copy of the story — so the
+cost of joining does not grow with the story (`join_story`); `elect_original` is the full election.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from types import EllipsisType
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Article, Citation, Story, utcnow
@@ -24,24 +27,54 @@ _LATEST = datetime.max.replace(tzinfo=UTC)
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
+@dataclass(frozen=True)
+class StoryCopy:
+    """What choosing a story, and the story's original, needs to know of one stored article."""
+
+    id: int
+    outlet_id: int
+    text_hash: str
+    published: datetime | None
+    fetched_at: datetime
+    cited_outlets: frozenset[int] = frozenset()  # registry outlets its citations resolve to
+
+    @property
+    def when(self) -> datetime:
+        """The date that places it among the story's copies: published, else fetched."""
+        return as_utc(self.published or self.fetched_at)
+
+    def rank(self, cited_by_another: set[int | None]) -> tuple:
+        """Sort key of the election: cited by another copy's outlet, then earliest published, fetched, id."""
+        published = as_utc(self.published) if self.published else _LATEST
+        return (self.outlet_id not in cited_by_another, published, as_utc(self.fetched_at), self.id)
+
+    @classmethod
+    def of(cls, article: Article, cited_outlets: Iterable[int | None] = ()) -> StoryCopy:
+        cited = frozenset(o for o in cited_outlets if o is not None)
+        return cls(article.id, article.outlet_id, article.text_hash, article.published, article.fetched_at, cited)
+
+
+_COPY_COLUMNS = (Article.id, Article.outlet_id, Article.text_hash, Article.published, Article.fetched_at)
+
+
 def stored_signatures(
     session: Session, since: datetime | None = None, until: datetime | None = None, batch: int = 2000
-) -> Iterator[tuple[int, bytes, datetime]]:
-    """(article id, signature, date) of the stored articles that have a signature, dated in [since, until)
-    when given (the date: published, else fetched), streamed."""
+) -> Iterator[tuple[int, bytes, datetime, int | None]]:
+    """(article id, signature, date, story id) of the stored articles that have a signature, dated in
+    [since, until) when given (the date: published, else fetched), streamed."""
     when = func.coalesce(Article.published, Article.fetched_at)
-    stmt = select(Article.id, Article.minhash, when).where(Article.minhash.is_not(None))
+    stmt = select(Article.id, Article.minhash, when, Article.story_id).where(Article.minhash.is_not(None))
     if since is not None:
         stmt = stmt.where(when >= since)
     if until is not None:
         stmt = stmt.where(when < until)
-    for article_id, data, dated in session.execute(stmt.execution_options(yield_per=batch)):
+    for article_id, data, dated, story_id in session.execute(stmt.execution_options(yield_per=batch)):
         if data is not None:
-            yield article_id, data, dated
+            yield article_id, data, dated, story_id
 
 
 class StoryIndex(NearDuplicateIndex):
-    """The near-duplicate index of one crawl, loaded by date as copies need it.
+    """The near-duplicate index of one crawl, loaded by date as copies need it, with each text's story.
 
     A copy only joins a story whose copies are dated within STORY_WINDOW of it, so the signatures of
     those days are all it can match: a crawl loads the days around now when it starts — not the whole
@@ -51,6 +84,18 @@ class StoryIndex(NearDuplicateIndex):
     def __init__(self, threshold: float) -> None:
         super().__init__(threshold)
         self.loaded_days: set[date] = set()
+        self.story_ids: dict[str, int] = {}
+
+    def add(self, key: str, sig: Signature, when: datetime | None = None, story_id: int | None = None) -> None:
+        super().add(key, sig, when)
+        if story_id is not None:
+            self.story_ids[key] = story_id
+
+    def clear(self) -> None:
+        """Drop everything loaded and added (after a rolled-back transaction): later copies reload it."""
+        super().clear()
+        self.loaded_days.clear()
+        self.story_ids.clear()
 
     def cover(self, session: Session, when: datetime) -> int:
         """Load the stored signatures dated within STORY_WINDOW of `when` not loaded yet; return how many."""
@@ -64,9 +109,9 @@ class StoryIndex(NearDuplicateIndex):
         since = datetime.combine(missing[0], time.min, UTC)
         until = datetime.combine(missing[-1], time.min, UTC) + timedelta(days=1)
         loaded = 0
-        for article_id, data, stored_when in stored_signatures(session, since, until):
+        for article_id, data, stored_when, story_id in stored_signatures(session, since, until):
             if str(article_id) not in self.signatures:
-                self.add(str(article_id), from_bytes(data), as_utc(stored_when))
+                self.add(str(article_id), from_bytes(data), as_utc(stored_when), story_id)
                 loaded += 1
         self.loaded_days |= {missing[0] + timedelta(days=n) for n in range((missing[-1] - missing[0]).days + 1)}
         return loaded
@@ -92,54 +137,91 @@ def backfill_stories(session: Session, index: StoryIndex) -> int:
 def assign_story(
     session: Session, article: Article, index: StoryIndex, sig: Signature | EllipsisType | None = ...
 ) -> int:
-    """Put a newly stored article in its story (exact text, then near-duplicate, else a new story).
-
-    `sig` is the text's signature when the caller computed it (an extraction worker did), else `...`:
-    computed here. Indexes the signature and re-elects the story's original. Returns the story id.
-    """
-    when = article.published or article.fetched_at
-    index.cover(session, as_utc(when))  # before its own signature is written: a text never matches itself
-    minhash = signature(article.text) if sig is ... else sig
-    article.minhash = to_bytes(minhash) if minhash is not None else None
-    story_id = session.scalar(
-        select(Article.story_id).where(
-            Article.text_hash == article.text_hash, Article.id != article.id, Article.story_id.is_not(None)
-        )
-    )
-    if story_id is None and minhash is not None and (match := index.closest(minhash, when)):
-        story_id = session.scalar(select(Article.story_id).where(Article.id == int(match.key)))
-    if story_id is None:
-        story = Story(created_at=utcnow())
-        session.add(story)
-        session.flush()
-        story_id = story.id
-    article.story_id = story_id
+    """`join_story` for a stored Article object (its citations read from the database); `sig` is the text's
+    signature when the caller has it, `...` to compute it here."""
     session.flush()
-    if minhash is not None:
-        index.add(str(article.id), minhash, when)
-    elect_original(session, story_id)
+    cited = session.scalars(select(Citation.outlet_id).where(Citation.article_id == article.id))
+    minhash = signature(article.text) if sig is ... else sig
+    return join_story(session, StoryCopy.of(article, cited), index, minhash)
+
+
+def join_story(session: Session, copy: StoryCopy, index: StoryIndex, sig: Signature | None) -> int:
+    """Put a newly stored article in its story (exact text, then near-duplicate, else a new story), store its
+    signature, index it, and re-elect the story's original. Returns the story id.
+
+    Its citations must be stored already: they take part in the election.
+    """
+    index.cover(session, copy.when)  # before its own signature is indexed: a text never matches itself
+    story_id = session.scalar(
+        select(Article.story_id)
+        .where(Article.text_hash == copy.text_hash, Article.id != copy.id, Article.story_id.is_not(None))
+        .limit(1)
+    )
+    if story_id is None and sig is not None and (match := index.closest(sig, copy.when)):
+        story_id = index.story_ids.get(match.key) or session.scalar(
+            select(Article.story_id).where(Article.id == int(match.key))
+        )
+    minhash = to_bytes(sig) if sig is not None else None
+    if story_id is None:
+        story_id = session.execute(
+            insert(Story).values(created_at=utcnow(), original_article_id=copy.id).returning(Story.id)
+        ).scalar_one()
+        _place(session, copy.id, story_id, minhash)
+    else:
+        _place(session, copy.id, story_id, minhash)
+        elect_after_join(session, story_id, copy)
+    if sig is not None:
+        index.add(str(copy.id), sig, copy.when, story_id)
     return story_id
 
 
+def _place(session: Session, article_id: int, story_id: int, minhash: bytes | None) -> None:
+    session.execute(update(Article).where(Article.id == article_id).values(story_id=story_id, minhash=minhash))
+
+
+def elect_after_join(session: Session, story_id: int, joined: StoryCopy) -> int | None:
+    """Re-elect the original after `joined` came into the story, comparing only the copies whose rank can
+    have changed: the current original, the new copy, and the copies from outlets the new copy cites
+    (its citations can make them "cited by another"). Equal to `elect_original` at a bounded cost."""
+    current = session.execute(
+        select(*_COPY_COLUMNS).join(Story, Story.original_article_id == Article.id).where(Story.id == story_id)
+    ).first()
+    if current is None:  # a story without an original (stored by an older version): the full election
+        return elect_original(session, story_id)
+    candidates = {joined.id: joined, current.id: StoryCopy(*current)}
+    promoted = joined.cited_outlets - {joined.outlet_id}
+    if promoted:
+        rows = session.execute(
+            select(*_COPY_COLUMNS).where(Article.story_id == story_id, Article.outlet_id.in_(promoted))
+        )
+        candidates.update({row.id: StoryCopy(*row) for row in rows})
+    outlets = {c.outlet_id for c in candidates.values()}
+    citations = session.execute(
+        select(Article.outlet_id, Citation.outlet_id)
+        .join(Article, Citation.article_id == Article.id)
+        .where(Article.story_id == story_id, Citation.outlet_id.in_(outlets))
+    )
+    cited_by_another = {cited for citing, cited in citations if citing != cited}
+    original = min(candidates.values(), key=lambda c: c.rank(cited_by_another))
+    if original.id != current.id:
+        session.execute(update(Story).where(Story.id == story_id).values(original_article_id=original.id))
+    return original.id
+
+
 def elect_original(session: Session, story_id: int) -> int | None:
-    """Choose the story's original: cited by the other copies' articles, else earliest published/fetched."""
-    copies = list(session.scalars(select(Article).where(Article.story_id == story_id)))
+    """Choose the story's original among all its copies (see the module's docstring)."""
+    copies = [StoryCopy(*row) for row in session.execute(select(*_COPY_COLUMNS).where(Article.story_id == story_id))]
     if not copies:
         return None
-    outlet_of = {a.id: a.outlet_id for a in copies}
+    outlet_of = {c.id: c.outlet_id for c in copies}
     citations = session.execute(
         select(Citation.article_id, Citation.outlet_id).where(
             Citation.article_id.in_(list(outlet_of)), Citation.outlet_id.in_(set(outlet_of.values()))
         )
     )
     cited_by_another = {cited for citing, cited in citations if outlet_of[citing] != cited}
-
-    def rank(article: Article) -> tuple:
-        return (article.outlet_id not in cited_by_another, article.published or _LATEST, article.fetched_at, article.id)
-
-    original = min(copies, key=rank)
-    story = session.get_one(Story, story_id)
-    story.original_article_id = original.id
+    original = min(copies, key=lambda c: c.rank(cited_by_another))
+    session.execute(update(Story).where(Story.id == story_id).values(original_article_id=original.id))
     return original.id
 
 

@@ -76,3 +76,40 @@ def test_merged_feed_item_id_is_stable_when_copies_join(tmp_path):
         joined = entry_from_story(story, [earlier, first], "https://feeds.example/")
     assert alone.id == joined.id == f"https://feeds.example/story/{story_id}"
     assert joined.link == "https://b.example/1" and "Also reported by" in joined.content_html
+
+
+def test_incremental_election_equals_the_full_one(tmp_path):
+    """Copies join one story in a random order, with random dates and citations: after each join, the
+    original chosen by comparing the new copy with the current one is the one a full election chooses."""
+    import random
+
+    from storage.stories import elect_original
+
+    rng = random.Random(12)
+    sessions = make_session_factory(make_engine(f"sqlite:///{tmp_path / 'e.db'}"))
+    with sessions.begin() as session:
+        ids = list(
+            sync_outlets(session, [OutletRow(f"o{n}", f"o{n}", f"https://o{n}.example/") for n in range(6)]).values()
+        )
+        index = load_index(session, 0.5)
+        base = datetime(2025, 7, 22, tzinfo=UTC)
+        story_ids, changes = set(), 0
+        for n in range(40):
+            outlet = rng.choice(ids)
+            published = rng.choice([None, base + timedelta(hours=rng.randint(-48, 48))])
+            text = f"{STORY}\n\nCopy {n} of the story, as outlet {outlet} ran it."
+            copy = store_article(session, outlet, f"https://x.example/{n}", text, published=published)
+            cited = rng.sample(ids, rng.choice([0, 0, 1, 2]))
+            if cited:
+                add_citations(
+                    session,
+                    copy.id,
+                    [{"outlet_id": o, "name": "x", "kind": "attribution", "evidence": "e"} for o in cited],
+                )
+            story_id = assign_story(session, copy, index)
+            story_ids.add(story_id)
+            chosen = session.get(Story, story_id).original_article_id
+            changes += chosen == copy.id
+            assert chosen == elect_original(session, story_id), n
+    assert len(story_ids) == 1  # one story, 40 copies
+    assert 1 < changes < 40  # the original did change hands, and not at every join
