@@ -33,6 +33,8 @@ class CrawlConfig:
     sitemap_window: timedelta
     extract_workers: int
     story_threshold: float
+    store_batch_size: int
+    store_batch_seconds: float
     allow_private_addresses: bool
     retry_backoff_base: timedelta
     retry_backoff_max: timedelta
@@ -66,6 +68,8 @@ class CrawlConfig:
             sitemap_window=timedelta(days=get("NEWSWIRE_SITEMAP_WINDOW_DAYS", float)),
             extract_workers=get("NEWSWIRE_EXTRACT_WORKERS", int),
             story_threshold=get("NEWSWIRE_STORY_THRESHOLD", float),
+            store_batch_size=max(1, get("NEWSWIRE_STORE_BATCH_SIZE", int)),
+            store_batch_seconds=max(0.0, get("NEWSWIRE_STORE_BATCH_SECONDS", float)),
             allow_private_addresses=get("NEWSWIRE_ALLOW_PRIVATE_ADDRESSES", bool),
             retry_backoff_base=seconds("NEWSWIRE_RETRY_BACKOFF_BASE"),
             retry_backoff_max=seconds("NEWSWIRE_RETRY_BACKOFF_MAX"),

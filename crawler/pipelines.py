@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from sqlalchemy.orm import Session
 
 from crawler import stats as counters
 from crawler.config import CrawlConfig
@@ -36,7 +37,7 @@ from storage.repository import (
     insert_article,
     sync_outlets,
 )
-from storage.stories import assign_story, backfill_stories, load_index, refresh_signature
+from storage.stories import StoryCopy, backfill_stories, join_story, load_index, refresh_signature
 
 if TYPE_CHECKING:
     from crawler.spiders.news import NewsSpider
@@ -219,11 +220,20 @@ def article_values(item: ExtractedArticle, outlet_id: int, run_id: int | None) -
 class StorePipeline:
     """Write articles; uniqueness (canonical URL, outlet + text hash) is enforced by the schema.
 
-    A new article is announced with the `article_stored` signal (the spider follows its citations)."""
+    Articles are committed in batches (NEWSWIRE_STORE_BATCH_SIZE articles or NEWSWIRE_STORE_BATCH_SECONDS,
+    whichever first): an item waits for its batch's commit, so nothing is counted, announced or settled
+    before it is safely stored — a crash loses at most the open batch, whose pages the next crawl fetches
+    again. When a batch fails, its articles are stored one transaction each, so one bad article costs only
+    itself. A new article is announced with the `article_stored` signal (the spider follows its citations).
+    """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.outlet_ids: dict[str, int] = {}
+        config = CrawlConfig.from_crawler(crawler)
+        self.batch_size, self.batch_seconds = config.store_batch_size, config.store_batch_seconds
+        self.pending: list[tuple[ExtractedArticle, asyncio.Future[str]]] = []
+        self.timer: asyncio.TimerHandle | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -247,6 +257,9 @@ class StorePipeline:
         if backfilled:
             logger.info("%d stored articles put in stories", backfilled)
 
+    def close_spider(self) -> None:
+        self._commit_pending()  # nothing should be left: each item waits for its batch
+
     def _citation_rows(self, record: ArticleRecord) -> list[dict[str, Any]]:
         rows = []
         for citation in record.citations:
@@ -262,43 +275,104 @@ class StorePipeline:
             )
         return rows
 
-    def _store(self, item: ExtractedArticle) -> str:
-        """Insert (or revise) the article, with its citations and its story, in one transaction."""
+    def _store(self, session: Session, item: ExtractedArticle) -> str:
+        """Insert (or revise) the article, with its citations and its story, in the batch's transaction."""
         values = article_values(item, self.outlet_ids[item.outlet], counters.run_id(self.crawler.stats))
-        with self.sessions.begin() as session:
-            outcome, article_id = insert_article(session, values)
-            if outcome == NEW and article_id is not None:
-                add_citations(session, article_id, self._citation_rows(item.record))
-                sig = from_bytes(item.minhash) if item.minhash else None  # signed by the worker
-                assign_story(session, session.get_one(Article, article_id), self.stories, sig)
-            elif outcome == UPDATED and article_id is not None:
-                sig = from_bytes(item.minhash) if item.minhash else None
-                refresh_signature(session, session.get_one(Article, article_id), self.stories, sig)
+        outcome, article_id = insert_article(session, values)
+        sig = from_bytes(item.minhash) if item.minhash else None  # signed by the worker
+        if outcome == NEW and article_id is not None:
+            citations = self._citation_rows(item.record)
+            add_citations(session, article_id, citations)
+            copy = StoryCopy(
+                article_id,
+                values["outlet_id"],
+                values["text_hash"],
+                values["published"],
+                values["fetched_at"],
+                frozenset(row["outlet_id"] for row in citations if row["outlet_id"] is not None),
+            )
+            join_story(session, copy, self.stories, sig)
+        elif outcome == UPDATED and article_id is not None:
+            refresh_signature(session, session.get_one(Article, article_id), self.stories, sig)
         return outcome
 
-    def process_item(self, item: ExtractedArticle) -> ExtractedArticle:
-        record = item.record
+    def _commit_pending(self) -> None:
+        """Store the open batch in one transaction; if that fails, each of its articles in its own."""
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        batch, self.pending = self.pending, []
+        if not batch:
+            return
         try:
-            outcome = self._store(item)
+            with self.sessions.begin() as session:
+                outcomes = [self._store(session, item) for item, _ in batch]
+        except Exception as exc:  # noqa: BLE001 - handed to the waiting items, which log and count it
+            self.stories.clear()  # it indexed texts the rollback took back: reload what is stored
+            if len(batch) == 1:
+                _settle(batch[0][1], exc)
+            else:
+                for item, future in batch:
+                    self._commit_alone(item, future)
+            return
+        for (_item, future), outcome in zip(batch, outcomes, strict=True):
+            _settle(future, outcome)
+
+    def _commit_alone(self, item: ExtractedArticle, future: asyncio.Future[str]) -> None:
+        try:
+            with self.sessions.begin() as session:
+                outcome = self._store(session, item)
+        except Exception as exc:  # noqa: BLE001 - handed to the waiting item, which logs and counts it
+            self.stories.clear()
+            _settle(future, exc)
+        else:
+            _settle(future, outcome)
+
+    async def _stored(self, item: ExtractedArticle) -> str:
+        """The item's outcome once its batch is committed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[str] = loop.create_future()
+        self.pending.append((item, future))
+        if len(self.pending) >= self.batch_size:
+            self._commit_pending()
+        elif self.timer is None:
+            self.timer = loop.call_later(self.batch_seconds, self._commit_pending)
+        return await future
+
+    async def process_item(self, item: ExtractedArticle) -> ExtractedArticle:
+        record = item.record
+        name = self.spider.outlets[item.outlet].name
+        try:
+            outcome = await self._stored(item)
         except Exception as exc:
             counters.count_error(self.crawler.stats, "store_failed", item.outlet, record.url)
             first_line = str(exc).splitlines()[0] if str(exc) else ""
-            logger.error("%s: %s: not stored: %s: %s", item.outlet, record.url, type(exc).__name__, first_line)
-            logger.debug("store traceback", exc_info=True)
+            logger.error("%s: %s: not stored: %s: %s", name, record.url, type(exc).__name__, first_line)
+            logger.debug("store traceback", exc_info=exc)
             raise StoreFailed(f"{record.url}: {exc}", log_level="DEBUG") from None
         meaning = OUTCOMES[outcome]
         counters.count(self.crawler.stats, meaning.counter, outlet=item.outlet if meaning.per_outlet else None)
         if outcome == NEW:
             self.crawler.signals.send_catch_log(article_stored, item=item)
         elif outcome == UPDATED:
-            logger.info("%s: %s changed: new version stored", item.outlet, record.url)
+            logger.info("%s: %s changed: new version stored", name, record.url)
         elif outcome == CANONICAL_CONFLICT:
             logger.warning(
                 "%s: %s declares canonical URL %s, stored with other text: not stored",
-                item.outlet,
+                name,
                 record.url,
                 record.canonical_url,
             )
         if meaning.drop is not None:
             raise meaning.drop(f"{record.url}: {outcome.replace('_', ' ')}", log_level="DEBUG")
         return item
+
+
+def _settle(future: asyncio.Future[str], outcome: str | BaseException) -> None:
+    """Give a waiting item its outcome (unless the wait was cancelled, as at shutdown)."""
+    if future.done():
+        return
+    if isinstance(outcome, BaseException):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)

@@ -64,6 +64,10 @@ NEWSWIRE_SITEMAP_WINDOW_DAYS = 7.0  # sitemap entries older than this are skippe
 # Extraction in worker processes keeps the engine downloading while pages are parsed: 1.48x the
 # pages/s of in-process extraction on 2 cores (bench/crawl_throughput.py). 0 = in-process.
 NEWSWIRE_EXTRACT_WORKERS = min(4, os.cpu_count() or 1) if (os.cpu_count() or 1) > 1 else 0
+# Stored articles are committed in batches: one transaction for this many, or for what came within this
+# many seconds, whichever comes first. An article counts as stored once its batch is committed.
+NEWSWIRE_STORE_BATCH_SIZE = 50
+NEWSWIRE_STORE_BATCH_SECONDS = 0.2
 NEWSWIRE_STORY_THRESHOLD = 0.25  # estimated shingle Jaccard at which two texts are one story (bench/dedup.py)
 NEWSWIRE_ALLOW_PRIVATE_ADDRESSES = False  # discovered links may reach loopback/private ranges
 NEWSWIRE_RETRY_BACKOFF_BASE = 2.0  # seconds before the first retry, doubled for each next one

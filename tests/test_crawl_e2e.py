@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import feedparser
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from storage.models import Article, Outlet
 from tests.support.cli import newswire
@@ -151,6 +151,46 @@ def test_in_process_extraction_gives_the_same_articles(first_crawl: Crawl, tmp_p
     with session_on(first_crawl.db_url) as session:
         pooled = dict(session.execute(select(Article.canonical_url, Article.text_hash)).all())
     assert in_process == pooled
+
+
+def test_an_article_the_database_refuses_costs_only_itself_and_is_fetched_again(first_crawl: Crawl, tmp_path):
+    """Articles are committed in batches. One the database refuses (a trigger here) fails the batch; its
+    other articles are then stored one by one, the refused one is counted and named, and — never
+    acknowledged — it is fetched and stored by the next crawl."""
+    import sqlite3
+
+    from storage.db import Store
+
+    with session_on(first_crawl.db_url) as session:
+        expected = dict(session.execute(select(Article.canonical_url, Article.text_hash)).all())
+    refused = sorted(expected)[len(expected) // 2]
+    db_path = tmp_path / "refusing.db"
+    Store(f"sqlite:///{db_path}", migrate=True).close()
+    with sqlite3.connect(db_path) as connection:
+        connection.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON articles WHEN NEW.canonical_url = ? "
+            "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END".replace("?", f"'{refused}'")
+        )
+    batch = ("-s", "NEWSWIRE_STORE_BATCH_SIZE=1000", "-s", "NEWSWIRE_STORE_BATCH_SECONDS=2")
+    result = first_crawl.crawl(*batch, db_url=f"sqlite:///{db_path}")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    refusals = [line for line in result.stderr.splitlines() if "not stored" in line]  # the page, or its AMP copy too
+    path = refused.split("/", 3)[3]
+    assert refusals and all(path in line and "refused by the test" in line for line in refusals), result.stderr
+    with session_on(f"sqlite:///{db_path}") as session:
+        names = set(session.scalars(select(Outlet.name)))
+    assert all(line.split(" ERROR ")[1].split(": http")[0] in names for line in refusals)  # named by its outlet
+    assert crawl_runs(f"sqlite:///{db_path}")[-1].outcomes["errors/store_failed"] == len(refusals)
+    with session_on(f"sqlite:///{db_path}") as session:
+        stored = dict(session.execute(select(Article.canonical_url, Article.text_hash)).all())
+        assert session.scalar(select(func.count()).where(Article.story_id.is_(None))) == 0
+    assert stored == {url: digest for url, digest in expected.items() if url != refused}
+    with sqlite3.connect(db_path) as connection:
+        connection.execute("DROP TRIGGER refuse")
+    again = first_crawl.crawl(db_url=f"sqlite:///{db_path}")
+    assert "1 new" in again.stdout, again.stdout + again.stderr
+    with session_on(f"sqlite:///{db_path}") as session:
+        assert dict(session.execute(select(Article.canonical_url, Article.text_hash)).all()) == expected
 
 
 def test_citations_stored_and_resolved_to_registry_outlets(first_crawl: Crawl, stored):
