@@ -4,14 +4,16 @@ The cost of adding one article does not grow with the store: LSH returns a handf
 which are then checked against their signatures. Signatures are bytes, so they can be kept in the
 database and the index rebuilt from them by a new process without re-reading any text.
 
-datasketch computes signatures (in the extraction workers); comparing them and banding them is a few
-lines of numpy here, because importing datasketch costs a process 0.5 s and 55 MB (it pulls in
-scipy.integrate) and the crawl's main process, cron's commands and the feed server only compare.
+Signing, comparing and banding are a few lines of numpy that reproduce datasketch's MinHash (scheme
+"affine32", seed 1) and MinHashLSH value for value — stored signatures stay comparable with those it made
+— without importing datasketch, which costs every process 0.5 s and 55 MB (it pulls in scipy.integrate):
+the extraction workers that sign are the crawl's largest processes.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import heapq
 import re
 import zlib
@@ -21,7 +23,6 @@ from datetime import datetime, timedelta
 import numpy as np
 
 NUM_PERM = 128
-SCHEME = "affine32"  # datasketch's hashing scheme; stored signatures are only comparable within one scheme
 HASH_DTYPE = np.uint32  # the scheme's hash values: 4 bytes each, 512 bytes a signature
 SHINGLE_WORDS = 5
 # Chosen with bench/dedup.py (synthetic copies of real texts): Jaccard 0.25 or containment 0.6 kept
@@ -66,11 +67,34 @@ def signature(text: str) -> Signature | None:
     grams = shingles(text)
     if len(grams) < MIN_SHINGLES:
         return None
-    from datasketch import MinHash  # only where texts are signed (the workers): see the module's docstring
+    return Signature(minhash(sample(grams, MAX_SIGNED_SHINGLES)), len(grams))
 
-    minhash = MinHash(num_perm=NUM_PERM, scheme=SCHEME)
-    minhash.update_batch(sample(grams, MAX_SIGNED_SHINGLES))
-    return Signature(minhash.hashvalues.astype(HASH_DTYPE), len(grams))
+
+_SEED = 1  # datasketch's default: the permutations below are the ones its MinHash(seed=1) draws
+_FMIX32 = (16, 0x85EBCA6B, 13, 0xC2B2AE35, 16)  # MurmurHash3's 32-bit finalizer
+
+
+@functools.cache
+def _permutations(num_perm: int = NUM_PERM) -> tuple[np.ndarray, np.ndarray]:
+    """The affine maps h -> a*h + b mod 2^32 (odd a) of datasketch's "affine32" scheme."""
+    gen = np.random.RandomState(_SEED)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a, b
+
+
+def minhash(grams: list[bytes]) -> np.ndarray:
+    """NUM_PERM minimum hash values of the shingles (SHA-1's first 4 bytes, mixed, permuted), HASH_DTYPE."""
+    digests = b"".join(hashlib.sha1(gram).digest()[:4] for gram in grams)
+    hv = np.frombuffer(digests, dtype="<u4").astype(np.uint32).reshape(-1, 1)
+    s1, m1, s2, m2, s3 = (np.uint32(c) for c in _FMIX32)
+    hv = hv ^ (hv >> s1)
+    hv = hv * m1
+    hv = hv ^ (hv >> s2)
+    hv = hv * m2
+    hv = hv ^ (hv >> s3)
+    a, b = _permutations()
+    return (hv * a + b).min(axis=0).astype(HASH_DTYPE)
 
 
 def sample(grams: set[bytes], size: int) -> list[bytes]:
@@ -162,6 +186,12 @@ class NearDuplicateIndex:
 
     def __len__(self) -> int:
         return len(self.signatures)
+
+    def clear(self) -> None:
+        """Forget every indexed signature."""
+        self.lsh = BandedLSH(self.lsh.bands, self.lsh.rows)
+        self.signatures.clear()
+        self.dates.clear()
 
     def add(self, key: str, sig: Signature, when: datetime | None = None) -> None:
         """Index a stored text's signature (and its date) under `key`; a key indexed before is replaced

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from crawler.newsweb.stories import ARABIC_STORIES, ATOM_STORIES, MAGHREB_STORIES, WIRE_STORIES, WIRE_STORY
 from storage.near_duplicates import NearDuplicateIndex, from_bytes, signature, to_bytes
 
@@ -95,23 +97,35 @@ def test_copies_far_apart_in_time_are_separate_stories():
     assert index.closest(signature(STORY), monday) is None
 
 
-def test_banding_and_comparing_match_datasketch_without_importing_it():
-    """The main process compares and bands signatures with numpy (datasketch costs 0.5 s and 55 MB to
-    import): the bands and rows, and the similarity, are datasketch's own."""
+def test_signing_banding_and_comparing_match_datasketch_without_importing_it():
+    """Signatures are made, compared and banded with numpy (datasketch costs every process 0.5 s and
+    55 MB to import): the hash values, the bands and rows, and the similarity are datasketch's own, so
+    signatures it stored before stay comparable."""
     import subprocess
     import sys
 
     from datasketch import MinHash
     from datasketch.lsh import _optimal_param
 
-    from storage.near_duplicates import NUM_PERM, SCHEME, from_bytes, lsh_params, signature, to_bytes
+    from storage.near_duplicates import NUM_PERM, from_bytes, lsh_params, shingles, signature, to_bytes
 
     for threshold in (0.1, 0.2, 0.25, 0.5, 0.8):
         assert lsh_params(threshold, NUM_PERM) == _optimal_param(threshold, NUM_PERM, 0.5, 0.5)
-    one = signature(" ".join(f"word{n}" for n in range(300)))
-    other = signature(" ".join(f"word{n}" for n in range(100, 400)))
-    theirs = [MinHash(num_perm=NUM_PERM, hashvalues=s.hashvalues, scheme=SCHEME) for s in (one, other)]
+    texts = [" ".join(f"word{n}" for n in range(300)), " ".join(f"word{n}" for n in range(100, 400)), STORY]
+    for text in texts:
+        reference = MinHash(num_perm=NUM_PERM, scheme="affine32")
+        reference.update_batch(list(shingles(text)))
+        assert np.array_equal(signature(text).hashvalues, reference.hashvalues)
+    one, other = signature(texts[0]), signature(texts[1])
+    theirs = [MinHash(num_perm=NUM_PERM, hashvalues=s.hashvalues, scheme="affine32") for s in (one, other)]
     assert one.jaccard(other) == theirs[0].jaccard(theirs[1]) and 0.3 < one.jaccard(other) < 0.7
     assert from_bytes(to_bytes(one)).jaccard(one) == 1.0
-    probe = "import sys, storage.stories, storage.near_duplicates, feeds.serve; print('datasketch' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.strip() == "False"
+    probe = (
+        "import sys, storage.stories, storage.near_duplicates, feeds.serve, crawler.extraction\n"
+        "storage.near_duplicates.signature('a b c d e f ' * 50)\n"
+        "print('datasketch' in sys.modules, 'scipy' in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.split() == [
+        "False",
+        "False",
+    ]
