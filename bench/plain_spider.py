@@ -1,7 +1,7 @@
 """The baseline crawl: a plain Scrapy spider that reads a sitemap and calls trafilatura.extract in its
 callback — what a team without newswire would write. Used by bench.crawl_throughput.
 
-Usage: python -m bench.plain_spider SITEMAP_URL   (prints the number of texts extracted)
+Usage: python -m bench.plain_spider SITEMAP_URL...   (prints the number of texts extracted)
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def main() -> None:
         "ROBOTSTXT_OBEY": True, "TELNETCONSOLE_ENABLED": False, "DOWNLOAD_WARNSIZE": 0,
     }  # fmt: skip
     process = CrawlerProcess(settings)
-    process.crawl(PlainSpider, sitemap_urls=[sys.argv[1]])
+    process.crawl(PlainSpider, sitemap_urls=sys.argv[1:])
     process.start()
     print(PlainSpider.extracted)
 
