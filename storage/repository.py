@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,7 +11,17 @@ from typing import Any
 from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from storage.models import Article, ArticleURL, ArticleVersion, Citation, CrawlRun, Outlet, RunStatus, Story, utcnow
+from storage.models import (
+    Article,
+    ArticleURL,
+    ArticleVersion,
+    Base,
+    CrawlRun,
+    Outlet,
+    RunStatus,
+    Story,
+    utcnow,
+)
 from storage.urls import canonical_url
 
 NEW, ALREADY_STORED, DUPLICATE_TEXT, UPDATED = "new", "already_stored", "duplicate_text", "updated"
@@ -31,15 +42,33 @@ class OutletRow:
 def dialect_insert(session: Session, model: type) -> Any:
     """An INSERT for `model` that supports ON CONFLICT on the session's backend (SQLite, PostgreSQL)."""
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+    if dialect not in _DIALECT_INSERTS:
+        raise NotImplementedError(f"newswire supports SQLite and PostgreSQL, not {dialect}")
+    return _DIALECT_INSERTS[dialect]()(model)
 
-        return postgresql_insert(model)
-    if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        return sqlite_insert(model)
-    raise NotImplementedError(f"newswire supports SQLite and PostgreSQL, not {dialect}")
+@functools.cache
+def _insert_new_article(dialect: str) -> Any:
+    """INSERT of one article unless it clashes with a stored one, RETURNING its id: built once per backend
+    and executed with each article's values (no ORM layer, no statement built per article)."""
+    table = Base.metadata.tables["articles"]
+    insert_on_conflict = _DIALECT_INSERTS[dialect]()
+    return insert_on_conflict(table).on_conflict_do_nothing().returning(table.c.id)
+
+
+def _postgresql_insert() -> Any:
+    from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+    return postgresql_insert
+
+
+def _sqlite_insert() -> Any:
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
+
+
+_DIALECT_INSERTS = {"postgresql": _postgresql_insert, "sqlite": _sqlite_insert}
 
 
 def sync_outlets(session: Session, outlets: Iterable[OutletRow]) -> dict[str, int]:
@@ -68,8 +97,7 @@ def insert_article(session: Session, values: dict[str, Any]) -> tuple[str, int |
     the row that holds it. Uses INSERT … ON CONFLICT DO NOTHING, so concurrent writers
     can never create duplicates.
     """
-    stmt = dialect_insert(session, Article).values(**values).on_conflict_do_nothing().returning(Article.id)
-    new_id = session.execute(stmt).scalar_one_or_none()
+    new_id = session.execute(_insert_new_article(session.get_bind().dialect.name), values).scalar_one_or_none()
     if new_id is not None:
         add_url_alias(session, values["url"], new_id, values["canonical_url"])
         return NEW, new_id
@@ -173,11 +201,14 @@ def known_urls(session: Session, outlet_ids: Iterable[int]) -> dict[str, tuple[i
     return known
 
 
+_INSERT_CITATION = insert(Base.metadata.tables["citations"])
+
+
 def add_citations(session: Session, article_id: int, rows: Iterable[dict[str, Any]]) -> int:
     """Store an article's citations (name, kind, evidence, domain, outlet_id); return how many."""
     citations = [{"article_id": article_id, **row} for row in rows]
     if citations:
-        session.execute(insert(Citation), citations)
+        session.execute(_INSERT_CITATION, citations)
     return len(citations)
 
 

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from types import EllipsisType
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
-from storage.models import Article, Citation, Story, utcnow
+from storage.models import Article, Base, Citation, Story, utcnow
 from storage.near_duplicates import STORY_WINDOW, NearDuplicateIndex, Signature, from_bytes, signature, to_bytes
 from storage.times import as_utc
 
@@ -142,7 +144,54 @@ def assign_story(
     session.flush()
     cited = session.scalars(select(Citation.outlet_id).where(Citation.article_id == article.id))
     minhash = signature(article.text) if sig is ... else sig
-    return join_story(session, StoryCopy.of(article, cited), index, minhash)
+    story_id = join_story(session, StoryCopy.of(article, cited), index, minhash)
+    # the rows changed under the session's objects: the article takes its new values, a loaded story reloads
+    set_committed_value(article, "story_id", story_id)
+    set_committed_value(article, "minhash", to_bytes(minhash) if minhash is not None else None)
+    story = session.identity_map.get(identity_key(Story, story_id))
+    if story is not None:
+        session.expire(story, ["original_article_id"])
+    return story_id
+
+
+# The statements of joining a story, built once and executed with each copy's values: no ORM layer and no
+# statement built per article. (Core statements skip the session's identity map: assign_story expires it.)
+_ARTICLES, _STORIES, _CITATIONS = (Base.metadata.tables[name] for name in ("articles", "stories", "citations"))
+_COPY = (_ARTICLES.c.id, _ARTICLES.c.outlet_id, _ARTICLES.c.text_hash, _ARTICLES.c.published, _ARTICLES.c.fetched_at)
+_SAME_TEXT = (
+    select(_ARTICLES.c.story_id)
+    .where(
+        _ARTICLES.c.text_hash == bindparam("text_hash"),
+        _ARTICLES.c.id != bindparam("id"),
+        _ARTICLES.c.story_id.is_not(None),
+    )
+    .limit(1)
+)
+_STORY_OF = select(_ARTICLES.c.story_id).where(_ARTICLES.c.id == bindparam("id"))
+_NEW_STORY = insert(_STORIES).returning(_STORIES.c.id)
+_PLACE = (
+    update(_ARTICLES)
+    .where(_ARTICLES.c.id == bindparam("article_id"))
+    .values(story_id=bindparam("story_id"), minhash=bindparam("minhash"))
+)
+_CURRENT_ORIGINAL = (
+    select(*_COPY)
+    .join(_STORIES, _STORIES.c.original_article_id == _ARTICLES.c.id)
+    .where(_STORIES.c.id == bindparam("story_id"))
+)
+_COPIES_FROM = select(*_COPY).where(
+    _ARTICLES.c.story_id == bindparam("story_id"), _ARTICLES.c.outlet_id.in_(bindparam("outlets", expanding=True))
+)
+_CITED_IN_STORY = (
+    select(_ARTICLES.c.outlet_id, _CITATIONS.c.outlet_id)
+    .join(_ARTICLES, _CITATIONS.c.article_id == _ARTICLES.c.id)
+    .where(
+        _ARTICLES.c.story_id == bindparam("story_id"), _CITATIONS.c.outlet_id.in_(bindparam("outlets", expanding=True))
+    )
+)
+_SET_ORIGINAL = (
+    update(_STORIES).where(_STORIES.c.id == bindparam("story_id")).values(original_article_id=bindparam("original"))
+)
 
 
 def join_story(session: Session, copy: StoryCopy, index: StoryIndex, sig: Signature | None) -> int:
@@ -152,59 +201,40 @@ def join_story(session: Session, copy: StoryCopy, index: StoryIndex, sig: Signat
     Its citations must be stored already: they take part in the election.
     """
     index.cover(session, copy.when)  # before its own signature is indexed: a text never matches itself
-    story_id = session.scalar(
-        select(Article.story_id)
-        .where(Article.text_hash == copy.text_hash, Article.id != copy.id, Article.story_id.is_not(None))
-        .limit(1)
-    )
+    story_id = session.execute(_SAME_TEXT, {"text_hash": copy.text_hash, "id": copy.id}).scalar()
     if story_id is None and sig is not None and (match := index.closest(sig, copy.when)):
-        story_id = index.story_ids.get(match.key) or session.scalar(
-            select(Article.story_id).where(Article.id == int(match.key))
-        )
+        story_id = index.story_ids.get(match.key) or session.execute(_STORY_OF, {"id": int(match.key)}).scalar()
     minhash = to_bytes(sig) if sig is not None else None
     if story_id is None:
-        story_id = session.execute(
-            insert(Story).values(created_at=utcnow(), original_article_id=copy.id).returning(Story.id)
-        ).scalar_one()
-        _place(session, copy.id, story_id, minhash)
+        values = {"created_at": utcnow(), "original_article_id": copy.id}
+        story_id = session.execute(_NEW_STORY, values).scalar_one()
+        session.execute(_PLACE, {"article_id": copy.id, "story_id": story_id, "minhash": minhash})
     else:
-        _place(session, copy.id, story_id, minhash)
+        session.execute(_PLACE, {"article_id": copy.id, "story_id": story_id, "minhash": minhash})
         elect_after_join(session, story_id, copy)
     if sig is not None:
         index.add(str(copy.id), sig, copy.when, story_id)
     return story_id
 
 
-def _place(session: Session, article_id: int, story_id: int, minhash: bytes | None) -> None:
-    session.execute(update(Article).where(Article.id == article_id).values(story_id=story_id, minhash=minhash))
-
-
 def elect_after_join(session: Session, story_id: int, joined: StoryCopy) -> int | None:
     """Re-elect the original after `joined` came into the story, comparing only the copies whose rank can
     have changed: the current original, the new copy, and the copies from outlets the new copy cites
     (its citations can make them "cited by another"). Equal to `elect_original` at a bounded cost."""
-    current = session.execute(
-        select(*_COPY_COLUMNS).join(Story, Story.original_article_id == Article.id).where(Story.id == story_id)
-    ).first()
+    current = session.execute(_CURRENT_ORIGINAL, {"story_id": story_id}).first()
     if current is None:  # a story without an original (stored by an older version): the full election
         return elect_original(session, story_id)
     candidates = {joined.id: joined, current.id: StoryCopy(*current)}
     promoted = joined.cited_outlets - {joined.outlet_id}
     if promoted:
-        rows = session.execute(
-            select(*_COPY_COLUMNS).where(Article.story_id == story_id, Article.outlet_id.in_(promoted))
-        )
+        rows = session.execute(_COPIES_FROM, {"story_id": story_id, "outlets": sorted(promoted)})
         candidates.update({row.id: StoryCopy(*row) for row in rows})
-    outlets = {c.outlet_id for c in candidates.values()}
-    citations = session.execute(
-        select(Article.outlet_id, Citation.outlet_id)
-        .join(Article, Citation.article_id == Article.id)
-        .where(Article.story_id == story_id, Citation.outlet_id.in_(outlets))
-    )
+    outlets = sorted({c.outlet_id for c in candidates.values()})
+    citations = session.execute(_CITED_IN_STORY, {"story_id": story_id, "outlets": outlets})
     cited_by_another = {cited for citing, cited in citations if citing != cited}
     original = min(candidates.values(), key=lambda c: c.rank(cited_by_another))
     if original.id != current.id:
-        session.execute(update(Story).where(Story.id == story_id).values(original_article_id=original.id))
+        session.execute(_SET_ORIGINAL, {"story_id": story_id, "original": original.id})
     return original.id
 
 
