@@ -9,6 +9,7 @@ worker once, as the bytes that were downloaded; the citation directory travels o
 from __future__ import annotations
 
 import html
+import os
 from dataclasses import dataclass, replace
 
 from crawler.encoding import page_text
@@ -44,10 +45,11 @@ class Extraction:
 _worker_directory: OutletDirectory | None = None  # set once per worker process by start_worker
 
 
-def start_worker(parent_pid: int, directory: OutletDirectory | None) -> None:
-    """Initializer of an extraction worker: die with the crawl, and keep the citation directory."""
+def start_worker(directory: OutletDirectory | None) -> None:
+    """Initializer of an extraction worker: die with its parent (the crawl, or the crawl's fork server, which
+    ends with the crawl), and keep the citation directory."""
     global _worker_directory
-    die_with_parent(parent_pid)
+    die_with_parent(os.getppid())
     _worker_directory = directory
 
 

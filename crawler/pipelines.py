@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
-import os
+import sys
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -90,6 +90,18 @@ def _context(page: FetchedPage, outlet: Outlet, directory: OutletDirectory | Non
     )
 
 
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """How extraction workers start: forked from a fork server that loaded and warmed the extractor once
+    (crawler/warm.py), so a worker starts in milliseconds and shares the extractor's memory with the
+    others. Elsewhere than on Linux, where the kernel cannot tie the fork server's life to the crawl's,
+    they are spawned."""
+    if not sys.platform.startswith("linux"):
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["crawler.warm"])
+    return context
+
+
 class ExtractPipeline:
     """Turn fetched pages into extracted articles with their fingerprints (crawler/extraction.py);
     NEWSWIRE_EXTRACT_WORKERS > 0 runs that in worker processes."""
@@ -118,9 +130,9 @@ class ExtractPipeline:
         if self.workers > 0:
             self.pool = ProcessPoolExecutor(
                 self.workers,
-                mp_context=multiprocessing.get_context("spawn"),
+                mp_context=_worker_context(),
                 initializer=start_worker,
-                initargs=(os.getpid(), self.directory),  # the directory travels once per worker
+                initargs=(self.directory,),  # the directory travels once per worker
             )
 
     async def _extract_in_pool(self, page: FetchedPage, context: ExtractionContext) -> Extraction:

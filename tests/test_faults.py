@@ -65,13 +65,13 @@ def test_one_character_reference_to_a_control_character_loses_nothing(reference)
 
 
 POOL_SCRIPT = """
-import sys, time, multiprocessing.resource_tracker as rt
+import sys, time, multiprocessing.forkserver as fs, multiprocessing.resource_tracker as rt
 from scrapy.utils.test import get_crawler
 from crawler.pipelines import ExtractPipeline
 pipeline = ExtractPipeline(get_crawler(), workers=2)
 pipeline._start_pool()
 list(pipeline.pool.map(abs, range(4)))  # workers up
-pids = [*pipeline.pool._processes, rt._resource_tracker._pid]
+pids = [*pipeline.pool._processes, rt._resource_tracker._pid, fs._forkserver._forkserver_pid]
 print(" ".join(str(p) for p in pids if p), flush=True)
 time.sleep(120)
 """
@@ -87,11 +87,12 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc to find the workers")
 def test_extraction_workers_die_with_a_crawl_killed_by_sigkill():
-    """kill -9 of the crawl (OOM killer, cron timeout) left its ~155 MB workers and the resource tracker behind."""
+    """kill -9 of the crawl (OOM killer, cron timeout) left its ~155 MB workers and the resource tracker behind;
+    the workers' fork server goes too."""
     parent = subprocess.Popen([sys.executable, "-c", POOL_SCRIPT], stdout=subprocess.PIPE, text=True, cwd=PROJECT)
     try:
         pids = [int(p) for p in parent.stdout.readline().split()]
-        assert len(pids) == 3 and all(_alive(p) for p in pids)
+        assert len(pids) == 4 and all(_alive(p) for p in pids)
     finally:
         parent.kill()
         parent.wait(timeout=10)
