@@ -46,6 +46,7 @@ FAST = {
 
 
 OUTLETS = 10
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 _PARAGRAPH = re.compile(rb"(<p(?:\s[^>]*)?>)", re.IGNORECASE)
 
 
@@ -105,18 +106,23 @@ def _tree(root: int) -> set[int]:
     return tree
 
 
-def _tree_memory(root: int) -> tuple[int, int]:
-    """(RSS, PSS) of a process tree, in bytes: PSS divides each shared page among the processes sharing it."""
+def _tree_memory(root: int) -> tuple[int, int, dict[int, float]]:
+    """(RSS, PSS, CPU seconds by pid) of a process tree, memory in bytes: PSS divides each shared page among
+    the processes sharing it. CPU is read here too because the extraction workers are the children of a fork
+    server the crawl never waits for, so RUSAGE_CHILDREN misses them."""
     rss = pss = 0
+    cpu: dict[int, float] = {}
     for pid in _tree(root):
         try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            cpu[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
             for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
                 if line.startswith(("Rss:", "Pss:")):
                     kilobytes = int(line.split()[1]) * 1024
                     rss, pss = (rss + kilobytes, pss) if line.startswith("Rss:") else (rss, pss + kilobytes)
         except (OSError, IndexError, ValueError):
             continue
-    return rss, pss
+    return rss, pss, cpu
 
 
 @dataclass
@@ -129,16 +135,18 @@ class Run:
 
 
 def measured(args: list[str], cwd: str) -> Run:
-    """Run a command to its end: wall time, CPU time of it and its descendants, peak RSS of the tree."""
+    """Run a command to its end: wall time, CPU time of it and its descendants (the larger of what the kernel
+    counted for waited-for children and what was sampled from /proc), peak RSS and PSS of the tree."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=cwd)
-    peak, done = [0, 0], threading.Event()
+    peak, sampled_cpu, done = [0, 0], dict[int, float](), threading.Event()
 
     def watch() -> None:
         while not done.is_set():
-            rss, pss = _tree_memory(process.pid)
+            rss, pss, cpu = _tree_memory(process.pid)
             peak[:] = max(peak[0], rss), max(peak[1], pss)
+            sampled_cpu.update(cpu)
             done.wait(0.1)
 
     watcher = threading.Thread(target=watch, daemon=True)
@@ -148,7 +156,7 @@ def measured(args: list[str], cwd: str) -> Run:
     done.set()
     watcher.join()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    cpu = max((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), sum(sampled_cpu.values()))
     return Run(seconds, cpu, peak[0], peak[1], out.strip().splitlines()[-1] if out.strip() else "")
 
 
