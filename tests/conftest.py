@@ -1,5 +1,6 @@
 """Shared fixtures: the local news web (shared, or fresh for a test that changes it), a crawl of it through
-the real CLI and Scrapy engine, a fresh PostgreSQL schema. The helpers they use live in tests/support."""
+the real CLI and Scrapy engine, a fresh PostgreSQL schema, a Redis key prefix of the test's own. The helpers
+they use live in tests/support."""
 
 from __future__ import annotations
 
@@ -12,8 +13,28 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from crawler.newsweb import NewsWeb
-from tests.support.db import PG_URL, postgres_absent
+from tests.support.db import PG_URL, REDIS_URL, postgres_absent, redis_absent
 from tests.support.newsweb import Crawl, LocalWeb, fresh_news_web
+
+
+@pytest.fixture
+def frontier_prefix() -> Iterator[str]:
+    """A key prefix of its own on the machine's Redis for one test's frontier; its keys deleted afterwards."""
+    import redis
+
+    prefix = f"nw_test_{uuid.uuid4().hex[:10]}"
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        redis_absent(exc)
+    try:
+        yield prefix
+    finally:
+        keys = list(client.scan_iter(match=f"{{{prefix}}}:*"))
+        if keys:
+            client.delete(*keys)
+        client.close()
 
 
 @pytest.fixture

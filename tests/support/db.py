@@ -1,4 +1,4 @@
-"""Reading a test's database: a session on a URL, the crawl runs; PostgreSQL's URL and absence."""
+"""Reading a test's database: a session on a URL, the crawl runs; PostgreSQL's and Redis's URLs and absence."""
 
 from __future__ import annotations
 
@@ -41,3 +41,13 @@ def postgres_absent(exc: Exception) -> NoReturn:
     if os.environ.get("NEWSWIRE_REQUIRE_SERVICES") == "1":
         pytest.fail(f"PostgreSQL required but unreachable at {PG_URL}: {exc}")
     pytest.skip(f"PostgreSQL unreachable at {PG_URL}")
+
+
+REDIS_URL = os.environ.get("NEWSWIRE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def redis_absent(exc: Exception) -> NoReturn:
+    """Skip a test that needs Redis, or fail it when NEWSWIRE_REQUIRE_SERVICES=1 (CI)."""
+    if os.environ.get("NEWSWIRE_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"Redis required but unreachable at {REDIS_URL}: {exc}")
+    pytest.skip(f"Redis unreachable at {REDIS_URL}")

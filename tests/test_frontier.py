@@ -1,0 +1,161 @@
+"""The shared frontier's parts on the machine's real Redis: leased requests (a worker killed with kill -9
+loses nothing), requests as JSON (never pickle), fingerprints that expire."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+import redis
+from scrapy import Request, Spider
+from scrapy.utils.test import get_crawler
+
+from crawler.frontier.connection import FrontierKeys, FrontierUnavailable, connect
+from crawler.frontier.dupefilter import SEEN_SECONDS_META, ExpiringDupeFilter
+from crawler.frontier.leases import LeasedQueue
+from crawler.frontier.serializer import UnqueueableRequest, dumps, loads
+from tests.support.db import REDIS_URL
+from tests.support.paths import PROJECT
+
+
+@pytest.fixture
+def client(frontier_prefix):
+    connection = redis.Redis.from_url(REDIS_URL)
+    yield connection
+    connection.close()
+
+
+def test_requests_come_out_by_priority_then_in_the_order_they_came(client, frontier_prefix):
+    queue = LeasedQueue(client, FrontierKeys(frontier_prefix))
+    for payload, priority in ((b"a", 0), (b"b", 0), (b"urgent", 5), (b"c", 0), (b"later", 0)):
+        queue.push(payload, priority, not_before=time.time() + 0.4 if payload == b"later" else None)
+    order = [lease.payload for lease in iter(lambda: queue.lease("w1"), None)]
+    assert order == [b"urgent", b"a", b"b", b"c"]  # "later" is not due yet
+    assert queue.sizes().delayed == 1 and queue.sizes().leased == 4
+    time.sleep(0.45)
+    due = queue.lease("w1")
+    assert due is not None and due.payload == b"later"
+
+
+def test_a_worker_killed_with_sigkill_loses_nothing_its_leases_go_back_to_the_queue(client, frontier_prefix):
+    """A worker leases three requests and dies with kill -9 before acking any: once the leases expire, the
+    next worker to ask for work gets all three back; the one it had acked is not fetched again."""
+    keys = FrontierKeys(frontier_prefix)
+    queue = LeasedQueue(client, keys, lease_seconds=0.5)
+    for n in range(4):
+        queue.push(f"page-{n}".encode())
+    script = (
+        "import sys, time, redis\n"
+        "from crawler.frontier.connection import FrontierKeys\n"
+        "from crawler.frontier.leases import LeasedQueue\n"
+        f"queue = LeasedQueue(redis.Redis.from_url({REDIS_URL!r}), FrontierKeys({frontier_prefix!r}), "
+        "lease_seconds=0.5)\n"
+        "leases = [queue.lease('doomed') for _ in range(4)]\n"
+        "queue.ack(leases[0])\n"
+        "print(' '.join(lease.payload.decode() for lease in leases[1:]), flush=True)\n"
+        "while True:\n"
+        "    queue.extend(leases[1:]); time.sleep(0.1)  # a live worker's heartbeat keeps its leases\n"
+    )
+    doomed = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=PROJECT)
+    try:
+        held = doomed.stdout.readline().split()
+        time.sleep(0.8)  # longer than a lease: the heartbeat kept them
+        assert queue.lease("survivor") is None and queue.sizes().leased == 3
+    finally:
+        doomed.kill()
+        doomed.wait(timeout=10)
+        doomed.stdout.close()
+    assert len(held) == 3
+    time.sleep(0.6)  # the dead worker's leases expire
+    recovered = [queue.lease("survivor") for _ in range(3)]
+    assert sorted(lease.payload.decode() for lease in recovered if lease) == sorted(held)
+    assert queue.requeued == 3 and queue.lease("survivor") is None
+    assert all(queue.ack(lease) for lease in recovered if lease)
+    assert queue.sizes() == type(queue.sizes())(0, 0, 0, 0)
+
+
+def test_a_request_that_keeps_killing_workers_is_set_aside_after_max_tries(client, frontier_prefix):
+    queue = LeasedQueue(client, FrontierKeys(frontier_prefix), lease_seconds=0.05, max_tries=2)
+    queue.push(b"poison")
+    queue.push(b"fine")
+    for _ in range(2):  # leased, never acked: the worker "died" each time
+        assert queue.lease("w") is not None and queue.lease("w") is not None
+        time.sleep(0.08)
+    assert queue.lease("w") is None  # both expired twice: set aside, none left to lease
+    assert queue.dead == 2 and sorted(queue.dead_requests()) == [b"fine", b"poison"]
+    assert queue.sizes().dead == 2
+
+
+def test_a_stale_lease_cannot_ack_or_extend_what_another_worker_now_holds(client, frontier_prefix):
+    queue = LeasedQueue(client, FrontierKeys(frontier_prefix), lease_seconds=0.05)
+    queue.push(b"page")
+    slow = queue.lease("slow")
+    time.sleep(0.08)
+    fast = queue.lease("fast")
+    assert slow is not None and fast is not None and fast.payload == b"page"
+    assert queue.extend([slow]) == 0 and not queue.ack(slow)  # the slow worker's token is stale
+    assert queue.sizes().leased == 1
+    assert queue.release(fast) and queue.sizes().queued == 1  # handed back, no try counted
+    again = queue.lease("fast")
+    assert again is not None and queue.ack(again) and queue.sizes().queued == 0
+
+
+class _Spider(Spider):
+    name = "frontier-test"
+
+    def parse_article(self, response):
+        return None
+
+
+def test_requests_travel_as_json_and_what_json_cannot_carry_is_refused_when_queued():
+    spider = _Spider()
+    request = Request(
+        "https://outlet.example/a?b=1",
+        callback=spider.parse_article,
+        errback=spider.parse_article,
+        headers={"If-None-Match": '"v1"'},
+        body=b"\x00\xff",
+        meta={"newswire_outlet": "outlet", "handle_httpstatus_list": [304], "not_before": 1.5},
+        priority=7,
+        dont_filter=True,
+    )
+    payload = dumps(request, spider)
+    assert payload.startswith(b"{") and b"pickle" not in payload
+    back = loads(payload, spider)
+    assert (back.url, back.callback, back.errback, back.body, back.priority, back.dont_filter) == (
+        request.url,
+        spider.parse_article,
+        spider.parse_article,
+        b"\x00\xff",
+        7,
+        True,
+    )
+    assert back.headers.get("If-None-Match") == b'"v1"' and back.meta == request.meta
+    with pytest.raises(UnqueueableRequest, match=r"outlet\.example"):
+        dumps(Request("https://outlet.example/x", callback=lambda r: None), spider)  # not a spider method
+    with pytest.raises(UnqueueableRequest, match="set cannot be queued"):
+        dumps(Request("https://outlet.example/x", meta={"tags": {"a"}}), spider)
+
+
+def test_a_fingerprint_is_seen_by_every_worker_until_it_expires(client, frontier_prefix):
+    settings = {"NEWSWIRE_FRONTIER": REDIS_URL, "NEWSWIRE_FRONTIER_PREFIX": frontier_prefix}
+    one, two = (ExpiringDupeFilter.from_crawler(get_crawler(settings_dict=settings)) for _ in range(2))
+    listing = Request("https://outlet.example/feed.xml", meta={SEEN_SECONDS_META: 1})
+    article = Request("https://outlet.example/2026/story?utm_source=x")
+    assert not one.request_seen(article) and two.request_seen(article)  # another worker saw it first
+    assert not one.request_seen(listing) and two.request_seen(listing)
+    assert 0 < client.ttl(one.prefix + one.fingerprinter.fingerprint(article).hex()) <= 7 * 86400
+    time.sleep(1.1)
+    assert not two.request_seen(listing)  # the listing's second lifetime: a recurring crawl reads it again
+    assert one.request_seen(article)
+    one.forget(article)
+    assert not two.request_seen(article)
+
+
+def test_an_unreachable_or_malformed_frontier_is_one_clear_error():
+    with pytest.raises(FrontierUnavailable, match="redis:// URL"):
+        connect("http://127.0.0.1:6379/0")
+    with pytest.raises(FrontierUnavailable, match="does not answer"):
+        connect("redis://127.0.0.1:1/0")
