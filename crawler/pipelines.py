@@ -37,7 +37,14 @@ from storage.repository import (
     insert_article,
     sync_outlets,
 )
-from storage.stories import StoryCopy, backfill_stories, join_story, load_index, refresh_signature
+from storage.stories import (
+    StoryCopy,
+    backfill_stories,
+    join_story,
+    load_index,
+    lock_story_writers,
+    refresh_signature,
+)
 
 if TYPE_CHECKING:
     from crawler.spiders.news import NewsSpider
@@ -287,6 +294,12 @@ class StorePipeline:
             )
         return rows
 
+    def _join_writers(self, session: Session) -> None:
+        """Take the story writers' turn (PostgreSQL) and index what other writers stored meanwhile."""
+        lock_story_writers(session)
+        if caught_up := self.stories.catch_up(session):
+            logger.debug("indexed %d article(s) other writers stored", caught_up)
+
     def _store(self, session: Session, item: ExtractedArticle) -> str:
         """Insert (or revise) the article, with its citations and its story, in the batch's transaction."""
         values = article_values(item, self.outlet_ids[item.outlet], counters.run_id(self.crawler.stats))
@@ -318,6 +331,7 @@ class StorePipeline:
             return
         try:
             with self.sessions.begin() as session:
+                self._join_writers(session)
                 outcomes = [self._store(session, item) for item, _ in batch]
         except Exception as exc:  # noqa: BLE001 - handed to the waiting items, which log and count it
             self.stories.clear()  # it indexed texts the rollback took back: reload what is stored
@@ -333,6 +347,7 @@ class StorePipeline:
     def _commit_alone(self, item: ExtractedArticle, future: asyncio.Future[str]) -> None:
         try:
             with self.sessions.begin() as session:
+                self._join_writers(session)
                 outcome = self._store(session, item)
         except Exception as exc:  # noqa: BLE001 - handed to the waiting item, which logs and counts it
             self.stories.clear()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from types import EllipsisType
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -87,9 +87,11 @@ class StoryIndex(NearDuplicateIndex):
         super().__init__(threshold)
         self.loaded_days: set[date] = set()
         self.story_ids: dict[str, int] = {}
+        self.newest_id = 0  # the highest article id indexed: other writers' articles are those above it
 
     def add(self, key: str, sig: Signature, when: datetime | None = None, story_id: int | None = None) -> None:
         super().add(key, sig, when)
+        self.newest_id = max(self.newest_id, int(key)) if key.isdigit() else self.newest_id
         if story_id is not None:
             self.story_ids[key] = story_id
 
@@ -97,7 +99,28 @@ class StoryIndex(NearDuplicateIndex):
         """Drop everything loaded and added (after a rolled-back transaction): later copies reload it."""
         super().clear()
         self.loaded_days.clear()
-        self.story_ids.clear()
+        self.story_ids.clear()  # newest_id stays: what lies above it is still other writers' work
+
+    def catch_up(self, session: Session) -> int:
+        """Index the signatures other writers stored since this index last looked (the workers of a shared
+        crawl: each has its own index over one database); return how many. Called under
+        `lock_story_writers`, so no writer is between its insert and its commit."""
+        if not self.loaded_days:
+            return 0
+        when = func.coalesce(Article.published, Article.fetched_at)
+        newest = session.scalar(select(func.max(Article.id))) or 0
+        since = datetime.combine(min(self.loaded_days), time.min, UTC)  # what no loaded day can match is left
+        until = datetime.combine(max(self.loaded_days), time.min, UTC) + timedelta(days=1)
+        stmt = select(Article.id, Article.minhash, when, Article.story_id).where(
+            Article.id > self.newest_id, Article.id <= newest, Article.minhash.is_not(None), when >= since, when < until
+        )
+        added = 0
+        for article_id, data, dated, story_id in session.execute(stmt.execution_options(yield_per=500)):
+            if data is not None and str(article_id) not in self.signatures:
+                self.add(str(article_id), from_bytes(data), as_utc(dated), story_id)
+                added += 1
+        self.newest_id = max(self.newest_id, newest)
+        return added
 
     def cover(self, session: Session, when: datetime) -> int:
         """Load the stored signatures dated within STORY_WINDOW of `when` not loaded yet; return how many."""
@@ -119,11 +142,25 @@ class StoryIndex(NearDuplicateIndex):
         return loaded
 
 
+STORY_WRITERS_LOCK = 0x6E657773  # PostgreSQL advisory lock key ("news"): one writer of stories at a time
+
+
+def lock_story_writers(session: Session) -> None:
+    """On PostgreSQL, hold the story writers' lock until this transaction ends: writers sharing one database
+    (a shared crawl's workers) place copies one transaction at a time, each seeing the others' commits, so
+    two copies of one story stored at once end in one story. SQLite has one writer anyway."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL lock_timeout = '60s'"))  # a stuck writer fails the batch, not the crawl
+        session.execute(select(func.pg_advisory_xact_lock(STORY_WRITERS_LOCK)))
+
+
 def load_index(session: Session, threshold: float, now: datetime | None = None) -> StoryIndex:
     """The near-duplicate index for a crawl at `now`: the stored signatures of the days a new copy can
     match (STORY_WINDOW around now); older days are loaded when an older article needs them."""
     index = StoryIndex(threshold)
+    newest = session.scalar(select(func.max(Article.id))) or 0  # first: a row stored meanwhile is caught up
     index.cover(session, now or utcnow())
+    index.newest_id = newest
     logger.info("near-duplicate index: %d signatures loaded", len(index))
     return index
 
