@@ -156,7 +156,14 @@ class FetchStateKeeper:
     @property
     def state(self) -> FetchState:
         if self._state is None:
-            self._state = FetchState.load(crawl_store(self.crawler))
+            if self.crawler.settings.get("NEWSWIRE_FRONTIER"):  # a shared crawl: the bookkeeping is in Redis
+                from crawler.frontier.connection import frontier_of
+                from crawler.frontier.fetch_state import SharedFetchState
+
+                client, keys = frontier_of(self.crawler.settings)
+                self._state = SharedFetchState.load_shared(crawl_store(self.crawler), client, keys)
+            else:
+                self._state = FetchState.load(crawl_store(self.crawler))
         return self._state
 
     def item_scraped(self, item: Any) -> None:

@@ -48,12 +48,14 @@ def run_crawl(
     log_file: str | None = None,
     registry: list[Outlet] | None = None,
     follow_depth: int = 0,
+    plan: bool = True,
 ) -> CrawlRun:
     """Crawl `outlets` into the store's database and return the finished CrawlRun row.
 
     The crawl's components share `store` (the caller opened and migrated it: one engine, one migration
     check per command). Blocks until the crawl ends; Twisted's reactor cannot restart, so call this once
-    per process.
+    per process. With `plan` False (a worker of a shared crawl: the overrides name a frontier) nothing is
+    discovered here: the crawl fetches what the frontier holds.
     """
     settings = crawl_settings(store.url, overrides, log_level=log_level, log_file=log_file)
     settings.set(STORE_SETTING, store, priority="cmdline")
@@ -63,7 +65,9 @@ def run_crawl(
     process = CrawlerProcess(settings)
     quiet_expected_tracebacks()
     crawler = process.create_crawler(NewsSpider)
-    process.crawl(crawler, outlets=outlets, known=known, limit=limit, registry=registry, follow_depth=follow_depth)
+    process.crawl(
+        crawler, outlets=outlets, known=known, limit=limit, registry=registry, follow_depth=follow_depth, plan=plan
+    )
     process.start()
     run_id = counters.run_id(crawler.stats)
     with store.sessions() as session:

@@ -10,7 +10,7 @@ from scrapy.crawler import Crawler
 from crawler import stats as counters
 from crawler.config import CrawlConfig
 from crawler.database import crawl_store
-from crawler.stats import OutletCounts
+from crawler.stats import OutletCounts, outlet_counts
 from scheduling.freshness import record_crawl
 from storage.models import RunStatus, utcnow
 from storage.repository import finish_run, start_run
@@ -81,6 +81,13 @@ class RunRecorder:
             return
         counts = run_counts(self.crawler.stats.get_stats(), reason)
         by_outlet: dict[str, OutletCounts] = counts.pop("by_outlet")
+        shared = getattr(spider, "shared", None)
+        if shared is not None:  # a shared crawl: the planner records the outlets from every process's counts
+            if not spider.plan:
+                with self.sessions.begin() as session:
+                    finish_run(session, run_id, by_outlet={s: c.as_json() for s, c in by_outlet.items()}, **counts)
+                return
+            by_outlet = outlet_counts(shared.outlet_counts())
         crawled = {slug: by_outlet.get(slug, OutletCounts()) for slug in spider.outlets}
         minimums = {o.slug: o.every for o in spider.outlets.values() if getattr(o, "every", None)}
         with self.sessions.begin() as session:

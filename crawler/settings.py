@@ -68,6 +68,15 @@ NEWSWIRE_EXTRACT_WORKERS = min(4, os.cpu_count() or 1) if (os.cpu_count() or 1) 
 # many seconds, whichever comes first. An article counts as stored once its batch is committed.
 NEWSWIRE_STORE_BATCH_SIZE = 50
 NEWSWIRE_STORE_BATCH_SECONDS = 0.2
+# --- a shared crawl (--frontier; crawler/frontier) ---------------------------------------------
+NEWSWIRE_FRONTIER_PREFIX = "newswire"  # the frontier's Redis keys start with {this}: one crawl per prefix
+NEWSWIRE_FRONTIER_LEASE_SECONDS = 120.0  # a worker's request goes to another worker this long after its last heartbeat
+NEWSWIRE_FRONTIER_MAX_TRIES = 3  # leases that ended without an ack before a request is set aside and reported
+NEWSWIRE_FRONTIER_SEEN_SECONDS = 7 * 86400  # an article URL queued once is not queued again for this long
+NEWSWIRE_FRONTIER_LISTING_SEEN_SECONDS = 300  # a feed, sitemap or homepage: within one crawl, not the next
+NEWSWIRE_FRONTIER_DEFER_AFTER = 5.0  # a host's slot further away than this: the request waits in the frontier
+NEWSWIRE_FRONTIER_MAX_WAIT = 300.0  # … and asks the host clock again after at most this long
+NEWSWIRE_FRONTIER_MAX_OUTAGE = 300.0  # a crawl that cannot reach its frontier this long ends (workers: once idle)
 NEWSWIRE_STORY_THRESHOLD = 0.25  # estimated shingle Jaccard at which two texts are one story (bench/dedup.py)
 NEWSWIRE_ALLOW_PRIVATE_ADDRESSES = False  # discovered links may reach loopback/private ranges
 NEWSWIRE_RETRY_BACKOFF_BASE = 2.0  # seconds before the first retry, doubled for each next one

@@ -3,6 +3,7 @@ loses nothing), requests as JSON (never pickle), fingerprints that expire."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -15,7 +16,7 @@ from scrapy.utils.test import get_crawler
 from crawler.frontier.connection import FrontierKeys, FrontierUnavailable, connect
 from crawler.frontier.dupefilter import SEEN_SECONDS_META, ExpiringDupeFilter
 from crawler.frontier.leases import LeasedQueue
-from crawler.frontier.serializer import UnqueueableRequest, dumps, loads
+from crawler.frontier.serializer import MAX_PAYLOAD_BYTES, UnqueueableRequest, dumps, loads
 from tests.support.db import REDIS_URL
 from tests.support.paths import PROJECT
 
@@ -30,7 +31,7 @@ def client(frontier_prefix):
 def test_requests_come_out_by_priority_then_in_the_order_they_came(client, frontier_prefix):
     queue = LeasedQueue(client, FrontierKeys(frontier_prefix))
     for payload, priority in ((b"a", 0), (b"b", 0), (b"urgent", 5), (b"c", 0), (b"later", 0)):
-        queue.push(payload, priority, not_before=time.time() + 0.4 if payload == b"later" else None)
+        queue.push(payload, priority, delay=0.4 if payload == b"later" else 0.0)
     order = [lease.payload for lease in iter(lambda: queue.lease("w1"), None)]
     assert order == [b"urgent", b"a", b"b", b"c"]  # "later" is not due yet
     assert queue.sizes().delayed == 1 and queue.sizes().leased == 4
@@ -139,14 +140,27 @@ def test_requests_travel_as_json_and_what_json_cannot_carry_is_refused_when_queu
         dumps(Request("https://outlet.example/x", meta={"tags": {"a"}}), spider)
 
 
+def test_what_redis_holds_is_not_trusted_when_read_back():
+    """A request planted in Redis cannot name a class to import, call a spider attribute that is not one of
+    its own methods, or be arbitrarily large."""
+    spider = _Spider()
+    planted = json.loads(dumps(Request("https://outlet.example/a", callback=spider.parse_article), spider))
+    assert type(loads(json.dumps({**planted, "_class": "os.system"}).encode(), spider)) is Request
+    for callback in ("start", "close", "__init__", "crawler"):
+        with pytest.raises(UnqueueableRequest, match="not a method of the spider"):
+            loads(json.dumps({**planted, "callback": callback}).encode(), spider)
+    with pytest.raises(UnqueueableRequest, match="bytes, over"):
+        loads(b" " * (MAX_PAYLOAD_BYTES + 1), spider)
+
+
 def test_a_fingerprint_is_seen_by_every_worker_until_it_expires(client, frontier_prefix):
     settings = {"NEWSWIRE_FRONTIER": REDIS_URL, "NEWSWIRE_FRONTIER_PREFIX": frontier_prefix}
     one, two = (ExpiringDupeFilter.from_crawler(get_crawler(settings_dict=settings)) for _ in range(2))
     listing = Request("https://outlet.example/feed.xml", meta={SEEN_SECONDS_META: 1})
-    article = Request("https://outlet.example/2026/story?utm_source=x")
+    article = Request("https://outlet.example/2026/story?utm_source=x", cb_kwargs={"hints": None})
     assert not one.request_seen(article) and two.request_seen(article)  # another worker saw it first
     assert not one.request_seen(listing) and two.request_seen(listing)
-    assert 0 < client.ttl(one.prefix + one.fingerprinter.fingerprint(article).hex()) <= 7 * 86400
+    assert 300 < client.ttl(one.prefix + one.fingerprinter.fingerprint(article).hex()) <= 7 * 86400  # an article
     time.sleep(1.1)
     assert not two.request_seen(listing)  # the listing's second lifetime: a recurring crawl reads it again
     assert one.request_seen(article)

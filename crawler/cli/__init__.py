@@ -14,6 +14,7 @@ from crawler.cli.export import export
 from crawler.cli.publish import feeds, serve
 from crawler.cli.reports import outlets, status, stories
 from crawler.cli.schedule import schedule
+from crawler.cli.worker import worker
 
 __all__ = ["cli", "main"]
 
@@ -30,7 +31,7 @@ def cli() -> None:
     """
 
 
-for command in (crawl, feeds, export, status, stories, outlets, demo, serve, schedule):
+for command in (crawl, worker, feeds, export, status, stories, outlets, demo, serve, schedule):
     cli.add_command(command)
 
 

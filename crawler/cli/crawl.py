@@ -13,6 +13,7 @@ from crawler.cli.errors import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, Locked, Usage
 from crawler.cli.options import (
     crawl_db_option,
     current_log,
+    frontier_option,
     log_options,
     parse_overrides,
     settings_option,
@@ -64,6 +65,7 @@ def due_outlets(outlets: list[Outlet], store: Store) -> list[Outlet]:
 @click.option(
     "--due", is_flag=True, help="Only outlets whose adaptive polling time has come (for frequent cron lines)."
 )
+@frontier_option
 @log_options
 def crawl(
     sources: str,
@@ -74,6 +76,7 @@ def crawl(
     follow_citations: bool,
     depth: int | None,
     due: bool,
+    frontier: str | None,
 ) -> None:
     """Discover and fetch new articles from the registry's outlets and store them.
 
@@ -92,6 +95,10 @@ def crawl(
     adapts to how often it publishes, what its feeds and server ask (<ttl>, Cache-Control,
     Retry-After) and its failures in a row (see `newswire status`).
 
+    With --frontier (or NEWSWIRE_FRONTIER), the crawl is shared: its discovery requests go to the
+    frontier's Redis, where any number of `newswire worker`s (and this process) fetch them; the
+    database must be PostgreSQL. The command ends when the frontier holds nothing more.
+
     Example: newswire crawl --outlet Reuters --limit 20
     """
     from crawler.crawl import run_crawl
@@ -104,13 +111,18 @@ def crawl(
     except RegistryError as exc:
         raise UsageProblem(str(exc)) from None
     follow_depth = (depth or max(1, configured)) if follow_citations else configured
-    overrides = parse_overrides(settings)  # before anything is created: a typo changes nothing
+    overrides: dict[str, object] = {**parse_overrides(settings)}  # first: a typo changes nothing
+    if frontier:
+        from crawler.cli.worker import shared_crawl_settings
+
+        overrides.update(shared_crawl_settings(frontier, db_url, stay=False))
     log = current_log()
     ctx = click.get_current_context()
     started = time.monotonic()
     try:
         with crawl_lock(db_url), open_store(db_url) as store:
-            close_abandoned_runs(store)
+            if not frontier:  # a shared crawl's workers hold runs of their own, alive though not ours
+                close_abandoned_runs(store)
             if due:
                 outlets = due_outlets(outlets, store)
                 if not outlets:

@@ -62,6 +62,12 @@ crontab_option = click.option(
     "--crontab", "crontab_file", default=None, metavar="FILE", type=click.Path(dir_okay=False, path_type=Path),
     help="This crontab file instead of the user's crontab.",
 )  # fmt: skip
+frontier_option = click.option(
+    "--frontier",
+    envvar="NEWSWIRE_FRONTIER",
+    metavar="URL",
+    help="A shared crawl's Redis frontier (redis://HOST:6379/0; or NEWSWIRE_FRONTIER).",
+)
 json_option = click.option("--json", "as_json", is_flag=True, help="One JSON document instead of text, for scripts.")
 base_url_option = click.option(
     "--base-url", default=None, metavar="URL",

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from crawler.cli.errors import Failed
 from crawler.cli.options import (
     crontab_option,
     db_option,
+    frontier_option,
     json_option,
     log_options,
     parse_overrides,
@@ -45,8 +47,11 @@ def installed_crawls(crontab_file: Path | None, db_url: str) -> list[ScheduledCr
 @json_option
 @settings_option
 @crontab_option
+@frontier_option
 @log_options
-def status(db_url: str, runs: int, as_json: bool, settings: tuple[str, ...], crontab_file: Path | None) -> None:
+def status(
+    db_url: str, runs: int, as_json: bool, settings: tuple[str, ...], crontab_file: Path | None, frontier: str | None
+) -> None:
     """Show each outlet's articles, freshness, last error and next crawl, and the latest crawl runs.
 
     Freshness: the last new article, the last crawl that reached the outlet, failures in a row and
@@ -54,6 +59,8 @@ def status(db_url: str, runs: int, as_json: bool, settings: tuple[str, ...], cro
     The next crawl is the installed cron entries' for this database (`schedule install`; an entry
     with --due waits until adaptive polling makes the outlet due), else adaptive polling's due time
     (`schedule run`, `crawl --due`). Exit code 0 even when outlets fail (it reports; it does not judge).
+    With --frontier, a shared crawl's workers (host, pid, state, last heartbeat, pages, errors; a
+    worker silent for longer than its lease is `gone`) and its frontier's size, under `workers` and `frontier` in JSON.
 
     Example: newswire status --runs 10 --json
     """
@@ -61,14 +68,32 @@ def status(db_url: str, runs: int, as_json: bool, settings: tuple[str, ...], cro
     from crawler.crawl import crawl_settings
     from crawler.status import status_report, status_text
 
-    policy = CrawlConfig.from_settings(crawl_settings(db_url, parse_overrides(settings))).polling
+    crawl_config = crawl_settings(db_url, parse_overrides(settings))
+    policy = CrawlConfig.from_settings(crawl_config).polling
     cron = installed_crawls(crontab_file, db_url)
     with open_store(db_url) as store, store.sessions() as session:
         report = status_report(session, policy, runs, cron=cron)
+    shared = _frontier_report(frontier, crawl_config.get("NEWSWIRE_FRONTIER_PREFIX")) if frontier else None
     if as_json:
-        echo_json(report)
+        echo_json({**report, **(shared or {})})
     else:
-        click.echo(status_text(report))
+        from crawler.frontier.report import frontier_text
+
+        click.echo(status_text(report) + (frontier_text(shared) if shared else ""))
+
+
+def _frontier_report(url: str, prefix: str) -> dict[str, Any]:
+    from crawler.frontier.connection import FrontierKeys, FrontierUnavailable, connect
+    from crawler.frontier.report import frontier_report
+
+    try:
+        client = connect(url)
+    except FrontierUnavailable as exc:
+        raise Failed(str(exc)) from None
+    try:
+        return frontier_report(client, FrontierKeys(prefix))
+    finally:
+        client.close()
 
 
 @click.command()

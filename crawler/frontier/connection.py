@@ -24,7 +24,9 @@ def connect(url: str) -> redis.Redis:
     """A Redis client for `url` (redis://, rediss:// or unix://), checked with a PING."""
     if not url.startswith(("redis://", "rediss://", "unix://")):
         raise FrontierUnavailable(f"--frontier must be a redis:// URL, not {url!r}")
-    client = redis.Redis.from_url(url, socket_connect_timeout=5, health_check_interval=30)
+    client = redis.Redis.from_url(
+        url, socket_connect_timeout=5, socket_timeout=10, socket_keepalive=True, health_check_interval=30
+    )
     try:
         client.ping()
     except redis.RedisError as exc:

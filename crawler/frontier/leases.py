@@ -30,12 +30,17 @@ PRIORITY_SPAN = 2**32  # queue score = -priority × this + arrival: higher prior
 _NOW = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
 
 _PUSH = """
--- KEYS queue delayed data score seq; ARGV payload priority not_before_ms
+-- KEYS queue delayed data score seq; ARGV payload priority delay_ms
 local id = tostring(redis.call('INCR', KEYS[5]))
 local score = -tonumber(ARGV[2]) * PRIORITY_SPAN + tonumber(id)
 redis.call('HSET', KEYS[3], id, ARGV[1])
 redis.call('HSET', KEYS[4], id, score)
-if tonumber(ARGV[3]) > 0 then redis.call('ZADD', KEYS[2], ARGV[3], id) else redis.call('ZADD', KEYS[1], score, id) end
+if tonumber(ARGV[3]) > 0 then
+  local t = redis.call('TIME')
+  redis.call('ZADD', KEYS[2], t[1] * 1000 + math.floor(t[2] / 1000) + tonumber(ARGV[3]), id)
+else
+  redis.call('ZADD', KEYS[1], score, id)
+end
 return id
 """.replace("PRIORITY_SPAN", str(PRIORITY_SPAN))
 
@@ -142,11 +147,11 @@ class LeasedQueue:
     def _keys(self, *names: str) -> list[str]:
         return [self.key[name] for name in names]
 
-    def push(self, payload: bytes, priority: int = 0, not_before: float | None = None) -> str:
-        """Queue a serialized request (after `not_before`, a Unix time, when given); its id."""
-        not_before_ms = round(not_before * 1000) if not_before else 0
+    def push(self, payload: bytes, priority: int = 0, delay: float = 0.0) -> str:
+        """Queue a serialized request, to be leased `delay` seconds from now (by the Redis server's clock:
+        the hosts' clocks never matter); its id."""
         keys = self._keys("queue", "delayed", "data", "score", "seq")
-        return _text(self._push(keys=keys, args=[payload, int(priority), not_before_ms]))
+        return _text(self._push(keys=keys, args=[payload, int(priority), max(0, round(delay * 1000))]))
 
     def lease(self, worker: str, batch: int = 100) -> Lease | None:
         """Lease the best waiting request to `worker` (re-queuing up to `batch` expired leases first)."""

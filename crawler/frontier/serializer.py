@@ -2,13 +2,15 @@
 
 scrapy-redis stores `pickle.dumps(request.to_dict(spider=…))`; a pickle is a program, so a Redis reachable
 by anyone else would be a door into every worker. Here a request is its `to_dict()` as JSON, bytes (headers,
-body) tagged and base64-encoded; a value JSON cannot carry is refused when the request is queued, not found
-broken when it is read back. Callbacks travel by name and must be the spider's methods (Scrapy's rule).
+body) tagged and base64-encoded, and the few records a request carries (RECORDS: the discovery hints) by
+name and fields; any other value JSON cannot carry is refused when the request is queued, not found broken
+when it is read back. Callbacks travel by name and must be the spider's methods (Scrapy's rule).
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import logging
 from typing import Any
@@ -16,10 +18,13 @@ from typing import Any
 from scrapy import Request, Spider
 from scrapy.utils.request import request_from_dict
 
+from crawler.extract.record import DiscoveryHints
+
 logger = logging.getLogger(__name__)
 
 MAX_PAYLOAD_BYTES = 1 << 20  # a queued request larger than this is refused (a body the crawl would not send)
-_BYTES = "__bytes__"
+_BYTES, _RECORD = "__bytes__", "__record__"
+RECORDS: dict[str, type] = {"DiscoveryHints": DiscoveryHints}  # the only objects a request may carry, by name
 
 
 class UnqueueableRequest(ValueError):
@@ -29,9 +34,11 @@ class UnqueueableRequest(ValueError):
 def _encode(value: Any) -> Any:
     if isinstance(value, bytes):
         return {_BYTES: base64.b64encode(value).decode("ascii")}
+    if dataclasses.is_dataclass(value) and RECORDS.get(type(value).__name__) is type(value):
+        return {_RECORD: type(value).__name__, "fields": _encode(dataclasses.asdict(value))}  # type: ignore[arg-type]
     if isinstance(value, dict):
-        if _BYTES in value:
-            raise UnqueueableRequest(f"a dict with the reserved key {_BYTES!r}")
+        if _BYTES in value or _RECORD in value:
+            raise UnqueueableRequest(f"a dict with a reserved key ({_BYTES!r} or {_RECORD!r})")
         return {_key(k): _encode(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_encode(v) for v in value]
@@ -52,6 +59,8 @@ def _decode(value: Any) -> Any:
     if isinstance(value, dict):
         if set(value) == {_BYTES}:
             return base64.b64decode(value[_BYTES])
+        if set(value) == {_RECORD, "fields"}:
+            return RECORDS[value[_RECORD]](**_decode(value["fields"]))  # KeyError: not a record we made
         return {k: _decode(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_decode(v) for v in value]
@@ -69,9 +78,27 @@ def dumps(request: Request, spider: Spider) -> bytes:
     return payload
 
 
+def _own_method(spider: Spider, name: object) -> bool:
+    """True when `name` is a method the spider's own classes define (not Scrapy's, not any attribute)."""
+    if not isinstance(name, str):
+        return False
+    own = [cls for cls in type(spider).__mro__ if cls not in Spider.__mro__]
+    return any(callable(vars(cls).get(name)) for cls in own)
+
+
 def loads(payload: bytes, spider: Spider) -> Request:
-    """The request back from its JSON bytes (headers, body and meta as they were queued)."""
+    """The request back from its JSON bytes (headers, body and meta as they were queued). What Redis holds
+    is not trusted: the size is capped, the request is always a plain scrapy.Request (a `_class` naming
+    another is ignored, so nothing is imported by name), and callbacks must be the spider's own methods."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise UnqueueableRequest(f"a queued request of {len(payload)} bytes, over {MAX_PAYLOAD_BYTES}")
     data = _decode(json.loads(payload))
+    if not isinstance(data, dict):
+        raise UnqueueableRequest("a queued request that is not a JSON object")
+    data.pop("_class", None)
+    for field in ("callback", "errback"):
+        if data.get(field) is not None and not _own_method(spider, data[field]):
+            raise UnqueueableRequest(f"a queued request's {field} is not a method of the spider: {data[field]!r:.80}")
     headers = data.get("headers") or {}
     data["headers"] = {name.encode("latin-1"): values for name, values in headers.items()}
     return request_from_dict(data, spider=spider)

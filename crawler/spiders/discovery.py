@@ -70,7 +70,9 @@ class ListingDiscovery:
         (one request per host, conditional), or fetched here when robots.txt is not obeyed."""
         robots_url = urljoin(outlet.homepage, "/robots.txt")
         netloc = urlsplit(robots_url).netloc
-        if not self.settings.getbool("ROBOTSTXT_OBEY"):
+        if not self.settings.getbool("ROBOTSTXT_OBEY") or self.settings.get("NEWSWIRE_FRONTIER"):
+            # fetched here in a shared crawl too: the worker whose robots.txt middleware reads the host may
+            # be another one, and its robots_parsed signal would never reach this process
             yield scrapy.Request(
                 robots_url,
                 callback=self.parse_robots,

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import scrapy
@@ -34,6 +34,9 @@ from crawler.spiders.discovery import ListingDiscovery
 from storage.db import stored_urls
 from storage.urls import canonical_url, is_web_url, strip_tracking
 
+if TYPE_CHECKING:
+    from crawler.frontier.crawl import SharedCrawl
+
 logger = logging.getLogger(__name__)
 
 
@@ -51,9 +54,11 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
         limit: int | str | None = None,
         registry: list[Outlet] | None = None,
         follow_depth: int | str = 0,
+        plan: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.plan = plan  # False: a worker of a shared crawl, which fetches what the frontier holds
         if outlets is None:
             names = outlet_names.split(",") if isinstance(outlet_names, str) else (outlet_names or [])
             registry = registry or load_registry(sources or "sources.toml")
@@ -93,6 +98,10 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
         if self.known is None:
             slugs = list(self.registry if self.follow_depth else self.outlets)
             self.known = stored_urls(crawl_store(self.crawler), slugs)
+        if self.shared is not None and self.plan:
+            self.shared.new_crawl()
+        if not self.plan:
+            return
         for outlet in list(self.outlets.values()):
             for request in self._discovery_of(outlet, 0):
                 yield request
@@ -106,6 +115,15 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
             logger.debug("discovery of %s failed", outlet.name, exc_info=True)
             self.record_error(outlet, outlet.homepage, "outlet_failed", f"cannot start: {type(exc).__name__}: {exc}")
             return []
+
+    @cached_property
+    def shared(self) -> SharedCrawl | None:
+        """The shared crawl this process works on (--frontier), or None."""
+        if not self.crawler.settings.get("NEWSWIRE_FRONTIER"):
+            return None
+        from crawler.frontier.crawl import SharedCrawl
+
+        return SharedCrawl.from_settings(self.crawler.settings)
 
     @cached_property
     def directory(self) -> OutletDirectory:
@@ -166,9 +184,10 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
         except ValueError as exc:  # malformed host or port
             self.record_error(outlet, entry.url[:200], "bad_url", f"malformed URL: {exc}")
             return None
-        if key in self.seen:
-            return None
-        self.seen.add(key)
+        if self.shared is None:  # a shared crawl's long-running workers leave this to the frontier's dupefilter
+            if key in self.seen:
+                return None
+            self.seen.add(key)
         known = self.known or {}
         if key in known and not changed_since(entry, known[key][1]):
             article_id = known[key][0]
@@ -176,11 +195,10 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
                 self.already_stored.add(article_id)
                 counters.count(self.crawler.stats, counters.ALREADY_STORED)
             return None
-        if self.scheduled[outlet.slug] >= (self.limit or 0):
+        if not self._within_limit(outlet.slug):
             counters.count_skipped(self.crawler.stats, "over_limit")
             self.fetch_state.mark_incomplete(listing)  # the rest must be seen by the next crawl
             return None
-        self.scheduled[outlet.slug] += 1
         self.fetch_state.article_scheduled(listing)
         hints = DiscoveryHints(source=source, title=entry.title, published_raw=entry.published_raw)
         return scrapy.Request(
@@ -190,6 +208,16 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
             meta={meta.OUTLET: outlet.slug},
             cb_kwargs={"hints": hints, "follow_depth": follow, "listing": listing},
         )
+
+    def _within_limit(self, slug: str) -> bool:
+        """Count one more article request of the outlet if the crawl's limit allows it (in a shared crawl,
+        counted in the frontier for every worker)."""
+        if self.shared is not None:
+            return self.shared.within_limit(slug, self.limit or 0)
+        if self.scheduled[slug] >= (self.limit or 0):
+            return False
+        self.scheduled[slug] += 1
+        return True
 
     def parse_article(
         self, response: Response, hints: DiscoveryHints, follow_depth: int = 0, listing: str | None = None

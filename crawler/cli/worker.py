@@ -1,0 +1,83 @@
+"""`newswire worker`: one worker of a shared crawl — fetch, extract and store what the frontier holds."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import click
+
+from crawler.cli.crawl import exit_code_for
+from crawler.cli.errors import Failed, UsageProblem
+from crawler.cli.options import (
+    crawl_db_option,
+    current_log,
+    frontier_option,
+    log_options,
+    parse_overrides,
+    settings_option,
+    sources_option,
+)
+from crawler.cli.render import describe_run, said
+from crawler.cli.store import open_store
+from crawler.registry import RegistryError, load_registry
+
+logger = logging.getLogger(__name__)
+
+
+def shared_crawl_settings(frontier: str, db_url: str, *, stay: bool) -> dict[str, object]:
+    """The settings of a shared crawl's process, after checking its database and frontier (one-line errors)."""
+    from crawler.frontier.connection import FrontierUnavailable, connect
+    from crawler.frontier.setup import NotShareable, check_shared_database, frontier_settings
+
+    try:
+        check_shared_database(db_url)
+        connect(frontier).close()
+    except NotShareable as exc:
+        raise UsageProblem(str(exc)) from None
+    except FrontierUnavailable as exc:
+        raise Failed(str(exc)) from None
+    return frontier_settings(frontier, stay=stay)
+
+
+@click.command()
+@sources_option
+@crawl_db_option
+@frontier_option
+@click.option("--until-idle", is_flag=True, help="Stop once the frontier holds nothing (batch jobs, tests).")
+@settings_option
+@log_options
+def worker(sources: str, db_url: str, frontier: str | None, until_idle: bool, settings: tuple[str, ...]) -> None:
+    """Join a shared crawl: fetch, extract and store the requests the frontier holds, until stopped.
+
+    Any number of workers on any hosts share one frontier (Redis) and one database (PostgreSQL);
+    `newswire crawl --frontier URL` plans a crawl into it. A request is leased, not popped: a worker
+    killed with kill -9 loses nothing, its requests go to another worker when the lease expires.
+    SIGTERM or Ctrl-C: the requests in flight are handed back and the worker exits 0.
+
+    Example: newswire worker --frontier redis://10.0.0.5:6379/0 --db postgresql+psycopg://crawler@10.0.0.6/news
+    """
+    from crawler.crawl import run_crawl
+
+    if not frontier:
+        raise UsageProblem("a worker needs --frontier redis://HOST:6379/0 (or NEWSWIRE_FRONTIER)")
+    try:
+        registry = load_registry(sources)
+    except RegistryError as exc:
+        raise UsageProblem(str(exc)) from None
+    overrides = {**parse_overrides(settings), **shared_crawl_settings(frontier, db_url, stay=not until_idle)}
+    log = current_log()
+    started = time.monotonic()
+    with open_store(db_url) as store:
+        run = run_crawl(
+            registry,
+            registry=registry,
+            store=store,
+            overrides=overrides,
+            log_level=log.level,
+            log_file=log.log_file,
+            plan=False,
+        )
+    said.info("%s", describe_run(run, time.monotonic() - started))
+    code = exit_code_for(run.status)
+    click.get_current_context().exit(0 if run.status == "interrupted" else code)

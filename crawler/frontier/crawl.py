@@ -1,0 +1,101 @@
+"""What the processes of one shared crawl count together in Redis: articles per outlet against the crawl's
+limit, each outlet's counts (requests, listings answered, errors… — what adaptive polling reads), and the
+start of a new crawl (the planner clears the last one's counts and listing bookkeeping).
+
+Each process adds what it counted to the shared tally when it acks a request (so the counts of a request
+are in Redis before the request leaves the frontier) and when it closes; the planner, which closes last
+(when nothing is queued or in flight), records the outlets' crawl from the tally. Workers record none: an
+outlet whose listings another process read would look unanswered to them.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import redis
+from scrapy.settings import BaseSettings
+
+from crawler import stats as counters
+from crawler.frontier.connection import FrontierKeys, frontier_of
+from crawler.frontier.dupefilter import ExpiringDupeFilter
+from crawler.frontier.fetch_state import SharedFetchState
+
+logger = logging.getLogger(__name__)
+
+# how each OutletCounts field combines across processes (the rest add up)
+_COMBINE = {"last_error": "set", "poll_hint": "min", "retry_after": "max"}
+_MERGE = """
+-- KEYS tally; ARGV field op value, …
+for i = 1, #ARGV, 3 do
+  local field, op, value = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local old = redis.call('HGET', KEYS[1], field)
+  if op == 'add' then redis.call('HINCRBYFLOAT', KEYS[1], field, value)
+  elseif op == 'set' or not old then redis.call('HSET', KEYS[1], field, value)
+  elseif op == 'min' and tonumber(value) < tonumber(old) then redis.call('HSET', KEYS[1], field, value)
+  elseif op == 'max' and tonumber(value) > tonumber(old) then redis.call('HSET', KEYS[1], field, value)
+  end
+end
+return 0
+"""
+
+
+class SharedCrawl:
+    """One shared crawl's counters."""
+
+    def __init__(self, client: redis.Redis, keys: FrontierKeys) -> None:
+        self.client = client
+        self.keys = keys
+        self.scheduled_key = keys.key("scheduled")
+        self.tally_key = keys.key("outlet_counts")
+        self._merge = client.register_script(_MERGE)
+        self._pushed: dict[str, Any] = {}  # this process's outlet counts as last added to the tally
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> SharedCrawl:
+        return cls(*frontier_of(settings))
+
+    def new_crawl(self) -> None:
+        """The planner starts a crawl: the last crawl's counts and listing bookkeeping are forgotten."""
+        self.client.delete(self.scheduled_key, self.tally_key)
+        SharedFetchState.clear(self.client, self.keys)
+        ExpiringDupeFilter.new_crawl(self.client, self.keys)
+
+    def within_limit(self, slug: str, limit: int) -> bool:
+        """Take one of the outlet's `limit` article requests for this crawl, if one is left."""
+        taken = int(self.client.hincrby(self.scheduled_key, slug, 1))
+        if taken > limit:
+            self.client.hincrby(self.scheduled_key, slug, -1)
+            return False
+        return True
+
+    def add_outlet_counts(self, stats: dict[str, Any]) -> None:
+        """Add what this process counted per outlet since its last call to the crawl's tally."""
+        args: list[Any] = []
+        for key, value in stats.items():
+            if not key.startswith(counters.BY_OUTLET) or value is None or self._pushed.get(key) == value:
+                continue
+            op = _COMBINE.get(key.rsplit("/", 1)[-1], "add")
+            if op == "add":
+                args += [key, op, value - self._pushed.get(key, 0)]
+            else:
+                args += [key, op, value]
+            self._pushed[key] = value
+        if args:
+            self._merge(keys=[self.tally_key], args=args)
+
+    def outlet_counts(self) -> dict[str, Any]:
+        """The crawl's tally, as a stats dump's by-outlet keys (numbers as numbers)."""
+        tally: dict[str, Any] = {}
+        for raw_key, raw in self.client.hgetall(self.tally_key).items():
+            key, value = _text(raw_key), _text(raw)
+            try:
+                number = float(value)
+                tally[key] = int(number) if number.is_integer() else number
+            except ValueError:
+                tally[key] = value
+        return tally
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -1,0 +1,100 @@
+"""A shared crawl's view of its listings, in Redis: which listings' articles are all handled, by any worker.
+
+A listing's validators are saved only once every article it led to was stored or given up (so a 304 next
+time hides nothing: crawler/conditional.py). In a shared crawl the worker that reads a feed is rarely the
+one that fetches its articles, so the counts of outstanding articles per listing, the listings left
+incomplete, the child sitemaps' parents and the fresh validators live in the frontier's Redis, and every
+worker that closes saves the validators of the listings complete so far (the last one to close saves them
+all). The planner clears them when it plans a new crawl.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from dataclasses import asdict
+
+import redis
+from scrapy.http import Response
+
+from crawler.conditional import FetchState
+from crawler.frontier.connection import FrontierKeys
+from storage.db import Store
+from storage.validators import Validators, load_validators
+
+logger = logging.getLogger(__name__)
+
+_PARTS = ("fresh", "pending", "incomplete", "parents")
+
+
+class SharedFetchState(FetchState):
+    """FetchState whose per-crawl bookkeeping is shared by every worker through Redis."""
+
+    def __init__(self, client: redis.Redis, keys: FrontierKeys, stored: dict[str, Validators] | None = None) -> None:
+        super().__init__(stored)
+        self.client = client
+        self.key = {part: keys.key(f"fetch:{part}") for part in _PARTS}
+
+    @classmethod
+    def load_shared(cls, store: Store, client: redis.Redis, keys: FrontierKeys) -> SharedFetchState:
+        with store.sessions() as session:
+            return cls(client, keys, load_validators(session))
+
+    @staticmethod
+    def clear(client: redis.Redis, keys: FrontierKeys) -> None:
+        """Forget the last crawl's bookkeeping (the planner, before it plans a new crawl)."""
+        client.delete(*(keys.key(f"fetch:{part}") for part in _PARTS))
+
+    def _share(self, url: str) -> None:
+        if url in self.fresh:
+            self.client.hset(self.key["fresh"], url, json.dumps(asdict(self.fresh[url])))
+
+    def record(self, url: str, response: Response, body: str | None = None) -> None:
+        super().record(url, response, body)
+        self._share(url)
+
+    def carry(self, url: str) -> Validators | None:
+        stored = super().carry(url)
+        self._share(url)
+        return stored
+
+    def set_links(self, url: str, links: list[str]) -> None:
+        super().set_links(url, links)
+        self._share(url)
+
+    def set_poll_hint(self, url: str, seconds: int | None) -> None:
+        super().set_poll_hint(url, seconds)
+        self._share(url)
+
+    def child(self, child_url: str, parent_url: str) -> None:
+        if child_url != parent_url:
+            self.client.hsetnx(self.key["parents"], child_url, parent_url)
+
+    def article_scheduled(self, listing: str | None) -> None:
+        if listing:
+            self.client.hincrby(self.key["pending"], listing, 1)
+
+    def article_done(self, listing: str | None, retry_later: bool = False) -> None:
+        if listing:
+            self.client.hincrby(self.key["pending"], listing, -1)
+            if retry_later:
+                self.client.sadd(self.key["incomplete"], listing)
+
+    def mark_incomplete(self, listing: str | None) -> None:
+        if listing:
+            self.client.sadd(self.key["incomplete"], listing)
+
+    def complete(self) -> list[Validators]:
+        """Fresh validators of the listings every worker has finished with (see FetchState.complete)."""
+        self.fresh = {
+            _text(url): Validators(**json.loads(raw)) for url, raw in self.client.hgetall(self.key["fresh"]).items()
+        }
+        self.pending = Counter({_text(k): int(v) for k, v in self.client.hgetall(self.key["pending"]).items()})
+        self.incomplete = {_text(url) for url in self.client.smembers(self.key["incomplete"])}
+        self.parents = {_text(k): _text(v) for k, v in self.client.hgetall(self.key["parents"]).items()}
+        return super().complete()
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -1,0 +1,259 @@
+"""Scrapy's scheduler for a shared crawl: requests go to the Redis frontier and come back leased.
+
+A request is acked when Scrapy is done with it — its callback or errback ran and what it yielded was
+scheduled and stored (the scraper's `finish_response`, which runs after the item pipelines) — or when it was
+replaced by a request made from it (a redirect, a retry), which is queued before the old lease is acked. So
+a worker killed at any moment leaves every request it held leased, and the lease's expiry gives it to
+another worker. A worker that stops cleanly hands its leases back. A heartbeat keeps this worker's leases
+and its line in the worker list alive, and wakes the engine so requests other workers queued are taken up
+within a second, not at Scrapy's 5-second heartbeat.
+
+Retries that must wait (crawler/scheduler.py's NOT_BEFORE) wait in the frontier's `delayed` set, for every
+worker to see.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import redis
+from scrapy import Request, Spider, signals
+from scrapy.core.scheduler import BaseScheduler
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider
+from twisted.internet import task
+from twisted.python.failure import Failure
+
+from crawler.errors import classify_failure, worth_retrying
+from crawler.frontier.connection import frontier_of
+from crawler.frontier.dupefilter import ExpiringDupeFilter
+from crawler.frontier.leases import Lease, LeasedQueue
+from crawler.frontier.serializer import UnqueueableRequest, dumps, loads
+from crawler.frontier.workers import WorkerRoster
+from crawler.scheduler import NOT_BEFORE
+
+logger = logging.getLogger(__name__)
+
+LEASE_META = "newswire_lease"  # request.meta: (request id, lease token) of the lease it came from
+STAY_SETTING = "NEWSWIRE_FRONTIER_STAY"  # True: an idle worker waits for work; False: it ends when all is done
+
+
+class FrontierScheduler(BaseScheduler):
+    """Scrapy's scheduler over the shared frontier (see the module's docstring)."""
+
+    def __init__(self, crawler: Crawler, queue: LeasedQueue, dupefilter: ExpiringDupeFilter, roster: WorkerRoster):
+        self.crawler = crawler
+        self.queue = queue
+        self.df = dupefilter
+        self.roster = roster
+        self.stats = crawler.stats
+        self.stay = crawler.settings.getbool(STAY_SETTING)
+        self.held: dict[str, Lease] = {}
+        self.spider: Spider | None = None
+        self._heartbeat: task.LoopingCall | None = None
+        self.redis_down_since: float | None = None  # monotonic time of the first failure of an outage
+        self.max_outage = crawler.settings.getfloat("NEWSWIRE_FRONTIER_MAX_OUTAGE", 300.0)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> FrontierScheduler:
+        client, keys = frontier_of(crawler.settings)
+        queue = LeasedQueue(
+            client,
+            keys,
+            lease_seconds=crawler.settings.getfloat("NEWSWIRE_FRONTIER_LEASE_SECONDS", 120.0),
+            max_tries=crawler.settings.getint("NEWSWIRE_FRONTIER_MAX_TRIES", 3),
+        )
+        roster = WorkerRoster(client, keys, queue.lease_ms / 1000)
+        scheduler = cls(crawler, queue, ExpiringDupeFilter.from_crawler(crawler), roster)
+        crawler.signals.connect(scheduler._hook_scraper, signal=signals.spider_opened)
+        crawler.signals.connect(scheduler._spider_idle, signal=signals.spider_idle)
+        return scheduler
+
+    # --- Scrapy's scheduler interface ------------------------------------------------------------
+
+    def open(self, spider: Spider) -> None:
+        self.spider = spider
+        self.roster.join()
+        self._heartbeat = task.LoopingCall(self.beat)
+        self._heartbeat.start(min(1.0, self.queue.lease_ms / 3000), now=False)
+        logger.info("worker %s joined the frontier (%s)", self.roster.worker_id, self.queue.sizes())
+
+    def close(self, reason: str) -> None:
+        if self._heartbeat is not None and self._heartbeat.running:
+            self._heartbeat.stop()
+        try:
+            self._tally()
+            handed_back = sum(self.queue.release(lease) for lease in self.held.values())
+            self.roster.leave(self.crawler.stats.get_stats() if self.crawler.stats else {})
+        except redis.RedisError as exc:
+            logger.error(
+                "frontier unreachable when closing: %d request(s) go back when their lease ends: %s",
+                len(self.held),
+                exc,
+            )
+        else:
+            if handed_back:
+                logger.info("handed %d unfinished request(s) back to the frontier", handed_back)
+        self.held.clear()
+
+    def has_pending_requests(self) -> bool:
+        try:
+            sizes = self.queue.sizes()
+        except redis.RedisError as exc:
+            self._redis_failed(exc)
+            return bool(self.held)
+        return bool(self.held) or sizes.queued > 0 or sizes.delayed > 0
+
+    def enqueue_request(self, request: Request) -> bool:
+        replaced = _pop_lease(request)  # a redirect or retry of a leased request: queued, then the lease acked
+        try:
+            queued = self._enqueue(request)
+        except redis.RedisError as exc:  # the request it came from stays leased: it is fetched again
+            self._redis_failed(exc)
+            logger.error("frontier unreachable: %s not queued: %s", request.url, exc)
+            return False
+        if replaced is not None:
+            self._settle(replaced)
+        return queued
+
+    def _enqueue(self, request: Request) -> bool:
+        if not request.dont_filter and self.df.request_seen(request):
+            self.df.log(request, self.spider)
+            return False
+        try:
+            payload = dumps(request, self.spider)  # type: ignore[arg-type]
+        except UnqueueableRequest as exc:
+            logger.error("cannot queue %s", exc)
+            self._count("frontier/unqueueable")
+            return False
+        not_before = request.meta.get(NOT_BEFORE)  # this host's clock: sent as a delay, timed by Redis's
+        self.queue.push(payload, request.priority, delay=max(0.0, not_before - time.time()) if not_before else 0.0)
+        self._count("scheduler/enqueued/redis")
+        return True
+
+    def next_request(self) -> Request | None:
+        requeued, dead = self.queue.requeued, self.queue.dead
+        try:
+            return self._next_leased()
+        except redis.RedisError as exc:
+            self._redis_failed(exc)
+            return None
+        finally:  # what this lease call found of dead workers' requests
+            self._count("frontier/requeued", self.queue.requeued - requeued)
+            self._count("frontier/set_aside", self.queue.dead - dead)
+
+    def _next_leased(self) -> Request | None:
+        while (lease := self.queue.lease(self.roster.worker_id)) is not None:
+            try:
+                request = loads(lease.payload, self.spider)  # type: ignore[arg-type]
+            except Exception as exc:  # noqa: BLE001 - a request nobody can read is reported and dropped
+                logger.error("dropped a request the frontier could not read back: %s", str(exc)[:200])
+                self._count("frontier/unreadable")
+                self.queue.ack(lease)
+                continue
+            request.meta.pop(NOT_BEFORE, None)
+            request.meta[LEASE_META] = (lease.request_id, lease.token)
+            self.held[lease.request_id] = lease
+            self._count("scheduler/dequeued/redis")
+            self.redis_down_since = None
+            return request
+        self.redis_down_since = None
+        return None
+
+    # --- leases ---------------------------------------------------------------------------------------
+
+    def finished(self, request: Request, result: Any) -> None:
+        """Scrapy is done with `request` (its callback or errback ran, its output scheduled and stored). An
+        article that failed in a way worth retrying is forgotten by the dupefilter, so the next crawl's
+        listing queues it again (its listing was marked incomplete: crawler/conditional.py)."""
+        lease_meta = request.meta.get(LEASE_META)
+        if lease_meta is None:
+            return
+        try:
+            if isinstance(result, Failure) and "hints" in request.cb_kwargs:
+                kind, _detail, _is_error = classify_failure(result)
+                if worth_retrying(kind):
+                    self.df.forget(request)
+            self._settle(tuple(lease_meta))
+        except redis.RedisError as exc:  # the lease ends on its own: the request is fetched again
+            self._redis_failed(exc)
+
+    def _tally(self) -> None:
+        """Add this process's outlet counts to the shared crawl's tally (before a lease is acked: the counts
+        of a request are in Redis before the request leaves the frontier)."""
+        shared = getattr(self.spider, "shared", None)
+        if shared is not None and self.stats is not None:
+            shared.add_outlet_counts(self.stats.get_stats())
+
+    def _settle(self, lease_meta: tuple[str, str]) -> None:
+        request_id = lease_meta[0]
+        lease = self.held.get(request_id)
+        if lease is None:
+            return
+        self._tally()
+        acked = self.queue.ack(lease)
+        del self.held[request_id]
+        if not acked:
+            logger.warning("request %s was done after its lease expired: another worker may fetch it too", request_id)
+            self._count("frontier/lease_lost")
+
+    def beat(self) -> None:
+        """Extend this worker's leases, refresh its line in the worker list, wake the engine. A Redis failure
+        is one warning line; the heartbeat goes on."""
+        try:
+            kept = self.queue.extend(list(self.held.values()))
+            if kept < len(self.held):
+                self._count("frontier/lease_lost", len(self.held) - kept)
+            self.roster.beat(self.crawler.stats.get_stats() if self.crawler.stats else {}, len(self.held))
+        except redis.RedisError as exc:
+            self._redis_failed(exc)
+        slot = getattr(self.crawler.engine, "_slot", None)  # Scrapy polls its scheduler only every 5 s when idle
+        if slot is not None:
+            slot.nextcall.schedule()
+
+    def _redis_failed(self, exc: Exception) -> None:
+        """Count a Redis failure; log it once per outage, not once per call."""
+        self._count("frontier/redis_errors")
+        if self.redis_down_since is None:
+            self.redis_down_since = time.monotonic()
+            logger.error("frontier unreachable (%s); retrying", exc)
+
+    def _hook_scraper(self, spider: Spider) -> None:
+        """Be told when the scraper is done with a response or failure (after the item pipelines)."""
+        slot = self.crawler.engine.scraper.slot if self.crawler.engine else None
+        if slot is None:
+            raise RuntimeError("the scraper has no slot: cannot ack the frontier's leases")
+        finish_response = slot.finish_response
+
+        def finish_and_ack(result: Any, request: Request) -> None:
+            finish_response(result, request)
+            self.finished(request, result)
+
+        slot.finish_response = finish_and_ack  # type: ignore[method-assign]
+
+    def _spider_idle(self, spider: Spider) -> None:
+        """Keep the crawl open while any worker still holds requests (they may queue more), or for good; a
+        crawl that cannot reach its frontier for NEWSWIRE_FRONTIER_MAX_OUTAGE seconds ends."""
+        if self.redis_down_since is not None and time.monotonic() - self.redis_down_since > self.max_outage:
+            logger.error("frontier unreachable for %.0f s: this crawl ends", time.monotonic() - self.redis_down_since)
+            return
+        if self.stay or self.redis_down_since is not None:
+            raise DontCloseSpider
+        try:
+            leased = self.queue.sizes().leased
+        except redis.RedisError as exc:
+            self._redis_failed(exc)
+            raise DontCloseSpider from None
+        if leased > 0:
+            raise DontCloseSpider
+
+    def _count(self, key: str, count: int = 1) -> None:
+        if self.stats is not None and count:
+            self.stats.inc_value(key, count)
+
+
+def _pop_lease(request: Request) -> tuple[str, str] | None:
+    value = request.meta.pop(LEASE_META, None)
+    return tuple(value) if value is not None else None

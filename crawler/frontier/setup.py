@@ -1,0 +1,36 @@
+"""The Scrapy settings that make a crawl one worker of a shared crawl."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+from crawler import settings
+from crawler.frontier.connection import FRONTIER_SETTING
+from crawler.frontier.scheduler import STAY_SETTING
+
+
+class NotShareable(ValueError):
+    """A database a shared crawl cannot use (SQLite: one machine, one writer)."""
+
+
+def check_shared_database(db_url: str) -> None:
+    """A shared crawl needs a server database: SQLite is refused with the reason."""
+    if make_url(db_url).get_backend_name() != "postgresql":
+        raise NotShareable(
+            f"a shared crawl (--frontier) needs a server database every worker can reach "
+            f"(postgresql+psycopg://…), not {make_url(db_url).get_backend_name()}"
+        )
+
+
+def frontier_settings(frontier_url: str, *, stay: bool) -> dict[str, Any]:
+    """Scheduler, dupefilter, host clock and frontier of a shared crawl; `stay`: an idle worker waits for work."""
+    return {
+        FRONTIER_SETTING: frontier_url,
+        STAY_SETTING: stay,
+        "SCHEDULER": "crawler.frontier.scheduler.FrontierScheduler",
+        "DUPEFILTER_CLASS": "crawler.frontier.dupefilter.ExpiringDupeFilter",
+        # the shared per-host clock: after the HTTP cache, just before the download, so a slot is taken late
+        "DOWNLOADER_MIDDLEWARES": {**settings.DOWNLOADER_MIDDLEWARES, "crawler.frontier.clock.SharedPoliteness": 950},
+    }

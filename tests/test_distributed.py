@@ -1,0 +1,246 @@
+"""A shared crawl on the machine's real Redis and PostgreSQL: a planner and two workers, three processes,
+against one process's crawl of the same local news web."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import redis
+from sqlalchemy import select
+
+from crawler.frontier.connection import FrontierKeys
+from crawler.frontier.leases import LeasedQueue, QueueSizes
+from crawler.frontier.workers import WorkerRoster
+from crawler.newsweb import NewsWeb
+from storage.models import Article, Story
+from tests.support.cli import FAST_CRAWL, newswire
+from tests.support.db import PG_URL, REDIS_URL, session_on
+from tests.support.newsweb import LocalWeb
+
+WAIT_SECONDS = 120  # every process of a shared crawl of the local web ends well within this
+
+
+@pytest.fixture
+def pg_url(pg_schema: str) -> str:
+    return f"{PG_URL}?options=-csearch_path%3D{pg_schema}"
+
+
+def stored(db_url: str) -> tuple[dict[str, str], set[frozenset[str]], set[str]]:
+    """What a crawl stored, by canonical URL: text hashes, stories (as sets of URLs), originals."""
+    with session_on(db_url) as session:
+        articles = session.scalars(select(Article)).all()
+        by_id = {a.id: a.canonical_url for a in articles}
+        stories: dict[int, set[str]] = {}
+        for article in articles:
+            stories.setdefault(article.story_id or -article.id, set()).add(article.canonical_url)
+        originals = {by_id[s.original_article_id] for s in session.scalars(select(Story)) if s.original_article_id}
+    return {a.canonical_url: a.text_hash for a in articles}, {frozenset(s) for s in stories.values()}, originals
+
+
+def _shared(
+    *args: str, db_url: str, registry: Path, prefix: str, cwd: Path, settings: tuple[str, ...] = ()
+) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "crawler", *args, "--sources", str(registry), "--db", db_url]
+    command += ["--frontier", REDIS_URL, *FAST_CRAWL, "-s", f"NEWSWIRE_FRONTIER_PREFIX={prefix}"]
+    # two requests at a time each, so that no process can lease the whole web at once; extraction in the
+    # crawl process: three crawl processes are enough for two cores
+    command += ["-s", "CONCURRENT_REQUESTS=2", "-s", "NEWSWIRE_EXTRACT_WORKERS=0", *settings]
+    return subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _pages_fetched(output: str) -> int:
+    found = re.search(r"(\d+) pages fetched", output)
+    return int(found.group(1)) if found else -1
+
+
+def test_a_planner_and_two_workers_store_what_one_process_stores_and_fetch_every_article_once(
+    pg_url: str, frontier_prefix: str, tmp_path: Path
+):
+    """The workers run as services: started first, joined (the worker list shows them), stopped with SIGTERM
+    once the planner's crawl is done. Every article page is fetched once across the three processes, and
+    the store holds the same articles, texts, stories and originals as one process's crawl."""
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = FrontierKeys(frontier_prefix)
+    roster = WorkerRoster(client, keys)
+    with NewsWeb() as web:
+        (tmp_path / "single").mkdir()
+        single = LocalWeb.beside(web, tmp_path / "single")
+        single_code = single.crawl().returncode
+        expected = stored(single.db_url)
+        mark = len(web.server.answers)
+        single.crawl()  # its re-crawl: what the shared crawl's re-crawl must ask, and be answered
+        recrawl = sorted((slug, path, status) for slug, path, status in web.server.answers_since(mark))
+        mark = len(web.server.requests)
+        registry = web.write_registry(tmp_path / "sources.toml")
+        workers = [
+            _shared("worker", db_url=pg_url, registry=registry, prefix=frontier_prefix, cwd=tmp_path) for _ in range(2)
+        ]
+        deadline = time.monotonic() + 60
+        while len(roster.lines()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert [line.state(time.time()) for line in roster.lines()] == ["working", "working"]
+        planner = _shared("crawl", db_url=pg_url, registry=registry, prefix=frontier_prefix, cwd=tmp_path)
+        planned = planner.communicate(timeout=WAIT_SECONDS)
+        fetched = Counter((slug, path) for slug, _method, path in web.server.requests[mark:])
+        again = len(web.server.answers)
+        replanned = _shared("crawl", db_url=pg_url, registry=registry, prefix=frontier_prefix, cwd=tmp_path)
+        second = replanned.communicate(timeout=WAIT_SECONDS)
+        answers = web.server.answers_since(again)
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        outputs = [worker.communicate(timeout=WAIT_SECONDS) for worker in workers]
+        article_paths = {(slug, urlsplit(url).path) for slug, urls in web.article_urls().items() for url in urls}
+    assert planner.returncode == single_code == 1, planned  # the web has a 404 and a broken feed
+    assert [worker.returncode for worker in workers] == [0, 0], outputs
+    assert stored(pg_url) == expected
+    # the outlets' polling state counts every process's work: no outlet looks unanswered
+    report = json.loads(newswire("status", "--json", "--db", pg_url).stdout)
+    assert all(o["last_success_at"] and o["consecutive_failures"] == 0 for o in report["outlets"]), report
+    # a second crawl of the unchanged web, at once: the same requests and answers as one process's re-crawl —
+    # only discovery requests, all 304 but the malformed feed's (it keeps no validators)
+    assert " 0 new" in second[0], second
+    robots = {(slug, status) for slug, path, status in answers if path == "/robots.txt"}  # each process reads it
+    assert robots <= {(slug, 304) for slug, *_ in recrawl}
+    assert sorted(a for a in answers if a[1] != "/robots.txt") == [a for a in recrawl if a[1] != "/robots.txt"], (
+        sorted(answers),
+        recrawl,
+    )
+    assert sum(status == 304 for *_, status in recrawl) >= 10
+    assert {key: fetched[key] for key in article_paths} == dict.fromkeys(article_paths, 1)
+    assert all(_pages_fetched(out) > 0 for out, _err in outputs), outputs  # each worker did its share
+    assert LeasedQueue(client, keys).sizes() == QueueSizes(0, 0, 0, 0)
+    assert [line.state(time.time()) for line in roster.lines()] == ["stopped"] * 4  # the two planners worked too
+
+
+def test_a_worker_killed_with_sigkill_mid_crawl_loses_nothing_and_status_shows_it_gone(
+    pg_url: str, frontier_prefix: str, tmp_path: Path
+):
+    """The victim is killed with kill -9 the moment it holds a leased request; the lease expires (2 s here),
+    the planner's next lease call re-queues it, and the crawl stores every article once, as one process
+    would. `status --frontier` shows the victim gone."""
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = FrontierKeys(frontier_prefix)
+    quick = ("-s", "NEWSWIRE_FRONTIER_LEASE_SECONDS=2", "-s", "CONCURRENT_REQUESTS=1")
+    with NewsWeb() as web:
+        (tmp_path / "single").mkdir()
+        single = LocalWeb.beside(web, tmp_path / "single")
+        assert single.crawl().returncode in (0, 1)
+        expected = stored(single.db_url)
+        registry = web.write_registry(tmp_path / "sources.toml")
+        launch = {"db_url": pg_url, "registry": registry, "prefix": frontier_prefix, "cwd": tmp_path, "settings": quick}
+        victim = _shared("worker", **launch)
+        deadline = time.monotonic() + 60
+        while not WorkerRoster(client, keys).lines() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        victim_id = WorkerRoster(client, keys).lines()[0].worker_id
+        planner = _shared("crawl", **launch)
+        owners = keys.key("owner")
+        while time.monotonic() < deadline and not any(
+            token.decode().startswith(victim_id) for token in client.hvals(owners)
+        ):
+            time.sleep(0.01)
+        assert any(token.decode().startswith(victim_id) for token in client.hvals(owners)), "never leased"
+        victim.kill()  # SIGKILL while it holds a lease
+        victim.communicate(timeout=10)
+        planned = planner.communicate(timeout=WAIT_SECONDS)
+    assert planner.returncode in (0, 1), planned
+    assert stored(pg_url) == expected
+    assert LeasedQueue(client, keys).sizes() == QueueSizes(0, 0, 0, 0)
+    report = json.loads(
+        newswire(
+            "status",
+            "--json",
+            "--db",
+            pg_url,
+            "--frontier",
+            REDIS_URL,
+            "-s",
+            f"NEWSWIRE_FRONTIER_PREFIX={frontier_prefix}",
+        ).stdout
+    )
+    states = {worker["id"]: worker["state"] for worker in report["workers"]}
+    assert states.pop(victim_id) == "gone" and list(states.values()) == ["stopped"]
+    assert report["frontier"] == {"queued": 0, "delayed": 0, "leased": 0, "dead": 0}
+
+
+def test_a_worker_refuses_sqlite_and_an_unreachable_frontier_in_one_line(tmp_path: Path):
+    registry = tmp_path / "sources.toml"
+    registry.write_text('[[outlet]]\nname = "A"\nhomepage = "https://a.example/"\n')
+    sqlite_url = f"sqlite:///{tmp_path}/x.db"
+    sqlite = newswire("worker", "--sources", str(registry), "--db", sqlite_url, "--frontier", REDIS_URL)
+    assert sqlite.exit_code == 2 and "needs a server database" in sqlite.stderr
+    assert len(sqlite.stderr.strip().splitlines()) == 1
+    nowhere = newswire("worker", "--sources", str(registry), "--db", PG_URL, "--frontier", "redis://127.0.0.1:1/0")
+    assert nowhere.exit_code == 3 and "does not answer" in nowhere.stderr
+    missing = newswire("worker", "--sources", str(registry), "--db", PG_URL, env={"NEWSWIRE_FRONTIER": ""})
+    assert missing.exit_code == 2 and "--frontier" in missing.stderr
+
+
+def test_copies_of_one_story_stored_by_two_writers_at_once_end_in_one_story(pg_url: str):
+    """Two workers, each with its own near-duplicate index, store copies of one wire story in transactions
+    that overlap: the story writers' lock makes the second wait for the first's commit and index it
+    first, so both copies are one story."""
+    from datetime import UTC, datetime
+
+    from crawler.newsweb.stories import WIRE_STORY
+    from storage.db import Store
+    from storage.repository import OutletRow, sync_outlets
+    from storage.stories import assign_story, load_index, lock_story_writers
+    from tests.support.articles import store_article
+
+    text = "\n\n".join(WIRE_STORY)
+    copy = "\n\n".join(["Floods: the latest", *WIRE_STORY[1:], "Follow us for more news from the region."])
+    with Store(pg_url, migrate=True) as store:
+        with store.sessions.begin() as session:
+            ids = sync_outlets(session, [OutletRow(n, n, f"https://{n}.example/") for n in ("wire", "copier")])
+        indexes = []
+        for _ in range(2):
+            with store.sessions() as session:
+                indexes.append(load_index(session, 0.25))
+        first_locked = threading.Event()
+
+        errors: list[BaseException] = []
+
+        def write(slug: str, body: str, index, hold: float) -> None:
+            try:
+                store_copy(slug, body, index, hold)
+            except BaseException as exc:
+                errors.append(exc)
+                raise
+
+        def store_copy(slug: str, body: str, index, hold: float) -> None:
+            if slug == "copier":
+                first_locked.wait(10)  # the wire's transaction is open and holds the lock
+            with store.sessions.begin() as session:
+                lock_story_writers(session)
+                index.catch_up(session)
+                if slug == "wire":
+                    first_locked.set()
+                when = datetime(2026, 12, 1, 9, tzinfo=UTC)
+                article = store_article(session, ids[slug], f"https://{slug}.example/floods", body, published=when)
+                assign_story(session, article, index)
+                time.sleep(hold)  # still uncommitted while the other writer starts
+
+        writers = [
+            threading.Thread(target=write, args=("wire", text, indexes[0], 0.5)),
+            threading.Thread(target=write, args=("copier", copy, indexes[1], 0.0)),
+        ]
+        for writer in writers:
+            writer.start()
+        for writer in writers:
+            writer.join(30)
+        assert not errors and not any(writer.is_alive() for writer in writers)
+        with store.sessions() as session:
+            stories = {a.story_id for a in session.scalars(select(Article))}
+            assert len(session.scalars(select(Article)).all()) == 2
+    assert len(stories) == 1
