@@ -180,10 +180,11 @@ class FetchStateKeeper:
             self.state.article_done(request.cb_kwargs.get("listing"))
 
     def spider_closed(self, spider: Any, reason: str) -> None:
-        if self._state is None:
+        shared = bool(self.crawler.settings.get("NEWSWIRE_FRONTIER"))
+        if self._state is None and not shared:  # nothing was fetched here; in a shared crawl, others fetched
             return
         try:
-            saved = self._state.save(crawl_store(self.crawler))
+            saved = self.state.save(crawl_store(self.crawler))
             logger.debug("saved validators of %d discovery URLs", saved)
         except Exception as exc:  # noqa: BLE001 - losing validators costs one full fetch next time, not data
             logger.error("could not save fetch validators: %s", exc)

@@ -14,7 +14,7 @@ from scrapy import Request, Spider
 from scrapy.utils.test import get_crawler
 
 from crawler.frontier.connection import FrontierKeys, FrontierUnavailable, connect
-from crawler.frontier.dupefilter import SEEN_SECONDS_META, ExpiringDupeFilter
+from crawler.frontier.dupefilter import ExpiringDupeFilter
 from crawler.frontier.leases import LeasedQueue
 from crawler.frontier.serializer import MAX_PAYLOAD_BYTES, UnqueueableRequest, dumps, loads
 from tests.support.db import REDIS_URL
@@ -28,13 +28,17 @@ def client(frontier_prefix):
     connection.close()
 
 
-def test_requests_come_out_by_priority_then_in_the_order_they_came(client, frontier_prefix):
+def test_requests_come_out_by_priority_then_hosts_take_turns(client, frontier_prefix):
+    """A sitemap lists one host's pages in a row; the frontier gives them out by priority, then host by host
+    in turn (in the order each host's came), so no worker waits behind one host's politeness delay."""
     queue = LeasedQueue(client, FrontierKeys(frontier_prefix))
-    for payload, priority in ((b"a", 0), (b"b", 0), (b"urgent", 5), (b"c", 0), (b"later", 0)):
-        queue.push(payload, priority, delay=0.4 if payload == b"later" else 0.0)
+    pushed = [(b"a1", "a"), (b"a2", "a"), (b"a3", "a"), (b"urgent", "c"), (b"b1", "b"), (b"b2", "b"), (b"later", "b")]
+    for payload, host in pushed:
+        queue.push(payload, 5 if payload == b"urgent" else 0, delay=0.4 if payload == b"later" else 0.0, host=host)
     order = [lease.payload for lease in iter(lambda: queue.lease("w1"), None)]
-    assert order == [b"urgent", b"a", b"b", b"c"]  # "later" is not due yet
-    assert queue.sizes().delayed == 1 and queue.sizes().leased == 4
+    assert order[0] == b"urgent" and len(order) == 6  # "later" is not due yet
+    assert [set(order[1:3]), set(order[3:5]), order[5:]] == [{b"a1", b"b1"}, {b"a2", b"b2"}, [b"a3"]]
+    assert queue.sizes().delayed == 1 and queue.sizes().leased == 6
     time.sleep(0.45)
     due = queue.lease("w1")
     assert due is not None and due.payload == b"later"
@@ -154,16 +158,26 @@ def test_what_redis_holds_is_not_trusted_when_read_back():
 
 
 def test_a_fingerprint_is_seen_by_every_worker_until_it_expires(client, frontier_prefix):
+    """An article page is seen by every worker for the story window, across crawls; a listing once per crawl.
+    The fingerprints live in sets that expire (a day's for articles, a crawl's for listings)."""
     settings = {"NEWSWIRE_FRONTIER": REDIS_URL, "NEWSWIRE_FRONTIER_PREFIX": frontier_prefix}
     one, two = (ExpiringDupeFilter.from_crawler(get_crawler(settings_dict=settings)) for _ in range(2))
-    listing = Request("https://outlet.example/feed.xml", meta={SEEN_SECONDS_META: 1})
+    listing = Request("https://outlet.example/feed.xml")
     article = Request("https://outlet.example/2026/story?utm_source=x", cb_kwargs={"hints": None})
     assert not one.request_seen(article) and two.request_seen(article)  # another worker saw it first
     assert not one.request_seen(listing) and two.request_seen(listing)
-    assert 300 < client.ttl(one.prefix + one.fingerprinter.fingerprint(article).hex()) <= 7 * 86400  # an article
-    time.sleep(1.1)
-    assert not two.request_seen(listing)  # the listing's second lifetime: a recurring crawl reads it again
-    assert one.request_seen(article)
+    today = int(time.time() // 86400)
+    assert 7 * 86400 < client.ttl(f"{one.prefix}{today}") <= 8 * 86400  # a day's set outlives the window by a day
+    assert 0 < client.ttl(f"{one.prefix}crawl:0") <= 300
+    assert one.buckets == 7 and client.scard(f"{one.prefix}{today}") == 1  # 16 bytes a fingerprint
+    ExpiringDupeFilter.new_crawl(client, FrontierKeys(frontier_prefix))
+    time.sleep(1.1)  # the workers trust the crawl number they read for a second
+    assert not two.request_seen(listing)  # the next crawl reads the listing again…
+    assert one.request_seen(article)  # …but not the article
+    client.rename(f"{one.prefix}{today}", f"{one.prefix}{today - 6}")  # written six days ago: still seen
+    assert two.request_seen(article)
+    client.rename(f"{one.prefix}{today - 6}", f"{one.prefix}{today - 7}")  # a week ago: past the window
+    assert not two.request_seen(article)
     one.forget(article)
     assert not two.request_seen(article)
 
@@ -173,3 +187,35 @@ def test_an_unreachable_or_malformed_frontier_is_one_clear_error():
         connect("http://127.0.0.1:6379/0")
     with pytest.raises(FrontierUnavailable, match="does not answer"):
         connect("redis://127.0.0.1:1/0")
+
+
+def test_the_planners_options_and_counts_reach_every_process_of_the_crawl(client, frontier_prefix):
+    """What one crawl shares beyond its requests: the planner's --limit and --depth, the per-outlet article
+    count against the limit, cited outlets followed once, and the outlets' counts tallied across processes."""
+    from crawler.frontier.crawl import SharedCrawl
+
+    planner, worker = (
+        SharedCrawl(client, FrontierKeys(frontier_prefix)),
+        SharedCrawl(client, FrontierKeys(frontier_prefix)),
+    )
+    planner.new_crawl(limit=2, follow_depth=1, planned={"maghreb"})
+    assert worker.option("limit", 100) == 2 and worker.option("follow_depth", 0) == 1
+    assert [worker.within_limit("wire", 2), planner.within_limit("wire", 2), worker.within_limit("wire", 2)] == [
+        True,
+        True,
+        False,
+    ]
+    assert not worker.first_to_follow("maghreb")  # the planner crawls it anyway
+    assert worker.first_to_follow("reuters") and not planner.first_to_follow("reuters")
+    planner.add_outlet_counts({"newswire/by_outlet/wire/requests": 3, "newswire/by_outlet/wire/poll_hint": 900})
+    worker.add_outlet_counts({"newswire/by_outlet/wire/requests": 2, "newswire/by_outlet/wire/poll_hint": 600})
+    worker.add_outlet_counts(
+        {"newswire/by_outlet/wire/requests": 5, "newswire/by_outlet/wire/last_error": "http_404: https://w.example/x"}
+    )  # a later call adds only what is new: 3 more requests
+    assert planner.outlet_counts() == {
+        "newswire/by_outlet/wire/requests": 8,
+        "newswire/by_outlet/wire/poll_hint": 600,
+        "newswire/by_outlet/wire/last_error": "http_404: https://w.example/x",
+    }
+    planner.new_crawl(limit=5, follow_depth=0, planned=set())  # the next crawl starts from nothing
+    assert planner.outlet_counts() == {} and planner.within_limit("wire", 5) and worker.first_to_follow("reuters")

@@ -11,6 +11,7 @@ outlet whose listings another process read would look unanswered to them.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import redis
@@ -23,6 +24,7 @@ from crawler.frontier.fetch_state import SharedFetchState
 
 logger = logging.getLogger(__name__)
 
+PARAMS_TTL = 1.0  # seconds a process trusts the crawl options it read
 # how each OutletCounts field combines across processes (the rest add up)
 _COMBINE = {"last_error": "set", "poll_hint": "min", "retry_after": "max"}
 _MERGE = """
@@ -48,6 +50,9 @@ class SharedCrawl:
         self.keys = keys
         self.scheduled_key = keys.key("scheduled")
         self.tally_key = keys.key("outlet_counts")
+        self.params_key = keys.key("crawl_options")
+        self.followed_key = keys.key("followed")
+        self._params: tuple[float, dict[str, int]] = (-PARAMS_TTL - 1.0, {})
         self._merge = client.register_script(_MERGE)
         self._pushed: dict[str, Any] = {}  # this process's outlet counts as last added to the tally
 
@@ -55,11 +60,29 @@ class SharedCrawl:
     def from_settings(cls, settings: BaseSettings) -> SharedCrawl:
         return cls(*frontier_of(settings))
 
-    def new_crawl(self) -> None:
-        """The planner starts a crawl: the last crawl's counts and listing bookkeeping are forgotten."""
-        self.client.delete(self.scheduled_key, self.tally_key)
+    def new_crawl(self, limit: int, follow_depth: int, planned: set[str]) -> None:
+        """The planner starts a crawl: the last crawl's counts and listing bookkeeping are forgotten, and the
+        crawl's options are set for every worker (a worker reading a listing applies the planner's --limit;
+        one storing an article follows its citations to the planner's --depth)."""
+        self.client.delete(self.scheduled_key, self.tally_key, self.followed_key)
+        self.client.hset(self.params_key, mapping={"limit": limit, "follow_depth": follow_depth})
+        if planned:  # a cited outlet the planner crawls anyway is not followed again
+            self.client.sadd(self.followed_key, *planned)
         SharedFetchState.clear(self.client, self.keys)
         ExpiringDupeFilter.new_crawl(self.client, self.keys)
+
+    def option(self, name: str, default: int) -> int:
+        """The planner's option for this crawl (read at most once a second), else `default`."""
+        read_at, params = self._params
+        if time.monotonic() - read_at > PARAMS_TTL:
+            raw = self.client.hgetall(self.params_key)
+            params = {_text(k): int(v) for k, v in raw.items()}
+            self._params = (time.monotonic(), params)
+        return params.get(name, default)
+
+    def first_to_follow(self, slug: str) -> bool:
+        """True for the one process that first follows this cited outlet in this crawl."""
+        return bool(self.client.sadd(self.followed_key, slug))
 
     def within_limit(self, slug: str, limit: int) -> bool:
         """Take one of the outlet's `limit` article requests for this crawl, if one is left."""

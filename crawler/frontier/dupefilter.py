@@ -2,17 +2,19 @@
 
 scrapy-redis keeps every fingerprint in one set that never shrinks (its issues #84 and #144: a recurring
 crawl cannot fetch its listings again, and Redis memory grows without end), and fingerprints requests its
-own way, ignoring REQUEST_FINGERPRINTER_CLASS. Here each fingerprint is a key of its own set with
-`SET NX EX`: one atomic round trip decides "first time" across every worker, and the key expires — after
-NEWSWIRE_FRONTIER_SEEN_SECONDS for an article page (a week: the story window), after
-NEWSWIRE_FRONTIER_LISTING_SEEN_SECONDS for a feed, sitemap, homepage or robots.txt, whose key also
-carries the crawl's number (the planner counts crawls), so the next crawl reads it again at once — or
-after the request's `newswire_seen_seconds` meta; memory is bounded by what was seen within that window.
+own way, ignoring REQUEST_FINGERPRINTER_CLASS. Here an article page's fingerprint (16 bytes of Scrapy's)
+goes into the set of the current day; a day's set expires NEWSWIRE_FRONTIER_SEEN_SECONDS (a week: the
+story window) after its last write, and a request is seen if any of the last week's sets holds it — one
+Lua script, atomic across workers. A set member costs about a third of what a key of its own with a TTL
+does (bench/distributed.py measures it). A feed, sitemap, homepage or robots.txt goes into the current
+crawl's set (the planner counts crawls), so the next crawl reads it again at once; that set expires after
+NEWSWIRE_FRONTIER_LISTING_SEEN_SECONDS.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 
 import redis
@@ -24,12 +26,23 @@ from crawler.frontier.connection import FrontierKeys, frontier_of
 
 logger = logging.getLogger(__name__)
 
-SEEN_SECONDS_META = "newswire_seen_seconds"  # request.meta: how long this request's fingerprint is kept
 CRAWL_ID_TTL = 1.0  # seconds a worker trusts the crawl number it read
+FINGERPRINT_BYTES = 16  # of Scrapy's 20-byte fingerprint: a collision in 2^64 pairs is not a concern
+DAY = 86400
+
+_SEEN = """
+-- KEYS the buckets a fingerprint may be in, the current one first; ARGV fingerprint ttl_seconds
+for i = 1, #KEYS do
+  if redis.call('SISMEMBER', KEYS[i], ARGV[1]) == 1 then return 1 end
+end
+redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 0
+"""
 
 
 class ExpiringDupeFilter(BaseDupeFilter):
-    """Scrapy's dupefilter interface over Redis keys that expire (see the module's docstring)."""
+    """Scrapy's dupefilter interface over Redis sets that expire (see the module's docstring)."""
 
     def __init__(
         self, client: redis.Redis, keys: FrontierKeys, crawler: Crawler, seen_seconds: float, listing_seconds: float
@@ -38,10 +51,13 @@ class ExpiringDupeFilter(BaseDupeFilter):
         self.prefix = keys.key("seen:")
         self.fingerprinter = crawler.request_fingerprinter
         self.seen_seconds = max(1, round(seen_seconds))
+        self.bucket_seconds = min(DAY, self.seen_seconds)
+        self.buckets = max(1, math.ceil(self.seen_seconds / self.bucket_seconds))
         self.listing_seconds = max(1, round(listing_seconds))
         self.stats = crawler.stats
         self.crawl_key = keys.key("crawl")  # the current crawl's number: a listing is seen once per crawl
         self._crawl_id, self._crawl_read_at = 0, -CRAWL_ID_TTL - 1.0
+        self._seen = client.register_script(_SEEN)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExpiringDupeFilter:
@@ -51,30 +67,36 @@ class ExpiringDupeFilter(BaseDupeFilter):
             client,
             keys,
             crawler,
-            settings.getfloat("NEWSWIRE_FRONTIER_SEEN_SECONDS", 7 * 86400),
+            settings.getfloat("NEWSWIRE_FRONTIER_SEEN_SECONDS", 7 * DAY),
             settings.getfloat("NEWSWIRE_FRONTIER_LISTING_SEEN_SECONDS", 300),
         )
 
-    def _key(self, request: Request) -> str:
-        """An article's key lives across crawls; a listing's is the current crawl's (see `new_crawl`)."""
-        fingerprint = self.fingerprinter.fingerprint(request).hex()
+    def _place(self, request: Request) -> tuple[list[str], bytes, int]:
+        """(the sets the request's fingerprint may be in, current first; the fingerprint; the set's lifetime).
+        An article's sets are one per bucket of time (a day) across crawls; a listing's, the current crawl's."""
+        fingerprint = self.fingerprinter.fingerprint(request)[:FINGERPRINT_BYTES]
         if "hints" in request.cb_kwargs:  # an article page
-            return self.prefix + fingerprint
+            bucket = int(time.time() // self.bucket_seconds)
+            keys = [f"{self.prefix}{bucket - n}" for n in range(self.buckets)]
+            return keys, fingerprint, self.seen_seconds + self.bucket_seconds
         now = time.monotonic()
         if now - self._crawl_read_at > CRAWL_ID_TTL:
             self._crawl_id = int(self.client.get(self.crawl_key) or 0)
             self._crawl_read_at = now
-        return f"{self.prefix}{self._crawl_id}:{fingerprint}"
+        return [f"{self.prefix}crawl:{self._crawl_id}"], fingerprint, self.listing_seconds
 
     def request_seen(self, request: Request) -> bool:
         """True when any worker saw this request's fingerprint within its lifetime; else mark it seen."""
-        default = self.seen_seconds if "hints" in request.cb_kwargs else self.listing_seconds  # an article's
-        seconds = request.meta.get(SEEN_SECONDS_META, default)
-        return not self.client.set(self._key(request), 1, nx=True, ex=max(1, round(seconds)))
+        keys, fingerprint, seconds = self._place(request)
+        return bool(self._seen(keys=keys, args=[fingerprint, seconds]))
 
     def forget(self, request: Request) -> None:
         """Let this request be queued again (it was set aside, or its fetch must be retried from scratch)."""
-        self.client.delete(self._key(request))
+        keys, fingerprint, _seconds = self._place(request)
+        with self.client.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.srem(key, fingerprint)
+            pipe.execute()
 
     @staticmethod
     def new_crawl(client: redis.Redis, keys: FrontierKeys) -> int:

@@ -9,7 +9,8 @@ reported instead of retried forever. Every step is one Lua script, atomic on the
 clock (`TIME`): the workers' clocks never matter. A lease carries a token; an ack or extension with a stale
 token (the lease expired and went to another worker) does nothing.
 
-Layout (one frontier = one key prefix): `queue` (sorted set: id by priority, then age), `delayed` (sorted
+Layout (one frontier = one key prefix): `queue` (sorted set: id by priority, then by its rank among its
+host's requests, so hosts take turns; `hosts` counts each host's requests), `delayed` (sorted
 set: id by the time it may be sent), `data` (hash: id → serialized request), `score` (hash: id → its queue
 score), `lease` (sorted set: id by lease expiry), `owner` (hash: id → lease token), `tries` (hash),
 `dead` (hash: id → request), `seq` (counter).
@@ -26,13 +27,17 @@ from crawler.frontier.connection import FrontierKeys
 
 logger = logging.getLogger(__name__)
 
-PRIORITY_SPAN = 2**32  # queue score = -priority × this + arrival: higher priority first, then first come
+PRIORITY_SPAN = 2**32  # queue score = -priority × this + rank in its host: higher priority first, hosts in turn
 _NOW = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
 
 _PUSH = """
--- KEYS queue delayed data score seq; ARGV payload priority delay_ms
+-- KEYS queue delayed data score seq hosts; ARGV payload priority delay_ms host
+-- score: priority first, then the request's rank among its host's requests, so that hosts take turns (a
+-- sitemap lists one host's pages in a row: in arrival order, every worker would queue behind one host's
+-- politeness delay while the others idle)
 local id = tostring(redis.call('INCR', KEYS[5]))
-local score = -tonumber(ARGV[2]) * PRIORITY_SPAN + tonumber(id)
+local rank = redis.call('HINCRBY', KEYS[6], ARGV[4], 1)
+local score = -tonumber(ARGV[2]) * PRIORITY_SPAN + rank
 redis.call('HSET', KEYS[3], id, ARGV[1])
 redis.call('HSET', KEYS[4], id, score)
 if tonumber(ARGV[3]) > 0 then
@@ -138,7 +143,7 @@ class LeasedQueue:
         self.client = client
         self.lease_ms = max(1, round(lease_seconds * 1000))
         self.max_tries = max(1, max_tries)
-        names = ("queue", "delayed", "data", "score", "lease", "owner", "tries", "dead", "seq")
+        names = ("queue", "delayed", "data", "score", "lease", "owner", "tries", "dead", "seq", "hosts")
         self.key = {name: keys.key(name) for name in names}
         self._push, self._lease, self._ack = (client.register_script(s) for s in (_PUSH, _LEASE, _ACK))
         self._release, self._extend = client.register_script(_RELEASE), client.register_script(_EXTEND)
@@ -147,11 +152,12 @@ class LeasedQueue:
     def _keys(self, *names: str) -> list[str]:
         return [self.key[name] for name in names]
 
-    def push(self, payload: bytes, priority: int = 0, delay: float = 0.0) -> str:
-        """Queue a serialized request, to be leased `delay` seconds from now (by the Redis server's clock:
-        the hosts' clocks never matter); its id."""
-        keys = self._keys("queue", "delayed", "data", "score", "seq")
-        return _text(self._push(keys=keys, args=[payload, int(priority), max(0, round(delay * 1000))]))
+    def push(self, payload: bytes, priority: int = 0, delay: float = 0.0, host: str = "") -> str:
+        """Queue a serialized request for `host`, to be leased `delay` seconds from now (by the Redis server's
+        clock: the hosts' clocks never matter); its id. Within a priority, hosts take turns."""
+        keys = self._keys("queue", "delayed", "data", "score", "seq", "hosts")
+        args: list[bytes | str | int] = [payload, int(priority), max(0, round(delay * 1000)), host.lower()[:255]]
+        return _text(self._push(keys=keys, args=args))
 
     def lease(self, worker: str, batch: int = 100) -> Lease | None:
         """Lease the best waiting request to `worker` (re-queuing up to `batch` expired leases first)."""

@@ -23,6 +23,7 @@ from scrapy import Request, Spider, signals
 from scrapy.core.scheduler import BaseScheduler
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
+from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet import task
 from twisted.python.failure import Failure
 
@@ -129,7 +130,8 @@ class FrontierScheduler(BaseScheduler):
             self._count("frontier/unqueueable")
             return False
         not_before = request.meta.get(NOT_BEFORE)  # this host's clock: sent as a delay, timed by Redis's
-        self.queue.push(payload, request.priority, delay=max(0.0, not_before - time.time()) if not_before else 0.0)
+        delay = max(0.0, not_before - time.time()) if not_before else 0.0
+        self.queue.push(payload, request.priority, delay=delay, host=urlparse_cached(request).hostname or "")
         self._count("scheduler/enqueued/redis")
         return True
 

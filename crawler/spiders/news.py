@@ -66,7 +66,7 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
         self.outlets = {o.slug: o for o in outlets}
         self.registry = {o.slug: o for o in (registry or outlets)}
         self.follow_depth = int(follow_depth)
-        self.started = set(self.outlets)
+        self.started = set(self.outlets) if plan else set()  # a worker may follow any cited outlet
         self.followed: set[str] = set()
         self.known = known
         self.limit = int(limit) if limit is not None else None
@@ -99,7 +99,7 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
             slugs = list(self.registry if self.follow_depth else self.outlets)
             self.known = stored_urls(crawl_store(self.crawler), slugs)
         if self.shared is not None and self.plan:
-            self.shared.new_crawl()
+            self.shared.new_crawl(self.limit, self.follow_depth, set(self.outlets))
         if not self.plan:
             return
         for outlet in list(self.outlets.values()):
@@ -133,6 +133,8 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
     def article_stored(self, item: ExtractedArticle) -> None:
         """--follow-citations: crawl the registry outlets a new article cites, and the articles it links of theirs."""
         depth = item.follow_depth + 1
+        if self.shared is not None:  # the planner's --follow-citations depth, whichever process stored it
+            self.follow_depth = self.shared.option("follow_depth", self.follow_depth)
         if depth > self.follow_depth:
             return
         slug_by_name = {o.name: o.slug for o in self.registry.values()}
@@ -146,7 +148,12 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
 
     def follow_outlet(self, slug: str, depth: int) -> bool:
         """Run a cited registry outlet's discovery in this crawl (once per run, within the depth allowed)."""
-        if depth > self.follow_depth or slug in self.started or slug in self.followed or slug not in self.registry:
+        if depth > self.follow_depth or slug in self.started or slug not in self.registry:
+            return False
+        if self.shared is None:
+            if slug in self.followed:
+                return False
+        elif not self.shared.first_to_follow(slug):  # once per shared crawl, by whichever process cites it first
             return False
         outlet = self.outlets[slug] = self.registry[slug]
         self.followed.add(slug)
@@ -213,7 +220,7 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
         """Count one more article request of the outlet if the crawl's limit allows it (in a shared crawl,
         counted in the frontier for every worker)."""
         if self.shared is not None:
-            return self.shared.within_limit(slug, self.limit or 0)
+            return self.shared.within_limit(slug, self.shared.option("limit", self.limit or 0))
         if self.scheduled[slug] >= (self.limit or 0):
             return False
         self.scheduled[slug] += 1
