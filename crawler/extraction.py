@@ -45,11 +45,12 @@ class Extraction:
 _worker_directory: OutletDirectory | None = None  # set once per worker process by start_worker
 
 
-def start_worker(directory: OutletDirectory | None) -> None:
+def start_worker(crawl_pid: int, directory: OutletDirectory | None) -> None:
     """Initializer of an extraction worker: die with its parent (the crawl, or the crawl's fork server, which
-    ends with the crawl), and keep the citation directory."""
+    ends with the crawl) and with the crawl itself — the fork server may have died with the crawl before this
+    worker told the kernel — and keep the citation directory."""
     global _worker_directory
-    die_with_parent(os.getppid())
+    die_with_parent(os.getppid(), crawl_pid=crawl_pid)
     _worker_directory = directory
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import sys
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -24,6 +25,7 @@ from crawler.extraction import Caps, Extraction, extract_page, start_worker
 from crawler.items import ExtractedArticle, FetchedPage
 from crawler.registry import Outlet
 from crawler.signals import article_stored
+from crawler.workers import CRAWL_PID_VARIABLE
 from storage.models import EXTRACTED_FIELDS, Article
 from storage.near_duplicates import from_bytes
 from storage.repository import (
@@ -106,6 +108,7 @@ def _worker_context() -> multiprocessing.context.BaseContext:
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["crawler.warm"])
+    os.environ[CRAWL_PID_VARIABLE] = str(os.getpid())  # the fork server inherits it: whom it must die with
     return context
 
 
@@ -139,7 +142,7 @@ class ExtractPipeline:
                 self.workers,
                 mp_context=_worker_context(),
                 initializer=start_worker,
-                initargs=(self.directory,),  # the directory travels once per worker
+                initargs=(os.getpid(), self.directory),  # the directory travels once per worker
             )
 
     async def _extract_in_pool(self, page: FetchedPage, context: ExtractionContext) -> Extraction:

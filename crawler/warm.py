@@ -11,9 +11,11 @@ from __future__ import annotations
 import os
 
 from crawler.extract import extract_article
-from crawler.workers import die_with_parent
+from crawler.workers import CRAWL_PID_VARIABLE, die_with_parent
 
-die_with_parent(os.getppid(), watch=False)  # no thread: this process forks
+# no thread: this process forks. The crawl's pid comes from the environment, not from getppid(): a crawl
+# killed while this server was still loading would otherwise leave it adopted, and tied to its new parent.
+die_with_parent(int(os.environ.get(CRAWL_PID_VARIABLE) or os.getppid()), watch=False)
 
 WARM_UP_PAGE = """<!DOCTYPE html><html lang="en"><head><title>Warm-up story - Example Times</title>
 <meta property="article:published_time" content="2025-01-02T10:00:00Z"></head><body><article>
