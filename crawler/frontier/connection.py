@@ -56,3 +56,8 @@ def frontier_of(settings: BaseSettings) -> tuple[redis.Redis, FrontierKeys]:
     if not url:
         raise NotConfigured("no shared frontier (NEWSWIRE_FRONTIER is not set)")
     return shared_client(url), FrontierKeys(settings.get(PREFIX_SETTING) or "newswire")
+
+
+def as_text(value: bytes | str) -> str:
+    """A Redis reply as text (redis-py returns bytes unless the client decodes responses)."""
+    return value.decode() if isinstance(value, bytes) else value

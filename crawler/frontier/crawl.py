@@ -18,7 +18,7 @@ import redis
 from scrapy.settings import BaseSettings
 
 from crawler import stats as counters
-from crawler.frontier.connection import FrontierKeys, frontier_of
+from crawler.frontier.connection import FrontierKeys, as_text, frontier_of
 from crawler.frontier.dupefilter import ExpiringDupeFilter
 from crawler.frontier.fetch_state import SharedFetchState
 
@@ -76,7 +76,7 @@ class SharedCrawl:
         read_at, params = self._params
         if time.monotonic() - read_at > PARAMS_TTL:
             raw = self.client.hgetall(self.params_key)
-            params = {_text(k): int(v) for k, v in raw.items()}
+            params = {as_text(k): int(v) for k, v in raw.items()}
             self._params = (time.monotonic(), params)
         return params.get(name, default)
 
@@ -111,14 +111,10 @@ class SharedCrawl:
         """The crawl's tally, as a stats dump's by-outlet keys (numbers as numbers)."""
         tally: dict[str, Any] = {}
         for raw_key, raw in self.client.hgetall(self.tally_key).items():
-            key, value = _text(raw_key), _text(raw)
+            key, value = as_text(raw_key), as_text(raw)
             try:
                 number = float(value)
                 tally[key] = int(number) if number.is_integer() else number
             except ValueError:
                 tally[key] = value
         return tally
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

@@ -19,7 +19,7 @@ import redis
 from scrapy.http import Response
 
 from crawler.conditional import FetchState
-from crawler.frontier.connection import FrontierKeys
+from crawler.frontier.connection import FrontierKeys, as_text
 from storage.db import Store
 from storage.validators import Validators, load_validators
 
@@ -88,13 +88,9 @@ class SharedFetchState(FetchState):
     def complete(self) -> list[Validators]:
         """Fresh validators of the listings every worker has finished with (see FetchState.complete)."""
         self.fresh = {
-            _text(url): Validators(**json.loads(raw)) for url, raw in self.client.hgetall(self.key["fresh"]).items()
+            as_text(url): Validators(**json.loads(raw)) for url, raw in self.client.hgetall(self.key["fresh"]).items()
         }
-        self.pending = Counter({_text(k): int(v) for k, v in self.client.hgetall(self.key["pending"]).items()})
-        self.incomplete = {_text(url) for url in self.client.smembers(self.key["incomplete"])}
-        self.parents = {_text(k): _text(v) for k, v in self.client.hgetall(self.key["parents"]).items()}
+        self.pending = Counter({as_text(k): int(v) for k, v in self.client.hgetall(self.key["pending"]).items()})
+        self.incomplete = {as_text(url) for url in self.client.smembers(self.key["incomplete"])}
+        self.parents = {as_text(k): as_text(v) for k, v in self.client.hgetall(self.key["parents"]).items()}
         return super().complete()
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

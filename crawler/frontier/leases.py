@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import redis
 
-from crawler.frontier.connection import FrontierKeys
+from crawler.frontier.connection import FrontierKeys, as_text
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +157,7 @@ class LeasedQueue:
         clock: the hosts' clocks never matter); its id. Within a priority, hosts take turns."""
         keys = self._keys("queue", "delayed", "data", "score", "seq", "hosts")
         args: list[bytes | str | int] = [payload, int(priority), max(0, round(delay * 1000)), host.lower()[:255]]
-        return _text(self._push(keys=keys, args=args))
+        return as_text(self._push(keys=keys, args=args))
 
     def lease(self, worker: str, batch: int = 100) -> Lease | None:
         """Lease the best waiting request to `worker` (re-queuing up to `batch` expired leases first)."""
@@ -171,7 +171,7 @@ class LeasedQueue:
             logger.warning("%d request(s) set aside after %d leases that ended without an ack", dead, self.max_tries)
         if request_id is None:
             return None
-        return Lease(_text(request_id), _text(token), bytes(payload))
+        return Lease(as_text(request_id), as_text(token), bytes(payload))
 
     def ack(self, lease: Lease) -> bool:
         """The request is done (fetched and handled, or given up): forget it. False when the lease was lost."""
@@ -205,7 +205,3 @@ class LeasedQueue:
     def dead_requests(self) -> list[bytes]:
         """The serialized requests set aside after `max_tries` leases ended without an ack."""
         return [v if isinstance(v, bytes) else v.encode() for v in self.client.hvals(self.key["dead"])]
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
