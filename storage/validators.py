@@ -31,10 +31,19 @@ class Validators:
         return bool(self.etag or self.last_modified)
 
 
+def _validators(row: FetchValidator) -> Validators:
+    return Validators(row.url, row.etag, row.last_modified, row.body, list(row.links or []), row.poll_hint)
+
+
 def load_validators(session: Session) -> dict[str, Validators]:
     """Every stored validator by URL."""
-    rows = session.scalars(select(FetchValidator))
-    return {r.url: Validators(r.url, r.etag, r.last_modified, r.body, list(r.links or []), r.poll_hint) for r in rows}
+    return {row.url: _validators(row) for row in session.scalars(select(FetchValidator))}
+
+
+def load_validator(session: Session, url: str) -> Validators | None:
+    """The stored validators of one URL, if any."""
+    row = session.scalars(select(FetchValidator).where(FetchValidator.url == url)).first()
+    return _validators(row) if row is not None else None
 
 
 def save_validators(session: Session, validators: Iterable[Validators]) -> int:

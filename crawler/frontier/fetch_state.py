@@ -21,11 +21,29 @@ from scrapy.http import Response
 from crawler.conditional import FetchState
 from crawler.frontier.connection import FrontierKeys, as_text
 from storage.db import Store
-from storage.validators import Validators, load_validators
+from storage.validators import Validators, load_validator, load_validators
 
 logger = logging.getLogger(__name__)
 
 _PARTS = ("fresh", "pending", "incomplete", "parents")
+
+
+class StoredValidators(dict[str, Validators]):
+    """The stored validators, and those of URLs stored since they were loaded, read when first asked for: a
+    worker runs for many crawls, and the crawls after its start store the validators it needs."""
+
+    def __init__(self, store: Store, loaded: dict[str, Validators]) -> None:
+        super().__init__(loaded)
+        self.store = store
+
+    def get(self, url: str, default: Validators | None = None) -> Validators | None:  # type: ignore[override]
+        if url not in self:
+            with self.store.sessions() as session:
+                found = load_validator(session, url)
+            if found is None:
+                return default
+            self[url] = found
+        return super().get(url, default)
 
 
 class SharedFetchState(FetchState):
@@ -39,7 +57,9 @@ class SharedFetchState(FetchState):
     @classmethod
     def load_shared(cls, store: Store, client: redis.Redis, keys: FrontierKeys) -> SharedFetchState:
         with store.sessions() as session:
-            return cls(client, keys, load_validators(session))
+            state = cls(client, keys)
+            state.stored = StoredValidators(store, load_validators(session))
+            return state
 
     @staticmethod
     def clear(client: redis.Redis, keys: FrontierKeys) -> None:
