@@ -9,6 +9,7 @@ from scrapy.settings import Settings
 
 from crawler import stats as counters
 from crawler.database import STORE_SETTING
+from crawler.extensions import worker_summary
 from crawler.logs import LOG_DATEFORMAT, LOG_FORMAT, hand_over_root, quiet_expected_tracebacks
 from crawler.registry import Outlet
 from crawler.spiders.news import NewsSpider
@@ -69,6 +70,8 @@ def run_crawl(
         crawler, outlets=outlets, known=known, limit=limit, registry=registry, follow_depth=follow_depth, plan=plan
     )
     process.start()
+    if not plan:  # a worker: the run is the planner's; its own counts make its summary
+        return worker_summary(crawler.stats.get_stats())
     run_id = counters.run_id(crawler.stats)
     with store.sessions() as session:
         run = session.get(CrawlRun, run_id) if run_id is not None else None

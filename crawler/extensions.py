@@ -10,9 +10,9 @@ from scrapy.crawler import Crawler
 from crawler import stats as counters
 from crawler.config import CrawlConfig
 from crawler.database import crawl_store
-from crawler.stats import OutletCounts, outlet_counts
+from crawler.stats import OutletCounts
 from scheduling.freshness import record_crawl
-from storage.models import RunStatus, utcnow
+from storage.models import CrawlRun, RunStatus, utcnow
 from storage.repository import finish_run, start_run
 
 INTERRUPT_REASONS = ("shutdown",)  # SIGTERM/SIGINT: Scrapy stopped the crawl cleanly
@@ -57,8 +57,33 @@ def run_counts(stats: dict[str, Any], reason: str) -> dict[str, Any]:
     }
 
 
+WORKER_COLUMNS = (
+    "pages_fetched", "requests", "not_modified", "articles_new", "articles_updated", "already_stored", "duplicates",
+    "errors",
+)  # fmt: skip
+
+
+def worker_counts(worker_id: str, stats: dict[str, Any]) -> dict[str, Any]:
+    """One worker's line in a shared run's `by_worker`: where it ran and what it did in this run."""
+    host, _, rest = worker_id.partition(":")
+    pid = rest.partition(":")[0]
+    counts = run_counts(stats, "finished")
+    return {"host": host, "pid": int(pid) if pid.isdigit() else None} | {k: counts[k] for k in WORKER_COLUMNS}
+
+
+def worker_summary(stats: dict[str, Any]) -> CrawlRun:
+    """A worker's own counts as an unsaved run (for its one-line summary): a worker records no run, since the
+    shared crawl's run is the planner's row."""
+    return CrawlRun(outlets=[], **run_counts(stats, str(stats.get("finish_reason", "finished"))))
+
+
 class RunRecorder:
-    """A CrawlRun row per crawl: created when the spider opens, completed with counts when it closes."""
+    """A CrawlRun row per crawl: created when the spider opens, completed with counts when it closes.
+
+    In a shared crawl the planner's row is the run: every process stores its articles under it, and the
+    planner, which closes last, completes it from every process's counts in the frontier (totals, each
+    outlet's and each worker's). A worker creates none.
+    """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -71,6 +96,8 @@ class RunRecorder:
 
     def spider_opened(self, spider: Any) -> None:
         self.sessions = crawl_store(self.crawler).sessions
+        if getattr(spider, "shared", None) is not None and not spider.plan:
+            return
         with self.sessions.begin() as session:
             run = start_run(session, [o.name for o in spider.outlets.values()])
         counters.set_run_id(self.crawler.stats, run.id)
@@ -79,15 +106,15 @@ class RunRecorder:
         run_id = counters.run_id(self.crawler.stats)
         if run_id is None:  # the run was never started (the database refused it): nothing to finish
             return
-        counts = run_counts(self.crawler.stats.get_stats(), reason)
-        by_outlet: dict[str, OutletCounts] = counts.pop("by_outlet")
+        stats = self.crawler.stats.get_stats()
         shared = getattr(spider, "shared", None)
-        if shared is not None:  # a shared crawl: the planner records the outlets from every process's counts
-            if not spider.plan:
-                with self.sessions.begin() as session:
-                    finish_run(session, run_id, by_outlet={s: c.as_json() for s, c in by_outlet.items()}, **counts)
-                return
-            by_outlet = outlet_counts(shared.outlet_counts())
+        if shared is not None:  # a shared crawl: the planner records the run from every process's counts
+            by_worker = shared.counts_by_worker()
+            stats = counters.combined(by_worker.values())
+        counts = run_counts(stats, reason)
+        by_outlet: dict[str, OutletCounts] = counts.pop("by_outlet")
+        if shared is not None:
+            counts["by_worker"] = {worker: worker_counts(worker, dump) for worker, dump in by_worker.items()}
         crawled = {slug: by_outlet.get(slug, OutletCounts()) for slug in spider.outlets}
         minimums = {o.slug: o.every for o in spider.outlets.values() if getattr(o, "every", None)}
         with self.sessions.begin() as session:

@@ -297,6 +297,11 @@ class StorePipeline:
             )
         return rows
 
+    def _run_id(self) -> int | None:
+        """The run an article stored now belongs to: this crawl's, or in a shared crawl the planner's."""
+        shared = getattr(self.crawler.spider, "shared", None)
+        return shared.run_id() if shared is not None else counters.run_id(self.crawler.stats)
+
     def _join_writers(self, session: Session) -> None:
         """Take the story writers' turn (PostgreSQL) and index what other writers stored meanwhile."""
         lock_story_writers(session)
@@ -305,7 +310,7 @@ class StorePipeline:
 
     def _store(self, session: Session, item: ExtractedArticle) -> str:
         """Insert (or revise) the article, with its citations and its story, in the batch's transaction."""
-        values = article_values(item, self.outlet_ids[item.outlet], counters.run_id(self.crawler.stats))
+        values = article_values(item, self.outlet_ids[item.outlet], self._run_id())
         outcome, article_id = insert_article(session, values)
         sig = from_bytes(item.minhash) if item.minhash else None  # signed by the worker
         if outcome == NEW and article_id is not None:

@@ -8,6 +8,7 @@ and each outlet's counts as a typed `OutletCounts`. Key layout, for anyone readi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -145,3 +146,28 @@ def outcomes(stats: dict[str, Any]) -> dict[str, Any]:
         for key, value in stats.items()
         if key.startswith(PREFIX) and key != RUN_ID and not key.startswith(BY_OUTLET)
     }
+
+
+# how an OutletCounts field combines across processes (every other count adds up)
+_COMBINE = {"last_error": "set", "poll_hint": "min", "retry_after": "max"}
+
+
+def how_combined(key: str) -> str:
+    """How a stats key combines across processes: "add", "min", "max" or "set" (any process's value)."""
+    return _COMBINE.get(key.rsplit("/", 1)[-1], "add") if key.startswith(BY_OUTLET) else "add"
+
+
+def combined(dumps: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Several processes' counts as one stats dump: counts add up, poll hints take the least, Retry-After the
+    most, and a last error is any process's."""
+    total: dict[str, Any] = {}
+    for dump in dumps:
+        for key, value in dump.items():
+            old, how = total.get(key), how_combined(key)
+            if old is None or how == "set":
+                total[key] = value
+            elif how == "add":
+                total[key] = old + value
+            else:
+                total[key] = (min if how == "min" else max)(old, value)
+    return total

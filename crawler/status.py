@@ -40,6 +40,7 @@ def run_report(run: CrawlRun) -> dict[str, Any]:
         "duplicates": run.duplicates,
         "errors": run.errors,
         "errors_by_kind": errors,
+        "workers": run.by_worker or {},  # a shared crawl's processes (host, pid and their counts), by worker id
     }
 
 
@@ -140,4 +141,8 @@ def status_text(report: dict[str, Any], now: datetime | None = None) -> str:
             f"modified), {r['new']} new, {r['updated']} updated, {r['duplicates']} duplicates, "
             f"{r['errors']} errors{f' ({kinds})' if kinds else ''}"
         )
+        for worker_id, w in sorted(r["workers"].items()):
+            lines.append(
+                f"      worker {worker_id}: {w['requests']} requests, {w['articles_new']} new, {w['errors']} errors"
+            )
     return "\n".join(lines)

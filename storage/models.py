@@ -197,6 +197,7 @@ class CrawlRun(Base):
     articles_updated: Mapped[int] = mapped_column(default=0)
     outcomes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     by_outlet: Mapped[dict[str, Any]] = mapped_column(default=dict)  # slug → its own counts in this run
+    by_worker: Mapped[dict[str, Any]] = mapped_column(default=dict)  # a shared crawl's worker id → its counts
 
 
 class FetchValidator(Base):

@@ -22,7 +22,7 @@ from crawler.frontier.connection import FrontierKeys
 from crawler.frontier.leases import LeasedQueue, QueueSizes
 from crawler.frontier.workers import WorkerRoster
 from crawler.newsweb import NewsWeb
-from storage.models import Article, Story
+from storage.models import Article, CrawlRun, Story
 from tests.support.cli import FAST_CRAWL, newswire
 from tests.support.db import PG_URL, REDIS_URL, session_on
 from tests.support.newsweb import LocalWeb
@@ -120,6 +120,17 @@ def test_a_planner_and_two_workers_store_what_one_process_stores_and_fetch_every
     assert all(_pages_fetched(out) > 0 for out, _err in outputs), outputs  # each worker did its share
     assert LeasedQueue(client, keys).sizes() == QueueSizes(0, 0, 0, 0)
     assert [line.state(time.time()) for line in roster.lines()] == ["stopped"] * 4  # the two planners worked too
+    # one run row per planned crawl, with every process's counts; every article points to the first one
+    with session_on(pg_url) as session:
+        runs = session.scalars(select(CrawlRun).order_by(CrawlRun.id)).all()
+        run_ids = {a.run_id for a in session.scalars(select(Article))}
+    assert len(runs) == 2 and run_ids == {runs[0].id}, [(r.id, r.by_worker) for r in runs]
+    first = runs[0]
+    assert len(first.by_worker) == 3 and all(w["pages_fetched"] > 0 for w in first.by_worker.values()), first.by_worker
+    assert sum(w["pages_fetched"] for w in first.by_worker.values()) == first.pages_fetched
+    assert sum(w["articles_new"] for w in first.by_worker.values()) == first.articles_new == len(expected[0])
+    assert {w["pid"] for w in first.by_worker.values()} == {planner.pid, *(worker.pid for worker in workers)}
+    assert first.status == "partial" and first.errors > 0  # the web's 404 and broken feed, whoever met them
 
 
 def test_a_worker_killed_with_sigkill_mid_crawl_loses_nothing_and_status_shows_it_gone(

@@ -198,8 +198,8 @@ def test_the_planners_options_and_counts_reach_every_process_of_the_crawl(client
         SharedCrawl(client, FrontierKeys(frontier_prefix)),
         SharedCrawl(client, FrontierKeys(frontier_prefix)),
     )
-    planner.new_crawl(limit=2, follow_depth=1, planned={"maghreb"})
-    assert worker.option("limit", 100) == 2 and worker.option("follow_depth", 0) == 1
+    planner.new_crawl(limit=2, follow_depth=1, planned={"maghreb"}, run_id=7)
+    assert worker.option("limit", 100) == 2 and worker.option("follow_depth", 0) == 1 and worker.run_id() == 7
     assert [worker.within_limit("wire", 2), planner.within_limit("wire", 2), worker.within_limit("wire", 2)] == [
         True,
         True,
@@ -207,15 +207,33 @@ def test_the_planners_options_and_counts_reach_every_process_of_the_crawl(client
     ]
     assert not worker.first_to_follow("maghreb")  # the planner crawls it anyway
     assert worker.first_to_follow("reuters") and not planner.first_to_follow("reuters")
-    planner.add_outlet_counts({"newswire/by_outlet/wire/requests": 3, "newswire/by_outlet/wire/poll_hint": 900})
-    worker.add_outlet_counts({"newswire/by_outlet/wire/requests": 2, "newswire/by_outlet/wire/poll_hint": 600})
-    worker.add_outlet_counts(
-        {"newswire/by_outlet/wire/requests": 5, "newswire/by_outlet/wire/last_error": "http_404: https://w.example/x"}
+    planner.add_counts("p:1:a", {"newswire/by_outlet/wire/requests": 3, "newswire/by_outlet/wire/poll_hint": 900})
+    worker.add_counts("w:2:b", {"newswire/by_outlet/wire/requests": 2, "newswire/by_outlet/wire/poll_hint": 600})
+    worker.add_counts(
+        "w:2:b",
+        {
+            "newswire/by_outlet/wire/requests": 5,
+            "newswire/by_outlet/wire/last_error": "http_404: https://w.example/x",
+            "newswire/new": 4,
+            "response_received_count": 6,
+            "newswire/run_id": 7,  # not a count
+            "log_count/INFO": 9,  # not one of a run's counts
+        },
     )  # a later call adds only what is new: 3 more requests
     assert planner.outlet_counts() == {
         "newswire/by_outlet/wire/requests": 8,
         "newswire/by_outlet/wire/poll_hint": 600,
         "newswire/by_outlet/wire/last_error": "http_404: https://w.example/x",
+    }
+    assert planner.counts_by_worker() == {
+        "p:1:a": {"newswire/by_outlet/wire/requests": 3, "newswire/by_outlet/wire/poll_hint": 900},
+        "w:2:b": {
+            "newswire/by_outlet/wire/requests": 5,
+            "newswire/by_outlet/wire/poll_hint": 600,
+            "newswire/by_outlet/wire/last_error": "http_404: https://w.example/x",
+            "newswire/new": 4,
+            "response_received_count": 6,
+        },
     }
     planner.new_crawl(limit=5, follow_depth=0, planned=set())  # the next crawl starts from nothing
     assert planner.outlet_counts() == {} and planner.within_limit("wire", 5) and worker.first_to_follow("reuters")

@@ -121,8 +121,7 @@ def crawl(
     started = time.monotonic()
     try:
         with crawl_lock(db_url), open_store(db_url) as store:
-            if not frontier:  # a shared crawl's workers hold runs of their own, alive though not ours
-                close_abandoned_runs(store)
+            close_abandoned_runs(store)  # a shared crawl's workers hold no run: every running one is a dead planner's
             if due:
                 outlets = due_outlets(outlets, store)
                 if not outlets:

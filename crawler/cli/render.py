@@ -20,8 +20,9 @@ def describe_run(run: Any, seconds: float) -> str:
     """The one-line summary of a finished crawl run."""
     errors = {k.removeprefix("errors/"): v for k, v in (run.outcomes or {}).items() if k.startswith("errors/")}
     error_text = f" ({', '.join(f'{k}: {v}' for k, v in sorted(errors.items()))})" if errors else ""
+    name = f"crawl #{run.id}" if run.id is not None else "worker"  # a shared crawl's worker records no run
     return (
-        f"crawl #{run.id} {run.status}: {run.pages_fetched} pages fetched, {run.articles_new} new, "
+        f"{name} {run.status}: {run.pages_fetched} pages fetched, {run.articles_new} new, "
         f"{(run.outcomes or {}).get('updated', 0)} updated, "
         f"{run.already_stored} already stored, {run.duplicates} duplicates, {run.errors} errors{error_text}; "
         f"{run.requests} requests, {run.not_modified} not modified, in {seconds:.1f} s"

@@ -1,11 +1,13 @@
 """What the processes of one shared crawl count together in Redis: articles per outlet against the crawl's
-limit, each outlet's counts (requests, listings answered, errors… — what adaptive polling reads), and the
-start of a new crawl (the planner clears the last one's counts and listing bookkeeping).
+limit, every process's counts (pages, requests, stored, errors, and each outlet's — what adaptive polling
+reads), and the start of a new crawl (the planner clears the last one's counts and listing bookkeeping and
+names the crawl's run, whose row every process's articles point to).
 
-Each process adds what it counted to the shared tally when it acks a request (so the counts of a request
-are in Redis before the request leaves the frontier) and when it closes; the planner, which closes last
-(when nothing is queued or in flight), records the outlets' crawl from the tally. Workers record none: an
-outlet whose listings another process read would look unanswered to them.
+Each process adds what it counted to the shared tally, under its worker id, when it acks a request (so the
+counts of a request are in Redis before the request leaves the frontier) and when it closes; the planner,
+which closes last (when nothing is queued or in flight), records the run — one `crawl_runs` row with the
+totals and each worker's counts — and the outlets' crawl from the tally. Workers record nothing themselves:
+an outlet whose listings another process read would look unanswered to them.
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ from crawler.frontier.fetch_state import SharedFetchState
 logger = logging.getLogger(__name__)
 
 PARAMS_TTL = 1.0  # seconds a process trusts the crawl options it read
-# how each OutletCounts field combines across processes (the rest add up)
-_COMBINE = {"last_error": "set", "poll_hint": "min", "retry_after": "max"}
+# the Scrapy stats a run's row is made of, besides newswire's own (crawler/extensions.py's run_counts)
+_SCRAPY_COUNTS = ("response_received_count", "downloader/request_count")
+_SCRAPY_COUNT_PREFIXES = ("spider_exceptions/", "item_dropped_reasons_count/", "robotstxt/", "retry/")
+_SEP = "|"  # tally field: worker id, separator, stats key (worker ids are host:pid:token)
 _MERGE = """
 -- KEYS tally; ARGV field op value, …
 for i = 1, #ARGV, 3 do
@@ -60,12 +64,13 @@ class SharedCrawl:
     def from_settings(cls, settings: BaseSettings) -> SharedCrawl:
         return cls(*frontier_of(settings))
 
-    def new_crawl(self, limit: int, follow_depth: int, planned: set[str]) -> None:
+    def new_crawl(self, limit: int, follow_depth: int, planned: set[str], run_id: int = 0) -> None:
         """The planner starts a crawl: the last crawl's counts and listing bookkeeping are forgotten, and the
         crawl's options are set for every worker (a worker reading a listing applies the planner's --limit;
-        one storing an article follows its citations to the planner's --depth)."""
+        one storing an article follows its citations to the planner's --depth and records it in run
+        `run_id`)."""
         self.client.delete(self.scheduled_key, self.tally_key, self.followed_key)
-        self.client.hset(self.params_key, mapping={"limit": limit, "follow_depth": follow_depth})
+        self.client.hset(self.params_key, mapping={"limit": limit, "follow_depth": follow_depth, "run_id": run_id})
         if planned:  # a cited outlet the planner crawls anyway is not followed again
             self.client.sadd(self.followed_key, *planned)
         SharedFetchState.clear(self.client, self.keys)
@@ -92,29 +97,51 @@ class SharedCrawl:
             return False
         return True
 
-    def add_outlet_counts(self, stats: dict[str, Any]) -> None:
-        """Add what this process counted per outlet since its last call to the crawl's tally."""
+    def run_id(self) -> int | None:
+        """The crawl run this crawl's articles belong to (the planner's row), if a planner named one."""
+        return self.option("run_id", 0) or None
+
+    def add_counts(self, worker_id: str, stats: dict[str, Any]) -> None:
+        """Add what this process counted since its last call to the crawl's tally, under `worker_id`."""
         args: list[Any] = []
         for key, value in stats.items():
-            if not key.startswith(counters.BY_OUTLET) or value is None or self._pushed.get(key) == value:
+            if not _shared_count(key, value) or self._pushed.get(key) == value:
                 continue
-            op = _COMBINE.get(key.rsplit("/", 1)[-1], "add")
+            op = counters.how_combined(key)
             if op == "add":
-                args += [key, op, value - self._pushed.get(key, 0)]
+                args += [f"{worker_id}{_SEP}{key}", op, value - self._pushed.get(key, 0)]
             else:
-                args += [key, op, value]
+                args += [f"{worker_id}{_SEP}{key}", op, value]
             self._pushed[key] = value
         if args:
             self._merge(keys=[self.tally_key], args=args)
 
+    def counts_by_worker(self) -> dict[str, dict[str, Any]]:
+        """Each process's counts in this crawl, as stats dumps (numbers as numbers), by worker id."""
+        by_worker: dict[str, dict[str, Any]] = {}
+        for raw_field, raw in self.client.hgetall(self.tally_key).items():
+            worker_id, _, key = as_text(raw_field).partition(_SEP)
+            by_worker.setdefault(worker_id, {})[key] = _number(as_text(raw))
+        return by_worker
+
     def outlet_counts(self) -> dict[str, Any]:
-        """The crawl's tally, as a stats dump's by-outlet keys (numbers as numbers)."""
-        tally: dict[str, Any] = {}
-        for raw_key, raw in self.client.hgetall(self.tally_key).items():
-            key, value = as_text(raw_key), as_text(raw)
-            try:
-                number = float(value)
-                tally[key] = int(number) if number.is_integer() else number
-            except ValueError:
-                tally[key] = value
-        return tally
+        """The crawl's per-outlet counts, every process's together, as a stats dump's by-outlet keys."""
+        every = counters.combined(self.counts_by_worker().values())
+        return {key: value for key, value in every.items() if key.startswith(counters.BY_OUTLET)}
+
+
+def _shared_count(key: str, value: Any) -> bool:
+    """Whether a stats key is one of the counts a run's row is made of."""
+    if value is None or key == counters.RUN_ID:
+        return False
+    if not key.startswith(counters.PREFIX) and key not in _SCRAPY_COUNTS and not key.startswith(_SCRAPY_COUNT_PREFIXES):
+        return False
+    return counters.how_combined(key) != "add" or isinstance(value, int | float)
+
+
+def _number(value: str) -> Any:
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return int(number) if number.is_integer() else number

@@ -22,7 +22,7 @@ import redis
 from scrapy import Request, Spider, signals
 from scrapy.core.scheduler import BaseScheduler
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider
+from scrapy.exceptions import CloseSpider, DontCloseSpider
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet import task
 from twisted.python.failure import Failure
@@ -56,6 +56,7 @@ class FrontierScheduler(BaseScheduler):
         self._heartbeat: task.LoopingCall | None = None
         self.redis_down_since: float | None = None  # monotonic time of the first failure of an outage
         self.max_outage = crawler.settings.getfloat("NEWSWIRE_FRONTIER_MAX_OUTAGE", 300.0)
+        self.cannot_ack = False  # set when the scraper cannot be hooked: this process leases nothing
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FrontierScheduler:
@@ -100,6 +101,8 @@ class FrontierScheduler(BaseScheduler):
         self.held.clear()
 
     def has_pending_requests(self) -> bool:
+        if self.cannot_ack:
+            return False
         try:
             sizes = self.queue.sizes()
         except redis.RedisError as exc:
@@ -147,6 +150,8 @@ class FrontierScheduler(BaseScheduler):
             self._count("frontier/set_aside", self.queue.dead - dead)
 
     def _next_leased(self) -> Request | None:
+        if self.cannot_ack:
+            return None
         while (lease := self.queue.lease(self.roster.worker_id)) is not None:
             try:
                 request = loads(lease.payload, self.spider)  # type: ignore[arg-type]
@@ -183,11 +188,11 @@ class FrontierScheduler(BaseScheduler):
             self._redis_failed(exc)
 
     def _tally(self) -> None:
-        """Add this process's outlet counts to the shared crawl's tally (before a lease is acked: the counts
+        """Add this process's counts to the shared crawl's tally (before a lease is acked: the counts
         of a request are in Redis before the request leaves the frontier)."""
         shared = getattr(self.spider, "shared", None)
         if shared is not None and self.stats is not None:
-            shared.add_outlet_counts(self.stats.get_stats())
+            shared.add_counts(self.roster.worker_id, self.stats.get_stats())
 
     def _settle(self, lease_meta: tuple[str, str]) -> None:
         request_id = lease_meta[0]
@@ -223,10 +228,15 @@ class FrontierScheduler(BaseScheduler):
             logger.error("frontier unreachable (%s); retrying", exc)
 
     def _hook_scraper(self, spider: Spider) -> None:
-        """Be told when the scraper is done with a response or failure (after the item pipelines)."""
+        """Be told when the scraper is done with a response or failure (after the item pipelines). Without that
+        hook (a Scrapy whose scraper changed) no lease would ever be acked and every request would be fetched
+        again and again: this process then leases nothing and its crawl closes (an exception here would only be
+        logged by Scrapy's signal dispatch)."""
         slot = self.crawler.engine.scraper.slot if self.crawler.engine else None
-        if slot is None:
-            raise RuntimeError("the scraper has no slot: cannot ack the frontier's leases")
+        if slot is None or not hasattr(slot, "finish_response"):
+            logger.error("this Scrapy's scraper cannot tell when a request is done: the worker cannot ack its leases")
+            self.cannot_ack = True
+            return
         finish_response = slot.finish_response
 
         def finish_and_ack(result: Any, request: Request) -> None:
@@ -238,6 +248,8 @@ class FrontierScheduler(BaseScheduler):
     def _spider_idle(self, spider: Spider) -> None:
         """Keep the crawl open while any worker still holds requests (they may queue more), or for good; a
         crawl that cannot reach its frontier for NEWSWIRE_FRONTIER_MAX_OUTAGE seconds ends."""
+        if self.cannot_ack:
+            raise CloseSpider("frontier_cannot_ack")
         if self.redis_down_since is not None and time.monotonic() - self.redis_down_since > self.max_outage:
             logger.error("frontier unreachable for %.0f s: this crawl ends", time.monotonic() - self.redis_down_since)
             return

@@ -99,7 +99,8 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
             slugs = list(self.registry if self.follow_depth else self.outlets)
             self.known = stored_urls(crawl_store(self.crawler), slugs)
         if self.shared is not None and self.plan:
-            self.shared.new_crawl(self.limit, self.follow_depth, set(self.outlets))
+            run_id = counters.run_id(self.crawler.stats) or 0
+            self.shared.new_crawl(self.limit, self.follow_depth, set(self.outlets), run_id)
         if not self.plan:
             return
         for outlet in list(self.outlets.values()):
