@@ -21,7 +21,9 @@ from sqlalchemy import select
 from crawler.frontier.connection import FrontierKeys
 from crawler.frontier.leases import LeasedQueue, QueueSizes
 from crawler.frontier.workers import WorkerRoster
-from crawler.newsweb import NewsWeb
+from crawler.newsweb import NewsWeb, pages
+from crawler.newsweb.faults import send, story
+from crawler.newsweb.server import Fault, NewsWebServer, Resource
 from storage.models import Article, CrawlRun, Story
 from tests.support.cli import FAST_CRAWL, newswire
 from tests.support.db import PG_URL, REDIS_URL, session_on
@@ -255,3 +257,103 @@ def test_copies_of_one_story_stored_by_two_writers_at_once_end_in_one_story(pg_u
             stories = {a.story_id for a in session.scalars(select(Article))}
             assert len(session.scalars(select(Article)).all()) == 2
     assert len(stories) == 1
+
+
+RATE_INTERVAL = 0.5  # DOWNLOAD_DELAY of every process: 2 requests a second per host
+RETRY_AFTER = 3
+
+
+class PacedWeb:
+    """Two outlets on two hosts (127.0.0.1 and 127.0.0.2: a host's clock is its name's), every request timed at
+    the servers: `paced` (16 articles) and `throttled` (8; the first article request it gets is answered 429
+    with Retry-After: 3, that article 200 afterwards)."""
+
+    def __init__(self) -> None:
+        self.servers = {"paced": NewsWebServer(["paced"]), "throttled": NewsWebServer(["throttled"], "127.0.0.2")}
+        self.refused: dict[str, float] = {}  # article path → monotonic time of its 429
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> PacedWeb:
+        self.urls = {slug: server.start()[slug] for slug, server in self.servers.items()}
+        for (slug, base), count in zip(self.urls.items(), (16, 8), strict=True):
+            items = [story(f"/news/{n}/", f"{slug} story {n}", f"{slug.title()} {n}.") for n in range(count)]
+            routes: dict[str, Resource | Fault] = {
+                "/robots.txt": Resource(b"User-agent: *\nAllow: /\n", "text/plain"),
+                "/feed.xml": pages.rss2_feed(base, slug, [(base + item.path, item) for item in items]),
+            }
+            for item in items:
+                page = pages.html_resource(pages.wordpress_article(item, base, shortcode_in_body=False))
+                routes[item.path] = self._first_refused(item.path, page) if slug == "throttled" else page
+            self.servers[slug].sites[slug].routes = routes
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for server in self.servers.values():
+            server.stop()
+
+    def _first_refused(self, path: str, page: Resource) -> Fault:
+        def serve(handler) -> None:
+            with self._lock:
+                refuse = not self.refused
+                if refuse:
+                    self.refused[path] = time.monotonic()
+            if refuse:
+                send(handler, 429, b"slow down", "text/plain", {"Retry-After": str(RETRY_AFTER)})
+            else:
+                send(handler, 200, page.body, page.content_type)
+
+        return Fault(serve)
+
+    def write_registry(self, path: Path) -> Path:
+        path.write_text(
+            "".join(
+                f'[[outlet]]\nname = "{slug}"\nhomepage = "{base}/"\nfeeds = ["{base}/feed.xml"]\n'
+                for slug, base in self.urls.items()
+            )
+        )
+        return path
+
+    def arrivals(self, slug: str) -> list[tuple[float, str]]:
+        """(monotonic time, path) of every request the outlet's host got, in order."""
+        return sorted((when, path) for _site, path, when in self.servers[slug].arrivals)
+
+
+def test_three_processes_keep_each_hosts_rate_and_a_429_stops_every_one_of_them(
+    pg_url: str, frontier_prefix: str, tmp_path: Path
+):
+    """Each process may send 8 requests at a time and would keep DOWNLOAD_DELAY on its own; together, through
+    the shared host clock, no host gets more than its 2 requests a second (counted at the servers, in every
+    2-second window), and once `throttled` answered 429 with Retry-After: 3, no process sent it anything for
+    3 seconds — not even the requests that had taken their slots before the 429 came."""
+    eager = ("-s", f"DOWNLOAD_DELAY={RATE_INTERVAL}", "-s", "CONCURRENT_REQUESTS=8")
+    eager += ("-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8")
+    with PacedWeb() as web:
+        registry = web.write_registry(tmp_path / "sources.toml")
+        launch = {"db_url": pg_url, "registry": registry, "prefix": frontier_prefix, "cwd": tmp_path, "settings": eager}
+        workers = [_shared("worker", **launch) for _ in range(2)]
+        roster = WorkerRoster(redis.Redis.from_url(REDIS_URL), FrontierKeys(frontier_prefix))
+        deadline = time.monotonic() + 60
+        while len(roster.lines()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        planner = _shared("crawl", **launch)
+        planned = planner.communicate(timeout=WAIT_SECONDS)
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        outputs = [worker.communicate(timeout=WAIT_SECONDS) for worker in workers]
+        arrivals = {slug: web.arrivals(slug) for slug in web.urls}
+        refused = dict(web.refused)
+    assert planner.returncode == 0, planned
+    assert [worker.returncode for worker in workers] == [0, 0], outputs
+    with session_on(pg_url) as session:
+        assert len(session.scalars(select(Article)).all()) == 24  # the refused article too, once its time came
+        run = session.scalars(select(CrawlRun)).one()
+    assert sum(w["pages_fetched"] > 0 for w in run.by_worker.values()) >= 2, run.by_worker  # the work was shared
+    window, most = 2.0, int(2.0 / RATE_INTERVAL) + 1  # one more for where a window's edge falls
+    for slug, arrived in arrivals.items():
+        busiest = max(sum(t <= later < t + window for later, _ in arrived) for t, _ in arrived)
+        assert busiest <= most, (slug, busiest, " ".join(f"{t - arrived[0][0]:.2f}{p}" for t, p in arrived))
+    (refused_at,) = refused.values()
+    during = [(round(t - refused_at, 2), p) for t, p in arrivals["throttled"] if refused_at < t < refused_at + 2.9]
+    assert during == [], during
+    # the other host went on meanwhile: a block is one host's
+    assert any(refused_at < t < refused_at + 2.9 for t, _ in arrivals["paced"]), (refused_at, arrivals["paced"])

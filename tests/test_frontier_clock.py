@@ -12,6 +12,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from email.utils import formatdate
@@ -269,6 +270,22 @@ def test_waits_and_blocks_are_capped(keys, clock):
     assert later is not None and later.dont_filter and later.url == "http://stuck.example/"
     assert 0.2 - EPS <= later.meta[NOT_BEFORE] - time.time() <= 0.2 + EPS  # …asking again after the cap
     assert clock.reserve("stuck.example", 0.0) >= 3.0 - (time.monotonic() - started) - EPS  # the block stays
+
+
+def test_a_request_that_took_its_slot_before_a_429_is_stopped_by_it_too(keys, clock):
+    """Slots are taken ahead (one interval apart): a request already waiting for its slot when another worker's
+    request is answered 429 must not go out at its slot, but wait in the frontier until the block ends."""
+    middleware = SharedPoliteness.from_crawler(_crawler(keys, DOWNLOAD_DELAY=0.6))
+    clock.reserve("queue.example", 0.6)  # someone else's slot now: ours is 0.6 s away
+    waiting = threading.Timer(0.2, clock.block, args=("queue.example", 3.0))  # the 429 comes meanwhile
+    waiting.start()
+    started = time.monotonic()
+    later = asyncio.run(middleware.process_request(Request("http://queue.example/story")))
+    waiting.join()
+    assert 0.5 <= time.monotonic() - started < 0.6 + SLACK  # it waited for its slot…
+    assert later is not None and later.dont_filter  # …then went back to the frontier, not to the host
+    assert 2.0 <= later.meta[NOT_BEFORE] - time.time() <= 3.0 + EPS
+    assert 2.0 <= clock.blocked_for("queue.example") <= 3.0 and clock.blocked_for("calm.example") == 0.0
 
 
 def test_a_blocked_host_sends_its_requests_back_to_the_frontier_until_its_time(keys, clock):

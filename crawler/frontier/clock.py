@@ -61,8 +61,13 @@ local nxt = slot + tonumber(ARGV[1])
 _BLOCK = (
     _NOW
     + """
--- KEYS clock; ARGV seconds_us grace_ms. Never brings the next allowed time closer.
+-- KEYS clock block; ARGV seconds_us grace_ms. Never brings the next allowed time closer; the block key lives
+-- exactly as long as the block, for requests that took their slot before it to see it.
 local nxt = now + tonumber(ARGV[1])
+local block_ms = math.ceil(tonumber(ARGV[1]) / 1000)
+if block_ms > 0 and block_ms > redis.call('PTTL', KEYS[2]) then
+  redis.call('SET', KEYS[2], '1', 'PX', string.format('%.0f', block_ms))
+end
 if nxt > tonumber(redis.call('GET', KEYS[1]) or 0) then
 """
     + _SET
@@ -110,7 +115,16 @@ class HostClock:
 
     def block(self, host: str, seconds: float) -> None:
         """Let no worker send to `host` for `seconds` from now (a Retry-After); a later next slot is kept."""
-        self._block(keys=[self.key(host)], args=[_micros(seconds, "seconds"), GRACE_MS])
+        self._block(keys=[self.key(host), self._block_key(host)], args=[_micros(seconds, "seconds"), GRACE_MS])
+
+    def blocked_for(self, host: str) -> float:
+        """Seconds `host`'s block (a Retry-After) still lasts; 0 when it is not blocked. A request whose slot was
+        taken before the block asks this once its wait is over, so the block stops it too."""
+        remaining_ms = int(self.client.pttl(self._block_key(host)))
+        return max(remaining_ms, 0) / 1000
+
+    def _block_key(self, host: str) -> str:
+        return self.key(host) + ":blocked"
 
 
 class SharedPoliteness:
@@ -180,14 +194,24 @@ class SharedPoliteness:
             logger.warning("host clock unreachable, %s sent on this worker's delay alone: %s", request.url, exc)
             return None
         if wait is None:  # a Retry-After or a long Crawl-delay: wait in the frontier, not in a download slot
-            if self.crawler.stats is not None:
-                self.crawler.stats.inc_value("frontier/deferred_by_host_clock")
-            later = request.replace(dont_filter=True)
-            later.meta[NOT_BEFORE] = time.time() + min(self.clock.last_wait, self.max_wait)
-            return later
+            return self._deferred(request, self.clock.last_wait)
         if wait > 0:
             await sleep(wait)
+            try:  # a 429 may have come while this request waited for its slot: the block holds for it too
+                blocked = self.clock.blocked_for(host)
+            except redis.RedisError:
+                blocked = 0.0
+            if blocked > 0:
+                return self._deferred(request, blocked)
         return None
+
+    def _deferred(self, request: Request, seconds: float) -> Request:
+        """`request` again, to wait in the frontier's delayed set for `seconds` (at most max_wait)."""
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value("frontier/deferred_by_host_clock")
+        later = request.replace(dont_filter=True)
+        later.meta[NOT_BEFORE] = time.time() + min(seconds, self.max_wait)
+        return later
 
     def process_response(self, request: Request, response: Response) -> Response:
         if response.status not in THROTTLED:

@@ -67,6 +67,7 @@ def _handler(
     site: SiteServer,
     log: list[tuple[str, str, str]],
     status_log: list[tuple[str, str, int]],
+    arrivals: list[tuple[str, str, float]],
     lock: threading.Lock,
 ) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
@@ -77,6 +78,7 @@ def _handler(
             path = urlsplit(self.path).path
             with lock:
                 log.append((site.slug, self.command, self.path))
+                arrivals.append((site.slug, self.path, time.monotonic()))
             resource = site.routes.get(path, NOT_FOUND)
             if isinstance(resource, Fault):
                 with lock:
@@ -146,6 +148,7 @@ class NewsWebServer:
         self.sites: dict[str, SiteServer] = {}
         self.requests: list[tuple[str, str, str]] = []
         self.answers: list[tuple[str, str, int]] = []  # (slug, path, status) of every GET/HEAD answered
+        self.arrivals: list[tuple[str, str, float]] = []  # (slug, path, monotonic time) of every request
         self._lock = threading.Lock()
 
     def start(self) -> dict[str, str]:
@@ -154,7 +157,7 @@ class NewsWebServer:
             server = _QuietServer((self.host, 0), BaseHTTPRequestHandler)
             thread = threading.Thread(target=server.serve_forever, name=f"newsweb-{slug}", daemon=True)
             site = SiteServer(slug, server, thread)
-            server.RequestHandlerClass = _handler(site, self.requests, self.answers, self._lock)
+            server.RequestHandlerClass = _handler(site, self.requests, self.answers, self.arrivals, self._lock)
             self.sites[slug] = site
             thread.start()
         return {slug: site.base_url for slug, site in self.sites.items()}
