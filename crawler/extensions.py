@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from scrapy import signals
@@ -14,6 +15,8 @@ from crawler.stats import OutletCounts
 from scheduling.freshness import record_crawl
 from storage.models import CrawlRun, RunStatus, utcnow
 from storage.repository import finish_run, start_run
+
+logger = logging.getLogger(__name__)
 
 INTERRUPT_REASONS = ("shutdown",)  # SIGTERM/SIGINT: Scrapy stopped the crawl cleanly
 
@@ -77,6 +80,21 @@ def worker_summary(stats: dict[str, Any]) -> CrawlRun:
     return CrawlRun(outlets=[], **run_counts(stats, str(stats.get("finish_reason", "finished"))))
 
 
+def _every_process(shared: Any, run_id: int, own: dict[str, Any], reason: str) -> tuple[dict[str, dict[str, Any]], str]:
+    """Every process's counts in a shared crawl, by worker id, and the crawl's finish reason: when Redis
+    cannot be reached, or lost the crawl (restarted without persistence), the planner's own counts only,
+    and the run fails with that reason."""
+    held = shared.holds_run(run_id)
+    by_worker = shared.counts_by_worker() if held else None
+    if by_worker is not None:
+        return by_worker, reason
+    problem = "frontier unreachable" if held is None else "the frontier lost this crawl (Redis restarted empty?)"
+    logger.error(
+        "%s: crawl #%s records this process's counts only; the next crawl reads its listings again", problem, run_id
+    )
+    return {"this process": own}, "frontier_unreachable" if held is None else "frontier_lost"
+
+
 class RunRecorder:
     """A CrawlRun row per crawl: created when the spider opens, completed with counts when it closes.
 
@@ -108,12 +126,13 @@ class RunRecorder:
             return
         stats = self.crawler.stats.get_stats()
         shared = getattr(spider, "shared", None)
+        by_worker: dict[str, dict[str, Any]] = {}
         if shared is not None:  # a shared crawl: the planner records the run from every process's counts
-            by_worker = shared.counts_by_worker()
+            by_worker, reason = _every_process(shared, run_id, stats, reason)
             stats = counters.combined(by_worker.values())
         counts = run_counts(stats, reason)
         by_outlet: dict[str, OutletCounts] = counts.pop("by_outlet")
-        if shared is not None:
+        if by_worker:
             counts["by_worker"] = {worker: worker_counts(worker, dump) for worker, dump in by_worker.items()}
         crawled = {slug: by_outlet.get(slug, OutletCounts()) for slug in spider.outlets}
         minimums = {o.slug: o.every for o in spider.outlets.values() if getattr(o, "every", None)}

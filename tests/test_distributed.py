@@ -5,18 +5,25 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 import redis
 from sqlalchemy import select
+from sqlalchemy.exc import ProgrammingError
 
 from crawler.frontier.connection import FrontierKeys
 from crawler.frontier.leases import LeasedQueue, QueueSizes
@@ -26,7 +33,7 @@ from crawler.newsweb.faults import send, story
 from crawler.newsweb.server import Fault, NewsWebServer, Resource
 from storage.models import Article, CrawlRun, Story
 from tests.support.cli import FAST_CRAWL, newswire
-from tests.support.db import PG_URL, REDIS_URL, session_on
+from tests.support.db import PG_URL, REDIS_URL, crawl_runs, redis_absent, session_on
 from tests.support.newsweb import LocalWeb
 
 WAIT_SECONDS = 120  # every process of a shared crawl of the local web ends well within this
@@ -50,14 +57,29 @@ def stored(db_url: str) -> tuple[dict[str, str], set[frozenset[str]], set[str]]:
 
 
 def _shared(
-    *args: str, db_url: str, registry: Path, prefix: str, cwd: Path, settings: tuple[str, ...] = ()
+    *args: str,
+    db_url: str,
+    registry: Path,
+    prefix: str,
+    cwd: Path,
+    settings: tuple[str, ...] = (),
+    frontier: str = REDIS_URL,
 ) -> subprocess.Popen[str]:
     command = [sys.executable, "-m", "crawler", *args, "--sources", str(registry), "--db", db_url]
-    command += ["--frontier", REDIS_URL, *FAST_CRAWL, "-s", f"NEWSWIRE_FRONTIER_PREFIX={prefix}"]
+    command += ["--frontier", frontier, *FAST_CRAWL, "-s", f"NEWSWIRE_FRONTIER_PREFIX={prefix}"]
     # two requests at a time each, so that no process can lease the whole web at once; extraction in the
     # crawl process: three crawl processes are enough for two cores
     command += ["-s", "CONCURRENT_REQUESTS=2", "-s", "NEWSWIRE_EXTRACT_WORKERS=0", *settings]
     return subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _article_count(db_url: str) -> int:
+    """Articles stored so far (0 before the first process made the tables)."""
+    try:
+        with session_on(db_url) as session:
+            return len(session.scalars(select(Article.id)).all())
+    except ProgrammingError:
+        return 0
 
 
 def _pages_fetched(output: str) -> int:
@@ -357,3 +379,126 @@ def test_three_processes_keep_each_hosts_rate_and_a_429_stops_every_one_of_them(
     assert during == [], during
     # the other host went on meanwhile: a block is one host's
     assert any(refused_at < t < refused_at + 2.9 for t, _ in arrivals["paced"]), (refused_at, arrivals["paced"])
+
+
+class PrivateRedis:
+    """A redis-server of this test's own on a free loopback port, that the test can kill -9 and start again on
+    the same port: with AOF (fsync at every write) in `directory`, or keeping nothing."""
+
+    def __init__(self, directory: Path, *, persistent: bool) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            redis_absent(FileNotFoundError("redis-server is not installed"))
+        self.binary, self.directory, self.persistent = binary, directory, persistent
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        options = ["--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory), "--save", ""]
+        options += ["--appendonly", "yes", "--appendfsync", "always"] if self.persistent else ["--appendonly", "no"]
+        self.process = subprocess.Popen([self.binary, *options], stdout=subprocess.DEVNULL)
+        client = redis.Redis.from_url(self.url)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.RedisError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        client.close()
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+
+    def sizes(self) -> QueueSizes:
+        client = redis.Redis.from_url(self.url)
+        try:
+            return LeasedQueue(client, FrontierKeys("outage")).sizes()
+        finally:
+            client.close()
+
+
+@dataclass
+class RestartedCrawl:
+    """A planner's and a worker's crawl through a Redis restart: their exit codes and (stdout, stderr)."""
+
+    expected: tuple[dict[str, str], set[frozenset[str]], set[str]]  # what one process's crawl stores
+    codes: tuple[int | None, int | None]
+    outputs: tuple[tuple[str, str], tuple[str, str]]
+    launch: dict[str, Any]
+
+
+@contextmanager
+def crawl_through_a_redis_restart(pg_url: str, tmp_path: Path, *, persistent: bool) -> Iterator[RestartedCrawl]:
+    """Kill -9 the frontier's Redis once the crawl stored 3 articles, start it again 3 s later, and wait for the
+    planner (the worker is stopped with SIGTERM then); the local web is still up inside the block."""
+    server = PrivateRedis(tmp_path, persistent=persistent)
+    server.start()
+    slow = ("-s", "DOWNLOAD_DELAY=0.4", "-s", "NEWSWIRE_FRONTIER_LEASE_SECONDS=3", "-s", "CONCURRENT_REQUESTS=1")
+    processes: list[subprocess.Popen[str]] = []
+    try:
+        with NewsWeb() as web:
+            (tmp_path / "single").mkdir()
+            single = LocalWeb.beside(web, tmp_path / "single")
+            assert single.crawl().returncode in (0, 1)
+            expected = stored(single.db_url)
+            registry = web.write_registry(tmp_path / "sources.toml")
+            launch = {"db_url": pg_url, "registry": registry, "prefix": "outage", "cwd": tmp_path, "settings": slow}
+            launch["frontier"] = server.url
+            processes += [_shared("worker", **launch), _shared("crawl", **launch)]
+            worker, planner = processes
+            deadline = time.monotonic() + 60
+            while _article_count(pg_url) < 3 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert 3 <= _article_count(pg_url) < len(expected[0]), "the crawl ended before Redis could be stopped"
+            server.kill()
+            time.sleep(3)
+            server.start()
+            planned = planner.communicate(timeout=WAIT_SECONDS)
+            worker.send_signal(signal.SIGTERM)
+            worked = worker.communicate(timeout=WAIT_SECONDS)
+            yield RestartedCrawl(expected, (planner.returncode, worker.returncode), (planned, worked), launch)
+            assert server.sizes() == QueueSizes(0, 0, 0, 0)
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+        server.kill()
+
+
+def test_a_redis_restart_mid_crawl_loses_nothing_and_the_crawl_goes_on(pg_url: str, tmp_path: Path):
+    """The frontier's Redis keeps an AOF, as the README advises: killed with kill -9 while a planner and a
+    worker crawl, and started again 3 s later, both processes wait (one error line each, no traceback), take
+    the crawl up where it was, and the store ends as one process's crawl of the same web."""
+    with crawl_through_a_redis_restart(pg_url, tmp_path, persistent=True) as crawl:
+        planner_code, worker_code = crawl.codes
+        assert planner_code in (0, 1) and worker_code == 0, crawl.outputs
+        assert stored(pg_url) == crawl.expected
+    for _out, err in crawl.outputs:
+        assert "Traceback" not in err, err
+        assert "frontier reachable again" in err and 1 <= err.count("frontier unreachable") <= 3, err
+    (run,) = crawl_runs(pg_url)
+    assert run.finish_reason == "finished" and len(run.by_worker) == 2
+
+
+def test_a_redis_restarted_empty_fails_the_crawl_clearly_and_the_next_crawl_gets_the_rest(pg_url: str, tmp_path: Path):
+    """Without persistence a Redis restart empties the frontier: the crawl ends failed, saying so in one line;
+    nothing stored is lost, and the next crawl (listings read in full again) stores what was missing."""
+    with crawl_through_a_redis_restart(pg_url, tmp_path, persistent=False) as crawl:
+        planner_code, worker_code = crawl.codes
+        assert planner_code == 3 and worker_code == 0, crawl.outputs
+        assert "the frontier lost this crawl" in crawl.outputs[0][1] and "Traceback" not in crawl.outputs[0][1]
+        next_crawl = _shared("crawl", **crawl.launch)
+        out, err = next_crawl.communicate(timeout=WAIT_SECONDS)
+        assert next_crawl.returncode in (0, 1), (out, err)
+        assert stored(pg_url) == crawl.expected
+    first, second = crawl_runs(pg_url)
+    assert (first.status, first.finish_reason) == ("failed", "frontier_lost") and second.finish_reason == "finished"

@@ -80,22 +80,39 @@ class SharedCrawl:
         """The planner's option for this crawl (read at most once a second), else `default`."""
         read_at, params = self._params
         if time.monotonic() - read_at > PARAMS_TTL:
-            raw = self.client.hgetall(self.params_key)
+            try:
+                raw = self.client.hgetall(self.params_key)
+            except redis.RedisError:  # while Redis is away, the options last read hold
+                return params.get(name, default)
             params = {as_text(k): int(v) for k, v in raw.items()}
             self._params = (time.monotonic(), params)
         return params.get(name, default)
 
     def first_to_follow(self, slug: str) -> bool:
-        """True for the one process that first follows this cited outlet in this crawl."""
-        return bool(self.client.sadd(self.followed_key, slug))
+        """True for the one process that first follows this cited outlet in this crawl (none while Redis is
+        away: the citation is followed by a later crawl)."""
+        try:
+            return bool(self.client.sadd(self.followed_key, slug))
+        except redis.RedisError:
+            return False
 
     def within_limit(self, slug: str, limit: int) -> bool:
-        """Take one of the outlet's `limit` article requests for this crawl, if one is left."""
+        """Take one of the outlet's `limit` article requests for this crawl, if one is left. Raises
+        redis.RedisError while Redis is away (the caller leaves the article to the next crawl)."""
         taken = int(self.client.hincrby(self.scheduled_key, slug, 1))
         if taken > limit:
             self.client.hincrby(self.scheduled_key, slug, -1)
             return False
         return True
+
+    def holds_run(self, run_id: int) -> bool | None:
+        """Whether the frontier still holds crawl `run_id` (False: Redis lost it, e.g. restarted without
+        persistence; None: Redis cannot be reached)."""
+        try:
+            held = self.client.hget(self.params_key, "run_id")
+        except redis.RedisError:
+            return None
+        return held is not None and int(held) == run_id
 
     def run_id(self) -> int | None:
         """The crawl run this crawl's articles belong to (the planner's row), if a planner named one."""
@@ -116,17 +133,22 @@ class SharedCrawl:
         if args:
             self._merge(keys=[self.tally_key], args=args)
 
-    def counts_by_worker(self) -> dict[str, dict[str, Any]]:
-        """Each process's counts in this crawl, as stats dumps (numbers as numbers), by worker id."""
+    def counts_by_worker(self) -> dict[str, dict[str, Any]] | None:
+        """Each process's counts in this crawl, as stats dumps (numbers as numbers), by worker id; None when
+        Redis cannot be reached."""
         by_worker: dict[str, dict[str, Any]] = {}
-        for raw_field, raw in self.client.hgetall(self.tally_key).items():
+        try:
+            tally = self.client.hgetall(self.tally_key)
+        except redis.RedisError:
+            return None
+        for raw_field, raw in tally.items():
             worker_id, _, key = as_text(raw_field).partition(_SEP)
             by_worker.setdefault(worker_id, {})[key] = _number(as_text(raw))
         return by_worker
 
     def outlet_counts(self) -> dict[str, Any]:
         """The crawl's per-outlet counts, every process's together, as a stats dump's by-outlet keys."""
-        every = counters.combined(self.counts_by_worker().values())
+        every = counters.combined((self.counts_by_worker() or {}).values())
         return {key: value for key, value in every.items() if key.startswith(counters.BY_OUTLET)}
 
 

@@ -6,6 +6,10 @@ one that fetches its articles, so the counts of outstanding articles per listing
 incomplete, the child sitemaps' parents and the fresh validators live in the frontier's Redis, and every
 worker that closes saves the validators of the listings complete so far (the last one to close saves them
 all). The planner clears them when it plans a new crawl.
+
+While Redis cannot be reached, a write that fails marks the listings it concerned incomplete in this
+process, and they go to Redis's incomplete set with the next write that succeeds: a listing whose counts
+missed a write is read in full by the next crawl instead of being settled on wrong counts.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict
 
 import redis
@@ -53,6 +58,23 @@ class SharedFetchState(FetchState):
         super().__init__(stored)
         self.client = client
         self.key = {part: keys.key(f"fetch:{part}") for part in _PARTS}
+        self.unsynced: set[str] = set()  # listings whose bookkeeping missed a write: incomplete, not yet in Redis
+        self._failing = False
+
+    def _write(self, write: Callable[[], object], *listings: str | None) -> None:
+        """Run a Redis write; if Redis fails, the listings it concerned are incomplete (see the module)."""
+        try:
+            if self.unsynced:
+                self.client.sadd(self.key["incomplete"], *self.unsynced)
+                self.unsynced.clear()
+            write()
+        except redis.RedisError as exc:
+            self.unsynced.update(listing for listing in listings if listing)
+            if not self._failing:
+                logger.warning("frontier unreachable: listings read meanwhile will be read in full next time: %s", exc)
+            self._failing = True
+        else:
+            self._failing = False
 
     @classmethod
     def load_shared(cls, store: Store, client: redis.Redis, keys: FrontierKeys) -> SharedFetchState:
@@ -68,7 +90,8 @@ class SharedFetchState(FetchState):
 
     def _share(self, url: str) -> None:
         if url in self.fresh:
-            self.client.hset(self.key["fresh"], url, json.dumps(asdict(self.fresh[url])))
+            fresh = json.dumps(asdict(self.fresh[url]))
+            self._write(lambda: self.client.hset(self.key["fresh"], url, fresh), url)
 
     def record(self, url: str, response: Response, body: str | None = None) -> None:
         super().record(url, response, body)
@@ -89,24 +112,35 @@ class SharedFetchState(FetchState):
 
     def child(self, child_url: str, parent_url: str) -> None:
         if child_url != parent_url:
-            self.client.hsetnx(self.key["parents"], child_url, parent_url)
+            self._write(lambda: self.client.hsetnx(self.key["parents"], child_url, parent_url), child_url, parent_url)
 
     def article_scheduled(self, listing: str | None) -> None:
         if listing:
-            self.client.hincrby(self.key["pending"], listing, 1)
+            self._write(lambda: self.client.hincrby(self.key["pending"], listing, 1), listing)
 
     def article_done(self, listing: str | None, retry_later: bool = False) -> None:
         if listing:
-            self.client.hincrby(self.key["pending"], listing, -1)
+            self._write(lambda: self.client.hincrby(self.key["pending"], listing, -1), listing)
             if retry_later:
-                self.client.sadd(self.key["incomplete"], listing)
+                self.mark_incomplete(listing)
 
     def mark_incomplete(self, listing: str | None) -> None:
         if listing:
-            self.client.sadd(self.key["incomplete"], listing)
+            self._write(lambda: self.client.sadd(self.key["incomplete"], listing), listing)
 
     def complete(self) -> list[Validators]:
-        """Fresh validators of the listings every worker has finished with (see FetchState.complete)."""
+        """Fresh validators of the listings every worker has finished with (see FetchState.complete); none
+        while Redis cannot be reached (they cost one full read next time, nothing more)."""
+        try:
+            return self._complete()
+        except redis.RedisError as exc:
+            logger.error("frontier unreachable: no listing's validators saved by this process: %s", exc)
+            return []
+
+    def _complete(self) -> list[Validators]:
+        if self.unsynced:
+            self.client.sadd(self.key["incomplete"], *self.unsynced)
+            self.unsynced.clear()
         self.fresh = {
             as_text(url): Validators(**json.loads(raw)) for url, raw in self.client.hgetall(self.key["fresh"]).items()
         }

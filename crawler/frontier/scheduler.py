@@ -51,7 +51,8 @@ class FrontierScheduler(BaseScheduler):
         self.roster = roster
         self.stats = crawler.stats
         self.stay = crawler.settings.getbool(STAY_SETTING)
-        self.held: dict[str, Lease] = {}
+        self.held: dict[str, Lease] = {}  # leases of requests in this process, extended by the heartbeat
+        self.unacked: dict[str, Lease] = {}  # requests done while Redis was away: acked once it answers
         self.spider: Spider | None = None
         self._heartbeat: task.LoopingCall | None = None
         self.redis_down_since: float | None = None  # monotonic time of the first failure of an outage
@@ -87,6 +88,8 @@ class FrontierScheduler(BaseScheduler):
             self._heartbeat.stop()
         try:
             self._tally()
+            for lease in self.unacked.values():
+                self.queue.ack(lease)
             handed_back = sum(self.queue.release(lease) for lease in self.held.values())
             self.roster.leave(self.crawler.stats.get_stats() if self.crawler.stats else {})
         except redis.RedisError as exc:
@@ -114,9 +117,11 @@ class FrontierScheduler(BaseScheduler):
         replaced = _pop_lease(request)  # a redirect or retry of a leased request: queued, then the lease acked
         try:
             queued = self._enqueue(request)
-        except redis.RedisError as exc:  # the request it came from stays leased: it is fetched again
+        except redis.RedisError as exc:
             self._redis_failed(exc)
-            logger.error("frontier unreachable: %s not queued: %s", request.url, exc)
+            logger.info("frontier unreachable: %s not queued: %s", request.url, exc)
+            if replaced is not None:  # no longer extended: its lease ends and the request is fetched again
+                self.held.pop(replaced[0], None)
             return False
         if replaced is not None:
             self._settle(replaced)
@@ -164,10 +169,15 @@ class FrontierScheduler(BaseScheduler):
             request.meta[LEASE_META] = (lease.request_id, lease.token)
             self.held[lease.request_id] = lease
             self._count("scheduler/dequeued/redis")
-            self.redis_down_since = None
+            self._redis_back()
             return request
-        self.redis_down_since = None
+        self._redis_back()
         return None
+
+    def _redis_back(self) -> None:
+        if self.redis_down_since is not None:
+            logger.warning("frontier reachable again after %.0f s", time.monotonic() - self.redis_down_since)
+            self.redis_down_since = None
 
     # --- leases ---------------------------------------------------------------------------------------
 
@@ -196,12 +206,18 @@ class FrontierScheduler(BaseScheduler):
 
     def _settle(self, lease_meta: tuple[str, str]) -> None:
         request_id = lease_meta[0]
-        lease = self.held.get(request_id)
+        lease = self.held.pop(request_id, None)
         if lease is None:
             return
-        self._tally()
-        acked = self.queue.ack(lease)
-        del self.held[request_id]
+        try:
+            self._tally()
+            acked = self.queue.ack(lease)
+        except redis.RedisError:  # done, but not yet acked: the heartbeat acks it once Redis answers again
+            self.unacked[request_id] = lease
+            raise
+        self._acked(acked, request_id)
+
+    def _acked(self, acked: bool, request_id: str) -> None:
         if not acked:
             logger.warning("request %s was done after its lease expired: another worker may fetch it too", request_id)
             self._count("frontier/lease_lost")
@@ -210,6 +226,10 @@ class FrontierScheduler(BaseScheduler):
         """Extend this worker's leases, refresh its line in the worker list, wake the engine. A Redis failure
         is one warning line; the heartbeat goes on."""
         try:
+            for request_id, lease in list(self.unacked.items()):
+                self._tally()
+                self._acked(self.queue.ack(lease), request_id)
+                del self.unacked[request_id]
             kept = self.queue.extend(list(self.held.values()))
             if kept < len(self.held):
                 self._count("frontier/lease_lost", len(self.held) - kept)
@@ -253,7 +273,7 @@ class FrontierScheduler(BaseScheduler):
         if self.redis_down_since is not None and time.monotonic() - self.redis_down_since > self.max_outage:
             logger.error("frontier unreachable for %.0f s: this crawl ends", time.monotonic() - self.redis_down_since)
             return
-        if self.stay or self.redis_down_since is not None:
+        if self.stay or self.redis_down_since is not None or self.unacked:
             raise DontCloseSpider
         try:
             leased = self.queue.sizes().leased

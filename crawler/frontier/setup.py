@@ -31,9 +31,9 @@ def frontier_settings(frontier_url: str, *, stay: bool) -> dict[str, Any]:
         STAY_SETTING: stay,
         "SCHEDULER": "crawler.frontier.scheduler.FrontierScheduler",
         "DUPEFILTER_CLASS": "crawler.frontier.dupefilter.ExpiringDupeFilter",
-        # the shared clock spaces a host's requests for every process; Scrapy's randomized delay (0.5–1.5×) on
-        # top of it would only make one process's request late and bunch it up with the next process's
-        "RANDOMIZE_DOWNLOAD_DELAY": False,
+        # the shared clock spaces a host's requests for every process; Scrapy's jitter (±50 %) on top of it
+        # would only make one process's request late and bunch it up with the next process's
+        "DOWNLOAD_DELAY_JITTER": 0,
         # the shared per-host clock: after the HTTP cache, just before the download, so a slot is taken late
         "DOWNLOADER_MIDDLEWARES": {**settings.DOWNLOADER_MIDDLEWARES, "crawler.frontier.clock.SharedPoliteness": 950},
     }

@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+import redis
 import scrapy
 from scrapy import signals
 from scrapy.http import Response, TextResponse
@@ -204,7 +205,6 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
                 counters.count(self.crawler.stats, counters.ALREADY_STORED)
             return None
         if not self._within_limit(outlet.slug):
-            counters.count_skipped(self.crawler.stats, "over_limit")
             self.fetch_state.mark_incomplete(listing)  # the rest must be seen by the next crawl
             return None
         self.fetch_state.article_scheduled(listing)
@@ -219,13 +219,18 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
 
     def _within_limit(self, slug: str) -> bool:
         """Count one more article request of the outlet if the crawl's limit allows it (in a shared crawl,
-        counted in the frontier for every worker)."""
+        counted in the frontier for every worker); else count why not."""
         if self.shared is not None:
-            return self.shared.within_limit(slug, self.shared.option("limit", self.limit or 0))
-        if self.scheduled[slug] >= (self.limit or 0):
-            return False
-        self.scheduled[slug] += 1
-        return True
+            try:
+                allowed = self.shared.within_limit(slug, self.shared.option("limit", self.limit or 0))
+            except redis.RedisError:
+                counters.count_skipped(self.crawler.stats, "frontier_unreachable")
+                return False
+        elif allowed := self.scheduled[slug] < (self.limit or 0):
+            self.scheduled[slug] += 1
+        if not allowed:
+            counters.count_skipped(self.crawler.stats, "over_limit")
+        return allowed
 
     def parse_article(
         self, response: Response, hints: DiscoveryHints, follow_depth: int = 0, listing: str | None = None
