@@ -73,6 +73,14 @@ def _shared(
     return subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def one_process_crawl(web: NewsWeb, tmp_path: Path) -> tuple[Any, Path]:
+    """What one process's crawl of the web stores (see `stored`), and a registry of the web for shared crawls."""
+    (tmp_path / "single").mkdir()
+    single = LocalWeb.beside(web, tmp_path / "single")
+    assert single.crawl().returncode in (0, 1)
+    return stored(single.db_url), web.write_registry(tmp_path / "sources.toml")
+
+
 def _article_count(db_url: str) -> int:
     """Articles stored so far (0 before the first process made the tables)."""
     try:
@@ -167,11 +175,7 @@ def test_a_worker_killed_with_sigkill_mid_crawl_loses_nothing_and_status_shows_i
     keys = FrontierKeys(frontier_prefix)
     quick = ("-s", "NEWSWIRE_FRONTIER_LEASE_SECONDS=2", "-s", "CONCURRENT_REQUESTS=1")
     with NewsWeb() as web:
-        (tmp_path / "single").mkdir()
-        single = LocalWeb.beside(web, tmp_path / "single")
-        assert single.crawl().returncode in (0, 1)
-        expected = stored(single.db_url)
-        registry = web.write_registry(tmp_path / "sources.toml")
+        expected, registry = one_process_crawl(web, tmp_path)
         launch = {"db_url": pg_url, "registry": registry, "prefix": frontier_prefix, "cwd": tmp_path, "settings": quick}
         victim = _shared("worker", **launch)
         deadline = time.monotonic() + 60
@@ -445,11 +449,7 @@ def crawl_through_a_redis_restart(pg_url: str, tmp_path: Path, *, persistent: bo
     processes: list[subprocess.Popen[str]] = []
     try:
         with NewsWeb() as web:
-            (tmp_path / "single").mkdir()
-            single = LocalWeb.beside(web, tmp_path / "single")
-            assert single.crawl().returncode in (0, 1)
-            expected = stored(single.db_url)
-            registry = web.write_registry(tmp_path / "sources.toml")
+            expected, registry = one_process_crawl(web, tmp_path)
             launch = {"db_url": pg_url, "registry": registry, "prefix": "outage", "cwd": tmp_path, "settings": slow}
             launch["frontier"] = server.url
             processes += [_shared("worker", **launch), _shared("crawl", **launch)]
