@@ -135,33 +135,54 @@ def lsh_params(threshold: float, num_perm: int, steps: int = 2001) -> tuple[int,
 
 class BandedLSH:
     """Locality-sensitive hashing by bands: two signatures are candidates when all `rows` values of any
-    one of `bands` bands agree."""
+    one of `bands` bands agree.
+
+    A band value that one signature alone has (nearly all of them) maps to that key itself, not to a set of
+    one: a set costs 216 bytes, 28 of them a signature (bench/shared_index.py: 9.1 kB a signature before,
+    in every worker's index)."""
 
     def __init__(self, bands: int, rows: int) -> None:
         self.bands, self.rows = bands, rows
-        self.tables: list[dict[bytes, set[str]]] = [{} for _ in range(bands)]
+        self.tables: list[dict[bytes, str | set[str]]] = [{} for _ in range(bands)]
         self.keys: dict[str, list[bytes]] = {}
 
     def _band_keys(self, hashvalues: np.ndarray) -> list[bytes]:
         return [hashvalues[i * self.rows : (i + 1) * self.rows].tobytes() for i in range(self.bands)]
 
     def insert(self, key: str, hashvalues: np.ndarray) -> None:
+        if key in self.keys:
+            self.remove(key)
         bands = self._band_keys(hashvalues)
         self.keys[key] = bands
         for table, band in zip(self.tables, bands, strict=True):
-            table.setdefault(band, set()).add(key)
+            held = table.get(band)
+            if held is None:
+                table[band] = key
+            elif isinstance(held, str):
+                table[band] = {held, key}
+            else:
+                held.add(key)
 
     def remove(self, key: str) -> None:
         for table, band in zip(self.tables, self.keys.pop(key), strict=True):
-            members = table[band]
-            members.discard(key)
-            if not members:
+            held = table[band]
+            if isinstance(held, str):
                 del table[band]
+                continue
+            held.discard(key)
+            if len(held) == 1:
+                table[band] = next(iter(held))
 
     def query(self, hashvalues: np.ndarray) -> set[str]:
         found: set[str] = set()
         for table, band in zip(self.tables, self._band_keys(hashvalues), strict=True):
-            found |= table.get(band, set())
+            held = table.get(band)
+            if held is None:
+                continue
+            if isinstance(held, str):
+                found.add(held)
+            else:
+                found |= held
         return found
 
 

@@ -35,3 +35,24 @@ def test_counts_written_through_the_module_are_read_back_typed():
 def test_a_per_outlet_count_that_does_not_exist_is_refused():
     with pytest.raises(ValueError, match="per-outlet"):
         counters.count_outlet(get_crawler().stats, "herald", "articles_stored")
+
+
+def test_several_processes_counts_combine_as_one_crawls():
+    """A shared crawl's run is every process's counts together: totals add up, an outlet's poll hint is the
+    least any process saw, its Retry-After the longest, its last error any process's."""
+    planner = {"newswire/new": 2, "newswire/by_outlet/wire/poll_hint": 900, "newswire/by_outlet/wire/retry_after": 5}
+    worker = {
+        "newswire/new": 3,
+        "response_received_count": 7,
+        "newswire/by_outlet/wire/poll_hint": 600,
+        "newswire/by_outlet/wire/retry_after": 2,
+        "newswire/by_outlet/wire/last_error": "http_404: https://wire.test/x",
+    }
+    assert counters.combined([planner, worker]) == {
+        "newswire/new": 5,
+        "response_received_count": 7,
+        "newswire/by_outlet/wire/poll_hint": 600,
+        "newswire/by_outlet/wire/retry_after": 5,
+        "newswire/by_outlet/wire/last_error": "http_404: https://wire.test/x",
+    }
+    assert counters.combined([]) == {}
