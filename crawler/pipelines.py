@@ -21,6 +21,7 @@ from crawler.config import CrawlConfig
 from crawler.database import crawl_store
 from crawler.extract import ArticleRecord, ExtractionContext
 from crawler.extract.citations import OutletDirectory, resolve
+from crawler.extract.versions import extractor_version
 from crawler.extraction import Caps, Extraction, extract_page, start_worker
 from crawler.items import ExtractedArticle, FetchedPage
 from crawler.registry import Outlet
@@ -37,6 +38,7 @@ from storage.repository import (
     OutletRow,
     add_citations,
     insert_article,
+    next_change,
     sync_outlets,
 )
 from storage.stories import (
@@ -234,6 +236,8 @@ def article_values(item: ExtractedArticle, outlet_id: int, run_id: int | None) -
         "outlet_id": outlet_id,
         "text_hash": item.text_hash,
         "discovered_via": item.discovered_via,
+        "listing": item.listing,
+        "extractor": extractor_version(),
         "fetched_at": item.fetched_at,
         "run_id": run_id,
     }
@@ -305,12 +309,13 @@ class StorePipeline:
     def _join_writers(self, session: Session) -> None:
         """Take the story writers' turn (PostgreSQL) and index what other writers stored meanwhile."""
         lock_story_writers(session)
+        self.change = next_change(session)  # this batch's number: batches commit one at a time
         if caught_up := self.stories.catch_up(session):
             logger.debug("indexed %d article(s) other writers stored", caught_up)
 
     def _store(self, session: Session, item: ExtractedArticle) -> str:
         """Insert (or revise) the article, with its citations and its story, in the batch's transaction."""
-        values = article_values(item, self.outlet_ids[item.outlet], self._run_id())
+        values = article_values(item, self.outlet_ids[item.outlet], self._run_id()) | {"changed": self.change}
         outcome, article_id = insert_article(session, values)
         sig = from_bytes(item.minhash) if item.minhash else None  # signed by the worker
         if outcome == NEW and article_id is not None:

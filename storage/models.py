@@ -31,8 +31,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 EXTRACTED_FIELDS = (
-    "url", "canonical_url", "title", "authors", "published", "published_raw", "published_source", "language",
-    "site_name", "description", "tags", "image", "text", "html", "page_kind",
+    "url", "canonical_url", "title", "authors", "published", "published_raw", "published_source", "published_offset",
+    "language", "site_name", "description", "tags", "image", "text", "html", "page_kind", "license",
 )  # fmt: skip
 """The Article columns an extraction fills, named as the extractor's record names them (one list: the
 store pipeline copies these, a test checks both sides have them)."""
@@ -127,6 +127,13 @@ class Article(Base):
     page_kind: Mapped[str] = mapped_column(String(20), default="article", server_default="article")
     version: Mapped[int] = mapped_column(default=1, server_default="1")  # of the current text (see ArticleVersion)
     discovered_via: Mapped[str | None] = mapped_column(String(40))
+    listing: Mapped[str | None] = mapped_column(Text)  # the feed, sitemap or page that led to it
+    license: Mapped[str | None] = mapped_column(Text)  # the licence the page declares (a URL or a name)
+    extractor: Mapped[str | None] = mapped_column(String(100))  # "newswire X; trafilatura Y" of the current text
+    published_offset: Mapped[int | None] = mapped_column()  # minutes east of UTC the page gave its date in
+    # the store batch that last inserted or revised it: batches commit one at a time, so an export cursor
+    # "changed > N" sees every article stored or revised since its last export
+    changed: Mapped[int] = mapped_column(default=0, server_default="0", index=True)
     fetched_at: Mapped[utc_datetime] = mapped_column(default=utcnow, index=True)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
     story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id"), index=True)

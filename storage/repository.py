@@ -173,10 +173,17 @@ def revise(session: Session, article_id: int, values: dict[str, Any]) -> bool:
             fetched_at=article.fetched_at,
         )
     )
-    for field in ("title", "text", "html", "text_hash", "authors", "description", "page_kind", "fetched_at"):
+    revised = ("title", "text", "html", "text_hash", "authors", "description", "page_kind", "fetched_at", "license")
+    for field in (*revised, "extractor", "changed", "run_id"):  # the run that revised it last
         setattr(article, field, values[field] if field in values else getattr(article, field))
     article.version += 1
     return True
+
+
+def next_change(session: Session) -> int:
+    """The number of the store batch about to be written (see Article.changed): one more than the last. Call
+    it in the batch's transaction, once the writers' lock is held (PostgreSQL; SQLite has one writer)."""
+    return int(session.scalar(select(func.coalesce(func.max(Article.changed), 0))) or 0) + 1
 
 
 def add_url_alias(session: Session, url: str, article_id: int, article_canonical: str) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from storage.models import Article, Citation, Outlet, Story
@@ -14,9 +14,15 @@ from storage.times import iso
 
 
 def iter_story_records(
-    session: Session, *, since: datetime | None = None, min_outlets: int = 1, limit: int | None = None
+    session: Session,
+    *,
+    since: datetime | None = None,
+    min_outlets: int = 1,
+    limit: int | None = None,
+    outlet_slug: str | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """One record per story, newest first: its original, its outlets and every copy."""
+    """One record per story, newest first: its original, its outlets and every copy (with `outlet_slug`, the
+    stories that outlet has a copy of)."""
     newest = func.max(func.coalesce(Article.published, Article.fetched_at))
     stmt = (
         select(Article.story_id, newest, func.count(func.distinct(Article.outlet_id)))
@@ -27,6 +33,9 @@ def iter_story_records(
     )
     if since is not None:
         stmt = stmt.having(newest >= since)
+    if outlet_slug is not None:
+        carried = select(Article.story_id).join(Outlet).where(Outlet.slug == outlet_slug)
+        stmt = stmt.where(Article.story_id.in_(carried))
     if limit:
         stmt = stmt.limit(limit)
     for story_id, _newest, _count in session.execute(stmt).all():
@@ -58,14 +67,21 @@ def iter_story_records(
         }
 
 
-def citation_graph(session: Session) -> list[dict[str, Any]]:
-    """(citing outlet, cited outlet or name, count) over every stored citation, most cited first."""
+def citation_graph(
+    session: Session, *, since: datetime | None = None, outlet_slug: str | None = None
+) -> list[dict[str, Any]]:
+    """(citing outlet, cited outlet or name, count) over the stored citations, most cited first: of articles
+    published (else fetched) since `since`, by the outlet `outlet_slug`, when given."""
     citing = Outlet.__table__.alias("citing")
     stmt = (
         select(citing.c.name, Citation.name, func.count(func.distinct(Citation.article_id)))
         .select_from(Citation)
         .join(Article, Citation.article_id == Article.id)
         .join(citing, Article.outlet_id == citing.c.id)
+        .where(
+            func.coalesce(Article.published, Article.fetched_at) >= since if since is not None else true(),
+            citing.c.slug == outlet_slug if outlet_slug is not None else true(),
+        )
         .group_by(citing.c.name, Citation.name)
         .order_by(func.count(func.distinct(Citation.article_id)).desc(), citing.c.name, Citation.name)
     )

@@ -1,8 +1,13 @@
-"""`newswire export`: the cleaned corpus as JSON Lines or CSV, streamed; or stories, or the citation graph."""
+"""`newswire export`: the cleaned corpus with its provenance (JSON Lines, CSV, Parquet), streamed; or stories,
+or the citation graph. Every option either narrows what is written or is refused (exit 2)."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
 
 import click
 
@@ -12,45 +17,186 @@ from crawler.cli.render import noted
 from crawler.cli.store import open_store
 from crawler.registry import slugify
 
+# what each export mode takes besides --db, --out and the logging options
+ARTICLE_OPTIONS = {"format", "since", "since_fetched", "run", "state", "outlet", "partition"}
+MODE_OPTIONS = {
+    "stories": {"since", "outlet", "format:jsonl"},
+    "citations": {"since", "outlet", "format:jsonl", "format:csv"},
+}
+OPTION_NAMES = {
+    "since": "--since", "since_fetched": "--since-fetched", "run": "--run", "state": "--state",
+    "outlet": "--outlet", "partition": "--partition",
+}  # fmt: skip
+
 
 @click.command()
 @db_option
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl", show_default=True)
+@click.option("--since", default=None, metavar="DATE", help="Only articles published since DATE ('2025-07-01').")
+@click.option("--since-fetched", default=None, metavar="DATE", help="Only articles fetched since DATE.")
+@click.option("--run", "run_id", type=int, default=None, metavar="N", help="Only articles stored or revised by run N.")
 @click.option(
-    "--since", default=None, metavar="DATE", help="Only articles published since DATE ('2025-07-01', '3 days ago')."
+    "--state",
+    "state_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="Only what was stored or revised since the export that wrote FILE; FILE is then updated.",
 )
 @click.option("--outlet", "outlet_name", default=None, metavar="NAME", help="Only this outlet's articles.")
+@click.option("--partition", type=click.Choice(["outlet", "month"]), default=None, help="Parquet: a part per value.")
 @click.option(
-    "--out", "out_path", default="-", show_default=True, metavar="FILE|-", help="Output file, or - for stdout."
+    "--out",
+    "out_path",
+    default="-",
+    show_default=True,
+    metavar="FILE|DIR|-",
+    help="Output file (a directory with --partition), or - for stdout.",
 )
-@click.option("--stories", "by_story", is_flag=True, help="One record per story instead (JSONL).")
+@click.option("--stories", "by_story", is_flag=True, help="One record per story instead (JSON Lines).")
 @click.option("--citations", "graph", is_flag=True, help="The citation graph: citing outlet, cited outlet, count.")
 @log_options
 def export(
-    db_url: str, fmt: str, since: str | None, outlet_name: str | None, out_path: str, by_story: bool, graph: bool
+    db_url: str,
+    fmt: str,
+    since: str | None,
+    since_fetched: str | None,
+    run_id: int | None,
+    state_path: Path | None,
+    outlet_name: str | None,
+    partition: str | None,
+    out_path: str,
+    by_story: bool,
+    graph: bool,
 ) -> None:
-    """Stream the cleaned corpus, one record per article (constant memory); or stories, or citations.
+    """Stream the cleaned corpus, one record per article with its provenance (constant memory); or stories,
+    or citations.
 
+    Fields, the same in every format: id (stable: from the canonical URL), version, story_id,
+    is_original, url, canonical_url, outlet, title, authors, published (in the page's own offset),
+    published_offset, published_raw, published_source, fetched_at, discovered_via, listing, language,
+    license, citations, text, extractor, site_name, description, tags, image, text_hash, page_kind.
     Logs how many records it wrote on stderr (stdout carries the records).
 
-    Example: newswire export --format csv --since 2025-07-01 --outlet Reuters --out reuters.csv
+    Example: newswire export --format parquet --state nightly.json --out corpus-$(date +%F).parquet
     """
-    from storage.export import iter_records, write_export
-    from storage.story_export import citation_graph, iter_story_records
-
+    given = {
+        "since": since, "since_fetched": since_fetched, "run": run_id, "state": state_path,
+        "outlet": outlet_name, "partition": partition,
+    }  # fmt: skip
+    mode = "stories" if by_story else "citations" if graph else "articles"
     if by_story and graph:
         raise UsageProblem("--stories and --citations are separate exports; choose one")
-    since_dt = parse_since(since)
+    _refuse_what_the_mode_ignores(mode, fmt, given)
+    if fmt == "parquet" and out_path == "-":
+        raise UsageProblem("--format parquet writes a file: give --out FILE (a directory with --partition)")
+    wanted = _filter(db_url, since, since_fetched, run_id, outlet_name, state_path)
     with open_store(db_url) as store, store.sessions() as session:
-        if by_story:
-            records, fmt = iter_story_records(session, since=since_dt), "jsonl"
-        elif graph:
-            records = iter(citation_graph(session))
+        _check_names(session, wanted)
+        if mode == "articles":
+            count = _export_articles(session, wanted, fmt, partition, out_path, state_path)
         else:
-            records = iter_records(session, since=since_dt, outlet_slug=slugify(outlet_name) if outlet_name else None)
-        if out_path == "-":
-            count = write_export(records, sys.stdout, fmt)
+            count = _export_graph(session, mode, wanted, fmt, out_path)
+    noted.info("exported %d %s", count, {"stories": "stories", "citations": "citation links"}.get(mode, "articles"))
+
+
+def _refuse_what_the_mode_ignores(mode: str, fmt: str, given: dict[str, Any]) -> None:
+    if mode == "articles":
+        if given["partition"] and fmt != "parquet":
+            raise UsageProblem("--partition splits a Parquet export: add --format parquet")
+        return
+    takes = MODE_OPTIONS[mode]
+    for name, value in given.items():
+        if value not in (None, False) and name not in takes:
+            raise UsageProblem(f"--{mode} does not take {OPTION_NAMES[name]}")
+    if f"format:{fmt}" not in takes:
+        formats = ", ".join(sorted(t.split(":")[1] for t in takes if t.startswith("format:")))
+        raise UsageProblem(f"--{mode} is written as {formats}, not {fmt}")
+
+
+def _filter(
+    db_url: str,
+    since: str | None,
+    since_fetched: str | None,
+    run_id: int | None,
+    outlet: str | None,
+    state: Path | None,
+) -> Any:
+    from storage.corpus import CorpusFilter
+    from storage.export_state import ExportState, StateUnreadable
+
+    try:
+        cursor = ExportState.read(state).changed if state is not None else None
+    except StateUnreadable as exc:
+        raise UsageProblem(str(exc)) from None
+    return CorpusFilter(
+        since=parse_since(since),
+        since_fetched=parse_since(since_fetched, "--since-fetched"),
+        run_id=run_id,
+        outlet_slug=slugify(outlet) if outlet else None,
+        after_change=cursor,
+    )
+
+
+def _check_names(session: Any, wanted: Any) -> None:
+    """An --outlet or --run the database does not know is an error, not an empty export."""
+    from sqlalchemy import select
+
+    from storage.models import CrawlRun, Outlet
+
+    slug = wanted.outlet_slug
+    if slug is not None and session.scalar(select(Outlet.id).where(Outlet.slug == slug)) is None:
+        known = ", ".join(session.scalars(select(Outlet.name).order_by(Outlet.name))) or "none"
+        raise UsageProblem(f"--outlet: no outlet {wanted.outlet_slug!r} in this database (outlets: {known})")
+    if wanted.run_id is not None and session.get(CrawlRun, wanted.run_id) is None:
+        raise UsageProblem(f"--run: no crawl run #{wanted.run_id} in this database (see newswire status)")
+
+
+def _export_articles(
+    session: Any, wanted: Any, fmt: str, partition: str | None, out_path: str, state_path: Path | None
+) -> int:
+    from storage.corpus import iter_corpus
+    from storage.export_state import ExportState
+
+    newest = [wanted.after_change or 0]
+
+    def records() -> Iterator[dict[str, Any]]:
+        for row in iter_corpus(session, wanted):
+            newest[0] = max(newest[0], row.changed)
+            yield row.record
+
+    if fmt == "parquet":
+        from storage.parquet_export import write_parquet, write_partitioned
+
+        if partition:
+            count = write_partitioned(records(), Path(out_path), partition)
         else:
-            with open(out_path, "w", encoding="utf-8", newline="") as handle:
-                count = write_export(records, handle, fmt)
-    noted.info("exported %d %s", count, "stories" if by_story else "citation links" if graph else "articles")
+            count = write_parquet(records(), Path(out_path))
+    else:
+        from storage.export import write_csv, write_jsonl
+
+        with _output(out_path) as out:
+            count = (write_jsonl if fmt == "jsonl" else write_csv)(records(), out)
+    if state_path is not None:  # only once everything is written: a failed export moves no cursor
+        ExportState(changed=newest[0], records=count).write(state_path)
+    return count
+
+
+def _export_graph(session: Any, mode: str, wanted: Any, fmt: str, out_path: str) -> int:
+    from storage.export import write_csv, write_jsonl
+    from storage.story_export import citation_graph, iter_story_records
+
+    with _output(out_path) as out:
+        if mode == "stories":
+            return write_jsonl(iter_story_records(session, since=wanted.since, outlet_slug=wanted.outlet_slug), out)
+        rows = citation_graph(session, since=wanted.since, outlet_slug=wanted.outlet_slug)
+        return write_jsonl(rows, out) if fmt == "jsonl" else write_csv(rows, out, ("citing", "cited", "articles"))
+
+
+@contextmanager
+def _output(out_path: str) -> Iterator[IO[str]]:
+    if out_path == "-":
+        yield sys.stdout
+        return
+    with open(out_path, "w", encoding="utf-8", newline="") as handle:
+        yield handle

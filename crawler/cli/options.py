@@ -150,8 +150,9 @@ def _setting_problem(default: object, value: str) -> str | None:
     return None
 
 
-def parse_since(since: str | None) -> datetime | None:
-    """The --since option as an aware UTC datetime (anything dateparser reads), or a one-line error."""
+def parse_since(since: str | None, option: str = "--since") -> datetime | None:
+    """A date option (--since by default) as an aware UTC datetime (anything dateparser reads), or a one-line
+    error naming the option."""
     if not since:
         return None
     import dateparser
@@ -160,5 +161,5 @@ def parse_since(since: str | None) -> datetime | None:
         since, settings={"RETURN_AS_TIMEZONE_AWARE": True, "TIMEZONE": "UTC", "TO_TIMEZONE": "UTC"}
     )
     if value is None:
-        raise UsageProblem(f"--since: cannot read a date in {since!r}")
+        raise UsageProblem(f"{option}: cannot read a date in {since!r}")
     return value

@@ -43,6 +43,7 @@ class DateCandidate:
     raw: str
     source: str
     has_time: bool
+    offset: int | None = None  # minutes east of UTC the date was written in (None: a day, or not known)
 
 
 def _iso(raw: str, zone: tzinfo = UTC) -> datetime | None:
@@ -145,6 +146,7 @@ def _parse_date(
     if not _HAS_TIME.search(text):
         zone = UTC  # a day without a time names a calendar day: keep it, don't shift it across midnight
     value = _iso(text, zone) or _rfc822(text, zone) or _english_with_year(text, languages, zone)
+    offset = _written_offset(value, text, zone) if value is not None and _HAS_TIME.search(text) else None
     if value is None:
         settings = {
             "RETURN_AS_TIMEZONE_AWARE": True,
@@ -164,7 +166,25 @@ def _parse_date(
             value = value.replace(year=year_hint or now.year)
             if value > now + FUTURE_TOLERANCE:
                 value = value.replace(year=value.year - 1)
-    return DateCandidate(value.astimezone(UTC), raw.strip(), source, bool(_HAS_TIME.search(text)))
+    return DateCandidate(value.astimezone(UTC), raw.strip(), source, bool(_HAS_TIME.search(text)), offset)
+
+
+_SAYS_UTC = re.compile(r"(?:[zZ]|[+-]00:?00|\b(?:UTC|GMT)\b)\s*$")
+
+
+def _written_offset(value: datetime, text: str, zone: tzinfo) -> int | None:
+    """The offset `text` was written in: its own, else the zone it was read in — unless that zone is only
+    the UTC default (a date with no zone of its own, from an outlet that names none: not known)."""
+    if value.tzinfo is zone and zone is UTC and not _SAYS_UTC.search(text):
+        return None
+    return _minutes_east(value)
+
+
+def _minutes_east(value: datetime) -> int | None:
+    """The UTC offset of an aware datetime in whole minutes (None beyond ±18 h: not a real zone)."""
+    delta = value.utcoffset()
+    minutes = None if delta is None else int(delta.total_seconds() // 60)
+    return minutes if minutes is not None and abs(minutes) <= 18 * 60 else None
 
 
 def url_date(url: str) -> DateCandidate | None:
@@ -242,7 +262,7 @@ def choose_date(
         for variant in _strip_byline_words(raw) if source == "byline" else [raw]:
             candidate = parse_date(variant, source, languages=languages, now=now, year_hint=year_hint, zone=zone)
             if candidate and _plausible(candidate.value, now, from_url):
-                return DateCandidate(candidate.value, raw.strip(), source, candidate.has_time)
+                return DateCandidate(candidate.value, raw.strip(), source, candidate.has_time, candidate.offset)
         return None
 
     parsed: list[DateCandidate] = []

@@ -256,12 +256,14 @@ class ArticlePage:
         if self.published:
             record.published, record.published_raw = self.published.value, self.published.raw
             record.published_source = self.published.source
+            record.published_offset = self.published.offset
         record.title, record.language = self.title, self.language
         record.authors = [name for name in map(normalize_title, self.authors) if name]
         record.site_name = normalize_title(self.site_name) or None
         record.description = normalize_title(meta.description) or None
         record.image = web_url(urljoin(self.url, meta.image)) if meta.image else None
         record.tags = [tag for tag in dict.fromkeys(map(normalize_title, meta.tags)) if tag]
+        record.license = normalize_title(meta.license)[:500] or None
         record.text, record.html, record.citations = self.text, self.body.html, self.citations
         return record
 

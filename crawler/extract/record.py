@@ -35,6 +35,7 @@ class ArticleRecord:
     published: datetime | None = None
     published_raw: str | None = None
     published_source: str | None = None
+    published_offset: int | None = None  # minutes east of UTC the page wrote its date in (`published` is UTC)
     language: str | None = None
     site_name: str | None = None
     description: str | None = None
@@ -43,6 +44,7 @@ class ArticleRecord:
     text: str = ""
     html: str = ""
     page_kind: str = ARTICLE
+    license: str | None = None  # the licence the page declares (a URL or a name), as given
     citations: list[Citation] = field(default_factory=list)
 
     @property

@@ -41,7 +41,11 @@ class Structured:
     language: str | None = None
     canonical: str | None = None
     accessible_for_free: bool | None = None
+    license: str | None = None  # the licence the page declares: <link rel="license">, JSON-LD, dc/dcterms
     declares_article: bool = False  # og:type article, or a JSON-LD article type: the page says it is one story
+
+
+LICENSE_META = frozenset({"license", "dc.rights", "dcterms.license", "dcterms.rights", "dc.license"})
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -123,6 +127,7 @@ def _read_jsonld(tree: HtmlElement, out: Structured) -> None:
                     out.accessible_for_free = str(free).strip().lower() not in ("false", "0", "no")
                 publisher = _names(node.get("publisher"))
                 out.publisher = out.publisher or (publisher[0] if publisher else None)
+                out.license = out.license or _first_url(node.get("license")) or _str(node.get("license"))
             elif types & {"website", "organization", "newsmediaorganization"}:
                 out.site_name = out.site_name or _str(node.get("name"))
 
@@ -164,16 +169,20 @@ def _read_meta(tree: HtmlElement, out: Structured) -> None:
             out.language = content
         elif key == "og:url" and not out.canonical:
             out.canonical = content
+        elif key in LICENSE_META and not out.license:
+            out.license = content
     for node in tree.xpath('//*[@itemprop="datePublished"][@datetime or @content]'):
         out.dates.append(("itemprop", node.get("datetime") or node.get("content")))
 
 
 def _read_links(tree: HtmlElement, out: Structured) -> None:
+    canonical_seen = False  # the first <link rel="canonical"> wins, over og:url too
     for link in tree.iter("link"):
         rel = (link.get("rel") or "").lower().split()
-        if "canonical" in rel and link.get("href"):
-            out.canonical = link.get("href").strip()
-            break
+        if "license" in rel and link.get("href") and not out.license:
+            out.license = link.get("href").strip()
+        if "canonical" in rel and link.get("href") and not canonical_seen:
+            out.canonical, canonical_seen = link.get("href").strip(), True
     html = tree if tree.tag == "html" else tree.getroottree().getroot()
     lang = html.get("lang") or html.get("{http://www.w3.org/XML/1998/namespace}lang")
     if lang:

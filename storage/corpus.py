@@ -1,0 +1,147 @@
+"""The exported corpus: one record per article with its provenance, the same fields in every format, streamed.
+
+Records are read with Core (columns, not ORM objects) in partitions of PARTITION rows, each partition's
+citations in one query, so memory stays flat and a million rows stream at the writers' speed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from storage.models import Article, Citation, Outlet, Story
+from storage.urls import is_web_url
+
+PARTITION = 2000  # rows read at a time (and whose citations are read together)
+
+CORPUS_FIELDS = (
+    "id", "version", "story_id", "is_original", "url", "canonical_url", "outlet", "title", "authors",
+    "published", "published_offset", "published_raw", "published_source", "fetched_at", "discovered_via",
+    "listing", "language", "license", "citations", "text", "extractor", "site_name", "description", "tags",
+    "image", "text_hash", "page_kind",
+)  # fmt: skip
+"""Every record's fields, in this order, in JSON Lines, CSV, Parquet and WARC metadata alike (README)."""
+
+
+def article_uid(canonical_url: str) -> str:
+    """An article's stable id: the same canonical URL gives the same id in any database (16 hex digits of its
+    SHA-256), unlike the row id, which numbers articles per database."""
+    return hashlib.sha256(canonical_url.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class CorpusFilter:
+    """Which articles an export holds; every field narrows it (None: no narrowing)."""
+
+    since: datetime | None = None  # published since (or fetched since, for articles with no date)
+    since_fetched: datetime | None = None  # fetched (first or again) since
+    run_id: int | None = None  # stored or revised by this crawl run
+    outlet_slug: str | None = None
+    after_change: int | None = None  # stored or revised after this store batch (the --state cursor)
+
+
+_COLUMNS = (
+    Article.id, Article.version, Article.story_id, Story.original_article_id, Article.url, Article.canonical_url,
+    Outlet.name, Article.title, Article.authors, Article.published, Article.published_offset,
+    Article.published_raw, Article.published_source, Article.fetched_at, Article.discovered_via, Article.listing,
+    Article.language, Article.license, Article.text, Article.extractor, Article.site_name, Article.description,
+    Article.tags, Article.image, Article.text_hash, Article.page_kind, Article.changed,
+)  # fmt: skip
+
+
+def corpus_query(wanted: CorpusFilter) -> Select:
+    """The SELECT of the export's rows, in publication order (then id)."""
+    newest = func.coalesce(Article.published, Article.fetched_at)
+    stmt = (
+        select(*_COLUMNS)
+        .join(Outlet, Article.outlet_id == Outlet.id)
+        .outerjoin(Story, Article.story_id == Story.id)
+        .order_by(newest, Article.id)
+    )
+    if wanted.since is not None:
+        stmt = stmt.where(newest >= wanted.since)
+    if wanted.since_fetched is not None:
+        stmt = stmt.where(Article.fetched_at >= wanted.since_fetched)
+    if wanted.run_id is not None:
+        stmt = stmt.where(Article.run_id == wanted.run_id)
+    if wanted.outlet_slug is not None:
+        stmt = stmt.where(Outlet.slug == wanted.outlet_slug)
+    if wanted.after_change is not None:
+        stmt = stmt.where(Article.changed > wanted.after_change)
+    return stmt
+
+
+def local_time(published: datetime | None, offset: int | None) -> datetime | None:
+    """The publication time in the offset the page wrote it in (UTC when that is not known)."""
+    if published is None:
+        return None
+    published = published if published.tzinfo else published.replace(tzinfo=UTC)
+    return published.astimezone(timezone(timedelta(minutes=offset))) if offset is not None else published
+
+
+@dataclass
+class CorpusRow:
+    """One exported record (the CORPUS_FIELDS) and the store batch that last changed it (the cursor)."""
+
+    record: dict[str, Any]
+    changed: int
+
+
+def iter_corpus(session: Session, wanted: CorpusFilter) -> Iterator[CorpusRow]:
+    """The export's records, streamed. Times are aware datetimes (each writer formats them); `published` in
+    its own offset."""
+    result = session.execute(corpus_query(wanted).execution_options(yield_per=PARTITION))
+    for rows in result.partitions():
+        cited = _citations(session, [row.id for row in rows])
+        for row in rows:
+            yield CorpusRow(_record(row, cited.get(row.id, [])), row.changed)
+
+
+def _citations(session: Session, article_ids: list[int]) -> dict[int, list[dict[str, str | None]]]:
+    found: dict[int, list[dict[str, str | None]]] = {}
+    stmt = (
+        select(Citation.article_id, Citation.name, Citation.kind, Citation.domain)
+        .where(Citation.article_id.in_(article_ids))
+        .order_by(Citation.article_id, Citation.id)
+    )
+    for article_id, name, kind, domain in session.execute(stmt):
+        found.setdefault(article_id, []).append({"name": name, "kind": kind, "domain": domain})
+    return found
+
+
+def _record(row: Any, citations: list[dict[str, str | None]]) -> dict[str, Any]:
+    return {
+        "id": article_uid(row.canonical_url),
+        "version": row.version,
+        "story_id": row.story_id,
+        "is_original": row.original_article_id == row.id,
+        "url": row.url,
+        "canonical_url": row.canonical_url,
+        "outlet": row.name,
+        "title": row.title,
+        "authors": list(row.authors or []),
+        "published": local_time(row.published, row.published_offset),
+        "published_offset": row.published_offset,
+        "published_raw": row.published_raw,
+        "published_source": row.published_source,
+        "fetched_at": row.fetched_at,
+        "discovered_via": row.discovered_via,
+        "listing": row.listing,
+        "language": row.language,
+        "license": row.license,
+        "citations": citations,
+        "text": row.text,
+        "extractor": row.extractor,
+        "site_name": row.site_name,
+        "description": row.description,
+        "tags": list(row.tags or []),
+        "image": row.image if is_web_url(row.image or "") else None,
+        "text_hash": row.text_hash,
+        "page_kind": row.page_kind,
+    }
