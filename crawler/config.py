@@ -35,6 +35,7 @@ class CrawlConfig:
     story_threshold: float
     store_batch_size: int
     store_batch_seconds: float
+    keep_raw: bool
     allow_private_addresses: bool
     retry_backoff_base: timedelta
     retry_backoff_max: timedelta
@@ -70,6 +71,7 @@ class CrawlConfig:
             story_threshold=get("NEWSWIRE_STORY_THRESHOLD", float),
             store_batch_size=max(1, get("NEWSWIRE_STORE_BATCH_SIZE", int)),
             store_batch_seconds=max(0.0, get("NEWSWIRE_STORE_BATCH_SECONDS", float)),
+            keep_raw=get("NEWSWIRE_KEEP_RAW", bool),
             allow_private_addresses=get("NEWSWIRE_ALLOW_PRIVATE_ADDRESSES", bool),
             retry_backoff_base=seconds("NEWSWIRE_RETRY_BACKOFF_BASE"),
             retry_backoff_max=seconds("NEWSWIRE_RETRY_BACKOFF_MAX"),

@@ -20,6 +20,7 @@ from crawler.items import FetchedPage
 from crawler.workers import die_with_parent
 from storage.fingerprint import text_hash
 from storage.near_duplicates import signature, to_bytes
+from storage.raw import RawResponse, compress
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Extraction:
     minhash: bytes | None = None  # its signature (storage.near_duplicates.to_bytes), None for short texts
     cut: str | None = None  # "text" or "html" when that was over its cap
     size_before: int = 0  # the text's length before a cut
+    raw: RawResponse | None = None  # the response compressed, when the page is to be kept
 
 
 _worker_directory: OutletDirectory | None = None  # set once per worker process by start_worker
@@ -64,7 +66,8 @@ def extract_page(page: FetchedPage, context: ExtractionContext, caps: Caps) -> E
         return Extraction(record, stored=False)
     cut, size_before = bound(record, caps)
     sig = signature(record.text)
-    return Extraction(record, True, text_hash(record.text), to_bytes(sig) if sig else None, cut, size_before)
+    raw = compress(page.url, page.status, page.headers, page.body) if page.keep_raw else None
+    return Extraction(record, True, text_hash(record.text), to_bytes(sig) if sig else None, cut, size_before, raw)
 
 
 def bound(record: ArticleRecord, caps: Caps) -> tuple[str | None, int]:

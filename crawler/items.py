@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from crawler.extract.record import ArticleRecord, DiscoveryHints, DiscoverySource
+from storage.raw import RawResponse
 
 
 @dataclass
@@ -22,6 +23,9 @@ class FetchedPage:
     timezone: str | None = None
     follow_depth: int = 0  # citation hops from the crawl's own outlets
     listing: str | None = None  # the listing that led here: settled when the item is done (FetchStateKeeper)
+    status: int = 200
+    headers: tuple[tuple[str, str], ...] = ()  # the response's, as (name, value) pairs
+    keep_raw: bool = False  # NEWSWIRE_KEEP_RAW: the extraction worker compresses the response to keep it
 
 
 @dataclass
@@ -36,3 +40,4 @@ class ExtractedArticle:
     minhash: bytes | None = None  # storage.near_duplicates.to_bytes of the text's signature
     follow_depth: int = 0
     listing: str | None = None
+    raw: RawResponse | None = None  # the response, compressed, when NEWSWIRE_KEEP_RAW

@@ -29,6 +29,7 @@ from crawler.signals import article_stored
 from crawler.workers import CRAWL_PID_VARIABLE
 from storage.models import EXTRACTED_FIELDS, Article
 from storage.near_duplicates import from_bytes
+from storage.raw import keep_raw
 from storage.repository import (
     ALREADY_STORED,
     CANONICAL_CONFLICT,
@@ -206,6 +207,7 @@ class ExtractPipeline:
             minhash=result.minhash,
             follow_depth=page.follow_depth,
             listing=page.listing,  # settled when the item is done (FetchStateKeeper)
+            raw=result.raw,
         )
 
 
@@ -330,8 +332,13 @@ class StorePipeline:
                 frozenset(row["outlet_id"] for row in citations if row["outlet_id"] is not None),
             )
             join_story(session, copy, self.stories, sig)
+            if item.raw is not None:
+                keep_raw(session, article_id, 1, item.raw, item.fetched_at)
         elif outcome == UPDATED and article_id is not None:
-            refresh_signature(session, session.get_one(Article, article_id), self.stories, sig)
+            article = session.get_one(Article, article_id)
+            refresh_signature(session, article, self.stories, sig)
+            if item.raw is not None:
+                keep_raw(session, article_id, article.version, item.raw, item.fetched_at)
         return outcome
 
     def _commit_pending(self) -> None:

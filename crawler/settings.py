@@ -66,6 +66,10 @@ NEWSWIRE_SITEMAP_WINDOW_DAYS = 7.0  # sitemap entries older than this are skippe
 NEWSWIRE_EXTRACT_WORKERS = min(4, os.cpu_count() or 1) if (os.cpu_count() or 1) > 1 else 0
 # Stored articles are committed in batches: one transaction for this many, or for what came within this
 # many seconds, whichever comes first. An article counts as stored once its batch is committed.
+# The raw response of every stored article version (status, headers, body; bodies zstd-compressed and stored
+# once): what `newswire reextract` and `export --format warc` read. NEWSWIRE_KEEP_RAW=0 in the environment
+# (or -s NEWSWIRE_KEEP_RAW=False) turns it off.
+NEWSWIRE_KEEP_RAW = os.environ.get("NEWSWIRE_KEEP_RAW", "1").strip().lower() not in ("0", "false", "no", "off")
 NEWSWIRE_STORE_BATCH_SIZE = 50
 NEWSWIRE_STORE_BATCH_SECONDS = 0.2
 # --- a shared crawl (--frontier; crawler/frontier) ---------------------------------------------

@@ -87,10 +87,12 @@ def local_time(published: datetime | None, offset: int | None) -> datetime | Non
 
 @dataclass
 class CorpusRow:
-    """One exported record (the CORPUS_FIELDS) and the store batch that last changed it (the cursor)."""
+    """One exported record (the CORPUS_FIELDS), the store batch that last changed it (the cursor) and its row
+    id in this database (to find its kept response)."""
 
     record: dict[str, Any]
     changed: int
+    article_id: int
 
 
 def iter_corpus(session: Session, wanted: CorpusFilter) -> Iterator[CorpusRow]:
@@ -100,7 +102,7 @@ def iter_corpus(session: Session, wanted: CorpusFilter) -> Iterator[CorpusRow]:
     for rows in result.partitions():
         cited = _citations(session, [row.id for row in rows])
         for row in rows:
-            yield CorpusRow(_record(row, cited.get(row.id, [])), row.changed)
+            yield CorpusRow(_record(row, cited.get(row.id, [])), row.changed, row.id)
 
 
 def _citations(session: Session, article_ids: list[int]) -> dict[int, list[dict[str, str | None]]]:

@@ -71,7 +71,7 @@ def utcnow() -> datetime:
 
 
 class Base(DeclarativeBase):
-    type_annotation_map: ClassVar = {dict[str, Any]: JSON, list[str]: JSON}
+    type_annotation_map: ClassVar = {dict[str, Any]: JSON, list[str]: JSON, list[list[str]]: JSON}
 
 
 class Outlet(Base):
@@ -239,3 +239,29 @@ class OutletState(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     interval_seconds: Mapped[int | None]
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+
+
+class RawBody(Base):
+    """A fetched body, compressed, stored once however many fetches returned it (storage/raw.py)."""
+
+    __tablename__ = "raw_bodies"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 hex of the body as downloaded
+    size: Mapped[int]  # its length before compression
+    codec: Mapped[str] = mapped_column(String(10))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class RawFetch(Base):
+    """The response that gave one version of an article: URL, status, headers, time, and its body's digest."""
+
+    __tablename__ = "raw_fetches"
+
+    id: Mapped[intpk]
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int]
+    url: Mapped[str] = mapped_column(Text)
+    status: Mapped[int]
+    headers: Mapped[list[list[str]]] = mapped_column(default=list)
+    fetched_at: Mapped[utc_datetime]
+    digest: Mapped[str] = mapped_column(ForeignKey("raw_bodies.digest"), index=True)

@@ -154,3 +154,41 @@ def test_story_and_citation_exports_honour_their_filters(first_crawl: Crawl):
     assert _jsonl("--db", first_crawl.db_url, "--citations", "--since", "2999-01-01") == []
     table = newswire("export", "--db", first_crawl.db_url, "--citations", "--format", "csv").stdout
     assert csv.DictReader(io.StringIO(table)).fieldnames == ["citing", "cited", "articles"]
+
+
+def test_a_warc_export_holds_each_articles_fetch_metadata_and_text_and_passes_warcio(first_crawl: Crawl, tmp_path):
+    """As CC-NEWS ships news: the raw response (kept at crawl time, status, headers, body), the record as JSON
+    and the clean text, WARC/1.1 with payload digests, WARC-Date = the fetch time; `warcio check` passes."""
+    import subprocess
+    import sys
+
+    from warcio.archiveiterator import ArchiveIterator
+
+    path = tmp_path / "corpus.warc.gz"
+    result = newswire("export", "--db", first_crawl.db_url, "--format", "warc", "--out", str(path))
+    assert result.exit_code == 0, result.stderr
+    check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", str(path)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    records = list(_warc_records(path, ArchiveIterator))
+    by_type: dict[str, list] = {}
+    for kind, headers, payload in records:
+        by_type.setdefault(kind, []).append((headers, payload))
+    assert [len(by_type[k]) for k in ("warcinfo", "response", "metadata", "conversion")] == [1, 11, 11, 11]
+    responses = {h["WARC-Record-ID"]: (h, body) for h, body in by_type["response"]}
+    for headers, payload in by_type["metadata"]:
+        record = json.loads(payload)
+        response_headers, body = responses[headers["WARC-Refers-To"]]
+        assert headers["WARC-Date"] == response_headers["WARC-Date"]
+        assert datetime.fromisoformat(headers["WARC-Date"]) <= datetime.fromisoformat(record["fetched_at"])  # its last
+        assert response_headers["WARC-Payload-Digest"].startswith("sha1:") and b"<html" in body.lower()
+        assert record["title"].encode() in body or record["title"][:20].encode() in body
+    texts = {json.loads(p)["text"] for _, p in by_type["metadata"]}
+    assert {p.decode() for _, p in by_type["conversion"]} == texts
+
+
+def _warc_records(path: Path, iterator):
+    with open(path, "rb") as stream:
+        for record in iterator(stream):
+            headers = dict(record.rec_headers.headers)
+            assert record.rec_headers.protocol == "WARC/1.1"
+            yield record.rec_type, headers, record.content_stream().read()

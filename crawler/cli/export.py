@@ -31,7 +31,9 @@ OPTION_NAMES = {
 
 @click.command()
 @db_option
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet", "warc"]), default="jsonl", show_default=True
+)
 @click.option("--since", default=None, metavar="DATE", help="Only articles published since DATE ('2025-07-01').")
 @click.option("--since-fetched", default=None, metavar="DATE", help="Only articles fetched since DATE.")
 @click.option("--run", "run_id", type=int, default=None, metavar="N", help="Only articles stored or revised by run N.")
@@ -88,8 +90,11 @@ def export(
     if by_story and graph:
         raise UsageProblem("--stories and --citations are separate exports; choose one")
     _refuse_what_the_mode_ignores(mode, fmt, given)
-    if fmt == "parquet" and out_path == "-":
-        raise UsageProblem("--format parquet writes a file: give --out FILE (a directory with --partition)")
+    if fmt in ("parquet", "warc") and out_path == "-":
+        raise UsageProblem(
+            f"--format {fmt} writes a file: give --out FILE"
+            + (" (a directory with --partition)" if fmt == "parquet" else "")
+        )
     wanted = _filter(db_url, since, since_fetched, run_id, outlet_name, state_path)
     with open_store(db_url) as store, store.sessions() as session:
         _check_names(session, wanted)
@@ -160,12 +165,19 @@ def _export_articles(
 
     newest = [wanted.after_change or 0]
 
-    def records() -> Iterator[dict[str, Any]]:
+    def rows() -> Iterator[Any]:
         for row in iter_corpus(session, wanted):
             newest[0] = max(newest[0], row.changed)
-            yield row.record
+            yield row
 
-    if fmt == "parquet":
+    def records() -> Iterator[dict[str, Any]]:
+        return (row.record for row in rows())
+
+    if fmt == "warc":
+        from storage.warc_export import write_warc
+
+        count = write_warc(session, rows(), Path(out_path))
+    elif fmt == "parquet":
         from storage.parquet_export import write_parquet, write_partitioned
 
         if partition:

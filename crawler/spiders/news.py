@@ -41,6 +41,15 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+def response_headers(response: Response) -> tuple[tuple[str, str], ...]:
+    """A response's headers as (name, value) text pairs, in order (Latin-1, as HTTP sends them)."""
+    return tuple(
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, values in response.headers.items()
+        for value in values
+    )
+
+
 class NewsSpider(ListingDiscovery, scrapy.Spider):
     """Discover article URLs per outlet and fetch them (`scrapy crawl news -a sources=sources.toml`)."""
 
@@ -252,6 +261,9 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
             timezone=outlet.timezone,
             follow_depth=follow_depth,
             listing=listing,  # the pipelines' verdict settles it (item signals)
+            status=response.status,
+            headers=response_headers(response) if self.config.keep_raw else (),
+            keep_raw=self.config.keep_raw,
         )
 
     def on_error(self, failure: Any) -> None:
