@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import os
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 
 from crawler.encoding import page_text
 from crawler.extract import ArticleRecord, ExtractionContext, extract_article
@@ -66,7 +66,8 @@ def extract_page(page: FetchedPage, context: ExtractionContext, caps: Caps) -> E
         return Extraction(record, stored=False)
     cut, size_before = bound(record, caps)
     sig = signature(record.text)
-    raw = compress(page.url, page.status, page.headers, page.body) if page.keep_raw else None
+    hints = asdict(page.hints) if page.hints else None
+    raw = compress(page.url, page.status, page.headers, page.body, hints) if page.keep_raw else None
     return Extraction(record, True, text_hash(record.text), to_bytes(sig) if sig else None, cut, size_before, raw)
 
 

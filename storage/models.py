@@ -263,5 +263,6 @@ class RawFetch(Base):
     url: Mapped[str] = mapped_column(Text)
     status: Mapped[int]
     headers: Mapped[list[list[str]]] = mapped_column(default=list)
+    hints: Mapped[dict[str, Any] | None] = mapped_column()  # what the listing said of it (DiscoveryHints)
     fetched_at: Mapped[utc_datetime]
     digest: Mapped[str] = mapped_column(ForeignKey("raw_bodies.digest"), index=True)

@@ -38,14 +38,17 @@ class RawResponse:
     digest: str  # SHA-256 hex of the body as downloaded
     size: int
     data: bytes  # the body, zstd-compressed
+    hints: dict[str, Any] | None = None  # what the listing said of the URL: re-extraction gets it again
 
 
-def compress(url: str, status: int, headers: tuple[tuple[str, str], ...], body: bytes) -> RawResponse:
+def compress(
+    url: str, status: int, headers: tuple[tuple[str, str], ...], body: bytes, hints: dict[str, Any] | None = None
+) -> RawResponse:
     import zstandard
 
     kept = tuple((name[:200], value[:MAX_HEADER_CHARS]) for name, value in headers[:MAX_HEADERS])
     data = zstandard.ZstdCompressor(level=LEVEL).compress(body)
-    return RawResponse(url, status, kept, hashlib.sha256(body).hexdigest(), len(body), data)
+    return RawResponse(url, status, kept, hashlib.sha256(body).hexdigest(), len(body), data, hints)
 
 
 def decompress(data: bytes, codec: str = CODEC) -> bytes:
@@ -69,6 +72,7 @@ def keep_raw(session: Session, article_id: int, version: int, raw: RawResponse, 
             url=raw.url,
             status=raw.status,
             headers=[list(pair) for pair in raw.headers],
+            hints=raw.hints,
             fetched_at=fetched_at,
             digest=raw.digest,
         )
@@ -87,6 +91,7 @@ class KeptPage:
     fetched_at: datetime
     digest: str
     body: bytes
+    hints: dict[str, Any] | None = None
 
 
 def kept_page(session: Session, article_id: int, version: int | None = None) -> KeptPage | None:
@@ -102,5 +107,5 @@ def kept_page(session: Session, article_id: int, version: int | None = None) -> 
     headers = [(str(name), str(value)) for name, value in fetch.headers]
     return KeptPage(
         fetch.article_id, fetch.version, fetch.url, fetch.status, headers, fetch.fetched_at, fetch.digest,
-        decompress(data, codec),
+        decompress(data, codec), fetch.hints,
     )  # fmt: skip

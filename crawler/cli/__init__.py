@@ -12,6 +12,7 @@ from crawler.cli.demo import demo
 from crawler.cli.errors import EXIT_OK, NewswireGroup
 from crawler.cli.export import export
 from crawler.cli.publish import feeds, serve
+from crawler.cli.reextract import reextract
 from crawler.cli.reports import outlets, status, stories
 from crawler.cli.schedule import schedule
 from crawler.cli.worker import worker
@@ -31,7 +32,7 @@ def cli() -> None:
     """
 
 
-for command in (crawl, worker, feeds, export, status, stories, outlets, demo, serve, schedule):
+for command in (crawl, worker, feeds, export, reextract, status, stories, outlets, demo, serve, schedule):
     cli.add_command(command)
 
 

@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("url", sa.Text(), nullable=False),
         sa.Column("status", sa.Integer(), nullable=False),
         sa.Column("headers", sa.JSON(), nullable=False),
+        sa.Column("hints", sa.JSON(), nullable=True),
         sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("digest", sa.String(length=64), sa.ForeignKey("raw_bodies.digest"), nullable=False),
     )

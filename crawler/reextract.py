@@ -1,0 +1,256 @@
+"""`newswire reextract`: run today's extractor over the kept raw pages (storage/raw.py) and store a new version
+of each article whose text changed — its story signature, citations, metadata and story original with it.
+
+Pages are extracted in worker processes (one per core by default), as in a crawl, PARTITION at a time;
+the main process compares and writes, one transaction per partition. An article whose text is unchanged
+keeps its version (its metadata is refreshed: a better date rule moves no text but fixes the date). An
+article with no kept page (NEWSWIRE_KEEP_RAW=0, or stored by an older version) is counted and left alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import sys
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from crawler import settings as defaults
+from crawler.extract import ExtractionContext
+from crawler.extract.citations import OutletDirectory, resolve
+from crawler.extract.record import DiscoveryHints
+from crawler.extract.versions import extractor_version
+from crawler.extraction import Caps, Extraction, extract_page
+from crawler.items import FetchedPage
+from crawler.registry import Outlet
+from crawler.resolve import outlet_directory
+from storage.db import Store
+from storage.models import Article, Citation, RawFetch
+from storage.models import Outlet as OutletRow
+from storage.raw import KeptPage, kept_page
+from storage.repository import add_citations, next_change, revise
+from storage.stories import elect_original, load_index, lock_story_writers, refresh_signature
+
+logger = logging.getLogger(__name__)
+
+PARTITION = 200  # articles extracted, then written, at a time
+CAPS = Caps(defaults.NEWSWIRE_MAX_TEXT_CHARS, defaults.NEWSWIRE_MAX_HTML_CHARS)  # as a crawl stores them
+METADATA = ("published", "published_raw", "published_source", "published_offset", "language", "site_name", "tags",
+            "image", "license")  # fmt: skip
+
+
+@dataclass
+class ReextractReport:
+    """What a re-extraction did."""
+
+    examined: int = 0
+    changed: int = 0  # a new version stored
+    unchanged: int = 0
+    not_kept: int = 0  # no raw page to read
+    failed: int = 0  # the extractor raised, or found no article any more (the stored version stays)
+
+
+@dataclass(frozen=True)
+class _Job:
+    article_id: int
+    version: int
+    text_hash: str
+    page: FetchedPage
+    context: ExtractionContext
+
+
+def reextract(
+    store: Store,
+    registry: list[Outlet],
+    *,
+    outlet_slug: str | None = None,
+    since: datetime | None = None,
+    workers: int | None = None,
+) -> ReextractReport:
+    """Re-extract the articles (of one outlet, published or fetched since `since`) from their kept pages."""
+    report = ReextractReport()
+    outlets = {o.slug: o for o in registry}
+    directory = outlet_directory(registry)
+    with store.sessions() as session:
+        ids = list(session.scalars(_articles(outlet_slug, since)))
+    _set_directory(directory)
+    with _pool(workers if workers is not None else (os.cpu_count() or 1), directory) as pool:
+        for first in range(0, len(ids), PARTITION):
+            with store.sessions() as session:  # read, then extract outside any transaction
+                jobs = _jobs(session, ids[first : first + PARTITION], outlets, report)
+            results = list(pool.map(_extract, jobs, chunksize=8)) if pool else [_extract(job) for job in jobs]
+            with store.sessions.begin() as session:
+                lock_story_writers(session)
+                _write(session, jobs, results, directory, report)
+    return report
+
+
+def _articles(outlet_slug: str | None, since: datetime | None) -> Any:
+    stmt = select(Article.id).order_by(Article.id)
+    if outlet_slug is not None:
+        stmt = stmt.join(OutletRow, Article.outlet_id == OutletRow.id).where(OutletRow.slug == outlet_slug)
+    if since is not None:
+        stmt = stmt.where(func.coalesce(Article.published, Article.fetched_at) >= since)
+    return stmt
+
+
+@contextmanager
+def _pool(workers: int, directory: OutletDirectory) -> Iterator[Executor | None]:
+    """`workers` extraction processes (forked: the extractor this process loaded comes with them), or None for
+    extraction in this process."""
+    if workers <= 1:
+        yield None
+        return
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    context = multiprocessing.get_context(method)
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_set_directory, initargs=(directory,)) as pool:
+        yield pool
+
+
+def _set_directory(directory: OutletDirectory) -> None:
+    global _directory
+    _directory = directory
+
+
+def _jobs(
+    session: Session,
+    ids: list[int],
+    outlets: dict[str, Outlet],
+    report: ReextractReport,
+) -> list[_Job]:
+    jobs = []
+    rows = session.execute(
+        select(Article.id, Article.version, Article.text_hash, OutletRow.slug, OutletRow.name)
+        .join(OutletRow, Article.outlet_id == OutletRow.id)
+        .where(Article.id.in_(ids))
+        .order_by(Article.id)
+    )
+    for article_id, version, stored_hash, slug, name in rows:
+        report.examined += 1
+        page = kept_page(session, article_id, version)
+        if page is None:
+            report.not_kept += 1
+            continue
+        outlet = outlets.get(slug)
+        fetched = _fetched(page, slug, outlet)
+        context = ExtractionContext(
+            fetched_at=page.fetched_at,
+            hints=fetched.hints,
+            language=fetched.language,
+            timezone=fetched.timezone,
+            directory=None,  # the worker's (set below for in-process runs)
+            outlet_names=(outlet.name, *outlet.aliases) if outlet else (name,),
+        )
+        jobs.append(_Job(article_id, version, stored_hash, fetched, context))
+    return jobs
+
+
+def _fetched(page: KeptPage, slug: str, outlet: Outlet | None) -> FetchedPage:
+    content_type = next((value for name, value in page.headers if name.lower() == "content-type"), None)
+    return FetchedPage(
+        outlet=slug,
+        url=page.url,
+        body=page.body,
+        content_type=content_type,
+        fetched_at=page.fetched_at,
+        hints=DiscoveryHints(**page.hints) if page.hints else None,  # as the listing gave them at crawl time
+        language=outlet.language if outlet else None,
+        timezone=outlet.timezone if outlet else None,
+    )
+
+
+_directory: OutletDirectory | None = None  # the registry's, for in-process extraction and forked workers
+
+
+def _extract(job: _Job) -> Extraction | None:
+    try:
+        context = job.context if _directory is None else _with_directory(job.context, _directory)
+        return extract_page(job.page, context, CAPS)
+    except Exception as exc:  # noqa: BLE001 - one page that breaks the extractor is counted, not fatal
+        logger.error("%s: re-extraction failed: %s: %s", job.page.url, type(exc).__name__, exc)
+        return None
+
+
+def _with_directory(context: ExtractionContext, directory: OutletDirectory) -> ExtractionContext:
+    from dataclasses import replace
+
+    return replace(context, directory=directory)
+
+
+def _write(
+    session: Session,
+    jobs: list[_Job],
+    results: list[Extraction | None],
+    directory: OutletDirectory | None,
+    report: ReextractReport,
+) -> None:
+    change = next_change(session)
+    index = None
+    for job, result in zip(jobs, results, strict=True):
+        if result is None or not result.stored or result.text_hash is None:
+            report.failed += 1
+            continue
+        article = session.get_one(Article, job.article_id)
+        record = result.record
+        moved = [field for field in METADATA if getattr(article, field) != getattr(record, field)]
+        for field in moved:  # a better date or language rule changes no text but fixes the record
+            setattr(article, field, getattr(record, field))
+        if moved:
+            article.changed = change
+            if "published" in moved and article.story_id is not None:
+                elect_original(session, article.story_id)
+        if result.text_hash == job.text_hash:
+            report.unchanged += 1
+            continue
+        values = {
+            "title": record.title, "text": record.text, "html": record.html, "text_hash": result.text_hash,
+            "authors": record.authors, "description": record.description, "page_kind": record.page_kind,
+            "fetched_at": article.fetched_at, "license": record.license, "extractor": extractor_version(),
+            "changed": change, "run_id": article.run_id,
+        }  # fmt: skip
+        if not revise(session, job.article_id, values):
+            report.unchanged += 1  # another article of the outlet holds exactly this text: nothing to change
+            continue
+        fetch = session.scalars(
+            select(RawFetch).where(RawFetch.article_id == job.article_id, RawFetch.version == job.version)
+        ).first()
+        if fetch is not None:  # the new version came from the same response
+            session.add(
+                RawFetch(
+                    article_id=job.article_id, version=article.version, url=fetch.url, status=fetch.status,
+                    headers=fetch.headers, hints=fetch.hints, fetched_at=fetch.fetched_at, digest=fetch.digest,
+                )
+            )  # fmt: skip
+        _replace_citations(session, article, record, directory)
+        if index is None:
+            index = load_index(session, 0.25)
+        refresh_signature(session, article, index)
+        if article.story_id is not None:
+            elect_original(session, article.story_id)
+        report.changed += 1
+
+
+def _replace_citations(session: Session, article: Article, record: Any, directory: OutletDirectory | None) -> None:
+    session.execute(delete(Citation).where(Citation.article_id == article.id))
+    ids = {name: id_ for id_, name in session.execute(select(OutletRow.id, OutletRow.name))}
+    rows = []
+    for citation in record.citations:
+        canonical = resolve(citation.name, citation.domain, directory) if directory else None
+        rows.append(
+            {
+                "outlet_id": ids.get(canonical or ""),
+                "name": (canonical or citation.name)[:200],
+                "kind": citation.kind,
+                "evidence": citation.evidence[:2000],
+                "domain": (citation.domain or "")[:255] or None,
+            }
+        )
+    add_citations(session, article.id, rows)
