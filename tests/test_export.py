@@ -192,3 +192,33 @@ def _warc_records(path: Path, iterator):
             headers = dict(record.rec_headers.headers)
             assert record.rec_headers.protocol == "WARC/1.1"
             yield record.rec_type, headers, record.content_stream().read()
+
+
+def test_a_dataset_card_describes_the_selection_and_hf_reads_its_header(first_crawl: Crawl, tmp_path: Path):
+    from huggingface_hub import DatasetCard
+
+    card_path = tmp_path / "README.md"
+    out = tmp_path / "corpus.parquet"
+    args = ("--format", "parquet", "--out", str(out), "--card", str(card_path))
+    result = newswire("export", "--db", first_crawl.db_url, *args)
+    assert result.exit_code == 0, result.stderr
+    card = DatasetCard.load(card_path)
+    assert card.data.language == ["ar", "en"] and card.data.configs[0]["data_files"] == ["corpus.parquet"]
+    text = card_path.read_text()
+    assert "11 news articles from 4 outlets" in text and "| Al-Khabar | 2 |" in text
+    assert all(f"| `{name}` |" in text for name in CORPUS_FIELDS)
+    assert "| 2025-07 | 11 |" in text and "newswire 0.1.0" in text
+    one = newswire(
+        "export",
+        "--db",
+        first_crawl.db_url,
+        "--outlet",
+        "Al-Khabar",
+        "--out",
+        str(tmp_path / "k.jsonl"),
+        "--card",
+        str(card_path),
+    )
+    assert one.exit_code == 0 and "2 news articles from 1 outlets" in card_path.read_text()
+    refused = newswire("export", "--db", first_crawl.db_url, "--stories", "--card", str(tmp_path / "s.md"))
+    assert refused.exit_code == 2 and "--stories does not take --card" in refused.stderr

@@ -25,7 +25,7 @@ MODE_OPTIONS = {
 }
 OPTION_NAMES = {
     "since": "--since", "since_fetched": "--since-fetched", "run": "--run", "state": "--state",
-    "outlet": "--outlet", "partition": "--partition",
+    "outlet": "--outlet", "partition": "--partition", "card": "--card",
 }  # fmt: skip
 
 
@@ -55,6 +55,14 @@ OPTION_NAMES = {
     metavar="FILE|DIR|-",
     help="Output file (a directory with --partition), or - for stdout.",
 )
+@click.option(
+    "--card",
+    "card_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="Also write a dataset card (Markdown, HF YAML header) of the same selection.",
+)
 @click.option("--stories", "by_story", is_flag=True, help="One record per story instead (JSON Lines).")
 @click.option("--citations", "graph", is_flag=True, help="The citation graph: citing outlet, cited outlet, count.")
 @log_options
@@ -68,6 +76,7 @@ def export(
     outlet_name: str | None,
     partition: str | None,
     out_path: str,
+    card_path: Path | None,
     by_story: bool,
     graph: bool,
 ) -> None:
@@ -84,7 +93,7 @@ def export(
     """
     given = {
         "since": since, "since_fetched": since_fetched, "run": run_id, "state": state_path,
-        "outlet": outlet_name, "partition": partition,
+        "outlet": outlet_name, "partition": partition, "card": card_path,
     }  # fmt: skip
     mode = "stories" if by_story else "citations" if graph else "articles"
     if by_story and graph:
@@ -100,6 +109,8 @@ def export(
         _check_names(session, wanted)
         if mode == "articles":
             count = _export_articles(session, wanted, fmt, partition, out_path, state_path)
+            if card_path is not None:
+                _write_card(session, wanted, card_path, fmt, partition, out_path)
         else:
             count = _export_graph(session, mode, wanted, fmt, out_path)
     noted.info("exported %d %s", count, {"stories": "stories", "citations": "citation links"}.get(mode, "articles"))
@@ -192,6 +203,24 @@ def _export_articles(
     if state_path is not None:  # only once everything is written: a failed export moves no cursor
         ExportState(changed=newest[0], records=count).write(state_path)
     return count
+
+
+def _write_card(session: Any, wanted: Any, path: Path, fmt: str, partition: str | None, out_path: str) -> None:
+    from sqlalchemy import func, select
+
+    from storage.card import count_corpus, render_card
+    from storage.models import CrawlRun
+
+    data_files = None
+    if out_path != "-":
+        data_files = f"{Path(out_path).name}/*/*.parquet" if partition else Path(out_path).name
+    chosen = {k: v for k, v in vars(wanted).items() if v is not None}
+    filters = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in chosen.items()) or "every stored article"
+    runs = session.scalar(select(func.count(CrawlRun.id))) or 0
+    card = render_card(count_corpus(session, wanted), name="newswire corpus", data_files=data_files, runs=runs,
+                       filters=filters)  # fmt: skip
+    path.write_text(card, encoding="utf-8")
+    noted.info("wrote the dataset card %s", path)
 
 
 def _export_graph(session: Any, mode: str, wanted: Any, fmt: str, out_path: str) -> int:
