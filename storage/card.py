@@ -143,8 +143,8 @@ def render_card(counts: CorpusCounts, *, name: str, data_files: str | None, runs
     body = [
         f"# {name}",
         "",
-        f"{counts.articles:,} news articles from {len(counts.by_outlet)} outlets, crawled by newswire between "
-        f"{_day(counts.first_fetch)} and {_day(counts.last_fetch)} ({runs} crawl runs), published between "
+        f"{counts.articles:,} news articles from {len(counts.by_outlet)} outlet(s), crawled by newswire between "
+        f"{_day(counts.first_fetch)} and {_day(counts.last_fetch)} ({runs} crawl run(s)), published between "
         f"{_day(counts.first_published)} and {_day(counts.last_published)}. Selection: {filters}.",
         "",
         "## Articles per outlet",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from storage.models import Article, Citation, Outlet, Story
@@ -147,3 +147,50 @@ def _record(row: Any, citations: list[dict[str, str | None]]) -> dict[str, Any]:
         "text_hash": row.text_hash,
         "page_kind": row.page_kind,
     }
+
+
+# --- columns at a time: what Parquet is written from ------------------------------------------------------
+
+_RAW = {"authors", "tags", "published", "fetched_at"}  # read as the driver gives them: converted by column
+
+
+def corpus_columns(session: Session, wanted: CorpusFilter, rows: int = 5000) -> Iterator[dict[str, list[Any]]]:
+    """The export's records as columns (CORPUS_FIELDS → a list each), `rows` records at a time, in the order
+    they were stored, for a columnar writer: JSON lists arrive as their JSON text and times as the driver
+    returns them (SQLite: text; PostgreSQL: datetimes), for the writer to convert a whole column at once.
+    Rows are read on the session's Core connection and turned into columns with zip (no per-row Python work
+    but the id's hash)."""
+    columns = [type_coerce(column, String()).label(column.key) if column.key in _RAW else column for column in _COLUMNS]
+    # in storage order: sorting a million rows by date makes the database sort every text too (5× slower at 1M)
+    stmt = corpus_query(wanted).with_only_columns(*columns).order_by(None).order_by(Article.id)
+    names = [column.key for column in _COLUMNS]
+    names[names.index("name")] = "outlet"
+    connection = session.connection()
+    result = connection.execute(stmt.execution_options(yield_per=rows))
+    for partition in result.partitions():
+        batch = dict(zip(names, map(list, zip(*partition, strict=True)), strict=True))
+        ids = batch["id"]
+        cited = _citation_tuples(connection, ids)
+        batch["citations"] = [cited.get(article_id, []) for article_id in ids]
+        batch["is_original"] = [
+            original == article_id for original, article_id in zip(batch["original_article_id"], ids, strict=True)
+        ]
+        batch["id"] = [hashlib.sha256(url.encode("utf-8")).hexdigest()[:16] for url in batch["canonical_url"]]
+        batch["image"] = [url if url and is_web_url(url) else None for url in batch["image"]]
+        yield batch
+
+
+def _citation_tuples(connection: Any, article_ids: list[int]) -> dict[int, list[tuple[str, str, str | None]]]:
+    found: dict[int, list[tuple[str, str, str | None]]] = {}
+    if not article_ids:
+        return found
+    wanted = set(article_ids)
+    stmt = (  # the partition is in id order: one range scan of the index, not one lookup per article
+        select(Citation.article_id, Citation.name, Citation.kind, Citation.domain)
+        .where(Citation.article_id.between(min(article_ids), max(article_ids)))
+        .order_by(Citation.article_id, Citation.id)
+    )
+    for article_id, name, kind, domain in connection.execute(stmt).all():
+        if article_id in wanted:
+            found.setdefault(article_id, []).append((name, kind, domain))
+    return found

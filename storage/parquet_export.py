@@ -10,17 +10,21 @@ directory names, not Hive's `outlet=…`, which readers would add as a second `o
 
 from __future__ import annotations
 
-import re
+import json
+import queue
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from storage.corpus import CORPUS_FIELDS
 
-ROW_GROUP = 10_000  # rows per row group (a partition's writer flushes at this too)
+GROUP_ROWS = 4000  # rows per row group: few row groups keep the footer (metadata per row group) small
+ROW_GROUP = 1000  # rows per row group and per database read: peak RSS ≤ 250 MB at any size (bench/export.py)
 PARTITIONS = ("outlet", "month")
 
 _TIME = pa.timestamp("us", tz="UTC")
@@ -59,55 +63,114 @@ SCHEMA = pa.schema(
 assert tuple(SCHEMA.names) == CORPUS_FIELDS  # one list of fields for every format
 
 
-def _batch(rows: list[dict[str, Any]]) -> pa.RecordBatch:
-    return pa.RecordBatch.from_pylist(rows, schema=SCHEMA)
+# min/max statistics only where a reader filters with them: a text's would be kilobytes per row group
+STATISTICS = ["version", "story_id", "is_original", "outlet", "published", "fetched_at", "language", "page_kind"]
 
 
-def write_parquet(records: Iterable[dict[str, Any]], path: Path) -> int:
-    """One Parquet file (zstd), ROW_GROUP rows per row group; return how many records."""
+def _parquet_writer(path: Path) -> pq.ParquetWriter:
+    return pq.ParquetWriter(path, SCHEMA, compression="zstd", write_statistics=STATISTICS)
+
+
+def record_batch(columns: dict[str, list[Any]]) -> pa.RecordBatch:
+    """A batch in SCHEMA from storage.corpus.corpus_columns: JSON lists parsed, times converted a column at once."""
+    arrays = []
+    for field in SCHEMA:
+        values = columns[field.name]
+        if field.name in ("authors", "tags"):  # each a JSON array: the column is parsed in one call
+            lists = json.loads("[" + ",".join(v or "[]" for v in values) + "]")
+            arrays.append(pa.array(lists, type=field.type))
+        elif field.type == _TIME:
+            arrays.append(_times(values))
+        else:
+            arrays.append(pa.array(values, type=field.type))
+    return pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)
+
+
+def _times(values: list[Any]) -> pa.Array:
+    """SQLite's UTC text ("2025-07-23 11:05:00.000000") or PostgreSQL's aware datetimes, as timestamps in UTC."""
+    array = pa.array(values)
+    if pa.types.is_null(array.type):
+        return pa.nulls(len(values), _TIME)
+    if pa.types.is_string(array.type):
+        array = array.cast(pa.timestamp("us"))  # naive: the store's UTC
+    return array.cast(_TIME)
+
+
+def write_parquet(batches: Iterable[dict[str, list[Any]]], path: Path) -> int:
+    """One Parquet file (zstd), a row group per batch; return how many records. Reading and converting run in
+    this thread, compressing and writing in another (pyarrow releases the GIL there), at most one row group
+    apart: the two overlap, and memory stays bounded."""
     count = 0
-    with pq.ParquetWriter(path, SCHEMA, compression="zstd") as writer:
-        rows: list[dict[str, Any]] = []
-        for record in records:
-            rows.append(record)
-            if len(rows) == ROW_GROUP:
-                writer.write_batch(_batch(rows))
-                count, rows = count + len(rows), []
-        if rows or count == 0:
-            writer.write_batch(_batch(rows))  # an empty export is a valid file with the schema
-            count += len(rows)
+    group: list[pa.RecordBatch] = []
+    with _parquet_writer(path) as writer, _BackgroundWrites(writer) as writes:
+        for columns in batches:
+            group.append(record_batch(columns))
+            count += group[-1].num_rows
+            if sum(batch.num_rows for batch in group) >= GROUP_ROWS:
+                writes.put(pa.Table.from_batches(group))
+                group = []
+        if group or count == 0:  # an empty export is still a valid file with the schema
+            writes.put(pa.Table.from_batches(group, schema=SCHEMA))
     return count
 
 
-def partition_key(record: dict[str, Any], by: str) -> str:
-    """The directory of a record's part: the outlet's name as a path part, or YYYY-MM (of publication, else
-    of fetching)."""
+class _BackgroundWrites:
+    """A writer thread fed through a queue of at most one row group; its error is raised in the caller."""
+
+    def __init__(self, writer: pq.ParquetWriter) -> None:
+        self.writer = writer
+        self.queue: queue.Queue[pa.Table | None] = queue.Queue(maxsize=1)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="parquet-writer", daemon=True)
+
+    def __enter__(self) -> _BackgroundWrites:
+        self.thread.start()
+        return self
+
+    def put(self, table: pa.Table) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(table)
+
+    def _run(self) -> None:
+        while (table := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    self.writer.write_table(table, row_group_size=table.num_rows)
+                except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                    self.error = exc
+
+    def __exit__(self, *exc: object) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None and exc[0] is None:
+            raise self.error
+
+
+def partition_keys(batch: pa.RecordBatch, by: str) -> pa.Array:
+    """Each row's part: the outlet's name as a path part, or YYYY-MM (of publication, else of fetching)."""
     if by == "outlet":
-        return re.sub(r"[^\w.-]+", "-", record["outlet"]).strip("-.") or "unnamed"
-    when = record["published"] or record["fetched_at"]
-    return f"{when:%Y-%m}"
+        names = pc.replace_substring_regex(batch.column("outlet"), r"[^\w.-]+", "-")
+        return pc.utf8_trim(names, "-.")
+    when = pc.coalesce(batch.column("published"), batch.column("fetched_at"))
+    return pc.strftime(when, format="%Y-%m")
 
 
-def write_partitioned(records: Iterable[dict[str, Any]], directory: Path, by: str) -> int:
-    """Parts under `directory`, one per partition value (see partition_key); return how many records."""
+def write_partitioned(batches: Iterable[dict[str, list[Any]]], directory: Path, by: str) -> int:
+    """Parts under `directory`, one per partition value (see partition_keys); return how many records."""
     if by not in PARTITIONS:
         raise ValueError(f"partition by one of {PARTITIONS}, not {by!r}")
     directory.mkdir(parents=True, exist_ok=True)
     writers: dict[str, pq.ParquetWriter] = {}
-    pending: dict[str, list[dict[str, Any]]] = {}
     count = 0
     try:
-        for record in records:
-            key = partition_key(record, by)
-            rows = pending.setdefault(key, [])
-            rows.append(record)
-            if len(rows) == ROW_GROUP:
-                _writer(writers, directory, key).write_batch(_batch(rows))
-                count, pending[key] = count + len(rows), []
-        for key, rows in pending.items():
-            if rows:
-                _writer(writers, directory, key).write_batch(_batch(rows))
-                count += len(rows)
+        for columns in batches:
+            batch = record_batch(columns)
+            keys = partition_keys(batch, by)
+            for key in pc.unique(keys).to_pylist():
+                part = batch.filter(pc.equal(keys, key))
+                _writer(writers, directory, key or "unnamed").write_batch(part)
+                count += part.num_rows
     finally:
         for writer in writers.values():
             writer.close()
@@ -117,5 +180,5 @@ def write_partitioned(records: Iterable[dict[str, Any]], directory: Path, by: st
 def _writer(writers: dict[str, pq.ParquetWriter], directory: Path, key: str) -> pq.ParquetWriter:
     if key not in writers:
         (directory / key).mkdir(exist_ok=True)
-        writers[key] = pq.ParquetWriter(directory / key / "part-0.parquet", SCHEMA, compression="zstd")
+        writers[key] = _parquet_writer(directory / key / "part-0.parquet")
     return writers[key]

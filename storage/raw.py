@@ -109,3 +109,27 @@ def kept_page(session: Session, article_id: int, version: int | None = None) -> 
         fetch.article_id, fetch.version, fetch.url, fetch.status, headers, fetch.fetched_at, fetch.digest,
         decompress(data, codec), fetch.hints,
     )  # fmt: skip
+
+
+def kept_pages(session: Session, versions: list[tuple[int, int]]) -> dict[tuple[int, int], KeptPage]:
+    """The responses that gave these (article id, version)s, in one query; those not kept are absent."""
+    if not versions:
+        return {}
+    ids = sorted({article_id for article_id, _ in versions})
+    wanted = set(versions)
+    stmt = (
+        select(RawFetch, RawBody.data, RawBody.codec)
+        .join(RawBody, RawFetch.digest == RawBody.digest)
+        .where(RawFetch.article_id.in_(ids))
+        .order_by(RawFetch.id)
+    )
+    found: dict[tuple[int, int], KeptPage] = {}
+    for fetch, data, codec in session.execute(stmt):
+        key = (fetch.article_id, fetch.version)
+        if key in wanted:
+            headers = [(str(name), str(value)) for name, value in fetch.headers]
+            found[key] = KeptPage(
+                fetch.article_id, fetch.version, fetch.url, fetch.status, headers, fetch.fetched_at, fetch.digest,
+                decompress(data, codec), fetch.hints,
+            )  # fmt: skip
+    return found

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from storage.corpus import CorpusRow
-from storage.raw import kept_page
+from storage.raw import KeptPage, kept_pages
+
+CHUNK = 500  # articles whose kept responses are read in one query
 
 WARC_VERSION = "WARC/1.1"
 
@@ -34,7 +36,6 @@ def _json(record: dict[str, Any]) -> bytes:
 
 def write_warc(session: Session, rows: Iterable[CorpusRow], path: Path) -> int:
     """One gzipped WARC file; return how many articles."""
-    from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
 
     count = 0
@@ -43,39 +44,56 @@ def write_warc(session: Session, rows: Iterable[CorpusRow], path: Path) -> int:
         writer.write_record(
             writer.create_warcinfo_record(path.name, {"software": "newswire", "format": "WARC File Format 1.1"})
         )
-        for row in rows:
-            record = row.record
-            page = kept_page(session, row.article_id, record["version"])
-            refers: dict[str, str] = {}
-            if page is not None:
-                reason = "OK" if page.status == 200 else "-"
-                http = StatusAndHeaders(f"{page.status} {reason}", page.headers, protocol="HTTP/1.1")
-                response = writer.create_warc_record(
-                    page.url,
-                    "response",
-                    payload=io.BytesIO(page.body),
-                    length=len(page.body),
-                    http_headers=http,
-                    warc_headers_dict={"WARC-Date": _warc_date(page.fetched_at)},
-                )
-                writer.write_record(response)
-                refers = {"WARC-Refers-To": response.rec_headers.get_header("WARC-Record-ID")}
-            when = page.fetched_at if page is not None else record["fetched_at"]  # the fetch that gave this text
-            fetched = {"WARC-Date": _warc_date(when), **refers}
-            target = page.url if page is not None else record["url"]
-            for kind, content_type, payload in (
-                ("metadata", "application/json", _json(record)),
-                ("conversion", "text/plain; charset=utf-8", record["text"].encode("utf-8")),
-            ):
-                writer.write_record(
-                    writer.create_warc_record(
-                        target,
-                        kind,
-                        payload=io.BytesIO(payload),
-                        length=len(payload),
-                        warc_content_type=content_type,
-                        warc_headers_dict=fetched,
-                    )
-                )
-            count += 1
+        for chunk in _chunks(rows, CHUNK):
+            pages = kept_pages(session, [(row.article_id, row.record["version"]) for row in chunk])
+            for row in chunk:
+                _write_article(writer, row.record, pages.get((row.article_id, row.record["version"])))
+                count += 1
     return count
+
+
+def _chunks(rows: Iterable[CorpusRow], size: int) -> Iterator[list[CorpusRow]]:
+    chunk: list[CorpusRow] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _write_article(writer: Any, record: dict[str, Any], page: KeptPage | None) -> None:
+    """The article's response (if kept), metadata and conversion records."""
+    from warcio.statusandheaders import StatusAndHeaders
+
+    refers: dict[str, str] = {}
+    if page is not None:
+        reason = "OK" if page.status == 200 else "-"
+        http = StatusAndHeaders(f"{page.status} {reason}", page.headers, protocol="HTTP/1.1")
+        response = writer.create_warc_record(
+            page.url,
+            "response",
+            payload=io.BytesIO(page.body),
+            length=len(page.body),
+            http_headers=http,
+            warc_headers_dict={"WARC-Date": _warc_date(page.fetched_at)},
+        )
+        writer.write_record(response)
+        refers = {"WARC-Refers-To": response.rec_headers.get_header("WARC-Record-ID")}
+    when = page.fetched_at if page is not None else record["fetched_at"]  # the fetch that gave this text
+    fetched = {"WARC-Date": _warc_date(when), **refers}
+    target = page.url if page is not None else record["url"]
+    for kind, content_type, payload in (
+        ("metadata", "application/json", _json(record)),
+        ("conversion", "text/plain; charset=utf-8", record["text"].encode("utf-8")),
+    ):
+        record_out = writer.create_warc_record(
+            target,
+            kind,
+            payload=io.BytesIO(payload),
+            length=len(payload),
+            warc_content_type=content_type,
+            warc_headers_dict=fetched,
+        )
+        writer.write_record(record_out)

@@ -73,6 +73,15 @@ def test_parquet_has_one_schema_and_loads_everywhere_two_files_together(first_cr
     assert dataset.features["authors"].feature.dtype == "string"
     row = next(r for r in dataset if r["published"] is not None)
     assert row["published"].tzinfo is not None
+    # the same values as the JSON Lines export (Parquet is written from columns, JSON Lines from records)
+    lines = {r["id"]: r for r in _jsonl("--db", first_crawl.db_url)}
+    for parquet_row in pq.read_table(files[0]).to_pylist():
+        line = lines[parquet_row["id"]]
+        assert parquet_row["published"] == datetime.fromisoformat(line["published"])
+        assert parquet_row["fetched_at"] == datetime.fromisoformat(line["fetched_at"])
+        assert {k: parquet_row[k] for k in ("authors", "tags", "citations", "text", "image", "is_original")} == {
+            k: line[k] for k in ("authors", "tags", "citations", "text", "image", "is_original")
+        }
 
 
 def test_a_partitioned_parquet_export_is_one_dataset(first_crawl: Crawl, tmp_path: Path):
@@ -169,6 +178,8 @@ def test_a_warc_export_holds_each_articles_fetch_metadata_and_text_and_passes_wa
     assert result.exit_code == 0, result.stderr
     check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", str(path)], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
+    index = subprocess.run([sys.executable, "-m", "warcio.cli", "index", str(path)], capture_output=True, text=True)
+    assert index.returncode == 0 and len(index.stdout.splitlines()) == 1 + 3 * 11, index.stderr
     records = list(_warc_records(path, ArchiveIterator))
     by_type: dict[str, list] = {}
     for kind, headers, payload in records:
@@ -205,7 +216,7 @@ def test_a_dataset_card_describes_the_selection_and_hf_reads_its_header(first_cr
     card = DatasetCard.load(card_path)
     assert card.data.language == ["ar", "en"] and card.data.configs[0]["data_files"] == ["corpus.parquet"]
     text = card_path.read_text()
-    assert "11 news articles from 4 outlets" in text and "| Al-Khabar | 2 |" in text
+    assert "11 news articles from 4 outlet(s)" in text and "| Al-Khabar | 2 |" in text
     assert all(f"| `{name}` |" in text for name in CORPUS_FIELDS)
     assert "| 2025-07 | 11 |" in text and "newswire 0.1.0" in text
     one = newswire(
@@ -219,6 +230,6 @@ def test_a_dataset_card_describes_the_selection_and_hf_reads_its_header(first_cr
         "--card",
         str(card_path),
     )
-    assert one.exit_code == 0 and "2 news articles from 1 outlets" in card_path.read_text()
+    assert one.exit_code == 0 and "2 news articles from 1 outlet(s)" in card_path.read_text()
     refused = newswire("export", "--db", first_crawl.db_url, "--stories", "--card", str(tmp_path / "s.md"))
     assert refused.exit_code == 2 and "--stories does not take --card" in refused.stderr

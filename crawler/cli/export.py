@@ -189,12 +189,18 @@ def _export_articles(
 
         count = write_warc(session, rows(), Path(out_path))
     elif fmt == "parquet":
-        from storage.parquet_export import write_parquet, write_partitioned
+        from storage.corpus import corpus_columns
+        from storage.parquet_export import ROW_GROUP, write_parquet, write_partitioned
+
+        def batches() -> Iterator[dict[str, list[Any]]]:
+            for columns in corpus_columns(session, wanted, ROW_GROUP):
+                newest[0] = max(newest[0], *columns["changed"])
+                yield columns
 
         if partition:
-            count = write_partitioned(records(), Path(out_path), partition)
+            count = write_partitioned(batches(), Path(out_path), partition)
         else:
-            count = write_parquet(records(), Path(out_path))
+            count = write_parquet(batches(), Path(out_path))
     else:
         from storage.export import write_csv, write_jsonl
 
