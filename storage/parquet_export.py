@@ -76,14 +76,21 @@ def record_batch(columns: dict[str, list[Any]]) -> pa.RecordBatch:
     arrays = []
     for field in SCHEMA:
         values = columns[field.name]
-        if field.name in ("authors", "tags"):  # each a JSON array: the column is parsed in one call
-            lists = json.loads("[" + ",".join(v or "[]" for v in values) + "]")
-            arrays.append(pa.array(lists, type=field.type))
+        if field.name in ("authors", "tags"):
+            arrays.append(pa.array(_lists(values), type=field.type))
         elif field.type == _TIME:
             arrays.append(_times(values))
         else:
             arrays.append(pa.array(values, type=field.type))
     return pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)
+
+
+def _lists(values: list[Any]) -> list[list[str]]:
+    """A JSON column: SQLite gives each row's JSON text (the column is parsed in one call), PostgreSQL's driver
+    the lists themselves."""
+    if any(isinstance(value, list) for value in values):
+        return [value or [] for value in values]
+    return json.loads("[" + ",".join(value or "[]" for value in values) + "]")
 
 
 def _times(values: list[Any]) -> pa.Array:
