@@ -237,3 +237,39 @@ def test_the_planners_options_and_counts_reach_every_process_of_the_crawl(client
     }
     planner.new_crawl(limit=5, follow_depth=0, planned=set())  # the next crawl starts from nothing
     assert planner.outlet_counts() == {} and planner.within_limit("wire", 5) and worker.first_to_follow("reuters")
+
+
+class _Site(Spider):
+    name = "site"
+
+    def parse(self, response):  # pragma: no cover - never fetched here
+        return None
+
+
+def test_a_retry_queued_while_its_ack_fails_is_acked_once_redis_answers(client, frontier_prefix, monkeypatch):
+    """A retry (or redirect) of a leased request is queued, then the old lease acked; when that ack meets a
+    Redis failure, the scheduler must not raise into Scrapy, and must not keep extending the old lease: it is
+    acked by the next heartbeat once Redis answers."""
+    from crawler.frontier.scheduler import FrontierScheduler
+
+    settings = {"NEWSWIRE_FRONTIER": REDIS_URL, "NEWSWIRE_FRONTIER_PREFIX": frontier_prefix}
+    crawler = get_crawler(_Site, settings)
+    crawler.spider = spider = _Site()
+    scheduler = FrontierScheduler.from_crawler(crawler)
+    scheduler.spider = spider
+    scheduler.roster.join()
+    assert scheduler.enqueue_request(Request("https://a.example/story", callback=spider.parse))
+    leased = scheduler.next_request()
+    assert leased is not None and len(scheduler.held) == 1
+    retry = leased.replace(dont_filter=True)  # carries the lease of the request it retries
+
+    def redis_down(*args, **kwargs):
+        raise redis.ConnectionError("connection refused")
+
+    monkeypatch.setattr(scheduler.queue, "ack", redis_down)
+    assert scheduler.enqueue_request(retry) is True  # queued; no exception into Scrapy
+    assert scheduler.held == {} and len(scheduler.unacked) == 1
+    monkeypatch.undo()
+    scheduler.beat()
+    sizes = scheduler.queue.sizes()
+    assert scheduler.unacked == {} and (sizes.queued, sizes.leased) == (1, 0)  # the retry waits; the old is gone

@@ -124,7 +124,10 @@ class FrontierScheduler(BaseScheduler):
                 self.held.pop(replaced[0], None)
             return False
         if replaced is not None:
-            self._settle(replaced)
+            try:
+                self._settle(replaced)
+            except redis.RedisError as exc:  # queued; the old lease is acked by the heartbeat once Redis answers
+                self._redis_failed(exc)
         return queued
 
     def _enqueue(self, request: Request) -> bool:
@@ -236,7 +239,8 @@ class FrontierScheduler(BaseScheduler):
             self.roster.beat(self.crawler.stats.get_stats() if self.crawler.stats else {}, len(self.held))
         except redis.RedisError as exc:
             self._redis_failed(exc)
-        slot = getattr(self.crawler.engine, "_slot", None)  # Scrapy polls its scheduler only every 5 s when idle
+        # Scrapy polls its scheduler only every 5 s when idle (`_engine`: None before the crawl starts)
+        slot = getattr(self.crawler._engine, "_slot", None)
         if slot is not None:
             slot.nextcall.schedule()
 
