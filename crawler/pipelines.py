@@ -306,7 +306,8 @@ class StorePipeline:
     def _run_id(self) -> int | None:
         """The run an article stored now belongs to: this crawl's, or in a shared crawl the planner's."""
         shared = getattr(self.crawler.spider, "shared", None)
-        return shared.run_id() if shared is not None else counters.run_id(self.crawler.stats)
+        own = counters.run_id(self.crawler.stats)  # the planner's; a worker has none
+        return (shared.run_id() or own) if shared is not None else own
 
     def _join_writers(self, session: Session) -> None:
         """Take the story writers' turn (PostgreSQL) and index what other writers stored meanwhile."""

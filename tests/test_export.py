@@ -96,6 +96,10 @@ def test_a_partitioned_parquet_export_is_one_dataset(first_crawl: Crawl, tmp_pat
     table = ds.dataset(out, format="parquet").to_table()
     assert table.num_rows == 11 and len(parts) == len(set(table.column("outlet").to_pylist())) >= 4
     assert table.schema.names == list(CORPUS_FIELDS)  # no second `outlet` column from the directory names
+    again = newswire(
+        "export", "--db", first_crawl.db_url, "--format", "parquet", "--partition", "outlet", "--out", str(out)
+    )
+    assert again.exit_code == 2 and "is not empty" in again.stderr  # its parts would be replaced
 
 
 def test_an_incremental_export_holds_exactly_what_is_new_or_revised(fresh_web: LocalWeb, tmp_path: Path):
@@ -233,3 +237,17 @@ def test_a_dataset_card_describes_the_selection_and_hf_reads_its_header(first_cr
     assert one.exit_code == 0 and "2 news articles from 1 outlet(s)" in card_path.read_text()
     refused = newswire("export", "--db", first_crawl.db_url, "--stories", "--card", str(tmp_path / "s.md"))
     assert refused.exit_code == 2 and "--stories does not take --card" in refused.stderr
+
+
+def test_the_first_incremental_export_holds_articles_stored_before_the_cursor_existed(first_crawl: Crawl, tmp_path):
+    """Rows stored before migration 0010 have changed = 0: a state file that does not exist yet means all."""
+    import shutil
+    import sqlite3
+
+    copy = tmp_path / "old.db"
+    shutil.copy(first_crawl.db_path, copy)
+    with sqlite3.connect(copy) as db:
+        db.execute("UPDATE articles SET changed = 0")
+    state = tmp_path / "state.json"
+    assert len(_jsonl("--db", f"sqlite:///{copy}", "--state", str(state))) == 11
+    assert _jsonl("--db", f"sqlite:///{copy}", "--state", str(state)) == []

@@ -273,3 +273,22 @@ def test_a_retry_queued_while_its_ack_fails_is_acked_once_redis_answers(client, 
     scheduler.beat()
     sizes = scheduler.queue.sizes()
     assert scheduler.unacked == {} and (sizes.queued, sizes.leased) == (1, 0)  # the retry waits; the old is gone
+
+
+def test_counts_a_failed_merge_did_not_deliver_are_sent_again(client, frontier_prefix, monkeypatch):
+    from crawler.frontier.crawl import SharedCrawl
+
+    shared = SharedCrawl(client, FrontierKeys(frontier_prefix))
+    shared.new_crawl(limit=5, follow_depth=0, planned=set(), run_id=1)
+    shared.add_counts("w:1:a", {"newswire/new": 2})
+    merge = shared._merge
+
+    def redis_down(*args, **kwargs):
+        raise redis.ConnectionError("connection refused")
+
+    monkeypatch.setattr(shared, "_merge", redis_down)
+    with pytest.raises(redis.ConnectionError):
+        shared.add_counts("w:1:a", {"newswire/new": 5})
+    monkeypatch.setattr(shared, "_merge", merge)
+    shared.add_counts("w:1:a", {"newswire/new": 6})
+    assert shared.counts_by_worker() == {"w:1:a": {"newswire/new": 6}}  # not 3: the failed 3 came again

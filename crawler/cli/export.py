@@ -99,6 +99,8 @@ def export(
     if by_story and graph:
         raise UsageProblem("--stories and --citations are separate exports; choose one")
     _refuse_what_the_mode_ignores(mode, fmt, given)
+    if partition and Path(out_path).is_dir() and any(Path(out_path).iterdir()):
+        raise UsageProblem(f"--partition writes a new directory: {out_path} is not empty (its parts would be replaced)")
     if fmt in ("parquet", "warc") and out_path == "-":
         raise UsageProblem(
             f"--format {fmt} writes a file: give --out FILE"
@@ -142,7 +144,8 @@ def _filter(
     from storage.export_state import ExportState, StateUnreadable
 
     try:
-        cursor = ExportState.read(state).changed if state is not None else None
+        # no state yet: everything, including rows stored before the cursor existed (changed = 0)
+        cursor = ExportState.read(state).changed if state is not None and state.exists() else None
     except StateUnreadable as exc:
         raise UsageProblem(str(exc)) from None
     return CorpusFilter(

@@ -121,6 +121,7 @@ class SharedCrawl:
     def add_counts(self, worker_id: str, stats: dict[str, Any]) -> None:
         """Add what this process counted since its last call to the crawl's tally, under `worker_id`."""
         args: list[Any] = []
+        pushed: dict[str, Any] = {}
         for key, value in stats.items():
             if not _shared_count(key, value) or self._pushed.get(key) == value:
                 continue
@@ -129,9 +130,10 @@ class SharedCrawl:
                 args += [f"{worker_id}{_SEP}{key}", op, value - self._pushed.get(key, 0)]
             else:
                 args += [f"{worker_id}{_SEP}{key}", op, value]
-            self._pushed[key] = value
+            pushed[key] = value
         if args:
             self._merge(keys=[self.tally_key], args=args)
+            self._pushed.update(pushed)  # only once Redis has them: a failed merge is sent again whole
 
     def counts_by_worker(self) -> dict[str, dict[str, Any]] | None:
         """Each process's counts in this crawl, as stats dumps (numbers as numbers), by worker id; None when

@@ -120,6 +120,8 @@ class FrontierScheduler(BaseScheduler):
         except redis.RedisError as exc:
             self._redis_failed(exc)
             logger.info("frontier unreachable: %s not queued: %s", request.url, exc)
+            if not request.dont_filter:  # it may be marked seen already: then no later attempt could queue it
+                self._forget(request)
             if replaced is not None:  # no longer extended: its lease ends and the request is fetched again
                 self.held.pop(replaced[0], None)
             return False
@@ -191,13 +193,21 @@ class FrontierScheduler(BaseScheduler):
         lease_meta = request.meta.get(LEASE_META)
         if lease_meta is None:
             return
+        if isinstance(result, Failure) and "hints" in request.cb_kwargs:
+            kind, _detail, _is_error = classify_failure(result)
+            if worth_retrying(kind):
+                self._forget(request)
         try:
-            if isinstance(result, Failure) and "hints" in request.cb_kwargs:
-                kind, _detail, _is_error = classify_failure(result)
-                if worth_retrying(kind):
-                    self.df.forget(request)
             self._settle(tuple(lease_meta))
-        except redis.RedisError as exc:  # the lease ends on its own: the request is fetched again
+        except redis.RedisError as exc:  # kept in unacked: the heartbeat acks it once Redis answers
+            self._redis_failed(exc)
+
+    def _forget(self, request: Request) -> None:
+        """Let the next crawl queue `request` again (best effort: while Redis is away its fingerprint stays, and
+        the listing, marked incomplete, is read in full next time anyway)."""
+        try:
+            self.df.forget(request)
+        except redis.RedisError as exc:
             self._redis_failed(exc)
 
     def _tally(self) -> None:
