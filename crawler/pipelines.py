@@ -19,12 +19,13 @@ from sqlalchemy.orm import Session
 from crawler import stats as counters
 from crawler.config import CrawlConfig
 from crawler.database import crawl_store
-from crawler.extract import ArticleRecord, ExtractionContext
-from crawler.extract.citations import OutletDirectory, resolve
+from crawler.extract import ExtractionContext
+from crawler.extract.citations import OutletDirectory
 from crawler.extract.versions import extractor_version
 from crawler.extraction import Caps, Extraction, extract_page, start_worker
 from crawler.items import ExtractedArticle, FetchedPage
 from crawler.registry import Outlet
+from crawler.resolve import citation_rows
 from crawler.signals import article_stored
 from crawler.workers import CRAWL_PID_VARIABLE
 from storage.models import EXTRACTED_FIELDS, Article
@@ -288,21 +289,6 @@ class StorePipeline:
     def close_spider(self) -> None:
         self._commit_pending()  # nothing should be left: each item waits for its batch
 
-    def _citation_rows(self, record: ArticleRecord) -> list[dict[str, Any]]:
-        rows = []
-        for citation in record.citations:
-            canonical = resolve(citation.name, citation.domain, self.directory)
-            rows.append(
-                {
-                    "outlet_id": self.ids_by_name.get(canonical or ""),
-                    "name": (canonical or citation.name)[:200],
-                    "kind": citation.kind,
-                    "evidence": citation.evidence[:2000],
-                    "domain": (citation.domain or "")[:255] or None,
-                }
-            )
-        return rows
-
     def _run_id(self) -> int | None:
         """The run an article stored now belongs to: this crawl's, or in a shared crawl the planner's."""
         shared = getattr(self.crawler.spider, "shared", None)
@@ -322,7 +308,7 @@ class StorePipeline:
         outcome, article_id = insert_article(session, values)
         sig = from_bytes(item.minhash) if item.minhash else None  # signed by the worker
         if outcome == NEW and article_id is not None:
-            citations = self._citation_rows(item.record)
+            citations = citation_rows(item.record.citations, self.directory, self.ids_by_name)
             add_citations(session, article_id, citations)
             copy = StoryCopy(
                 article_id,

@@ -25,13 +25,13 @@ from sqlalchemy.orm import Session
 
 from crawler import settings as defaults
 from crawler.extract import ExtractionContext
-from crawler.extract.citations import OutletDirectory, resolve
+from crawler.extract.citations import OutletDirectory
 from crawler.extract.record import DiscoveryHints
 from crawler.extract.versions import extractor_version
 from crawler.extraction import Caps, Extraction, extract_page
 from crawler.items import FetchedPage
 from crawler.registry import Outlet
-from crawler.resolve import outlet_directory
+from crawler.resolve import citation_rows, outlet_directory
 from storage.db import Store
 from storage.models import Article, Citation, RawFetch
 from storage.models import Outlet as OutletRow
@@ -241,16 +241,4 @@ def _write(
 def _replace_citations(session: Session, article: Article, record: Any, directory: OutletDirectory | None) -> None:
     session.execute(delete(Citation).where(Citation.article_id == article.id))
     ids = {name: id_ for id_, name in session.execute(select(OutletRow.id, OutletRow.name))}
-    rows = []
-    for citation in record.citations:
-        canonical = resolve(citation.name, citation.domain, directory) if directory else None
-        rows.append(
-            {
-                "outlet_id": ids.get(canonical or ""),
-                "name": (canonical or citation.name)[:200],
-                "kind": citation.kind,
-                "evidence": citation.evidence[:2000],
-                "domain": (citation.domain or "")[:255] or None,
-            }
-        )
-    add_citations(session, article.id, rows)
+    add_citations(session, article.id, citation_rows(record.citations, directory, ids))

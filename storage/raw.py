@@ -103,7 +103,10 @@ def kept_page(session: Session, article_id: int, version: int | None = None) -> 
     row: Any = session.execute(stmt.order_by(RawFetch.version.desc(), RawFetch.id.desc()).limit(1)).first()
     if row is None:
         return None
-    fetch, data, codec = row
+    return _kept(*row)
+
+
+def _kept(fetch: RawFetch, data: bytes, codec: str) -> KeptPage:
     headers = [(str(name), str(value)) for name, value in fetch.headers]
     return KeptPage(
         fetch.article_id, fetch.version, fetch.url, fetch.status, headers, fetch.fetched_at, fetch.digest,
@@ -127,9 +130,5 @@ def kept_pages(session: Session, versions: list[tuple[int, int]]) -> dict[tuple[
     for fetch, data, codec in session.execute(stmt):
         key = (fetch.article_id, fetch.version)
         if key in wanted:
-            headers = [(str(name), str(value)) for name, value in fetch.headers]
-            found[key] = KeptPage(
-                fetch.article_id, fetch.version, fetch.url, fetch.status, headers, fetch.fetched_at, fetch.digest,
-                decompress(data, codec), fetch.hints,
-            )  # fmt: skip
+            found[key] = _kept(fetch, data, codec)
     return found

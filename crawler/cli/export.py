@@ -29,6 +29,12 @@ OPTION_NAMES = {
 }  # fmt: skip
 
 
+def _file_option(name: str, dest: str, help_text: str) -> Any:
+    return click.option(
+        name, dest, type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE", help=help_text
+    )
+
+
 @click.command()
 @db_option
 @click.option(
@@ -37,13 +43,8 @@ OPTION_NAMES = {
 @click.option("--since", default=None, metavar="DATE", help="Only articles published since DATE ('2025-07-01').")
 @click.option("--since-fetched", default=None, metavar="DATE", help="Only articles fetched since DATE.")
 @click.option("--run", "run_id", type=int, default=None, metavar="N", help="Only articles stored or revised by run N.")
-@click.option(
-    "--state",
-    "state_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    metavar="FILE",
-    help="Only what was stored or revised since the export that wrote FILE; FILE is then updated.",
+@_file_option(
+    "--state", "state_path", "Only what was stored or revised since the export that wrote FILE; it is updated."
 )
 @click.option("--outlet", "outlet_name", default=None, metavar="NAME", help="Only this outlet's articles.")
 @click.option("--partition", type=click.Choice(["outlet", "month"]), default=None, help="Parquet: a part per value.")
@@ -55,14 +56,7 @@ OPTION_NAMES = {
     metavar="FILE|DIR|-",
     help="Output file (a directory with --partition), or - for stdout.",
 )
-@click.option(
-    "--card",
-    "card_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    metavar="FILE",
-    help="Also write a dataset card (Markdown, HF YAML header) of the same selection.",
-)
+@_file_option("--card", "card_path", "Also write a dataset card (Markdown, HF YAML header) of the same selection.")
 @click.option("--stories", "by_story", is_flag=True, help="One record per story instead (JSON Lines).")
 @click.option("--citations", "graph", is_flag=True, help="The citation graph: citing outlet, cited outlet, count.")
 @log_options
