@@ -102,6 +102,22 @@ def test_a_partitioned_parquet_export_is_one_dataset(first_crawl: Crawl, tmp_pat
     assert again.exit_code == 2 and "is not empty" in again.stderr  # its parts would be replaced
 
 
+def test_a_parquet_export_of_nothing_new_is_a_valid_empty_file(first_crawl: Crawl, tmp_path: Path):
+    """A nightly `--state` export on a night with nothing new (it raised "Row group size cannot be 0")."""
+    import pyarrow.parquet as pq
+
+    from storage.parquet_export import SCHEMA
+
+    state, out = tmp_path / "state.json", tmp_path / "corpus.parquet"
+    args = ("export", "--db", first_crawl.db_url, "--format", "parquet", "--state", str(state), "--out")
+    assert newswire(*args, str(out)).exit_code == 0 and pq.read_table(out).num_rows == 11
+    nothing = newswire(*args, str(tmp_path / "again.parquet"))
+    assert nothing.exit_code == 0, nothing.stderr
+    empty = pq.read_table(tmp_path / "again.parquet")
+    assert empty.num_rows == 0 and empty.schema.remove_metadata() == SCHEMA
+    assert json.loads(state.read_text())["records"] == 0
+
+
 def test_an_incremental_export_holds_exactly_what_is_new_or_revised(fresh_web: LocalWeb, tmp_path: Path):
     state = tmp_path / "state.json"
     assert "11 new" in fresh_web.crawl().stdout
