@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import html
+import mimetypes
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from feedgen.feed import FeedGenerator
 from lxml import etree
@@ -20,6 +22,7 @@ SUMMARY_CHARS = 400
 MAX_CONTENT_CHARS = 100_000  # an item's HTML is cut (at a block) beyond this, with a link to the whole article
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _ATOM_ENTRY = "{http://www.w3.org/2005/Atom}entry"
+_ATOM_LINK = "{http://www.w3.org/2005/Atom}link"
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,23 @@ class FeedMeta:
     language: str | None = None
     author: str = "newswire"  # feed-level author: Atom requires one where an entry names none
     updated: datetime | None = None  # when a feed without entries last changed (default: now)
+    icon: str | None = None  # a square image (Atom icon, JSON Feed favicon)
+    logo: str | None = None  # a larger one (Atom logo, RSS image, JSON Feed icon)
+    stylesheet: str | None = None  # an XSL stylesheet a browser renders the RSS or Atom document with
+
+
+@dataclass(frozen=True)
+class SiteAssets:
+    """The URLs of what a served feed shows beside its items: icon, logo, and the stylesheet for browsers."""
+
+    icon: str
+    logo: str
+    stylesheet: str
+
+    @classmethod
+    def at(cls, root: str) -> SiteAssets:
+        """The assets of the server at `root` (feeds/static)."""
+        return cls(root + "static/icon.png", root + "static/logo.png", root + "static/feed.xsl")
 
 
 @dataclass(frozen=True)
@@ -48,7 +68,8 @@ class FeedEntry:
     authors: list[str] = field(default_factory=list)
     summary: str = ""
     content_html: str = ""
-    source_name: str | None = None
+    source_name: str | None = None  # the outlet: RSS and Atom <source>
+    source_url: str | None = None  # its feed or home page
     tags: list[str] = field(default_factory=list)
     language: str | None = None
     image: str | None = None
@@ -110,6 +131,7 @@ def prepare_entry(entry: FeedEntry, updated: datetime) -> FeedEntry:
         if entry.content_html
         else "",
         source_name=plain_text(entry.source_name) or None,
+        source_url=_http_url(entry.source_url),
         tags=[tag for tag in dict.fromkeys(tags) if tag],
         language=language_tag(entry.language),
         image=_http_url(entry.image),
@@ -127,6 +149,9 @@ def prepare_meta(meta: FeedMeta) -> FeedMeta:
         feed_id=feed_url(meta.feed_id),
         language=language_tag(meta.language),
         author=plain_text(meta.author) or "newswire",
+        icon=_http_url(meta.icon),
+        logo=_http_url(meta.logo),
+        stylesheet=_http_url(meta.stylesheet),
     )
 
 
@@ -148,6 +173,7 @@ def build_feed(entries: Iterable[FeedEntry], kind: str, meta: FeedMeta) -> bytes
 def _xml_feed(entries: list[FeedEntry], kind: str, meta: FeedMeta, updated: datetime) -> bytes:
     fg = FeedGenerator()
     fg.load_extension("dc", atom=False, rss=True)  # dc:creator carries RSS authors; Atom has <author>
+    fg.load_extension("media", atom=True, rss=True)  # media:content: the image readers show with the item
     fg.id(meta.feed_id)
     fg.title(meta.title)
     fg.subtitle(meta.description)  # RSS <description>
@@ -155,40 +181,79 @@ def _xml_feed(entries: list[FeedEntry], kind: str, meta: FeedMeta, updated: date
     fg.link(href=meta.site_url, rel="alternate")  # the last link() is RSS <link>
     if meta.language:
         fg.language(meta.language)
+    if meta.icon:
+        fg.icon(meta.icon)
+    if meta.logo:
+        fg.logo(meta.logo)
+        fg.image(url=meta.logo, title=meta.title, link=meta.site_url)
     fg.author(name=meta.author)
     fg.generator("newswire")
     fg.updated(updated)
     fg.lastBuildDate(updated)
     for entry in entries:
-        fe = fg.add_entry(order="append")
-        fe.id(entry.id)
-        fe.guid(entry.id, permalink=entry.id == entry.link)
-        fe.title(entry.title)
-        fe.link(href=entry.link, rel="alternate")
-        fe.published(entry.published)
-        fe.updated(entry.updated)
-        for name in entry.authors:
-            fe.author(name=name)
-            if kind == "rss":
-                fe.dc.dc_creator(name)
-        fe.summary(html.escape(entry.summary, quote=False), type="html")  # RSS needs it before content:encoded
-        if entry.content_html:
-            fe.content(entry.content_html, type="html")
-        for term in dict.fromkeys([entry.source_name, *entry.tags]):
-            if term:
-                fe.category(term=term)
+        _add_entry(fg, entry, kind, meta.language)
     if kind == "rss":
-        return fg.rss_str(pretty=True)
-    return _entry_languages(fg.atom_str(pretty=True), [e.language for e in entries], meta.language)
+        document = fg.rss_str(pretty=True)
+    else:
+        document = _atom_entries(fg.atom_str(pretty=True), entries, meta.language)
+    return _with_stylesheet(document, meta.stylesheet)
 
 
-def _entry_languages(atom: bytes, languages: list[str | None], feed_language: str | None) -> bytes:
-    """The Atom document with xml:lang on each entry whose language differs from the feed's."""
-    if all(lang in (None, feed_language) for lang in languages):
+def _add_entry(fg: FeedGenerator, entry: FeedEntry, kind: str, feed_language: str | None) -> None:
+    fe = fg.add_entry(order="append")
+    fe.id(entry.id)
+    fe.guid(entry.id, permalink=entry.id == entry.link)
+    fe.title(entry.title)
+    fe.link(href=entry.link, rel="alternate")
+    fe.published(entry.published)
+    fe.updated(entry.updated)
+    for name in entry.authors:
+        fe.author(name=name)
+    if kind == "rss" and entry.authors:  # one line: newsboat shows only the last of several dc:creator
+        fe.dc.dc_creator(", ".join(entry.authors))
+    if kind == "rss" and entry.language and entry.language != feed_language:
+        fe.dc.dc_language(entry.language)  # RSS has no per-item language of its own (Atom: xml:lang)
+    fe.summary(html.escape(entry.summary, quote=False), type="html")  # RSS needs it before content:encoded
+    if entry.content_html:
+        fe.content(entry.content_html, type="html")
+    if entry.source_name and entry.source_url:
+        fe.source(url=entry.source_url, title=entry.source_name)
+    for term in entry.tags:
+        fe.category(term=term)
+    if entry.image:
+        media_type = image_type(entry.image)
+        if kind == "rss":  # Atom's is added by _atom_entries: feedgen writes its links without rel or type
+            fe.enclosure(entry.image, "0", media_type)  # length unknown: 0, as the RSS best practice allows
+        fe.media.content(url=entry.image, medium="image", type=media_type, group=None)  # no media:group around
+
+
+def image_type(url: str) -> str:
+    """An image URL's media type by its extension (JPEG when it has none we know)."""
+    guessed, _ = mimetypes.guess_type(urlsplit(url).path)
+    return guessed if guessed and guessed.startswith("image/") else "image/jpeg"
+
+
+def _with_stylesheet(document: bytes, stylesheet: str | None) -> bytes:
+    """The XML document with an xml-stylesheet instruction after its declaration (a browser renders it)."""
+    if not stylesheet:
+        return document
+    declaration, _, rest = document.partition(b"?>")
+    instruction = f'\n<?xml-stylesheet type="text/xsl" href="{html.escape(stylesheet, quote=True)}"?>'
+    return declaration + b"?>" + instruction.encode("utf-8") + rest
+
+
+def _atom_entries(atom: bytes, entries: list[FeedEntry], feed_language: str | None) -> bytes:
+    """The Atom document with xml:lang on each entry whose language differs from the feed's, and the image
+    as a link rel="enclosure" (feedgen drops the rel and type of every entry link it writes)."""
+    if all(e.language in (None, feed_language) and not e.image for e in entries):
         return atom
     parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=True)
     root = etree.fromstring(atom, parser)
-    for element, lang in zip(root.iter(_ATOM_ENTRY), languages, strict=True):
-        if lang and lang != feed_language:
-            element.set(_XML_LANG, lang)
+    for element, entry in zip(root.iter(_ATOM_ENTRY), entries, strict=True):
+        if entry.language and entry.language != feed_language:
+            element.set(_XML_LANG, entry.language)
+        if entry.image:
+            link = etree.Element(_ATOM_LINK, rel="enclosure", href=entry.image, type=image_type(entry.image))
+            link.set("length", "0")
+            element.find(_ATOM_LINK).addnext(link)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

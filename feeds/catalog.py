@@ -13,7 +13,9 @@ from urllib.parse import quote
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from feeds.build import FeedEntry, FeedMeta, build_feed, feed_updated, summarize
+from feeds.build import FeedEntry, FeedMeta, SiteAssets, build_feed, feed_updated, summarize
+from feeds.ids import feed_id, story_item_id, tag_item_id
+from feeds.opml import Subscription
 from storage.models import Article, Outlet, Story
 from storage.repository import latest_articles, latest_stories
 
@@ -29,9 +31,13 @@ class Feed:
     meta: FeedMeta
     entries: list[FeedEntry]
 
-    def render(self, kind: str, self_url: str) -> bytes:
-        """The feed as an RSS, Atom or JSON Feed document that says it is served at `self_url`."""
-        return build_feed(self.entries, kind, replace(self.meta, self_url=self_url))
+    def render(self, kind: str, self_url: str, assets: SiteAssets | None = None) -> bytes:
+        """The feed as an RSS, Atom or JSON Feed document that says it is served at `self_url`, with the
+        site's icon, logo and stylesheet when it has them."""
+        meta = replace(self.meta, self_url=self_url)
+        if assets is not None:
+            meta = replace(meta, icon=assets.icon, logo=assets.logo, stylesheet=assets.stylesheet)
+        return build_feed(self.entries, kind, meta)
 
     @property
     def updated(self) -> datetime:
@@ -53,23 +59,24 @@ def entry_from_article(article: Article) -> FeedEntry:
         summary=article.description or summarize(article.text),
         content_html=article.html,
         source_name=article.outlet.name if article.outlet else None,
+        source_url=article.outlet.homepage if article.outlet else None,
         tags=list(article.tags or []),
         language=article.language or (article.outlet.language if article.outlet else None),
         image=article.image,
     )
 
 
-def entry_from_story(story: Story, copies: list[Article], base_url: str) -> FeedEntry:
+def entry_from_story(copies: list[Article]) -> FeedEntry:
     """One merged-feed item per story: the original's title, link and content, and the other copies listed.
 
-    Its id names the story, not the original's URL, so it stays the same when a copy joins later or
-    another copy becomes the original: a subscriber's reader never shows the story twice.
+    Its id is named by the original's canonical URL (feeds.ids), the same in every database; a copy that
+    joins later keeps it. (Should an earlier copy turn up and become the original, the item is named anew.)
     """
     original = copies[0]
     others = [a for a in copies[1:] if a.outlet_id != original.outlet_id]
-    entry = entry_from_article(original)
+    entry = replace(entry_from_article(original), id=story_item_id(original.uid))
     if not others:
-        return replace(entry, id=f"{base_url}story/{story.id}")
+        return entry
     links = ", ".join(
         f'<a href="{html.escape(a.canonical_url)}">{html.escape(a.outlet.name if a.outlet else a.canonical_url)}</a>'
         for a in others
@@ -78,7 +85,6 @@ def entry_from_story(story: Story, copies: list[Article], base_url: str) -> Feed
     latest = max([entry.updated, *(a.fetched_at for a in others)])
     return replace(
         entry,
-        id=f"{base_url}story/{story.id}",
         updated=latest,
         summary=f"{entry.summary} (Also reported by: {names})",
         content_html=f"{entry.content_html}<p>Also reported by: {links}</p>",
@@ -91,27 +97,26 @@ def _newest_outlet(session: Session) -> datetime | None:
 
 def merged_feed(
     session: Session,
-    base_url: str,
     site_url: str,
     items: int = DEFAULT_ITEMS,
     stories: list[tuple[Story, list[Article]]] | None = None,
 ) -> Feed:
     """The newest `items` stories across all outlets (or the `stories` already read), one item each."""
     stories = latest_stories(session, items) if stories is None else stories
-    entries = [entry_from_story(story, copies, base_url) for story, copies in stories]
+    entries = [entry_from_story(copies) for _story, copies in stories]
     meta = FeedMeta(
         title="newswire: all outlets",
         self_url="",
         site_url=site_url,
         description="Latest articles from every outlet newswire crawls",
-        feed_id=base_url + "all",
+        feed_id=feed_id("all"),
         language="en",  # the feed's own texts; each item carries its article's language where it differs
         updated=_newest_outlet(session),
     )
     return Feed("all", meta, entries)
 
 
-def outlet_feed(session: Session, outlet: Outlet, base_url: str, items: int = DEFAULT_ITEMS) -> Feed:
+def outlet_feed(session: Session, outlet: Outlet, items: int = DEFAULT_ITEMS) -> Feed:
     """The newest `items` articles of one outlet, one item per article."""
     entries = [entry_from_article(a) for a in latest_articles(session, items, outlet_id=outlet.id)]
     meta = FeedMeta(
@@ -119,7 +124,7 @@ def outlet_feed(session: Session, outlet: Outlet, base_url: str, items: int = DE
         self_url="",
         site_url=outlet.homepage,
         description=f"Latest articles from {outlet.name}",
-        feed_id=base_url + f"outlet/{outlet.slug}",
+        feed_id=feed_id(f"outlet/{outlet.slug}"),
         language=outlet.language or _main_language(entries) or "en",
         author=outlet.name,
         updated=outlet.created_at,
@@ -132,9 +137,18 @@ def _main_language(entries: list[FeedEntry]) -> str | None:
     return languages.most_common(1)[0][0] if languages else None
 
 
-def outlet_feeds(session: Session, base_url: str, items: int = DEFAULT_ITEMS) -> list[Feed]:
+def outlet_feeds(session: Session, items: int = DEFAULT_ITEMS) -> list[Feed]:
     """One feed per outlet, by outlet name."""
-    return [outlet_feed(session, o, base_url, items) for o in session.scalars(select(Outlet).order_by(Outlet.name))]
+    return [outlet_feed(session, o, items) for o in session.scalars(select(Outlet).order_by(Outlet.name))]
+
+
+def feed_subscriptions(session: Session, feeds_url: str, site_url: str, kind: str) -> list[Subscription]:
+    """The merged feed and every outlet's, as an OPML list (feeds under `feeds_url`, files of `kind`)."""
+    feeds = [Subscription("newswire: all outlets", f"{feeds_url}all.{kind}", site_url)]
+    for outlet in session.scalars(select(Outlet).order_by(Outlet.name)):
+        url = f"{feeds_url}outlet/{outlet.slug}.{kind}"
+        feeds.append(Subscription(f"newswire: {outlet.name}", url, outlet.homepage))
+    return feeds
 
 
 def find_outlet(session: Session, slug: str) -> Outlet | None:
@@ -172,7 +186,7 @@ def recent_tags(session: Session, limit: int = 30) -> list[tuple[str, str, int]]
     return [(names[slug], slug, n) for slug, n in counts.most_common(limit)]
 
 
-def tag_feed(session: Session, slug: str, base_url: str, site_url: str, items: int = DEFAULT_ITEMS) -> Feed | None:
+def tag_feed(session: Session, slug: str, site_url: str, items: int = DEFAULT_ITEMS) -> Feed | None:
     """The newest `items` articles tagged `slug` (tags compared by their slug), or None when none is."""
     slug = tag_slug(slug)
     if not slug:
@@ -189,8 +203,9 @@ def tag_feed(session: Session, slug: str, base_url: str, site_url: str, items: i
         self_url="",
         site_url=site_url,
         description=f"Latest articles tagged {name}",
-        feed_id=base_url + tag_path(slug),
+        feed_id=feed_id(f"tag/{slug}"),
         language="en",
         updated=_newest_outlet(session),
     )
-    return Feed(tag_path(slug), meta, [entry_from_article(a) for a in articles])
+    entries = [replace(entry_from_article(a), id=tag_item_id(slug, a.uid)) for a in articles]
+    return Feed(tag_path(slug), meta, entries)

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 VERSION = "https://jsonfeed.org/version/1.1"
 
 
-def _item(entry: FeedEntry, feed_language: str | None) -> dict[str, Any]:
+def _item(entry: FeedEntry) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": entry.id,
         "url": entry.link,
@@ -24,8 +24,9 @@ def _item(entry: FeedEntry, feed_language: str | None) -> dict[str, Any]:
         "date_published": entry.published.isoformat(),
         "date_modified": entry.updated.isoformat(),
         "authors": [{"name": name} for name in entry.authors] or None,
-        "tags": list(dict.fromkeys(t for t in [entry.source_name, *entry.tags] if t)) or None,
-        "language": entry.language if entry.language != feed_language else None,
+        "tags": list(dict.fromkeys(entry.tags)) or None,
+        "language": entry.language,  # every item's own (JSON Feed 1.1)
+        "_source": {"title": entry.source_name, "url": entry.source_url} if entry.source_name else None,
     }
     if item["content_html"] is None:
         item["content_text"] = plain_text(entry.summary) or entry.title  # an item needs content_html or content_text
@@ -41,8 +42,10 @@ def json_feed(entries: list[FeedEntry], meta: FeedMeta) -> bytes:
         "feed_url": meta.self_url,
         "description": meta.description,
         "language": meta.language,
+        "icon": meta.logo,
+        "favicon": meta.icon,
         "authors": [{"name": meta.author}],
-        "items": [_item(entry, meta.language) for entry in entries],
+        "items": [_item(entry) for entry in entries],
     }
     feed = {key: value for key, value in feed.items() if value is not None}
     return json.dumps(feed, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"

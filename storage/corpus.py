@@ -6,7 +6,6 @@ citations in one query, so memory stays flat and a million rows stream at the wr
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -16,7 +15,7 @@ from sqlalchemy import Select, String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from storage.models import Article, Citation, Outlet, Story
-from storage.urls import is_web_url
+from storage.urls import article_uid, is_web_url
 
 PARTITION = 2000  # rows read at a time (and whose citations are read together)
 
@@ -27,12 +26,6 @@ CORPUS_FIELDS = (
     "image", "text_hash", "page_kind",
 )  # fmt: skip
 """Every record's fields, in this order, in JSON Lines, CSV, Parquet and WARC metadata alike (README)."""
-
-
-def article_uid(canonical_url: str) -> str:
-    """An article's stable id: the same canonical URL gives the same id in any database (16 hex digits of its
-    SHA-256), unlike the row id, which numbers articles per database."""
-    return hashlib.sha256(canonical_url.encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -164,7 +157,7 @@ def corpus_columns(session: Session, wanted: CorpusFilter, rows: int = 5000) -> 
         batch["is_original"] = [
             original == article_id for original, article_id in zip(batch["original_article_id"], ids, strict=True)
         ]
-        batch["id"] = [hashlib.sha256(url.encode("utf-8")).hexdigest()[:16] for url in batch["canonical_url"]]
+        batch["id"] = [article_uid(url) for url in batch["canonical_url"]]
         batch["image"] = [url if url and is_web_url(url) else None for url in batch["image"]]
         yield batch
 

@@ -9,6 +9,8 @@ from typing import Annotated, Any, ClassVar
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from storage.urls import article_uid
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on every backend (SQLite keeps no offset, so we restore it)."""
@@ -65,6 +67,10 @@ intpk = Annotated[int, mapped_column(Integer, primary_key=True, autoincrement=Tr
 utc_datetime = Annotated[datetime, mapped_column(UTCDateTime())]
 
 
+def _uid_of_canonical_url(context: Any) -> str:
+    return article_uid(context.get_current_parameters()["canonical_url"])
+
+
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
     return datetime.now(UTC)
@@ -110,6 +116,9 @@ class Article(Base):
     outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id"), index=True)
     url: Mapped[str] = mapped_column(Text)
     canonical_url: Mapped[str] = mapped_column(String(2000), unique=True)
+    # article_uid(canonical_url), set at insert (the canonical URL never changes): the id of exports, feed items
+    # and story pages, the same in every database. Nullable only so migration 0012 need not rebuild the table.
+    uid: Mapped[str] = mapped_column(String(16), nullable=True, index=True, default=_uid_of_canonical_url)
     title: Mapped[str] = mapped_column(Text)
     authors: Mapped[list[str]] = mapped_column(default=list)
     published: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)

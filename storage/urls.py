@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -43,3 +44,9 @@ def is_web_url(url: str) -> bool:
         return parts.scheme in ("http", "https") and bool(parts.hostname)
     except ValueError:
         return False
+
+
+def article_uid(canonical_url: str) -> str:
+    """An article's stable id: the same canonical URL gives the same id in any database (16 hex digits of its
+    SHA-256), unlike the row id, which numbers articles per database. Exports, feed ids and story pages use it."""
+    return hashlib.sha256(canonical_url.encode("utf-8")).hexdigest()[:16]

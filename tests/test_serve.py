@@ -9,17 +9,10 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import shutil
 import sqlite3
 import subprocess
-import threading
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from email.message import Message
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -27,13 +20,12 @@ from urllib.parse import quote
 import feedparser
 import lxml.html
 import pytest
-import waitress
 from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from waitress.wasyncore import close_all
 
 from feeds.caching import CACHE_CONTROL
+from feeds.ids import feed_id, story_item_id
 from feeds.serve import make_app
 from storage.db import make_engine, make_session_factory
 from storage.models import Article, Outlet, Story
@@ -42,6 +34,7 @@ from storage.stories import assign_story, load_index
 from tests.feed_rules import assert_valid_feed
 from tests.support.articles import store_article
 from tests.support.newsweb import Crawl
+from tests.support.serving import fetch, newsboat, newsboat_items, serving
 
 TYPES = {
     "rss": "application/rss+xml; charset=utf-8",
@@ -58,7 +51,7 @@ HOSTILE_HTML = (
 WIRE_TEXT = "Floods cut the coastal road on Tuesday, officials said, and families left their homes."
 ARTICLES = [  # outlet, URL, title, text, hours after the first, other columns
     ("wire-service", "https://wire.example/floods", "Floods cut coast road", WIRE_TEXT, 0,
-     {"tags": ["Libya", "Weather"]}),
+     {"tags": ["Libya", "Weather"], "image": "https://wire.example/img/floods.png"}),
     ("copier-daily", "https://copier.example/floods", "Floods cut coast road (copy)", WIRE_TEXT, 2,
      {"tags": ["libya"]}),
     ("copier-daily", "https://copier.example/hostile", HOSTILE_TITLE, "Floods hit the coast and more.", 3,
@@ -66,47 +59,6 @@ ARTICLES = [  # outlet, URL, title, text, hours after the first, other columns
     ("al-khabar", "https://khabar.example/port", "توسعة ميناء طنجة المتوسط",
      "أعلنت السلطات عن اكتمال المرحلة الأولى.", 4, {"language": "ar", "tags": ["اقتصاد"]}),
 ]  # fmt: skip
-OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never through a proxy
-
-
-def fetch(url: str, method: str = "GET", headers: dict[str, str] | None = None) -> tuple[int, Message, bytes]:
-    """Status, headers and body of one request (errors and 304 included)."""
-    request = urllib.request.Request(url, method=method, headers=headers or {})
-    try:
-        with OPENER.open(request, timeout=30) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, error.headers, error.read()
-
-
-@contextmanager
-def serving(db_url: str, **options) -> Iterator[str]:
-    """The app on waitress at a free loopback port, in a background thread; yields its root URL."""
-    app = make_app(db_url, **options)
-    sockets: dict = {}
-    server = waitress.create_server(app, map=sockets, host="127.0.0.1", port=0, threads=2)
-    stopping = threading.Event()
-
-    def run() -> None:
-        try:
-            server.run()
-        except OSError:  # a socket closed under poll() while stopping, as WebTest's StopableWSGIServer allows
-            if not stopping.is_set():
-                raise
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}/"
-    finally:
-        stopping.set()
-        server.task_dispatcher.shutdown()  # requests in progress finish first
-        # the sockets are closed by the server's own thread: closing them under its poll() races (EBADF)
-        server.trigger.pull_trigger(lambda: close_all(sockets, ignore_all=True))
-        thread.join(timeout=10)
-        assert not thread.is_alive(), "the server thread did not stop"
-        app.close()
 
 
 def store(session: Session, outlet_id: int, url: str, title: str, text: str, published: datetime, **extra) -> int:
@@ -298,9 +250,10 @@ def test_feedparser_reads_what_the_database_holds(crawl_site, crawl_rows):
         parsed = feedparser.parse(fetch(url)[2])
         assert not parsed.bozo, parsed.get("bozo_exception")
         assert {link.href for link in parsed.feed.links if link.rel == "self"} == {url}
-        assert {e.id for e in parsed.entries} == {f"{crawl_site}feeds/story/{sid}" for sid in originals}
+        by_id = {story_item_id(original.uid): original for original in originals.values()}
+        assert {e.id for e in parsed.entries} == set(by_id)  # named by the original, not by a row id
         for entry in parsed.entries:
-            original = originals[int(entry.id.rsplit("/", 1)[1])]
+            original = by_id[entry.id]
             assert (entry.link, entry.title) == (original.canonical_url, original.title)
             assert entry.published_parsed[:6] == published(original).utctimetuple()[:6]
         for slug, articles in crawl_rows["outlets"].items():
@@ -308,41 +261,6 @@ def test_feedparser_reads_what_the_database_holds(crawl_site, crawl_rows):
             assert not parsed.bozo, parsed.get("bozo_exception")
             expected = {(a.canonical_url, a.title, published(a).utctimetuple()[:6]) for a in articles}
             assert {(e.id, e.title, e.published_parsed[:6]) for e in parsed.entries} == expected
-
-
-def newsboat() -> str:
-    """The newsboat binary; skipped when absent (failed instead when NEWSWIRE_REQUIRE_SERVICES=1, as in CI)."""
-    path = shutil.which("newsboat")
-    if path is None:
-        if os.environ.get("NEWSWIRE_REQUIRE_SERVICES") == "1":
-            pytest.fail("newsboat required (NEWSWIRE_REQUIRE_SERVICES=1) but not installed (Debian: newsboat)")
-        pytest.skip("newsboat not installed (Debian package newsboat): the real-reader test needs it")
-    return path
-
-
-def newsboat_items(binary: str, urls: list[str], home: Path) -> dict[str, set[tuple[str, str, int]]]:
-    """Run `newsboat -x reload` on `urls` with an isolated home; its items as (url, title, pubDate) per feed."""
-    for sub in ("config", "data", "cache"):
-        (home / sub).mkdir(parents=True, exist_ok=True)
-    (home / "urls").write_text("".join(f"{url}\n" for url in urls))
-    error_log = home / "error.log"
-    (home / "config" / "newsboat.conf").write_text(f'error-log "{error_log}"\nreload-threads 2\n')
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "TERM": "dumb", "LANG": "C.UTF-8",
-           "XDG_CONFIG_HOME": str(home / "config"), "XDG_DATA_HOME": str(home / "data"),
-           "XDG_CACHE_HOME": str(home / "cache")}  # fmt: skip
-    cache = home / "cache.db"
-    command = [binary, "-x", "reload", "-u", str(home / "urls"), "-C", str(home / "config" / "newsboat.conf")]
-    result = subprocess.run([*command, "-c", str(cache)], env=env, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert error_log.exists() and error_log.read_text() == "", error_log.read_text()  # it exits 0 on errors
-    items: dict[str, set[tuple[str, str, int]]] = {url: set() for url in urls}
-    connection = sqlite3.connect(cache)
-    try:
-        for feed, url, title, date in connection.execute("SELECT feedurl, url, title, pubDate FROM rss_item"):
-            items[feed].add((url, title, date))
-    finally:
-        connection.close()
-    return items
 
 
 @pytest.mark.parametrize("kind", ["rss", "atom"])
@@ -428,7 +346,7 @@ def test_tag_feeds_match_tags_in_any_case(small_site):
         parsed = feedparser.parse(body)
         assert {e.link for e in parsed.entries} == wanted
         assert {link.href for link in parsed.feed.links if link.rel == "self"} == {url}  # its own URL
-        assert parsed.feed.id == f"{small_site}feeds/tag/libya"  # one feed, however it is spelt
+        assert parsed.feed.id == feed_id("tag/libya")  # one feed, however it is spelt
     arabic = f"{small_site}feeds/tag/{quote('اقتصاد')}.json"
     feed = json.loads(fetch(arabic)[2])
     assert feed["feed_url"] == arabic and [i["url"] for i in feed["items"]] == ["https://khabar.example/port"]
@@ -441,7 +359,7 @@ def test_base_url_names_the_public_address(small_db):
         root_element = etree.fromstring(fetch(root + "feeds/all.atom")[2])
         self_links = root_element.xpath("a:link[@rel='self']/@href", namespaces=ATOM)
         assert self_links == ["https://news.example.org/newswire/feeds/all.atom"]
-        assert root_element.findtext("a:id", namespaces=ATOM) == "https://news.example.org/newswire/feeds/all"
+        assert root_element.findtext("a:id", namespaces=ATOM) == feed_id("all")  # ids never name an address
         page = lxml.html.fromstring(fetch(root)[2])
         assert "https://news.example.org/newswire/feeds/all.rss" in page.xpath("//head/link/@href")
 

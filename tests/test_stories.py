@@ -9,6 +9,7 @@ from storage.db import make_engine, make_session_factory
 from storage.models import Article, Story
 from storage.repository import OutletRow, add_citations, sync_outlets
 from storage.stories import assign_story, backfill_stories, load_index
+from storage.urls import article_uid
 from tests.support.articles import store_article
 
 STORY = "\n\n".join(WIRE_STORY)
@@ -59,22 +60,28 @@ def test_backfill_puts_old_articles_in_stories(tmp_path):
         assert len({a.story_id for a in session.query(Article)}) == 2
 
 
-def test_merged_feed_item_id_is_stable_when_copies_join(tmp_path):
+def test_merged_feed_item_id_is_named_by_the_original_in_any_database(tmp_path):
+    """The item's id comes from the original's canonical URL: a later copy joining keeps it, and the same
+    articles in another database give the same id. An earlier copy that becomes the original renames it."""
     from feeds.catalog import entry_from_story
+    from feeds.ids import story_item_id
 
     sessions = make_session_factory(make_engine(f"sqlite:///{tmp_path / 'f.db'}"))
     with sessions.begin() as session:
-        ids = sync_outlets(session, [OutletRow(n, n, f"https://{n}.example/") for n in ("a", "b")])
+        ids = sync_outlets(session, [OutletRow(n, n, f"https://{n}.example/") for n in ("a", "b", "c")])
         index = load_index(session, 0.5)
         first = store(session, ids["a"], "https://a.example/1", STORY, datetime(2025, 7, 22, tzinfo=UTC))
-        story_id = assign_story(session, first, index)
-        alone = entry_from_story(session.get(Story, story_id), [first], "https://feeds.example/")
+        assign_story(session, first, index)
+        alone = entry_from_story([first])
+        later = store(session, ids["c"], "https://c.example/1", EDITED, datetime(2025, 7, 23, tzinfo=UTC))
+        assign_story(session, later, index)
+        assert entry_from_story([first, later]).id == alone.id == story_item_id(first.uid)
         earlier = store(session, ids["b"], "https://b.example/1", EDITED, datetime(2025, 7, 21, tzinfo=UTC))
         assign_story(session, earlier, index)  # an earlier copy joins and becomes the original
-        story = session.get(Story, story_id)
+        story = session.get(Story, first.story_id)
         assert story.original_article_id == earlier.id
-        joined = entry_from_story(story, [earlier, first], "https://feeds.example/")
-    assert alone.id == joined.id == f"https://feeds.example/story/{story_id}"
+        joined = entry_from_story([earlier, first, later])
+    assert joined.id == story_item_id(earlier.uid) == "tag:newswire,2026:story/" + article_uid("https://b.example/1")
     assert joined.link == "https://b.example/1" and "Also reported by" in joined.content_html
 
 

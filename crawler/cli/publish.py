@@ -24,13 +24,19 @@ limit_option = click.option(
 @base_url_option
 @log_options
 def feeds(db_url: str, feeds_dir: str, limit: int, base_url: str | None) -> None:
-    """Write the feed files: the merged feed of the latest stories (all.rss, all.atom, all.json) and
-    one set per outlet (outlet/<slug>.rss, .atom, .json), each file replaced atomically.
+    """Write the feed files: the merged feed of the latest stories (all.rss, all.atom, all.json),
+    one set per outlet (outlet/<slug>.rss, .atom, .json) and feeds.opml listing them, each file
+    replaced atomically. Without --base-url, $NEWSWIRE_BASE_URL/feeds/ when that is set (where
+    `serve` serves them), else the files' own file:// URLs name them. Item ids are the same either way.
 
     Example: newswire feeds --feeds-dir public/feeds --limit 100 --base-url https://news.example.org/feeds/
     """
+    import os
+
     from feeds.write import write_feeds
 
+    if base_url is None and os.environ.get("NEWSWIRE_BASE_URL"):
+        base_url = os.environ["NEWSWIRE_BASE_URL"].rstrip("/") + "/feeds/"
     with open_store(db_url) as store, store.sessions() as session:
         written = write_feeds(session, feeds_dir, items=limit, base_url=base_url)
     merged = next(w for w in written if w.path.name == "all.rss")
@@ -43,19 +49,45 @@ def feeds(db_url: str, feeds_dir: str, limit: int, base_url: str | None) -> None
 @db_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="Port to listen on.")
-@click.option("--base-url", default=None, metavar="URL", help="Public URL of the server's root, behind a proxy.")
+@click.option(
+    "--base-url",
+    envvar="NEWSWIRE_BASE_URL",
+    default=None,
+    metavar="URL",
+    help="Public URL of the server's root (links, self links); default: the address it listens on.",
+)
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="HOST[:PORT]",
+    help="A Host name the server answers for (repeatable); other Host headers get 400. Without --base-url, "
+    "links to a listed host use its name.",
+)
+@click.option("--access-log", type=click.Path(dir_okay=False), default=None, help="Append requests to FILE (CLF).")
 @limit_option
 @click.option("--threads", type=click.IntRange(min=1), default=4, show_default=True, help="Worker threads.")
 @log_options
-def serve(db_url: str, host: str, port: int, base_url: str | None, limit: int, threads: int) -> None:
-    """Serve the feeds straight from the database (waitress), with an index page at /.
+def serve(
+    db_url: str,
+    host: str,
+    port: int,
+    base_url: str | None,
+    allowed_hosts: tuple[str, ...],
+    access_log: str | None,
+    limit: int,
+    threads: int,
+) -> None:
+    """Serve the feeds and the web reader straight from the database (waitress).
 
     /feeds/all.rss|.atom|.json (one item per story), /feeds/outlet/<slug>.rss|.atom|.json and
-    /feeds/tag/<tag>.rss|.atom|.json; ETag and Last-Modified with 304 answers, gzip, Cache-Control.
-    Prints `serving feeds on <URL>` on stderr when it listens (a line for supervisors: not
-    timestamped); runs until Ctrl-C or SIGTERM.
+    /feeds/tag/<tag>.rss|.atom|.json, each taking ?limit=N, ?lang=xx and ?q=words; /feeds.opml;
+    the reader's pages at /, /stories/<id>, /outlets/<slug> and /search?q=…; ETag and
+    Last-Modified with 304 answers, gzip, Cache-Control. Prints `serving feeds on <URL>` on stderr
+    when it listens (a line for supervisors: not timestamped); runs until Ctrl-C or SIGTERM.
 
     Example: newswire serve --host 0.0.0.0 --port 8080 --base-url https://news.example.org/
+    --allowed-host news.example.org --access-log access.log
     """
     from feeds.serve import serve as serve_feeds
 
@@ -63,6 +95,9 @@ def serve(db_url: str, host: str, port: int, base_url: str | None, limit: int, t
         click.echo(f"serving feeds on {root} (Ctrl-C stops)", err=True)
 
     try:
-        serve_feeds(db_url, host, port, base_url=base_url, items=limit, threads=threads, on_ready=ready)
+        serve_feeds(
+            db_url, host, port, base_url=base_url, allowed_hosts=allowed_hosts, access_log=access_log, items=limit,
+            threads=threads, on_ready=ready,
+        )  # fmt: skip
     except (ValueError, OSError) as exc:  # waitress: "Invalid host/port specified."; a port in use
         raise Failed(f"cannot listen on {host}:{port}: {exc}") from None

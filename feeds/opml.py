@@ -1,0 +1,36 @@
+"""OPML 2.0 of every feed newswire publishes: what a feed reader imports to subscribe to all of them at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from lxml import etree
+
+from feeds.caching import http_date
+from feeds.sanitize import plain_text, xml_safe
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One feed in the list: its title, the feed's URL and the site it describes."""
+
+    title: str
+    feed_url: str
+    site_url: str
+
+
+def opml(title: str, subscriptions: list[Subscription], updated: datetime) -> bytes:
+    """The OPML document (lxml escapes every value; titles are plain text)."""
+    root = etree.Element("opml", version="2.0")
+    head = etree.SubElement(root, "head")
+    etree.SubElement(head, "title").text = plain_text(title)
+    etree.SubElement(head, "dateModified").text = http_date(updated)
+    body = etree.SubElement(root, "body")
+    for feed in subscriptions:
+        name = plain_text(feed.title)
+        etree.SubElement(
+            body, "outline", type="rss", text=name, title=name,
+            xmlUrl=xml_safe(feed.feed_url), htmlUrl=xml_safe(feed.site_url),
+        )  # fmt: skip
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
