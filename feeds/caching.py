@@ -31,20 +31,28 @@ def http_date(when: datetime) -> str:
     return format_datetime(when.astimezone(UTC), usegmt=True)
 
 
+def quality_weights(header: str) -> dict[str, float]:
+    """An Accept or Accept-Encoding header's values (lower-cased) and their q weights (1 when none is given; 0
+    when it is not a number)."""
+    weights: dict[str, float] = {}
+    for part in header.split(","):
+        value, *params = part.strip().split(";")
+        quality = 1.0
+        for param in params:
+            name, _, number = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(number)
+                except ValueError:
+                    quality = 0.0
+        if value.strip():
+            weights[value.strip().lower()] = quality
+    return weights
+
+
 def accepts_gzip(accept_encoding: str) -> bool:
     """Whether an Accept-Encoding header admits gzip (q=0 refuses it; "*" stands for unnamed codings)."""
-    weights: dict[str, float] = {}
-    for part in accept_encoding.split(","):
-        coding, _, params = part.strip().partition(";")
-        quality = 1.0
-        name, _, value = params.strip().partition("=")
-        if name.strip().lower() == "q":
-            try:
-                quality = float(value)
-            except ValueError:
-                quality = 0.0
-        if coding.strip():
-            weights[coding.strip().lower()] = quality
+    weights = quality_weights(accept_encoding)
     if "gzip" in weights or "x-gzip" in weights:
         return max(weights.get("gzip", 0.0), weights.get("x-gzip", 0.0)) > 0
     return weights.get("*", 0.0) > 0
@@ -68,9 +76,12 @@ def _not_modified_since(if_modified_since: str, last_modified: datetime) -> bool
     return last_modified.replace(microsecond=0) <= since
 
 
-def cached_response(environ: dict, body: bytes, media_type: str, last_modified: datetime) -> Response:
+def cached_response(
+    environ: dict, body: bytes, media_type: str, last_modified: datetime, vary: str = "Accept-Encoding"
+) -> Response:
     """A 200 with validators, gzipped when the client accepts it, or a bodiless 304 when the client's copy
-    is current (If-None-Match first; If-Modified-Since only without it)."""
+    is current (If-None-Match first; If-Modified-Since only without it). `vary` names the request headers
+    the representation depends on."""
     etag = strong_etag(body)
     gzip_etag = etag[:-1] + GZIP_SUFFIX + '"'
     use_gzip = accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
@@ -78,7 +89,7 @@ def cached_response(environ: dict, body: bytes, media_type: str, last_modified: 
         ("ETag", gzip_etag if use_gzip else etag),
         ("Last-Modified", http_date(last_modified)),
         ("Cache-Control", CACHE_CONTROL),
-        ("Vary", "Accept-Encoding"),
+        ("Vary", vary),
     ]
     if_none_match = environ.get("HTTP_IF_NONE_MATCH")
     if if_none_match is not None:
@@ -99,3 +110,17 @@ def plain_response(status: str, message: str, *extra: tuple[str, str]) -> Respon
     body = (message + "\n").encode("utf-8")
     headers = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body))), *extra]
     return Response(status, headers, body)
+
+
+_HTML_TYPES = {"text/html", "application/xhtml+xml"}
+_FEED_TYPES = {"application/rss+xml", "application/atom+xml", "application/feed+json", "application/xml", "text/xml",
+               "application/json", "application/rdf+xml"}  # fmt: skip
+
+
+def prefers_html(accept: str) -> bool:
+    """Whether an Accept header names HTML above every feed type: a browser's navigation ("text/html,…,
+    application/xml;q=0.9"), not a feed reader (which names feed types, or only */*)."""
+    weights = quality_weights(accept)
+    html = max((weights.get(t, 0.0) for t in _HTML_TYPES), default=0.0)
+    feed = max((weights.get(t, 0.0) for t in _FEED_TYPES), default=0.0)
+    return html > 0 and html > feed

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import html
-import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -18,6 +16,7 @@ from feeds.ids import feed_id, story_item_id, tag_item_id
 from feeds.opml import Subscription
 from storage.models import Article, Outlet, Story
 from storage.repository import latest_articles, latest_stories
+from storage.tags import tag_slug
 
 DEFAULT_ITEMS = 50
 TAG_SCAN = 1000  # a tag's feed looks for the tag among this many of the newest articles
@@ -154,11 +153,6 @@ def feed_subscriptions(session: Session, feeds_url: str, site_url: str, kind: st
 def find_outlet(session: Session, slug: str) -> Outlet | None:
     """The outlet with this slug, if any."""
     return session.scalar(select(Outlet).where(Outlet.slug == slug))
-
-
-def tag_slug(tag: str) -> str:
-    """The URL form of a tag: case-folded, compatibility-normalized, runs of non-word characters as one dash."""
-    return re.sub(r"[\W_]+", "-", unicodedata.normalize("NFKC", tag).casefold()).strip("-")
 
 
 def tag_path(slug: str) -> str:

@@ -8,16 +8,17 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
+from functools import partial
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from feeds.access_log import AccessLog
-from feeds.build import MEDIA_TYPES, SiteAssets
-from feeds.caching import Response, cached_response, plain_response
+from feeds.build import MEDIA_TYPES, NEVER_UPDATED, SiteAssets
+from feeds.caching import Response, cached_response, plain_response, prefers_html
 from feeds.catalog import (
     DEFAULT_ITEMS,
     Feed,
@@ -31,10 +32,24 @@ from feeds.catalog import (
 )
 from feeds.filters import MAX_LIMIT, SCAN, BadQuery, parse_query
 from feeds.opml import opml
-from feeds.site import FeedLink, StoryLine, index_page
+from feeds.web import (
+    FeedChoice,
+    SearchForm,
+    feed_page,
+    index_page,
+    outlet_page,
+    parse_day,
+    search_page,
+    story_card,
+    story_page,
+)
 from storage.db import Store
 from storage.models import Article, CrawlRun, Outlet
+from storage.reader import find_story, outlet_overview
 from storage.repository import latest_stories
+from storage.search import SearchQuery, search
+from storage.tags import tag_slug
+from storage.times import as_utc
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +70,7 @@ class Document:
     media_type: str
     last_modified: datetime
     location: str | None = None  # a 301 to this URL instead
+    vary: str = "Accept-Encoding"  # the request headers the representation depends on
 
 
 @dataclass(frozen=True)
@@ -64,6 +80,7 @@ class Request:
     root: str
     own_url: str
     query: str
+    html: bool = False  # a browser's navigation (feeds: an HTML view of the feed instead of its XML)
 
 
 Route = Callable[[Session, Request], Document | None]  # → the document, or None (404)
@@ -135,17 +152,21 @@ class FeedApp:
         if root is None:
             return plain_response("400 Bad Request", "unknown host: this server answers for its configured names")
         own_url = root + quote(path.lstrip("/"), safe=_QUOTE_SAFE)
-        request = Request(root, own_url, environ.get("QUERY_STRING", ""))
+        request = Request(root, own_url, environ.get("QUERY_STRING", ""), prefers_html(environ.get("HTTP_ACCEPT", "")))
         try:
             with self.sessions() as session:
-                document = self.cached(session, (path, own_url + "?" + request.query), lambda: route(session, request))
+                if path in _LIVE or path.startswith(_LIVE_PREFIXES):  # pages say "3 minutes ago": built each time
+                    document = route(session, request)
+                else:
+                    key = (path, f"{own_url}?{request.query}#{'html' if request.html else ''}")
+                    document = self.cached(session, key, lambda: route(session, request))
         except BadQuery as problem:
             return plain_response("400 Bad Request", str(problem))
         if document is None:
             return plain_response("404 Not Found", "not found")
         if document.location is not None:
             return plain_response("301 Moved Permanently", document.location, ("Location", document.location))
-        return cached_response(environ, document.body, document.media_type, document.last_modified)
+        return cached_response(environ, document.body, document.media_type, document.last_modified, document.vary)
 
     def cached(self, session: Session, key: tuple[str, str], build: Callable[[], Document | None]) -> Document | None:
         """The document for `key`, built again only when the data changed since it was built: a feed reader's
@@ -168,10 +189,18 @@ class FeedApp:
         """The handler of a path, or None."""
         if path == "/":
             return self.index
+        if path == "/search":
+            return self.search
+        if story := _STORY_PATH.match(path):
+            return partial(self.story, uid=story.group(1))
+        if outlet := _OUTLET_PATH.match(path):
+            return partial(self.outlet, slug=outlet.group(1))
         if path == "/feeds.opml":
             return self.opml
         if path.startswith("/static/"):
             return static_file(path.removeprefix("/static/"))
+        if path == "/favicon.ico":  # asked by browsers on pages without an icon link (a feed's XML)
+            return static_file("icon.png")
         match = _FEED_PATH.match(path)
         if match is None:
             return None
@@ -184,8 +213,12 @@ class FeedApp:
             if found is None:
                 return None
             found = replace(found, entries=query.apply(found.entries, self.items))
+            if request.html:  # a feed clicked in a browser: readable, with how to subscribe
+                body = feed_page(request.root, found.meta.title, request.own_url, found.entries)
+                return Document(body, HTML, found.updated, vary=VARY_FEED)
             media_type = MEDIA_TYPES[kind] + "; charset=utf-8"
-            return Document(found.render(kind, request.own_url, SiteAssets.at(request.root)), media_type, found.updated)
+            body = found.render(kind, request.own_url, SiteAssets.at(request.root))
+            return Document(body, media_type, found.updated, vary=VARY_FEED)
 
         return feed
 
@@ -208,25 +241,89 @@ class FeedApp:
         return Document(opml(f"{SITE_TITLE} feeds", subscriptions, updated), "text/x-opml; charset=utf-8", updated)
 
     def index(self, session: Session, request: Request) -> Document:
-        """The index page: every feed, the most used tags and the latest stories."""
-        root = request.root
-        base_url = root + "feeds/"
-        feeds = [FeedLink("All outlets, one item per story", base_url + "all")]
+        """The index page: the latest stories (a page at a time, each linking to its story page), every feed
+        (announced for autodiscovery) and the most used tags."""
+        page = page_number(parse_qs(request.query), allowed={"page"})
+        feeds_url = request.root + "feeds/"
+        feeds = [FeedChoice("All outlets, one item per story", feeds_url + "all")]
         outlets = session.scalars(select(Outlet).order_by(Outlet.name))
-        feeds += [FeedLink(o.name, base_url + f"outlet/{o.slug}") for o in outlets]
-        tags = [FeedLink(f"{name} ({n})", base_url + tag_path(slug), False) for name, slug, n in recent_tags(session)]
-        stories = latest_stories(session, self.items)
-        lines = [
-            StoryLine(
-                copies[0].title,
-                copies[0].canonical_url,
-                copies[0].published or copies[0].fetched_at,
-                list(dict.fromkeys(a.outlet.name for a in copies if a.outlet)),
-            )
-            for _story, copies in stories
+        feeds += [FeedChoice(o.name, feeds_url + f"outlet/{o.slug}") for o in outlets]
+        tags = [
+            FeedChoice(f"{name} ({n})", feeds_url + tag_path(slug), False) for name, slug, n in recent_tags(session)
         ]
-        updated = merged_feed(session, root, stories=stories).updated
-        return Document(index_page(SITE_TITLE, feeds, tags, lines), "text/html; charset=utf-8", updated)
+        stories = latest_stories(session, PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+        cards = [story_card(copies) for _story, copies in stories[:PAGE_SIZE]]
+        updated = merged_feed(session, request.root, stories=stories).updated
+        body = index_page(request.root, cards, feeds, tags, page, len(stories) > PAGE_SIZE)
+        return Document(body, HTML, updated)
+
+    def story(self, session: Session, request: Request, uid: str) -> Document | None:
+        """A story's page: every copy, what each outlet changed, who cites whom. A copy's uid, or a former
+        original's, moves (301) to the story's page under its original's uid: every story link resolves."""
+        page_number(parse_qs(request.query), allowed=set())
+        found = find_story(session, uid)
+        if found is None:
+            return None
+        if found.story is None:
+            return Document(b"", HTML, NEVER_UPDATED, location=f"{request.root}stories/{found.moved_to}")
+        detail = found.story
+        updated = max(as_utc(a.fetched_at) for a in detail.copies)
+        return Document(story_page(request.root, detail), HTML, updated)
+
+    def outlet(self, session: Session, request: Request, slug: str) -> Document | None:
+        """An outlet's page: freshness, last error, articles per day, newest articles."""
+        page_number(parse_qs(request.query), allowed=set())
+        overview = outlet_overview(session, slug)
+        if overview is None:
+            return None
+        updated = as_utc(overview.newest_fetch) if overview.newest_fetch else NEVER_UPDATED
+        return Document(outlet_page(request.root, overview), HTML, updated)
+
+    def search(self, session: Session, request: Request) -> Document:
+        """The search page: the form, and a page of results when words were given."""
+        values = parse_qs(request.query)
+        page = page_number(values, allowed={"page", "q", "outlet", "lang", "from", "to", "tag"})
+        form = SearchForm(**{field: values.get(name, [""])[0].strip()[:200] for field, name in _SEARCH_FIELDS})
+        outlets = [(o.name, o.slug) for o in session.scalars(select(Outlet).order_by(Outlet.name))]
+        query = results = None
+        if form.q:
+            try:
+                since, until = parse_day(form.since), parse_day(form.until)
+            except ValueError:
+                raise BadQuery("from and to are dates: YYYY-MM-DD") from None
+            query = SearchQuery(
+                form.q, form.outlet or None, form.lang or None,
+                datetime.combine(since, time(), UTC) if since else None,
+                datetime.combine(until, time(), UTC) + timedelta(days=1) if until else None,
+                tag_slug(form.tag) or None if form.tag else None,
+            )  # fmt: skip
+            results = search(session, query, page, PAGE_SIZE)
+        body = search_page(request.root, form, query, results, page, outlets)
+        return Document(body, HTML, datetime.now(UTC).replace(microsecond=0))
+
+
+PAGE_SIZE = 20
+VARY_FEED = "Accept, Accept-Encoding"
+MAX_PAGE = 1000
+HTML = "text/html; charset=utf-8"
+_STORY_PATH = re.compile(r"^/stories/([0-9a-f]{16})$")
+_OUTLET_PATH = re.compile(r"^/outlets/([^/]+)$")
+_LIVE = {"/", "/search"}
+_LIVE_PREFIXES = ("/stories/", "/outlets/")
+_SEARCH_FIELDS = (  # SearchForm's field, the query parameter
+    ("q", "q"), ("outlet", "outlet"), ("lang", "lang"), ("since", "from"), ("until", "to"), ("tag", "tag"),
+)  # fmt: skip
+
+
+def page_number(values: dict[str, list[str]], allowed: set[str]) -> int:
+    """The ?page= of a page's query (1 without one); BadQuery for another parameter or a bad number."""
+    unknown = sorted(set(values) - allowed)
+    if unknown:
+        raise BadQuery(f"unknown parameter {unknown[0]!r}")
+    raw = values.get("page", ["1"])[-1]
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        raise BadQuery(f"page must be a whole number from 1 to {MAX_PAGE}")
+    return int(raw)
 
 
 def static_file(name: str) -> Route | None:

@@ -258,14 +258,16 @@ def latest_articles(session: Session, limit: int, outlet_id: int | None = None) 
     return list(session.scalars(stmt.limit(limit)))
 
 
-def latest_stories(session: Session, limit: int) -> list[tuple[Story, list[Article]]]:
-    """The stories with the newest articles, newest first, each with its articles (original first)."""
+def latest_stories(session: Session, limit: int, offset: int = 0) -> list[tuple[Story, list[Article]]]:
+    """The stories with the newest articles, newest first (skipping `offset`), each with its articles (original
+    first)."""
     newest = func.max(func.coalesce(Article.published, Article.fetched_at))
     newest_stories = (
         select(Article.story_id)
         .where(Article.story_id.is_not(None))
         .group_by(Article.story_id)
         .order_by(newest.desc(), Article.story_id.desc())
+        .offset(offset)
         .limit(limit)
     )
     story_ids = [story_id for story_id in session.scalars(newest_stories) if story_id is not None]

@@ -6,6 +6,7 @@ import feedparser
 import pytest
 from sqlalchemy import func, select
 
+from feeds.ids import story_item_id
 from storage.models import Article, Outlet
 from tests.support.cli import newswire
 from tests.support.db import crawl_runs, session_on
@@ -113,7 +114,7 @@ def test_feeds_parse_back_with_every_article(first_crawl: Crawl, stored, tmp_pat
         assert dates == sorted(dates, reverse=True), "newest first"
         for entry in parsed.entries:
             article = articles[entry.link]
-            assert entry.id.endswith(f"story/{article.story_id}")
+            assert entry.id == story_item_id(article.uid)  # named by the story's original, its link
             assert entry.title == article.title
             assert entry.get("author"), entry.link
             content = entry.content[0].value

@@ -22,7 +22,7 @@ from feeds.ids import feed_id, story_item_id, tag_item_id
 from storage.urls import article_uid
 from tests.support.cli import newswire
 from tests.support.newsweb import Crawl
-from tests.support.serving import fetch, newsboat, serving
+from tests.support.serving import copy_database, fetch, newsboat, serving
 from tests.test_serve import ATOM, build_db
 
 KINDS = ("rss", "atom", "json")
@@ -38,16 +38,6 @@ def small_db(tmp_path_factory: pytest.TempPathFactory) -> str:
 def small_site(small_db: str):
     with serving(small_db) as root:
         yield root
-
-
-def _copy(db_path: Path, target: Path) -> str:
-    source, copy = sqlite3.connect(db_path), sqlite3.connect(target)
-    try:
-        source.backup(copy)
-    finally:
-        source.close()
-        copy.close()
-    return f"sqlite:///{target}"
 
 
 def _free_port() -> int:
@@ -87,7 +77,7 @@ def test_item_ids_survive_a_database_rebuild_in_feedparser_and_newsboat(first_cr
     """The same web crawled into a second database: every feed's ids are the same, so newsboat, subscribed
     before the rebuild, holds the same items after it (none twice); the static files carry the same ids."""
     binary = newsboat()
-    first = _copy(first_crawl.db_path, tmp_path / "first.db")
+    first = copy_database(first_crawl.db_path, tmp_path / "first.db")
     rebuilt = tmp_path / "rebuilt.db"
     crawl = first_crawl.crawl(db_url=f"sqlite:///{rebuilt}")
     assert crawl.returncode in (0, 1) and " new" in crawl.stdout, crawl.stderr  # the web has broken pages: partial
@@ -143,7 +133,7 @@ def test_ids_differ_between_feeds_and_urls_among_them_resolve(small_site: str, f
     assert tag_item_id("libya", uid) in {e.id for e in tag.entries}
     assert story_item_id(uid) in {e.id for e in merged.entries}
     # ids that are URLs resolve: every outlet feed item of the crawled local web
-    with serving(_copy(first_crawl.db_path, Path(first_crawl.db_path).parent / "resolve.db")) as root:
+    with serving(copy_database(first_crawl.db_path, Path(first_crawl.db_path).parent / "resolve.db")) as root:
         for slug in ("desert-wire",):
             entries = feedparser.parse(fetch(f"{root}feeds/outlet/{slug}.atom")[2]).entries
             assert entries

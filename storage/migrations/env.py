@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 from storage.models import Base
+from storage.search import is_search_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -17,6 +18,7 @@ def run_migrations(connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying them
         compare_type=True,
+        include_object=lambda _object, name, *_: not is_search_object(name),  # the index of migration 0013
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -99,3 +99,14 @@ def newsboat_items(binary: str, urls: list[str], home: Path) -> dict[str, set[tu
     finally:
         connection.close()
     return items
+
+
+def copy_database(source: Path, target: Path) -> str:
+    """A copy of the SQLite file `source` at `target` (SQLite's backup: consistent while others read it); its URL."""
+    original, copy = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        original.backup(copy)
+    finally:
+        original.close()
+        copy.close()
+    return f"sqlite:///{target}"
