@@ -73,7 +73,7 @@ def entry_from_story(copies: list[Article]) -> FeedEntry:
     """
     original = copies[0]
     others = [a for a in copies[1:] if a.outlet_id != original.outlet_id]
-    entry = replace(entry_from_article(original), id=story_item_id(original.uid))
+    entry = replace(entry_from_article(original), id=story_item_id(original.stable_uid))
     if not others:
         return entry
     links = ", ".join(
@@ -201,5 +201,5 @@ def tag_feed(session: Session, slug: str, site_url: str, items: int = DEFAULT_IT
         language="en",
         updated=_newest_outlet(session),
     )
-    entries = [replace(entry_from_article(a), id=tag_item_id(slug, a.uid)) for a in articles]
+    entries = [replace(entry_from_article(a), id=tag_item_id(slug, a.stable_uid)) for a in articles]
     return Feed(tag_path(slug), meta, entries)

@@ -10,7 +10,8 @@ MAX_WORDS = 4000  # words of each side compared; beyond, the rest is shown as it
 
 @dataclass(frozen=True)
 class Segment:
-    """A run of words: "same" in both, "removed" from the original, or "added" by the copy."""
+    """A run of words: "same" in both, "removed" from the original, "added" by the copy, or "rest": the copy's
+    words past MAX_WORDS, not compared."""
 
     kind: str
     text: str
@@ -48,5 +49,5 @@ def word_diff(original: str, copy: str) -> WordDiff:
             segments.append(Segment("added", " ".join(after[b0:b1])))
             added += b1 - b0
     if tail:
-        segments.append(Segment("same", " ".join(tail)))
+        segments.append(Segment("rest", " ".join(tail)))
     return WordDiff(segments, removed, added)

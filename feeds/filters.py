@@ -57,6 +57,14 @@ class FeedQuery:
         return True
 
 
+def search_language(value: str) -> str | None:
+    """A language filter as typed in a form ("" for none); BadQuery when it is no language code."""
+    language = value.strip().lower().replace("_", "-")
+    if language and not _LANGUAGE.match(language):
+        raise BadQuery("lang must be a language code such as en, ar or pt-br")
+    return language or None
+
+
 def parse_query(query_string: str) -> FeedQuery:
     """The FeedQuery of a request's query string; BadQuery names what is wrong."""
     values = parse_qs(query_string, keep_blank_values=True)
@@ -68,13 +76,13 @@ def parse_query(query_string: str) -> FeedQuery:
     limit = None
     if "limit" in values:
         raw = values["limit"][0]
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        if not re.fullmatch(r"[0-9]{1,4}", raw) or not 1 <= int(raw) <= MAX_LIMIT:
             raise BadQuery(f"limit must be a whole number from 1 to {MAX_LIMIT}")
         limit = int(raw)
     language = None
     if "lang" in values:
-        language = values["lang"][0].strip().lower().replace("_", "-")
-        if not _LANGUAGE.match(language):
+        language = search_language(values["lang"][0])
+        if language is None:
             raise BadQuery("lang must be a language code such as en, ar or pt-br")
     words: tuple[str, ...] = ()
     if "q" in values:

@@ -30,7 +30,7 @@ from feeds.catalog import (
     tag_feed,
     tag_path,
 )
-from feeds.filters import MAX_LIMIT, SCAN, BadQuery, parse_query
+from feeds.filters import MAX_LIMIT, SCAN, BadQuery, parse_query, search_language
 from feeds.opml import opml
 from feeds.web import (
     FeedChoice,
@@ -127,14 +127,14 @@ class FeedApp:
 
     def public_root(self, environ: dict) -> str | None:
         """The root URL ids and links are built on, or None when the request's Host is not allowed."""
-        host = environ.get("HTTP_HOST", "").strip().lower()
-        listed = host in self.allowed_hosts or host.rsplit(":", 1)[0] in self.allowed_hosts
+        host = _HOST.fullmatch(environ.get("HTTP_HOST", "").strip().lower())  # a name and digits, nothing else
+        listed = host is not None and (host["name"] in self.allowed_hosts or host[0] in self.allowed_hosts)
         if self.allowed_hosts and not listed:
             return None
         if self.base_url:
             return self.base_url
-        if listed:
-            return f"{environ.get('wsgi.url_scheme', 'http')}://{host}/"
+        if listed and host is not None:  # built from the validated parts: no userinfo, path or query can ride along
+            return f"http://{host['name']}{':' + host['port'] if host['port'] else ''}/"
         if self.local_root:
             return self.local_root
         return f"http://{environ.get('SERVER_NAME', 'localhost')}:{environ.get('SERVER_PORT', '80')}/"
@@ -155,7 +155,9 @@ class FeedApp:
         request = Request(root, own_url, environ.get("QUERY_STRING", ""), prefers_html(environ.get("HTTP_ACCEPT", "")))
         try:
             with self.sessions() as session:
-                if path in _LIVE or path.startswith(_LIVE_PREFIXES):  # pages say "3 minutes ago": built each time
+                # pages say "3 minutes ago", and filtered feeds are one per query: built each time, neither ages
+                # nor evicts the cached feeds subscribers poll
+                if path in _LIVE or path.startswith(_LIVE_PREFIXES) or request.html or request.query:
                     document = route(session, request)
                 else:
                     key = (path, f"{own_url}?{request.query}#{'html' if request.html else ''}")
@@ -165,7 +167,9 @@ class FeedApp:
         if document is None:
             return plain_response("404 Not Found", "not found")
         if document.location is not None:
-            return plain_response("301 Moved Permanently", document.location, ("Location", document.location))
+            # 302, not 301: a story's original can change again (and back), a cached permanent one would loop
+            headers = ("Location", document.location), ("Cache-Control", "no-cache")
+            return plain_response("302 Found", document.location, *headers)
         return cached_response(environ, document.body, document.media_type, document.last_modified, document.vary)
 
     def cached(self, session: Session, key: tuple[str, str], build: Callable[[], Document | None]) -> Document | None:
@@ -290,9 +294,9 @@ class FeedApp:
             try:
                 since, until = parse_day(form.since), parse_day(form.until)
             except ValueError:
-                raise BadQuery("from and to are dates: YYYY-MM-DD") from None
+                raise BadQuery("from and to are dates: YYYY-MM-DD, years 1900 to 2999") from None
             query = SearchQuery(
-                form.q, form.outlet or None, form.lang or None,
+                form.q, form.outlet or None, search_language(form.lang),
                 datetime.combine(since, time(), UTC) if since else None,
                 datetime.combine(until, time(), UTC) + timedelta(days=1) if until else None,
                 tag_slug(form.tag) or None if form.tag else None,
@@ -306,6 +310,7 @@ PAGE_SIZE = 20
 VARY_FEED = "Accept, Accept-Encoding"
 MAX_PAGE = 1000
 HTML = "text/html; charset=utf-8"
+_HOST = re.compile(r"(?P<name>[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\])(?::(?P<port>[0-9]{1,5}))?")
 _STORY_PATH = re.compile(r"^/stories/([0-9a-f]{16})$")
 _OUTLET_PATH = re.compile(r"^/outlets/([^/]+)$")
 _LIVE = {"/", "/search"}
@@ -321,7 +326,7 @@ def page_number(values: dict[str, list[str]], allowed: set[str]) -> int:
     if unknown:
         raise BadQuery(f"unknown parameter {unknown[0]!r}")
     raw = values.get("page", ["1"])[-1]
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+    if not re.fullmatch(r"[0-9]{1,4}", raw) or not 1 <= int(raw) <= MAX_PAGE:
         raise BadQuery(f"page must be a whole number from 1 to {MAX_PAGE}")
     return int(raw)
 

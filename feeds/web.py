@@ -113,7 +113,7 @@ def story_card(copies: list[Article]) -> StoryCard:
     original = copies[0]
     outlets = list(dict.fromkeys((a.outlet.name, a.outlet.slug) for a in copies if a.outlet))
     summary = original.description or " ".join((original.text or "").split()[:40])
-    return StoryCard(original.uid, original.title, original.published or original.fetched_at,
+    return StoryCard(original.stable_uid, original.title, original.published or original.fetched_at,
                      original.language, outlets, summary)  # fmt: skip
 
 
@@ -218,8 +218,13 @@ def search_page(
 
 
 def parse_day(value: str) -> date | None:
-    """A YYYY-MM-DD form value, or None when empty; ValueError when malformed."""
-    return date.fromisoformat(value) if value else None
+    """A YYYY-MM-DD form value, or None when empty; ValueError when malformed or outside 1900–2999."""
+    if not value:
+        return None
+    day = date.fromisoformat(value)
+    if not 1900 <= day.year <= 2999:
+        raise ValueError(f"{value}: out of range")
+    return day
 
 
 def feed_page(root: str, title: str, feed_url: str, entries: list[FeedEntry], now: datetime | None = None) -> bytes:

@@ -150,6 +150,11 @@ class Article(Base):
 
     outlet: Mapped[Outlet] = relationship(back_populates="articles")
 
+    @property
+    def stable_uid(self) -> str:
+        """`uid`, or computed for a row written without it (by a version older than migration 0012)."""
+        return self.uid or article_uid(self.canonical_url)
+
 
 class ArticleVersion(Base):
     """A superseded version of an article's text. The current one is the article's own (a text is stored

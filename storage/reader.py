@@ -48,8 +48,8 @@ def find_story(session: Session, uid: str) -> StoryLookup | None:
         )
     )
     original = next((a for a in copies if story and a.id == story.original_article_id), copies[0])
-    if original.uid != uid:
-        return StoryLookup(moved_to=original.uid)
+    if original.stable_uid != uid:
+        return StoryLookup(moved_to=original.stable_uid)
     copies.sort(key=lambda a: a.id != original.id)  # stable: the others stay in date order
     citations = _citations(session, [a.id for a in copies])
     return StoryLookup(StoryDetail(original, copies, citations, _why_original(original, copies, citations)))

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, literal_column, select, text
+from sqlalchemy import Select, func, literal_column, or_, select, text
 from sqlalchemy.orm import Session, joinedload
 
 from storage.models import Article, Outlet
@@ -36,7 +36,8 @@ class SearchQuery:
 
     def terms(self) -> list[str]:
         """The query's words as search terms (letters and digits only: no operator reaches the engine)."""
-        return list(dict.fromkeys(_WORD.findall(self.words.casefold())))[:MAX_TERMS]
+        # lower(), not casefold(): neither index folds ß to ss
+        return list(dict.fromkeys(_WORD.findall(self.words.lower())))[:MAX_TERMS]
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,10 @@ def search(session: Session, query: SearchQuery, page: int = 1, per_page: int = 
     newest = func.coalesce(Article.published, Article.fetched_at)
     if query.outlet_slug:
         stmt = stmt.join(Outlet, Article.outlet_id == Outlet.id).where(Outlet.slug == query.outlet_slug)
-    if query.language:
-        stmt = stmt.where(func.lower(Article.language).like(query.language.lower() + "%"))
+    if query.language:  # "ar" matches "ar" and "ar-MA" (no LIKE: the value is data, not a pattern)
+        language = func.lower(Article.language)
+        wanted = query.language.lower()
+        stmt = stmt.where(or_(language == wanted, func.substr(language, 1, len(wanted) + 1) == wanted + "-"))
     if query.since:
         stmt = stmt.where(newest >= query.since)
     if query.until:

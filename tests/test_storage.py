@@ -119,6 +119,9 @@ def test_migrations_match_models_on_sqlite(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
     assert_migrations_match_models(engine)
     upgrade(engine)  # idempotent: a second run finds nothing to do
+    with engine.connect() as conn:  # a migration that rebuilds articles (batch mode) would drop the search's
+        triggers = conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name"))
+        assert [name for (name,) in triggers] == ["articles_fts_delete", "articles_fts_insert", "articles_fts_update"]
 
 
 def test_migrations_match_models_on_postgresql(pg_engine):

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import feedparser
+import lxml.html
 import pytest
 from lxml import etree
 
@@ -112,8 +113,12 @@ def test_no_host_header_reaches_an_id_a_link_or_a_page(small_db: str):
             status, _headers, body = fetch(root + path, headers={"Host": "evil.example"})
             assert status == 200 and b"evil.example" not in body, path
     with serving(small_db, allowed_hosts=["news.example.org"]) as root:
-        status, _headers, body = fetch(root + "feeds/all.atom", headers={"Host": "evil.example"})
-        assert status == 400 and b"unknown host" in body
+        for forged in ("evil.example", "news.example.org:@evil.com", "news.example.org:80/x", "news.example.org.evil"):
+            for path in ("feeds/all.atom", "", "stories/" + article_uid("https://copier.example/floods")):
+                status, _headers, body = fetch(root + path, headers={"Host": forged})
+                assert status == 400 and b"unknown host" in body, (forged, path)
+        status, _headers, body = fetch(root + "feeds/all.atom", headers={"Host": "News.Example.org:8080"})
+        assert status == 200 and b'href="http://news.example.org:8080/feeds/all.atom"' in body
         status, _headers, body = fetch(root + "feeds/all.atom", headers={"Host": "news.example.org"})
         assert status == 200 and b'href="http://news.example.org/feeds/all.atom"' in body  # a listed name
     with serving(small_db, base_url="https://news.example.org/") as root:
@@ -191,7 +196,9 @@ def test_served_feeds_take_limit_lang_and_q_and_refuse_what_they_cannot(small_si
     assert links("?lang=ar") == ["https://khabar.example/port"]
     assert set(links("?q=FLOODS+coast")) <= {u for u in everything if "khabar" not in u} and links("?q=floods")
     assert links("?q=nowhere-to-be-found") == []
-    for bad in ("?limit=0", "?limit=abc", "?limit=100000", "?lang=%3Cb%3E", "?filter=x", "?limit=1&limit=2"):
+    bad_values = ("?limit=0", "?limit=abc", "?limit=100000", "?limit=%C2%B2", "?lang=%3Cb%3E", "?lang=%25", "?filter=x",
+                  "?limit=1&limit=2")  # fmt: skip
+    for bad in bad_values:
         status, _headers, body = fetch(small_site + "feeds/all.rss" + bad)
         assert status == 400 and body.strip(), bad
 
@@ -204,6 +211,10 @@ def test_a_feed_opened_in_a_browser_has_a_stylesheet_that_keeps_text_as_text(sma
     transform = etree.XSLT(etree.fromstring(xsl))
     page = str(transform(etree.fromstring(body)))
     assert "Floods cut coast road (copy)" in page and "Floods &amp; " in page and "<script" not in page
+    for kind in ("rss", "atom"):  # every item links to its article (feedgen writes Atom links without rel)
+        shown = lxml.html.fromstring(str(transform(etree.fromstring(fetch(small_site + f"feeds/all.{kind}")[2]))))
+        links = shown.xpath("//ol/li/a/@href")
+        assert links and all(link.startswith("https://") for link in links), (kind, links)
 
 
 def test_serve_writes_an_access_log_and_takes_the_public_address_from_the_environment(small_db: str, tmp_path: Path):

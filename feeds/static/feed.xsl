@@ -26,7 +26,7 @@
               <small><xsl:value-of select="source"/> · <xsl:value-of select="pubDate"/></small></li>
           </xsl:for-each>
           <xsl:for-each select="atom:feed/atom:entry">
-            <li dir="auto"><a href="{atom:link[@rel='alternate']/@href}"><xsl:value-of select="atom:title"/></a><br/>
+            <li dir="auto"><a href="{atom:link[not(@rel) or @rel='alternate']/@href}"><xsl:value-of select="atom:title"/></a><br/>
               <small><xsl:value-of select="atom:source/atom:title"/> · <xsl:value-of select="atom:published"/></small></li>
           </xsl:for-each>
         </ol>
