@@ -2,8 +2,10 @@
 
 Usage: python -m bench.serve_speed [--requests 200]
 Prints the median milliseconds of a full GET (200), a gzip GET and a conditional GET (304) of the
-merged feed, an outlet feed and the index page, with the built-document cache and without it
-(every request rebuilds the feed from the database), and the ratio.
+merged feed, an outlet feed and the web reader's pages (index, a story, an outlet, a search), with the
+built-document cache and without it (every request rebuilds the feed from the database), and the ratio.
+The reader's pages are built on every request either way (their relative dates move): their two columns
+measure the same thing twice.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from feeds import serve as serve_module
 
 PROJECT = Path(__file__).resolve().parents[1]
 
-PATHS = ("/feeds/all.rss", "/feeds/outlet/maghreb-ledger.atom", "/")
+FEEDS = ("/feeds/all.rss", "/feeds/outlet/maghreb-ledger.atom")
+PAGES = ("/", "/outlets/maghreb-ledger", "/search?q=floods")
 
 
 def median_ms(port: int, path: str, headers: dict[str, str], count: int) -> tuple[float, int, dict]:
@@ -41,7 +44,26 @@ def median_ms(port: int, path: str, headers: dict[str, str], count: int) -> tupl
     return statistics.median(times) * 1000, status, answer
 
 
-def measure(db_url: str, count: int, cache: bool) -> dict[tuple[str, str], float]:
+def busiest_story(db_url: str) -> str:
+    """The page of the story with the most copies in the database (the story page's worst case here)."""
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from storage.db import make_engine
+    from storage.models import Article, Story
+
+    engine = make_engine(db_url)
+    with Session(engine) as session:
+        story_id = session.scalar(
+            select(Article.story_id).group_by(Article.story_id).order_by(func.count().desc()).limit(1)
+        )
+        original = session.get(Article, session.get(Story, story_id).original_article_id)
+        uid = original.stable_uid
+    engine.dispose()
+    return f"/stories/{uid}"
+
+
+def measure(db_url: str, paths: list[str], count: int, cache: bool) -> dict[tuple[str, str], float]:
     original = serve_module.data_version
     if not cache:
         serve_module.data_version = lambda session: object()  # never equal: every request rebuilds
@@ -51,7 +73,7 @@ def measure(db_url: str, count: int, cache: bool) -> dict[tuple[str, str], float
     thread.start()
     results = {}
     try:
-        for path in PATHS:
+        for path in paths:
             full, _, headers = median_ms(server.effective_port, path, {}, count)
             gz, _, _ = median_ms(server.effective_port, path, {"Accept-Encoding": "gzip"}, count)
             etag = {"If-None-Match": headers.get("etag", "")}
@@ -72,8 +94,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run([sys.executable, "-m", "crawler", "demo", "--dir", tmp], cwd=PROJECT, capture_output=True)
         db_url = f"sqlite:///{Path(tmp) / 'newswire.db'}"
-        cached = measure(db_url, args.requests, cache=True)
-        uncached = measure(db_url, args.requests, cache=False)
+        paths = [*FEEDS, *PAGES[:1], busiest_story(db_url), *PAGES[1:]]
+        cached = measure(db_url, paths, args.requests, cache=True)
+        uncached = measure(db_url, paths, args.requests, cache=False)
     print(f"feed server, median ms of {args.requests} requests (new connection each), demo database")
     print(f"{'path':<36}{'request':<10}{'cached':>9}{'rebuilt':>9}{'ratio':>8}")
     for (path, kind), ms in cached.items():
