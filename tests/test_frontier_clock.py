@@ -31,6 +31,7 @@ from scrapy.robotstxt import ProtegoRobotParser
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.test import get_crawler
 
+from crawler.frontier import clock as clock_module
 from crawler.frontier.clock import GRACE_MS, HostClock, SharedPoliteness
 from crawler.frontier.connection import FrontierKeys
 from crawler.scheduler import NOT_BEFORE
@@ -215,6 +216,29 @@ def test_the_middleware_spaces_requests_to_a_host_by_download_delay(keys):
     assert first + second >= 0.3 - EPS  # the second waited for its slot, 0.3 s after the first
     assert second <= 0.3 + SLACK
     assert _timed(middleware, "http://elsewhere.example/")[0] < 0.1 + SLACK
+
+
+def test_a_request_woken_late_takes_the_next_slot_instead_of_bunching(keys, monkeypatch):
+    """A busy reactor wakes a waiting request late: sent then, it would land in the next worker's slot (two
+    requests bunched at the host, as the three-process test saw); it takes the next free slot instead. And this
+    worker's own download slot does not delay it a second time."""
+    crawler = _crawler(keys, DOWNLOAD_DELAY=0.3)
+    middleware = SharedPoliteness.from_crawler(crawler)
+    local = SimpleNamespace(delay=0.3, lastseen=time.time())  # this worker sent to the host just now
+    crawler.engine = SimpleNamespace(
+        downloader=SimpleNamespace(slots={"example.com": local}, get_slot_key=lambda request: "example.com")
+    )
+    oversleep = [0.25]  # the first wait ends 0.25 s late
+
+    async def late_sleep(seconds: float) -> None:
+        await asyncio.sleep(seconds + (oversleep.pop() if oversleep else 0.0))
+
+    monkeypatch.setattr(clock_module, "sleep", late_sleep)
+    first, second = _timed(middleware, "http://example.com/a", "http://example.com/b")
+    # the second's slot was at 0.3; woken at 0.55, it took the next one, at 0.6 (not sent at 0.55, bunched)
+    assert first + second >= 0.6 - EPS and second <= 0.6 + SLACK
+    assert crawler.stats.get_value("frontier/host_slot_missed") == 1
+    assert local.lastseen == 0.0  # the shared clock spaced it: Scrapy's slot sends it at once
 
 
 def test_the_middleware_takes_the_larger_slot_delay_and_crawl_delay(keys):

@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 MAX_WAIT_SETTING, DEFAULT_MAX_WAIT = "NEWSWIRE_FRONTIER_MAX_WAIT", 300.0
 MAX_HOST_CHARS = 255  # the longest DNS name; a longer "host" is cut, so a key stays small
 GRACE_MS = 1000  # a clock key outlives its next-allowed time by this much, then expires
+LATE_SEND = 0.1  # seconds a request may leave after its slot; later, it takes a new slot
+SLOT_ATTEMPTS = 3  # slots a request takes at most before it goes (woken late every time: a reactor that busy)
 THROTTLED = frozenset({429, 503})
 
 _NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"
@@ -188,14 +190,18 @@ class SharedPoliteness:
         host = urlparse_cached(request).hostname
         if not host:
             return None
-        try:
-            wait = self.clock.reserve_within(host, self.interval(request, host), min(self.defer_after, self.max_wait))
-        except redis.RedisError as exc:
-            logger.warning("host clock unreachable, %s sent on this worker's delay alone: %s", request.url, exc)
-            return None
-        if wait is None:  # a Retry-After or a long Crawl-delay: wait in the frontier, not in a download slot
-            return self._deferred(request, self.clock.last_wait)
-        if wait > 0:
+        for attempt in range(1, SLOT_ATTEMPTS + 1):
+            try:
+                limit = min(self.defer_after, self.max_wait)
+                wait = self.clock.reserve_within(host, self.interval(request, host), limit)
+            except redis.RedisError as exc:
+                logger.warning("host clock unreachable, %s sent on this worker's delay alone: %s", request.url, exc)
+                return None
+            if wait is None:  # a Retry-After or a long Crawl-delay: wait in the frontier, not in a download slot
+                return self._deferred(request, self.clock.last_wait)
+            if wait <= 0:
+                break
+            due = time.monotonic() + wait
             await sleep(wait)
             try:  # a 429 may have come while this request waited for its slot: the block holds for it too
                 blocked = self.clock.blocked_for(host)
@@ -203,7 +209,25 @@ class SharedPoliteness:
                 blocked = 0.0
             if blocked > 0:
                 return self._deferred(request, blocked)
+            if time.monotonic() - due <= LATE_SEND or attempt == SLOT_ATTEMPTS:
+                break
+            # woken late (a busy reactor): sent now, it would land in the next worker's slot, two requests
+            # bunched at the host; a missed slot is a lost one, and the request takes the next free slot
+            if self.crawler.stats is not None:
+                self.crawler.stats.inc_value("frontier/host_slot_missed")
+        self._no_second_delay(request)
         return None
+
+    def _no_second_delay(self, request: Request) -> None:
+        """Let this worker's own download slot send `request` now: its slot already spaced it from every worker's
+        requests to the host. Scrapy's slot would otherwise also space it from this worker's last request (its
+        DOWNLOAD_DELAY or AutoThrottle delay), sending it late, into the next worker's slot: two requests bunched."""
+        engine = self.crawler._engine
+        if engine is None:
+            return
+        slot = engine.downloader.slots.get(engine.downloader.get_slot_key(request))
+        if slot is not None:
+            slot.lastseen = 0.0
 
     def _deferred(self, request: Request, seconds: float) -> Request:
         """`request` again, to wait in the frontier's delayed set for `seconds` (at most max_wait)."""
