@@ -36,11 +36,6 @@ class FeedQuery:
         """Whether items are chosen by content (then SCAN items are looked through)."""
         return bool(self.language or self.words)
 
-    @property
-    def key(self) -> str:
-        """The query in one canonical form (a cache key)."""
-        return f"{self.limit}|{self.language}|{' '.join(self.words)}"
-
     def apply(self, entries: Iterable[FeedEntry], default_limit: int) -> list[FeedEntry]:
         """The entries that pass, newest first, cut at the limit."""
         kept = [entry for entry in entries if self._passes(entry)]

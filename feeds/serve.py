@@ -239,7 +239,7 @@ class FeedApp:
 
     def opml(self, session: Session, request: Request) -> Document:
         """Every feed as OPML, to subscribe to all of them at once."""
-        parse_query(request.query) if request.query else None
+        page_number(parse_qs(request.query), allowed=set())  # takes no parameter: any is a 400
         subscriptions = feed_subscriptions(session, request.root + "feeds/", request.root, "rss")
         updated = merged_feed(session, request.root, 1).updated
         return Document(opml(f"{SITE_TITLE} feeds", subscriptions, updated), "text/x-opml; charset=utf-8", updated)
