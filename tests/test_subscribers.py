@@ -126,7 +126,7 @@ def test_no_host_header_reaches_an_id_a_link_or_a_page(small_db: str):
         assert b"evil.example" not in body and b"https://news.example.org/feeds/all.rss" in body
 
 
-def test_ids_differ_between_feeds_and_urls_among_them_resolve(small_site: str, first_crawl: Crawl):
+def test_ids_differ_between_feeds_and_urls_among_them_resolve(small_site: str, first_crawl: Crawl, tmp_path: Path):
     """An article is one item in its outlet's feed (its canonical URL), another in a tag's, another (as its
     story's original) in the merged feed: newsboat, which keys items by id, never moves one between feeds."""
     outlet = feedparser.parse(fetch(small_site + "feeds/outlet/wire-service.atom")[2])
@@ -138,12 +138,15 @@ def test_ids_differ_between_feeds_and_urls_among_them_resolve(small_site: str, f
     assert tag_item_id("libya", uid) in {e.id for e in tag.entries}
     assert story_item_id(uid) in {e.id for e in merged.entries}
     # ids that are URLs resolve: every outlet feed item of the crawled local web
-    with serving(copy_database(first_crawl.db_path, Path(first_crawl.db_path).parent / "resolve.db")) as root:
-        for slug in ("desert-wire",):
-            entries = feedparser.parse(fetch(f"{root}feeds/outlet/{slug}.atom")[2]).entries
-            assert entries
+    with serving(copy_database(first_crawl.db_path, tmp_path / "resolve.db")) as root:
+        outlines = etree.fromstring(fetch(root + "feeds.opml")[2]).findall("body/outline")
+        outlet_feeds = [outline.get("xmlUrl") for outline in outlines[1:]]  # the first is the merged feed
+        assert len(outlet_feeds) >= 3
+        for feed in outlet_feeds:
+            entries = feedparser.parse(fetch(feed)[2]).entries
             for entry in entries:
                 assert entry.id.startswith("http://127.0.0.1:") and fetch(entry.id)[0] == 200, entry.id
+        assert sum(len(feedparser.parse(fetch(feed)[2]).entries) for feed in outlet_feeds) >= 10
 
 
 def test_opml_lists_every_feed_and_each_one_reads(small_site: str, small_db: str, tmp_path: Path):
