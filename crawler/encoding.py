@@ -1,10 +1,12 @@
-"""A fetched page's text, decoded the way browsers do: BOM, HTTP header, <meta>, else UTF-8 or windows-1252.
+"""A fetched page's text, decoded the way browsers do: BOM, HTTP header, <meta>, valid UTF-8, else guessed.
 
-Scrapy's own guess for an undeclared page is a statistical detector, which read a windows-1252 page as
-cp775 or cp1250 ("naïve" → "naďve"), and a page whose header says UTF-8 while its bytes are
-windows-1252 (an old CMS behind a new server) came out full of U+FFFD. Browsers fall back to
-windows-1252 for undeclared Western pages; and bytes that are not UTF-8 at all — not one valid
-multi-byte sequence among them — are windows-1252 whatever the header claims.
+w3lib (2.6+) follows the WHATWG steps: a byte-order mark, the Content-Type charset, a <meta> or XML
+declaration, then UTF-8 when the bytes are valid UTF-8, else the encoding a browser would guess from the
+bytes and the URL's top-level domain (windows-1252 for undeclared Western pages, windows-1251 for
+Cyrillic ones). Scrapy's older statistical guess read a windows-1252 page as cp775 or cp1250
+("naïve" → "naďve"). One step more than a browser: a page whose header says UTF-8 while its bytes are
+windows-1252 (an old CMS behind a new server) came out full of U+FFFD, so bytes that are not UTF-8 at
+all — not one valid multi-byte sequence among them — are windows-1252 whatever the header claims.
 """
 
 from __future__ import annotations
@@ -12,14 +14,6 @@ from __future__ import annotations
 from w3lib.encoding import html_to_unicode
 
 FALLBACK = "cp1252"  # the WHATWG default for undeclared pages in Western locales (a superset of Latin-1)
-
-
-def _utf8_or_fallback(body: bytes) -> str:
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return FALLBACK
-    return "utf-8"
 
 
 def _not_utf8_at_all(body: bytes) -> bool:
@@ -32,9 +26,10 @@ def _not_utf8_at_all(body: bytes) -> bool:
     return False
 
 
-def page_text(body: bytes, content_type: str | None) -> tuple[str, str]:
-    """(text, encoding) of a page from its bytes and Content-Type header."""
-    encoding, text = html_to_unicode(content_type, body, default_encoding=FALLBACK, auto_detect_fun=_utf8_or_fallback)
+def page_text(body: bytes, content_type: str | None, url: str | None = None) -> tuple[str, str]:
+    """(text, encoding) of a page from its bytes, its Content-Type header and its URL (whose top-level
+    domain guides the guess for an undeclared, non-UTF-8 page)."""
+    encoding, text = html_to_unicode(content_type, body, url=url)
     if encoding.replace("-", "").lower() in ("utf8", "utf8sig") and _not_utf8_at_all(body):
         encoding, text = FALLBACK, body.decode(FALLBACK, errors="replace")
     return text, encoding

@@ -60,7 +60,7 @@ def extract_page(page: FetchedPage, context: ExtractionContext, caps: Caps) -> E
     """Decode, extract, bound and fingerprint one page."""
     if context.directory is None and _worker_directory is not None:
         context = replace(context, directory=_worker_directory)
-    text, _encoding = page_text(page.body, page.content_type)  # decoded as browsers do
+    text, _encoding = page_text(page.body, page.content_type, page.url)  # decoded as browsers do
     record = extract_article(text, page.url, context)
     if not is_stored(record.page_kind, record.text, record.title):
         return Extraction(record, stored=False)
