@@ -17,6 +17,7 @@ from itemadapter import ItemAdapter
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
+from scrapy.utils.misc import build_from_crawler, load_object
 
 from crawler import meta
 from crawler import stats as counters
@@ -28,10 +29,13 @@ from storage.validators import MAX_BODY_CHARS, Validators, load_validators, save
 logger = logging.getLogger(__name__)
 
 MAX_WAIT_HINT = 7 * 86400  # a server's Cache-Control or Retry-After is believed up to a week
+FETCH_STATE_SETTING = "NEWSWIRE_FETCH_STATE"  # the FetchState class of the crawl (a shared crawl's keeps it in Redis)
 
 
 class FetchState:
     """One crawl's view of discovery URLs: stored validators, fresh ones, and listings not fully handled."""
+
+    kept_elsewhere = False  # True: other processes fill it too, so it is saved even if this one fetched nothing
 
     def __init__(self, stored: dict[str, Validators] | None = None) -> None:
         self.stored = stored or {}
@@ -45,6 +49,10 @@ class FetchState:
     def load(cls, store: Store) -> FetchState:
         with store.sessions() as session:
             return cls(load_validators(session))
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> FetchState:
+        return cls.load(crawl_store(crawler))
 
     def conditional_headers(self, url: str, need_body: bool = False) -> dict[str, str]:
         """If-None-Match / If-Modified-Since for `url` from what was stored, if anything."""
@@ -139,6 +147,7 @@ class FetchStateKeeper:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self.state_class: type[FetchState] = load_object(crawler.settings.get(FETCH_STATE_SETTING) or FetchState)
         self._state: FetchState | None = None
         for handler, signal in (
             (self.item_scraped, signals.item_scraped),
@@ -156,14 +165,7 @@ class FetchStateKeeper:
     @property
     def state(self) -> FetchState:
         if self._state is None:
-            if self.crawler.settings.get("NEWSWIRE_FRONTIER"):  # a shared crawl: the bookkeeping is in Redis
-                from crawler.frontier.connection import frontier_of
-                from crawler.frontier.fetch_state import SharedFetchState
-
-                client, keys = frontier_of(self.crawler.settings)
-                self._state = SharedFetchState.load_shared(crawl_store(self.crawler), client, keys)
-            else:
-                self._state = FetchState.load(crawl_store(self.crawler))
+            self._state = build_from_crawler(self.state_class, self.crawler)
         return self._state
 
     def item_scraped(self, item: Any) -> None:
@@ -180,8 +182,7 @@ class FetchStateKeeper:
             self.state.article_done(request.cb_kwargs.get("listing"))
 
     def spider_closed(self, spider: Any, reason: str) -> None:
-        shared = bool(self.crawler.settings.get("NEWSWIRE_FRONTIER"))
-        if self._state is None and not shared:  # nothing was fetched here; in a shared crawl, others fetched
+        if self._state is None and not self.state_class.kept_elsewhere:  # nothing was fetched here
             return
         try:
             saved = self.state.save(crawl_store(self.crawler))

@@ -7,7 +7,7 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from crawler import stats as counters
+from crawler.coordination import crawl_coordination
 from crawler.database import STORE_SETTING
 from crawler.extensions import worker_summary
 from crawler.logs import LOG_DATEFORMAT, LOG_FORMAT, hand_over_root, quiet_expected_tracebacks
@@ -49,14 +49,13 @@ def run_crawl(
     log_file: str | None = None,
     registry: list[Outlet] | None = None,
     follow_depth: int = 0,
-    plan: bool = True,
 ) -> CrawlRun:
     """Crawl `outlets` into the store's database and return the finished CrawlRun row.
 
     The crawl's components share `store` (the caller opened and migrated it: one engine, one migration
     check per command). Blocks until the crawl ends; Twisted's reactor cannot restart, so call this once
-    per process. With `plan` False (a worker of a shared crawl: the overrides name a frontier) nothing is
-    discovered here: the crawl fetches what the frontier holds.
+    per process. A shared crawl's worker (the overrides name a frontier and a process that does not plan)
+    discovers nothing: it fetches what the frontier holds, and returns its own counts as an unsaved run.
     """
     settings = crawl_settings(store.url, overrides, log_level=log_level, log_file=log_file)
     settings.set(STORE_SETTING, store, priority="cmdline")
@@ -66,13 +65,12 @@ def run_crawl(
     process = CrawlerProcess(settings)
     quiet_expected_tracebacks()
     crawler = process.create_crawler(NewsSpider)
-    process.crawl(
-        crawler, outlets=outlets, known=known, limit=limit, registry=registry, follow_depth=follow_depth, plan=plan
-    )
+    process.crawl(crawler, outlets=outlets, known=known, limit=limit, registry=registry, follow_depth=follow_depth)
     process.start()
-    if not plan:  # a worker: the run is the planner's; its own counts make its summary
+    coordination = crawl_coordination(crawler)
+    if not coordination.records_run:  # a worker: the run is the planner's; its own counts make its summary
         return worker_summary(crawler.stats.get_stats())
-    run_id = counters.run_id(crawler.stats)
+    run_id = coordination.recorded_run
     with store.sessions() as session:
         run = session.get(CrawlRun, run_id) if run_id is not None else None
     if run is None:

@@ -10,6 +10,7 @@ from scrapy.crawler import Crawler
 
 from crawler import stats as counters
 from crawler.config import CrawlConfig
+from crawler.coordination import crawl_coordination
 from crawler.database import crawl_store
 from crawler.stats import OutletCounts
 from scheduling.freshness import record_crawl
@@ -80,21 +81,6 @@ def worker_summary(stats: dict[str, Any]) -> CrawlRun:
     return CrawlRun(outlets=[], **run_counts(stats, str(stats.get("finish_reason", "finished"))))
 
 
-def _every_process(shared: Any, run_id: int, own: dict[str, Any], reason: str) -> tuple[dict[str, dict[str, Any]], str]:
-    """Every process's counts in a shared crawl, by worker id, and the crawl's finish reason: when Redis
-    cannot be reached, or lost the crawl (restarted without persistence), the planner's own counts only,
-    and the run fails with that reason."""
-    held = shared.holds_run(run_id)
-    by_worker = shared.counts_by_worker() if held else None
-    if by_worker is not None:
-        return by_worker, reason
-    problem = "frontier unreachable" if held is None else "the frontier lost this crawl (Redis restarted empty?)"
-    logger.error(
-        "%s: crawl #%s records this process's counts only; the next crawl reads its listings again", problem, run_id
-    )
-    return {"this process": own}, "frontier_unreachable" if held is None else "frontier_lost"
-
-
 class RunRecorder:
     """A CrawlRun row per crawl: created when the spider opens, completed with counts when it closes.
 
@@ -114,26 +100,23 @@ class RunRecorder:
 
     def spider_opened(self, spider: Any) -> None:
         self.sessions = crawl_store(self.crawler).sessions
-        if getattr(spider, "shared", None) is not None and not spider.plan:
+        coordination = crawl_coordination(self.crawler)
+        if not coordination.records_run:  # a shared crawl's worker: the run is the planner's row
             return
         with self.sessions.begin() as session:
             run = start_run(session, [o.name for o in spider.outlets.values()])
-        counters.set_run_id(self.crawler.stats, run.id)
+        coordination.record_run(run.id)
 
     def spider_closed(self, spider: Any, reason: str) -> None:
-        run_id = counters.run_id(self.crawler.stats)
-        if run_id is None:  # the run was never started (the database refused it): nothing to finish
+        coordination = crawl_coordination(self.crawler)
+        run_id = coordination.recorded_run
+        if run_id is None:  # no run here (a worker), or the database refused it: nothing to finish
             return
-        stats = self.crawler.stats.get_stats()
-        shared = getattr(spider, "shared", None)
-        by_worker: dict[str, dict[str, Any]] = {}
-        if shared is not None:  # a shared crawl: the planner records the run from every process's counts
-            by_worker, reason = _every_process(shared, run_id, stats, reason)
-            stats = counters.combined(by_worker.values())
-        counts = run_counts(stats, reason)
+        crawl = coordination.run_counts(self.crawler.stats.get_stats(), reason)  # every process's, if shared
+        counts = run_counts(crawl.stats, crawl.reason)
         by_outlet: dict[str, OutletCounts] = counts.pop("by_outlet")
-        if by_worker:
-            counts["by_worker"] = {worker: worker_counts(worker, dump) for worker, dump in by_worker.items()}
+        if crawl.by_worker:
+            counts["by_worker"] = {worker: worker_counts(worker, dump) for worker, dump in crawl.by_worker.items()}
         crawled = {slug: by_outlet.get(slug, OutletCounts()) for slug in spider.outlets}
         minimums = {o.slug: o.every for o in spider.outlets.values() if getattr(o, "every", None)}
         with self.sessions.begin() as session:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from crawler import stats as counters
 from crawler.config import CrawlConfig
+from crawler.coordination import crawl_coordination
 from crawler.database import crawl_store
 from crawler.extract import ExtractionContext
 from crawler.extract.citations import OutletDirectory
@@ -274,6 +275,7 @@ class StorePipeline:
 
     def open_spider(self) -> None:
         self.sessions = crawl_store(self.crawler).sessions  # the crawl's one database (crawler/database.py)
+        self.coordination = crawl_coordination(self.crawler)  # the run articles belong to (the planner's, if shared)
         outlets: list[Outlet] = list(self.spider.registry.values())  # followed outlets may join the crawl
         rows = [OutletRow(o.name, o.slug, o.homepage, o.language, o.aliases) for o in outlets]
         with self.sessions.begin() as session:
@@ -289,12 +291,6 @@ class StorePipeline:
     def close_spider(self) -> None:
         self._commit_pending()  # nothing should be left: each item waits for its batch
 
-    def _run_id(self) -> int | None:
-        """The run an article stored now belongs to: this crawl's, or in a shared crawl the planner's."""
-        shared = getattr(self.crawler.spider, "shared", None)
-        own = counters.run_id(self.crawler.stats)  # the planner's; a worker has none
-        return (shared.run_id() or own) if shared is not None else own
-
     def _join_writers(self, session: Session) -> None:
         """Take the story writers' turn (PostgreSQL) and index what other writers stored meanwhile."""
         lock_story_writers(session)
@@ -304,7 +300,8 @@ class StorePipeline:
 
     def _store(self, session: Session, item: ExtractedArticle) -> str:
         """Insert (or revise) the article, with its citations and its story, in the batch's transaction."""
-        values = article_values(item, self.outlet_ids[item.outlet], self._run_id()) | {"changed": self.change}
+        run_id = self.coordination.run_id()
+        values = article_values(item, self.outlet_ids[item.outlet], run_id) | {"changed": self.change}
         outcome, article_id = insert_article(session, values)
         sig = from_bytes(item.minhash) if item.minhash else None  # signed by the worker
         if outcome == NEW and article_id is not None:

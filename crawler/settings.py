@@ -47,6 +47,7 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "crawler.database.CrawlDatabase": 0,  # the crawl's one database, for every component
+    "crawler.coordination.CoordinationKeeper": 0,  # what the crawl's processes decide together
     "crawler.conditional.FetchStateKeeper": 0,  # validators and unsettled listings of discovery URLs
     "crawler.extensions.RunRecorder": 0,
     "crawler.progress.ProgressReporter": 0,
@@ -72,6 +73,10 @@ NEWSWIRE_EXTRACT_WORKERS = min(4, os.cpu_count() or 1) if (os.cpu_count() or 1) 
 NEWSWIRE_KEEP_RAW = os.environ.get("NEWSWIRE_KEEP_RAW", "1").strip().lower() not in ("0", "false", "no", "off")
 NEWSWIRE_STORE_BATCH_SIZE = 50
 NEWSWIRE_STORE_BATCH_SECONDS = 0.2
+# What the crawl's processes decide together (limits, cited outlets followed, its run) and its listings'
+# bookkeeping: in memory for a crawl of one process; `--frontier` names the shared crawl's (crawler/frontier)
+NEWSWIRE_COORDINATION = "crawler.coordination.CrawlCoordination"
+NEWSWIRE_FETCH_STATE = "crawler.conditional.FetchState"
 # --- a shared crawl (--frontier; crawler/frontier) ---------------------------------------------
 NEWSWIRE_FRONTIER_PREFIX = "newswire"  # the frontier's Redis keys start with {this}: one crawl per prefix
 NEWSWIRE_FRONTIER_LEASE_SECONDS = 120.0  # a worker's request goes to another worker this long after its last heartbeat

@@ -16,7 +16,6 @@ from scrapy.statscollectors import StatsCollector
 
 PREFIX = "newswire/"
 BY_OUTLET = f"{PREFIX}by_outlet/"
-RUN_ID = f"{PREFIX}run_id"
 ERRORS = f"{PREFIX}errors"
 
 # run totals, counted with `count(stats, …)`
@@ -116,14 +115,6 @@ def retry_after(stats: StatsCollector, outlet: str, seconds: float) -> None:
     stats.max_value(_outlet_key(outlet, "retry_after"), seconds)
 
 
-def set_run_id(stats: StatsCollector, run_id: int) -> None:
-    stats.set_value(RUN_ID, run_id)
-
-
-def run_id(stats: StatsCollector) -> int | None:
-    return stats.get_value(RUN_ID)
-
-
 def outlet_counts(stats: dict[str, Any]) -> dict[str, OutletCounts]:
     """Each outlet's counts from a stats dump."""
     counts: dict[str, OutletCounts] = {}
@@ -144,7 +135,7 @@ def outcomes(stats: dict[str, Any]) -> dict[str, Any]:
     return {
         key.removeprefix(PREFIX): value
         for key, value in stats.items()
-        if key.startswith(PREFIX) and key != RUN_ID and not key.startswith(BY_OUTLET)
+        if key.startswith(PREFIX) and not key.startswith(BY_OUTLET)
     }
 
 

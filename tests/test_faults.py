@@ -33,7 +33,10 @@ def test_one_outlet_that_cannot_start_never_stops_the_others(tmp_path):
     fine = Outlet("Fine", "http://127.0.0.1:9/", feeds=("http://127.0.0.1:9/feed.xml",))
     crawler = get_crawler(
         NewsSpider,
-        {"NEWSWIRE_DB": f"sqlite:///{tmp_path / 'x.db'}", "EXTENSIONS": {"crawler.database.CrawlDatabase": 0}},
+        {
+            "NEWSWIRE_DB": f"sqlite:///{tmp_path / 'x.db'}",
+            "EXTENSIONS": {"crawler.database.CrawlDatabase": 0, "crawler.coordination.CoordinationKeeper": 0},
+        },
     )
     spider = NewsSpider.from_crawler(crawler, outlets=[broken, fine], known={})
     crawler.spider = spider

@@ -192,14 +192,15 @@ def test_an_unreachable_or_malformed_frontier_is_one_clear_error():
 def test_the_planners_options_and_counts_reach_every_process_of_the_crawl(client, frontier_prefix):
     """What one crawl shares beyond its requests: the planner's --limit and --depth, the per-outlet article
     count against the limit, cited outlets followed once, and the outlets' counts tallied across processes."""
-    from crawler.frontier.crawl import SharedCrawl
+    from crawler.coordination import CrawlOptions
+    from crawler.frontier.coordination import SharedCoordination
 
-    planner, worker = (
-        SharedCrawl(client, FrontierKeys(frontier_prefix)),
-        SharedCrawl(client, FrontierKeys(frontier_prefix)),
-    )
-    planner.new_crawl(limit=2, follow_depth=1, planned={"maghreb"}, run_id=7)
-    assert worker.option("limit", 100) == 2 and worker.option("follow_depth", 0) == 1 and worker.run_id() == 7
+    planner = SharedCoordination(client, FrontierKeys(frontier_prefix))
+    worker = SharedCoordination(client, FrontierKeys(frontier_prefix), plans=False)
+    assert planner.records_run and not worker.records_run and not worker.plans
+    planner.record_run(7)
+    planner.new_crawl(CrawlOptions(limit=2, follow_depth=1), planned={"maghreb"})
+    assert worker.options(CrawlOptions(100, 0)) == CrawlOptions(2, 1) and worker.run_id() == 7
     assert [worker.within_limit("wire", 2), planner.within_limit("wire", 2), worker.within_limit("wire", 2)] == [
         True,
         True,
@@ -207,16 +208,15 @@ def test_the_planners_options_and_counts_reach_every_process_of_the_crawl(client
     ]
     assert not worker.first_to_follow("maghreb")  # the planner crawls it anyway
     assert worker.first_to_follow("reuters") and not planner.first_to_follow("reuters")
-    planner.add_counts("p:1:a", {"newswire/by_outlet/wire/requests": 3, "newswire/by_outlet/wire/poll_hint": 900})
-    worker.add_counts("w:2:b", {"newswire/by_outlet/wire/requests": 2, "newswire/by_outlet/wire/poll_hint": 600})
-    worker.add_counts(
+    planner.tally("p:1:a", {"newswire/by_outlet/wire/requests": 3, "newswire/by_outlet/wire/poll_hint": 900})
+    worker.tally("w:2:b", {"newswire/by_outlet/wire/requests": 2, "newswire/by_outlet/wire/poll_hint": 600})
+    worker.tally(
         "w:2:b",
         {
             "newswire/by_outlet/wire/requests": 5,
             "newswire/by_outlet/wire/last_error": "http_404: https://w.example/x",
             "newswire/new": 4,
             "response_received_count": 6,
-            "newswire/run_id": 7,  # not a count
             "log_count/INFO": 9,  # not one of a run's counts
         },
     )  # a later call adds only what is new: 3 more requests
@@ -235,7 +235,8 @@ def test_the_planners_options_and_counts_reach_every_process_of_the_crawl(client
             "response_received_count": 6,
         },
     }
-    planner.new_crawl(limit=5, follow_depth=0, planned=set())  # the next crawl starts from nothing
+    assert planner.run_counts({}, "finished").by_worker == planner.counts_by_worker()
+    planner.new_crawl(CrawlOptions(limit=5, follow_depth=0), planned=set())  # the next crawl starts from nothing
     assert planner.outlet_counts() == {} and planner.within_limit("wire", 5) and worker.first_to_follow("reuters")
 
 
@@ -251,8 +252,13 @@ def test_a_retry_queued_while_its_ack_fails_is_acked_once_redis_answers(client, 
     Redis failure, the scheduler must not raise into Scrapy, and must not keep extending the old lease: it is
     acked by the next heartbeat once Redis answers."""
     from crawler.frontier.scheduler import FrontierScheduler
+    from crawler.frontier.setup import frontier_settings
 
-    settings = {"NEWSWIRE_FRONTIER": REDIS_URL, "NEWSWIRE_FRONTIER_PREFIX": frontier_prefix}
+    settings = {
+        **frontier_settings(REDIS_URL, plans=False, stay=False),
+        "NEWSWIRE_FRONTIER_PREFIX": frontier_prefix,
+        "EXTENSIONS": {"crawler.coordination.CoordinationKeeper": 0},
+    }
     crawler = get_crawler(_Site, settings)
     crawler.spider = spider = _Site()
     scheduler = FrontierScheduler.from_crawler(crawler)
@@ -276,11 +282,13 @@ def test_a_retry_queued_while_its_ack_fails_is_acked_once_redis_answers(client, 
 
 
 def test_counts_a_failed_merge_did_not_deliver_are_sent_again(client, frontier_prefix, monkeypatch):
-    from crawler.frontier.crawl import SharedCrawl
+    from crawler.coordination import CrawlOptions
+    from crawler.frontier.coordination import SharedCoordination
 
-    shared = SharedCrawl(client, FrontierKeys(frontier_prefix))
-    shared.new_crawl(limit=5, follow_depth=0, planned=set(), run_id=1)
-    shared.add_counts("w:1:a", {"newswire/new": 2})
+    shared = SharedCoordination(client, FrontierKeys(frontier_prefix))
+    shared.record_run(1)
+    shared.new_crawl(CrawlOptions(limit=5, follow_depth=0), planned=set())
+    shared.tally("w:1:a", {"newswire/new": 2})
     merge = shared._merge
 
     def redis_down(*args, **kwargs):
@@ -288,7 +296,7 @@ def test_counts_a_failed_merge_did_not_deliver_are_sent_again(client, frontier_p
 
     monkeypatch.setattr(shared, "_merge", redis_down)
     with pytest.raises(redis.ConnectionError):
-        shared.add_counts("w:1:a", {"newswire/new": 5})
+        shared.tally("w:1:a", {"newswire/new": 5})
     monkeypatch.setattr(shared, "_merge", merge)
-    shared.add_counts("w:1:a", {"newswire/new": 6})
+    shared.tally("w:1:a", {"newswire/new": 6})
     assert shared.counts_by_worker() == {"w:1:a": {"newswire/new": 6}}  # not 3: the failed 3 came again

@@ -120,7 +120,11 @@ def test_spider_refuses_non_web_urls(tmp_path):
     from crawler.registry import Outlet
     from crawler.spiders.news import NewsSpider
 
-    extensions = {"crawler.database.CrawlDatabase": 0, "crawler.conditional.FetchStateKeeper": 0}
+    extensions = {
+        "crawler.database.CrawlDatabase": 0,
+        "crawler.conditional.FetchStateKeeper": 0,
+        "crawler.coordination.CoordinationKeeper": 0,
+    }
     crawler = get_crawler(NewsSpider, {"NEWSWIRE_DB": f"sqlite:///{tmp_path / 'x.db'}", "EXTENSIONS": extensions})
     spider = NewsSpider.from_crawler(crawler, outlets=[Outlet("Local", "http://127.0.0.1:8080/")], known={}, limit=10)
     outlet = spider.outlets["local"]

@@ -6,6 +6,7 @@ click prints it and exits with its code, so click's test runner sees the same co
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any, ClassVar
 
 import click
@@ -37,6 +38,14 @@ class Locked(CommandError):
     """Another crawl of the same database is running; nothing was done (exit 75)."""
 
     exit_code = EXIT_LOCKED
+
+
+def require_extra(module: str, extra: str, purpose: str) -> None:
+    """Refuse `purpose` in one line when `module`, which only newswire's `extra` installs, cannot be imported."""
+    try:
+        import_module(module)
+    except ImportError as exc:
+        raise UsageProblem(f"{purpose} needs the {module} package ({exc}): pip install 'newswire[{extra}]'") from None
 
 
 class NewswireGroup(click.Group):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from crawler.cli.errors import Failed
+from crawler.cli.errors import Failed, require_extra
 from crawler.cli.options import (
     crontab_option,
     db_option,
@@ -73,16 +73,21 @@ def status(
     cron = installed_crawls(crontab_file, db_url)
     with open_store(db_url) as store, store.sessions() as session:
         report = status_report(session, policy, runs, cron=cron)
-    shared = _frontier_report(frontier, crawl_config.get("NEWSWIRE_FRONTIER_PREFIX")) if frontier else None
+    shared = _frontier_report(frontier, crawl_config.get("NEWSWIRE_FRONTIER_PREFIX")) if frontier else {}
     if as_json:
-        echo_json({**report, **(shared or {})})
+        echo_json({**report, **shared})
     else:
-        from crawler.frontier.report import frontier_text
+        click.echo(status_text(report) + (_frontier_text(shared) if shared else ""))
 
-        click.echo(status_text(report) + (frontier_text(shared) if shared else ""))
+
+def _frontier_text(shared: dict[str, Any]) -> str:
+    from crawler.frontier.report import frontier_text
+
+    return frontier_text(shared)
 
 
 def _frontier_report(url: str, prefix: str) -> dict[str, Any]:
+    require_extra("redis", "distributed", "status --frontier")
     from crawler.frontier.connection import FrontierKeys, FrontierUnavailable, connect
     from crawler.frontier.report import frontier_report
 

@@ -8,7 +8,7 @@ import time
 import click
 
 from crawler.cli.crawl import exit_code_for
-from crawler.cli.errors import Failed, UsageProblem
+from crawler.cli.errors import Failed, UsageProblem, require_extra
 from crawler.cli.options import (
     crawl_db_option,
     current_log,
@@ -25,8 +25,10 @@ from crawler.registry import RegistryError, load_registry
 logger = logging.getLogger(__name__)
 
 
-def shared_crawl_settings(frontier: str, db_url: str, *, stay: bool) -> dict[str, object]:
-    """The settings of a shared crawl's process, after checking its database and frontier (one-line errors)."""
+def shared_crawl_settings(frontier: str, db_url: str, *, plans: bool, stay: bool) -> dict[str, object]:
+    """The settings of a shared crawl's process (the planner's or a worker's), after checking its database and
+    frontier (one-line errors)."""
+    require_extra("redis", "distributed", "a shared crawl (--frontier)")
     from crawler.frontier.connection import FrontierUnavailable, connect
     from crawler.frontier.setup import NotShareable, check_shared_database, frontier_settings
 
@@ -37,7 +39,7 @@ def shared_crawl_settings(frontier: str, db_url: str, *, stay: bool) -> dict[str
         raise UsageProblem(str(exc)) from None
     except FrontierUnavailable as exc:
         raise Failed(str(exc)) from None
-    return frontier_settings(frontier, stay=stay)
+    return frontier_settings(frontier, plans=plans, stay=stay)
 
 
 @click.command()
@@ -65,7 +67,8 @@ def worker(sources: str, db_url: str, frontier: str | None, until_idle: bool, se
         registry = load_registry(sources)
     except RegistryError as exc:
         raise UsageProblem(str(exc)) from None
-    overrides = {**parse_overrides(settings), **shared_crawl_settings(frontier, db_url, stay=not until_idle)}
+    shared = shared_crawl_settings(frontier, db_url, plans=False, stay=not until_idle)
+    overrides = {**parse_overrides(settings), **shared}
     log = current_log()
     started = time.monotonic()
     with open_store(db_url) as store:
@@ -76,7 +79,6 @@ def worker(sources: str, db_url: str, frontier: str | None, until_idle: bool, se
             overrides=overrides,
             log_level=log.level,
             log_file=log.log_file,
-            plan=False,
         )
     said.info("%s", describe_run(run, time.monotonic() - started))
     code = exit_code_for(run.status)

@@ -21,10 +21,12 @@ from collections.abc import Callable
 from dataclasses import asdict
 
 import redis
+from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from crawler.conditional import FetchState
-from crawler.frontier.connection import FrontierKeys, as_text
+from crawler.database import crawl_store
+from crawler.frontier.connection import FrontierKeys, as_text, frontier_of
 from storage.db import Store
 from storage.validators import Validators, load_validator, load_validators
 
@@ -54,6 +56,8 @@ class StoredValidators(dict[str, Validators]):
 class SharedFetchState(FetchState):
     """FetchState whose per-crawl bookkeeping is shared by every worker through Redis."""
 
+    kept_elsewhere = True  # the last worker to close saves what the others fetched
+
     def __init__(self, client: redis.Redis, keys: FrontierKeys, stored: dict[str, Validators] | None = None) -> None:
         super().__init__(stored)
         self.client = client
@@ -82,6 +86,10 @@ class SharedFetchState(FetchState):
             state = cls(client, keys)
             state.stored = StoredValidators(store, load_validators(session))
             return state
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SharedFetchState:
+        return cls.load_shared(crawl_store(crawler), *frontier_of(crawler.settings))
 
     @staticmethod
     def clear(client: redis.Redis, keys: FrontierKeys) -> None:

@@ -27,6 +27,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet import task
 from twisted.python.failure import Failure
 
+from crawler.coordination import crawl_coordination
 from crawler.errors import classify_failure, worth_retrying
 from crawler.frontier.connection import frontier_of
 from crawler.frontier.dupefilter import ExpiringDupeFilter
@@ -213,9 +214,8 @@ class FrontierScheduler(BaseScheduler):
     def _tally(self) -> None:
         """Add this process's counts to the shared crawl's tally (before a lease is acked: the counts
         of a request are in Redis before the request leaves the frontier)."""
-        shared = getattr(self.spider, "shared", None)
-        if shared is not None and self.stats is not None:
-            shared.add_counts(self.roster.worker_id, self.stats.get_stats())
+        if self.stats is not None:
+            crawl_coordination(self.crawler).tally(self.roster.worker_id, self.stats.get_stats())
 
     def _settle(self, lease_meta: tuple[str, str]) -> None:
         request_id = lease_meta[0]

@@ -7,7 +7,10 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from crawler import settings
+from crawler.conditional import FETCH_STATE_SETTING
+from crawler.coordination import COORDINATION_SETTING
 from crawler.frontier.connection import FRONTIER_SETTING
+from crawler.frontier.coordination import PLANS_SETTING
 from crawler.frontier.scheduler import STAY_SETTING
 
 
@@ -24,11 +27,15 @@ def check_shared_database(db_url: str) -> None:
         )
 
 
-def frontier_settings(frontier_url: str, *, stay: bool) -> dict[str, Any]:
-    """Scheduler, dupefilter, host clock and frontier of a shared crawl; `stay`: an idle worker waits for work."""
+def frontier_settings(frontier_url: str, *, plans: bool, stay: bool) -> dict[str, Any]:
+    """Scheduler, dupefilter, host clock, coordination and listing bookkeeping of a shared crawl's process;
+    `plans`: it plans the crawl (else a worker); `stay`: an idle worker waits for work."""
     return {
         FRONTIER_SETTING: frontier_url,
+        PLANS_SETTING: plans,
         STAY_SETTING: stay,
+        COORDINATION_SETTING: "crawler.frontier.coordination.SharedCoordination",
+        FETCH_STATE_SETTING: "crawler.frontier.fetch_state.SharedFetchState",
         "SCHEDULER": "crawler.frontier.scheduler.FrontierScheduler",
         "DUPEFILTER_CLASS": "crawler.frontier.dupefilter.ExpiringDupeFilter",
         # the shared clock spaces a host's requests for every process; Scrapy's jitter (±50 %) on top of it

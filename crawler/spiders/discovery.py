@@ -15,6 +15,7 @@ from crawler import meta
 from crawler import stats as counters
 from crawler.conditional import FetchState, crawl_fetch_state, max_age
 from crawler.config import CrawlConfig
+from crawler.coordination import CrawlCoordination
 from crawler.listings import feed_links, prefer_news_sitemaps, robots_sitemaps
 from crawler.navigation import ListingAnswer, ListingLimits, plan_listing
 from crawler.registry import Outlet
@@ -29,8 +30,8 @@ class ListingDiscovery:
     """Requests and callbacks for listings: feeds, sitemaps (indexes, the sitemap window), robots.txt
     `Sitemap:` lines and homepage autodiscovery, all conditional (crawler.conditional).
 
-    Mixed into NewsSpider, which provides `outlets`, `config`, `awaiting_robots`, `settings`, `crawler`,
-    `_article_request`, `on_error` and `record_error`.
+    Mixed into NewsSpider, which provides `outlets`, `config`, `coordination`, `awaiting_robots`, `settings`,
+    `crawler`, `_article_request`, `on_error` and `record_error`.
     """
 
     outlets: dict[str, Outlet]
@@ -40,6 +41,10 @@ class ListingDiscovery:
     crawler: Any
 
     if TYPE_CHECKING:  # provided by NewsSpider (their signatures are its own)
+
+        @property
+        def coordination(self) -> CrawlCoordination: ...
+
         on_error: Callable[[Any], None]
         record_error: Callable[[Outlet | None, str, str, str], None]
         _article_request: Callable[..., scrapy.Request | None]
@@ -70,7 +75,7 @@ class ListingDiscovery:
         (one request per host, conditional), or fetched here when robots.txt is not obeyed."""
         robots_url = urljoin(outlet.homepage, "/robots.txt")
         netloc = urlsplit(robots_url).netloc
-        if not self.settings.getbool("ROBOTSTXT_OBEY") or self.settings.get("NEWSWIRE_FRONTIER"):
+        if not self.settings.getbool("ROBOTSTXT_OBEY") or not self.coordination.sees_every_response:
             # fetched here in a shared crawl too: the worker whose robots.txt middleware reads the host may
             # be another one, and its robots_parsed signal would never reach this process
             yield scrapy.Request(

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
-import redis
 import scrapy
 from scrapy import signals
 from scrapy.http import Response, TextResponse
@@ -19,6 +17,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from crawler import meta
 from crawler import stats as counters
 from crawler.config import CrawlConfig
+from crawler.coordination import CrawlCoordination, CrawlOptions, crawl_coordination
 from crawler.database import crawl_store
 from crawler.errors import classify_failure, worth_retrying
 from crawler.extract.citations import OutletDirectory, resolve
@@ -34,9 +33,6 @@ from crawler.signals import article_stored
 from crawler.spiders.discovery import ListingDiscovery
 from storage.db import stored_urls
 from storage.urls import canonical_url, is_web_url, strip_tracking
-
-if TYPE_CHECKING:
-    from crawler.frontier.crawl import SharedCrawl
 
 logger = logging.getLogger(__name__)
 
@@ -64,11 +60,9 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
         limit: int | str | None = None,
         registry: list[Outlet] | None = None,
         follow_depth: int | str = 0,
-        plan: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.plan = plan  # False: a worker of a shared crawl, which fetches what the frontier holds
         if outlets is None:
             names = outlet_names.split(",") if isinstance(outlet_names, str) else (outlet_names or [])
             registry = registry or load_registry(sources or "sources.toml")
@@ -76,12 +70,8 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
         self.outlets = {o.slug: o for o in outlets}
         self.registry = {o.slug: o for o in (registry or outlets)}
         self.follow_depth = int(follow_depth)
-        self.started = set(self.outlets) if plan else set()  # a worker may follow any cited outlet
-        self.followed: set[str] = set()
         self.known = known
         self.limit = int(limit) if limit is not None else None
-        self.scheduled: Counter[str] = Counter()
-        self.seen: set[str] = set()
         self.already_stored: set[int] = set()
         self.registry_origins = set().union(*(o.origins for o in self.registry.values())) if self.registry else set()
         self.awaiting_robots: dict[str, list[tuple[str, int]]] = {}  # netloc → (outlet, depth) waiting for robots.txt
@@ -103,16 +93,12 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
         return None
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        if self.limit is None:
-            self.limit = self.config.max_articles_per_outlet
         if self.known is None:
             slugs = list(self.registry if self.follow_depth else self.outlets)
             self.known = stored_urls(crawl_store(self.crawler), slugs)
-        if self.shared is not None and self.plan:
-            run_id = counters.run_id(self.crawler.stats) or 0
-            self.shared.new_crawl(self.limit, self.follow_depth, set(self.outlets), run_id)
-        if not self.plan:
+        if not self.coordination.plans:  # a shared crawl's worker: it fetches what the frontier holds
             return
+        self.coordination.new_crawl(self.own_options, set(self.outlets))
         for outlet in list(self.outlets.values()):
             for request in self._discovery_of(outlet, 0):
                 yield request
@@ -128,13 +114,20 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
             return []
 
     @cached_property
-    def shared(self) -> SharedCrawl | None:
-        """The shared crawl this process works on (--frontier), or None."""
-        if not self.crawler.settings.get("NEWSWIRE_FRONTIER"):
-            return None
-        from crawler.frontier.crawl import SharedCrawl
+    def coordination(self) -> CrawlCoordination:
+        """What this crawl's processes decide together (one process's, or a shared crawl's)."""
+        return crawl_coordination(self.crawler)
 
-        return SharedCrawl.from_settings(self.crawler.settings)
+    @property
+    def own_options(self) -> CrawlOptions:
+        """This process's --limit and --depth (a shared crawl's processes follow the planner's)."""
+        limit = self.limit if self.limit is not None else self.config.max_articles_per_outlet
+        return CrawlOptions(limit, self.follow_depth)
+
+    @property
+    def options(self) -> CrawlOptions:
+        """The crawl's --limit and --depth, as its planner set them."""
+        return self.coordination.options(self.own_options)
 
     @cached_property
     def directory(self) -> OutletDirectory:
@@ -144,9 +137,7 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
     def article_stored(self, item: ExtractedArticle) -> None:
         """--follow-citations: crawl the registry outlets a new article cites, and the articles it links of theirs."""
         depth = item.follow_depth + 1
-        if self.shared is not None:  # the planner's --follow-citations depth, whichever process stored it
-            self.follow_depth = self.shared.option("follow_depth", self.follow_depth)
-        if depth > self.follow_depth:
+        if depth > self.options.follow_depth:  # the planner's --depth, whichever process stored the article
             return
         slug_by_name = {o.name: o.slug for o in self.registry.values()}
         for citation in item.record.citations:
@@ -159,15 +150,11 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
 
     def follow_outlet(self, slug: str, depth: int) -> bool:
         """Run a cited registry outlet's discovery in this crawl (once per run, within the depth allowed)."""
-        if depth > self.follow_depth or slug in self.started or slug not in self.registry:
+        if depth > self.options.follow_depth or slug not in self.registry:
             return False
-        if self.shared is None:
-            if slug in self.followed:
-                return False
-        elif not self.shared.first_to_follow(slug):  # once per shared crawl, by whichever process cites it first
+        if not self.coordination.first_to_follow(slug):  # once per crawl, by whichever process cites it first
             return False
         outlet = self.outlets[slug] = self.registry[slug]
-        self.followed.add(slug)
         counters.count(self.crawler.stats, counters.FOLLOWED_OUTLETS)
         logger.info("following cited outlet %s (depth %d)", outlet.name, depth)
         for request in self._discovery_of(outlet, depth):
@@ -176,7 +163,7 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
 
     def follow_link(self, url: str, slug: str, depth: int) -> bool:
         """Fetch a linked article page of a registry outlet directly, within the depth allowed."""
-        if depth > self.follow_depth or slug not in self.registry:
+        if depth > self.options.follow_depth or slug not in self.registry:
             return False
         self.outlets.setdefault(slug, self.registry[slug])
         request = self._article_request(ListingEntry(url), self.outlets[slug], "link", follow=depth)
@@ -202,10 +189,8 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
         except ValueError as exc:  # malformed host or port
             self.record_error(outlet, entry.url[:200], "bad_url", f"malformed URL: {exc}")
             return None
-        if self.shared is None:  # a shared crawl's long-running workers leave this to the frontier's dupefilter
-            if key in self.seen:
-                return None
-            self.seen.add(key)
+        if not self.coordination.first_to_queue(key):
+            return None
         known = self.known or {}
         if key in known and not changed_since(entry, known[key][1]):
             article_id = known[key][0]
@@ -213,7 +198,8 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
                 self.already_stored.add(article_id)
                 counters.count(self.crawler.stats, counters.ALREADY_STORED)
             return None
-        if not self._within_limit(outlet.slug):
+        if not self.coordination.within_limit(outlet.slug, self.options.limit):
+            counters.count_skipped(self.crawler.stats, "over_limit")
             self.fetch_state.mark_incomplete(listing)  # the rest must be seen by the next crawl
             return None
         self.fetch_state.article_scheduled(listing)
@@ -225,21 +211,6 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
             meta={meta.OUTLET: outlet.slug},
             cb_kwargs={"hints": hints, "follow_depth": follow, "listing": listing},
         )
-
-    def _within_limit(self, slug: str) -> bool:
-        """Count one more article request of the outlet if the crawl's limit allows it (in a shared crawl,
-        counted in the frontier for every worker); else count why not."""
-        if self.shared is not None:
-            try:
-                allowed = self.shared.within_limit(slug, self.shared.option("limit", self.limit or 0))
-            except redis.RedisError:
-                counters.count_skipped(self.crawler.stats, "frontier_unreachable")
-                return False
-        elif allowed := self.scheduled[slug] < (self.limit or 0):
-            self.scheduled[slug] += 1
-        if not allowed:
-            counters.count_skipped(self.crawler.stats, "over_limit")
-        return allowed
 
     def parse_article(
         self, response: Response, hints: DiscoveryHints, follow_depth: int = 0, listing: str | None = None

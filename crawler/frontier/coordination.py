@@ -1,7 +1,8 @@
-"""What the processes of one shared crawl count together in Redis: articles per outlet against the crawl's
-limit, every process's counts (pages, requests, stored, errors, and each outlet's — what adaptive polling
-reads), and the start of a new crawl (the planner clears the last one's counts and listing bookkeeping and
-names the crawl's run, whose row every process's articles point to).
+"""A shared crawl's coordination (crawler/coordination.py's seam), in Redis: the planner's options, articles
+per outlet against the crawl's limit, cited outlets followed once, every process's counts (pages, requests,
+stored, errors, and each outlet's — what adaptive polling reads), and the start of a new crawl (the planner
+clears the last one's counts and listing bookkeeping and names the crawl's run, whose row every process's
+articles point to).
 
 Each process adds what it counted to the shared tally, under its worker id, when it acks a request (so the
 counts of a request are in Redis before the request leaves the frontier) and when it closes; the planner,
@@ -17,9 +18,10 @@ import time
 from typing import Any
 
 import redis
-from scrapy.settings import BaseSettings
+from scrapy.crawler import Crawler
 
 from crawler import stats as counters
+from crawler.coordination import CrawlCoordination, CrawlOptions, RunCounts
 from crawler.frontier.connection import FrontierKeys, as_text, frontier_of
 from crawler.frontier.dupefilter import ExpiringDupeFilter
 from crawler.frontier.fetch_state import SharedFetchState
@@ -27,6 +29,7 @@ from crawler.frontier.fetch_state import SharedFetchState
 logger = logging.getLogger(__name__)
 
 PARAMS_TTL = 1.0  # seconds a process trusts the crawl options it read
+PLANS_SETTING = "NEWSWIRE_FRONTIER_PLANS"  # True: this process plans the crawl (`crawl --frontier`); False: a worker
 # the Scrapy stats a run's row is made of, besides newswire's own (crawler/extensions.py's run_counts)
 _SCRAPY_COUNTS = ("response_received_count", "downloader/request_count")
 _SCRAPY_COUNT_PREFIXES = ("spider_exceptions/", "item_dropped_reasons_count/", "robotstxt/", "retry/")
@@ -46,10 +49,16 @@ return 0
 """
 
 
-class SharedCrawl:
-    """One shared crawl's counters."""
+class SharedCoordination(CrawlCoordination):
+    """One shared crawl's coordination: every process of the crawl sees the same decisions."""
 
-    def __init__(self, client: redis.Redis, keys: FrontierKeys) -> None:
+    def __init__(
+        self, client: redis.Redis, keys: FrontierKeys, *, plans: bool = True, crawler: Crawler | None = None
+    ) -> None:
+        super().__init__(crawler)
+        self.plans = plans
+        self.records_run = plans  # the planner's row is the run; a worker records none
+        self.sees_every_response = False  # a request goes to whichever worker leases it
         self.client = client
         self.keys = keys
         self.scheduled_key = keys.key("scheduled")
@@ -61,22 +70,29 @@ class SharedCrawl:
         self._pushed: dict[str, Any] = {}  # this process's outlet counts as last added to the tally
 
     @classmethod
-    def from_settings(cls, settings: BaseSettings) -> SharedCrawl:
-        return cls(*frontier_of(settings))
+    def from_crawler(cls, crawler: Crawler) -> SharedCoordination:
+        client, keys = frontier_of(crawler.settings)
+        return cls(client, keys, plans=crawler.settings.getbool(PLANS_SETTING, True), crawler=crawler)
 
-    def new_crawl(self, limit: int, follow_depth: int, planned: set[str], run_id: int = 0) -> None:
+    def new_crawl(self, options: CrawlOptions, planned: set[str]) -> None:
         """The planner starts a crawl: the last crawl's counts and listing bookkeeping are forgotten, and the
         crawl's options are set for every worker (a worker reading a listing applies the planner's --limit;
-        one storing an article follows its citations to the planner's --depth and records it in run
-        `run_id`)."""
+        one storing an article follows its citations to the planner's --depth and records it in the
+        planner's run)."""
         self.client.delete(self.scheduled_key, self.tally_key, self.followed_key)
-        self.client.hset(self.params_key, mapping={"limit": limit, "follow_depth": follow_depth, "run_id": run_id})
+        run_id = self.recorded_run or 0
+        self.client.hset(
+            self.params_key, mapping={"limit": options.limit, "follow_depth": options.follow_depth, "run_id": run_id}
+        )
         if planned:  # a cited outlet the planner crawls anyway is not followed again
             self.client.sadd(self.followed_key, *planned)
         SharedFetchState.clear(self.client, self.keys)
         ExpiringDupeFilter.new_crawl(self.client, self.keys)
 
-    def option(self, name: str, default: int) -> int:
+    def options(self, own: CrawlOptions) -> CrawlOptions:
+        return CrawlOptions(self._option("limit", own.limit), self._option("follow_depth", own.follow_depth))
+
+    def _option(self, name: str, default: int) -> int:
         """The planner's option for this crawl (read at most once a second), else `default`."""
         read_at, params = self._params
         if time.monotonic() - read_at > PARAMS_TTL:
@@ -88,6 +104,9 @@ class SharedCrawl:
             self._params = (time.monotonic(), params)
         return params.get(name, default)
 
+    def first_to_queue(self, url_key: str) -> bool:
+        return True  # the frontier's dupefilter decides, for every worker and for days (crawler/frontier/dupefilter)
+
     def first_to_follow(self, slug: str) -> bool:
         """True for the one process that first follows this cited outlet in this crawl (none while Redis is
         away: the citation is followed by a later crawl)."""
@@ -97,13 +116,36 @@ class SharedCrawl:
             return False
 
     def within_limit(self, slug: str, limit: int) -> bool:
-        """Take one of the outlet's `limit` article requests for this crawl, if one is left. Raises
-        redis.RedisError while Redis is away (the caller leaves the article to the next crawl)."""
-        taken = int(self.client.hincrby(self.scheduled_key, slug, 1))
-        if taken > limit:
-            self.client.hincrby(self.scheduled_key, slug, -1)
+        """Take one of the outlet's `limit` article requests for this crawl, if one is left; while Redis is
+        away, none (counted as skipped: the article is left to the next crawl)."""
+        try:
+            taken = int(self.client.hincrby(self.scheduled_key, slug, 1))
+            if taken > limit:
+                self.client.hincrby(self.scheduled_key, slug, -1)
+                return False
+        except redis.RedisError:
+            if self.crawler is not None and self.crawler.stats is not None:
+                counters.count_skipped(self.crawler.stats, "frontier_unreachable")
             return False
         return True
+
+    def run_counts(self, stats: dict[str, Any], reason: str) -> RunCounts:
+        """Every process's counts in this crawl, by worker id: when Redis cannot be reached, or lost the crawl
+        (restarted without persistence), the planner's own counts only, and the run fails with that reason."""
+        run_id = self.recorded_run or 0
+        held = self.holds_run(run_id)
+        by_worker = self.counts_by_worker() if held else None
+        if by_worker is None:
+            lost = "the frontier lost this crawl (Redis restarted empty?)"
+            problem = "frontier unreachable" if held is None else lost
+            logger.error(
+                "%s: crawl #%s records this process's counts only; the next crawl reads its listings again",
+                problem,
+                run_id,
+            )
+            by_worker = {"this process": stats}
+            reason = "frontier_unreachable" if held is None else "frontier_lost"
+        return RunCounts(counters.combined(by_worker.values()), by_worker, reason)
 
     def holds_run(self, run_id: int) -> bool | None:
         """Whether the frontier still holds crawl `run_id` (False: Redis lost it, e.g. restarted without
@@ -115,10 +157,10 @@ class SharedCrawl:
         return held is not None and int(held) == run_id
 
     def run_id(self) -> int | None:
-        """The crawl run this crawl's articles belong to (the planner's row), if a planner named one."""
-        return self.option("run_id", 0) or None
+        """The run this crawl's articles belong to: the planner's row, once a planner named one."""
+        return self._option("run_id", 0) or self.recorded_run
 
-    def add_counts(self, worker_id: str, stats: dict[str, Any]) -> None:
+    def tally(self, worker_id: str, stats: dict[str, Any]) -> None:
         """Add what this process counted since its last call to the crawl's tally, under `worker_id`."""
         args: list[Any] = []
         pushed: dict[str, Any] = {}
@@ -156,7 +198,7 @@ class SharedCrawl:
 
 def _shared_count(key: str, value: Any) -> bool:
     """Whether a stats key is one of the counts a run's row is made of."""
-    if value is None or key == counters.RUN_ID:
+    if value is None:
         return False
     if not key.startswith(counters.PREFIX) and key not in _SCRAPY_COUNTS and not key.startswith(_SCRAPY_COUNT_PREFIXES):
         return False
