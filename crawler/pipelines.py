@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
-import os
-import sys
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -23,12 +20,12 @@ from crawler.database import crawl_store
 from crawler.extract import ExtractionContext
 from crawler.extract.citations import OutletDirectory
 from crawler.extract.versions import extractor_version
-from crawler.extraction import Caps, Extraction, extract_page, start_worker
+from crawler.extraction import Caps, Extraction, extract_page
 from crawler.items import ExtractedArticle, FetchedPage
+from crawler.pool import extraction_pool
 from crawler.registry import Outlet
 from crawler.resolve import citation_rows
 from crawler.signals import article_stored
-from crawler.workers import CRAWL_PID_VARIABLE
 from storage.models import EXTRACTED_FIELDS, Article
 from storage.near_duplicates import from_bytes
 from storage.raw import keep_raw
@@ -104,19 +101,6 @@ def _context(page: FetchedPage, outlet: Outlet, directory: OutletDirectory | Non
     )
 
 
-def _worker_context() -> multiprocessing.context.BaseContext:
-    """How extraction workers start: forked from a fork server that loaded and warmed the extractor once
-    (crawler/warm.py), so a worker starts in milliseconds and shares the extractor's memory with the
-    others. Elsewhere than on Linux, where the kernel cannot tie the fork server's life to the crawl's,
-    they are spawned."""
-    if not sys.platform.startswith("linux"):
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["crawler.warm"])
-    os.environ[CRAWL_PID_VARIABLE] = str(os.getpid())  # the fork server inherits it: whom it must die with
-    return context
-
-
 class ExtractPipeline:
     """Turn fetched pages into extracted articles with their fingerprints (crawler/extraction.py);
     NEWSWIRE_EXTRACT_WORKERS > 0 runs that in worker processes."""
@@ -143,12 +127,7 @@ class ExtractPipeline:
 
     def _start_pool(self) -> None:
         if self.workers > 0:
-            self.pool = ProcessPoolExecutor(
-                self.workers,
-                mp_context=_worker_context(),
-                initializer=start_worker,
-                initargs=(os.getpid(), self.directory),  # the directory travels once per worker
-            )
+            self.pool = extraction_pool(self.workers, self.directory)
 
     async def _extract_in_pool(self, page: FetchedPage, context: ExtractionContext) -> Extraction:
         """Extract in a worker; if a worker died (out of memory, a crash), start a new pool and retry once."""

@@ -10,26 +10,26 @@ article with no kept page (NEWSWIRE_KEEP_RAW=0, or stored by an older version) i
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
-import sys
 from collections.abc import Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from scrapy.settings import Settings
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from crawler import settings as defaults
+from crawler.config import CrawlConfig
 from crawler.extract import ExtractionContext
 from crawler.extract.citations import OutletDirectory
 from crawler.extract.record import DiscoveryHints
 from crawler.extract.versions import extractor_version
 from crawler.extraction import Caps, Extraction, extract_page
 from crawler.items import FetchedPage
+from crawler.pool import extraction_pool
 from crawler.registry import Outlet
 from crawler.resolve import citation_rows, outlet_directory
 from storage.db import Store
@@ -42,7 +42,6 @@ from storage.stories import elect_original, load_index, lock_story_writers, refr
 logger = logging.getLogger(__name__)
 
 PARTITION = 200  # articles extracted, then written, at a time
-CAPS = Caps(defaults.NEWSWIRE_MAX_TEXT_CHARS, defaults.NEWSWIRE_MAX_HTML_CHARS)  # as a crawl stores them
 METADATA = ("published", "published_raw", "published_source", "published_offset", "language", "site_name", "tags",
             "image", "license")  # fmt: skip
 
@@ -65,6 +64,7 @@ class _Job:
     text_hash: str
     page: FetchedPage
     context: ExtractionContext
+    caps: Caps
 
 
 def reextract(
@@ -74,22 +74,28 @@ def reextract(
     outlet_slug: str | None = None,
     since: datetime | None = None,
     workers: int | None = None,
+    config: CrawlConfig | None = None,
 ) -> ReextractReport:
-    """Re-extract the articles (of one outlet, published or fetched since `since`) from their kept pages."""
+    """Re-extract the articles (of one outlet, published or fetched since `since`) from their kept pages, with
+    the crawl's caps and story threshold (`config`: the crawl settings' defaults unless given)."""
+    config = config or CrawlConfig.from_settings(Settings())
+    caps = Caps(config.max_text_chars, config.max_html_chars)  # as a crawl stores them
     report = ReextractReport()
     outlets = {o.slug: o for o in registry}
     directory = outlet_directory(registry)
     with store.sessions() as session:
         ids = list(session.scalars(_articles(outlet_slug, since)))
-    _set_directory(directory)
     with _pool(workers if workers is not None else (os.cpu_count() or 1), directory) as pool:
         for first in range(0, len(ids), PARTITION):
             with store.sessions() as session:  # read, then extract outside any transaction
-                jobs = _jobs(session, ids[first : first + PARTITION], outlets, report)
-            results = list(pool.map(_extract, jobs, chunksize=8)) if pool else [_extract(job) for job in jobs]
+                jobs = _jobs(session, ids[first : first + PARTITION], outlets, caps, report)
+            if pool is None:
+                results = [_extract(replace(job, context=replace(job.context, directory=directory))) for job in jobs]
+            else:  # a worker holds the directory already
+                results = list(pool.map(_extract, jobs, chunksize=8))
             with store.sessions.begin() as session:
                 lock_story_writers(session)
-                _write(session, jobs, results, directory, report)
+                _write(session, jobs, results, directory, config.story_threshold, report)
     return report
 
 
@@ -104,26 +110,20 @@ def _articles(outlet_slug: str | None, since: datetime | None) -> Any:
 
 @contextmanager
 def _pool(workers: int, directory: OutletDirectory) -> Iterator[Executor | None]:
-    """`workers` extraction processes (forked: the extractor this process loaded comes with them), or None for
-    extraction in this process."""
+    """The crawl's extraction pool of `workers` processes (they die with this one: crawler/pool.py), or None
+    for extraction in this process."""
     if workers <= 1:
         yield None
         return
-    method = "fork" if sys.platform.startswith("linux") else "spawn"
-    context = multiprocessing.get_context(method)
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_set_directory, initargs=(directory,)) as pool:
+    with extraction_pool(workers, directory) as pool:
         yield pool
-
-
-def _set_directory(directory: OutletDirectory) -> None:
-    global _directory
-    _directory = directory
 
 
 def _jobs(
     session: Session,
     ids: list[int],
     outlets: dict[str, Outlet],
+    caps: Caps,
     report: ReextractReport,
 ) -> list[_Job]:
     jobs = []
@@ -146,10 +146,10 @@ def _jobs(
             hints=fetched.hints,
             language=fetched.language,
             timezone=fetched.timezone,
-            directory=None,  # the worker's (set below for in-process runs)
+            directory=None,  # the worker's (set in reextract for in-process runs)
             outlet_names=(outlet.name, *outlet.aliases) if outlet else (name,),
         )
-        jobs.append(_Job(article_id, version, stored_hash, fetched, context))
+        jobs.append(_Job(article_id, version, stored_hash, fetched, context, caps))
     return jobs
 
 
@@ -167,22 +167,13 @@ def _fetched(page: KeptPage, slug: str, outlet: Outlet | None) -> FetchedPage:
     )
 
 
-_directory: OutletDirectory | None = None  # the registry's, for in-process extraction and forked workers
-
-
 def _extract(job: _Job) -> Extraction | None:
+    """Extract one kept page (in a worker, whose citation directory fills a context that has none)."""
     try:
-        context = job.context if _directory is None else _with_directory(job.context, _directory)
-        return extract_page(job.page, context, CAPS)
+        return extract_page(job.page, job.context, job.caps)
     except Exception as exc:  # noqa: BLE001 - one page that breaks the extractor is counted, not fatal
         logger.error("%s: re-extraction failed: %s: %s", job.page.url, type(exc).__name__, exc)
         return None
-
-
-def _with_directory(context: ExtractionContext, directory: OutletDirectory) -> ExtractionContext:
-    from dataclasses import replace
-
-    return replace(context, directory=directory)
 
 
 def _write(
@@ -190,6 +181,7 @@ def _write(
     jobs: list[_Job],
     results: list[Extraction | None],
     directory: OutletDirectory | None,
+    story_threshold: float,
     report: ReextractReport,
 ) -> None:
     change = next_change(session)
@@ -231,7 +223,7 @@ def _write(
             )  # fmt: skip
         _replace_citations(session, article, record, directory)
         if index is None:
-            index = load_index(session, 0.25)
+            index = load_index(session, story_threshold)
         refresh_signature(session, article, index)
         if article.story_id is not None:
             elect_original(session, article.story_id)

@@ -1,8 +1,9 @@
-"""One crawl at a time per database: an OS file lock, released by the kernel even when the crawl is killed;
+"""One crawl at a time per database: an OS record lock, released by the kernel even when the crawl is killed;
 on PostgreSQL also a session advisory lock, so crawls on different hosts never overlap either."""
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import os
@@ -36,15 +37,19 @@ def lock_path(db_url: str) -> Path:
 def crawl_lock(db_url: str) -> Iterator[Path]:
     """Hold the database's crawl lock for the block; raise CrawlLocked at once if another crawl has it.
 
-    flock() locks belong to the open file: they vanish when the process exits, however it exits, so a
-    crashed or killed crawl never blocks the next one.
+    A POSIX record lock (lockf) belongs to the process that took it: it vanishes when that process exits,
+    however it exits, and a process forked from it never holds it. flock() belonged to the open file, which
+    forked children share: a killed `reextract` left its forked workers holding the lock, and every later
+    crawl exited 75 naming a dead pid.
     """
     path = lock_path(db_url)  # beside the database (its directory is checked first) or in the temp directory
     handle = open(path, "a+")  # noqa: SIM115 - held open for the lock's lifetime
     try:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):  # not "another process holds it"
+                raise
             handle.seek(0)
             holder = handle.read().strip() or "another process"
             raise CrawlLocked(f"another crawl of this database is running ({holder}); lock: {path}") from None
