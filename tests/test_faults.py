@@ -302,3 +302,29 @@ def test_a_crawl_whose_only_listing_fails_is_a_failed_crawl_not_a_partial_one(fa
                           *FAST_CRAWL, cwd=tmp_path)  # fmt: skip
     assert result.returncode == 3, result.stderr
     assert "failed" in result.stdout
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_strings_no_database_can_hold_are_cleaned_and_the_article_kept(faultweb, tmp_path, request, database):
+    """A lone surrogate escape (\\ud800) in JSON-LD lost the article on both databases, a NUL (\\u0000) on
+    PostgreSQL: the record's text fields are cleaned (a lone surrogate becomes U+FFFD, a NUL goes)."""
+    import json
+
+    from sqlalchemy import select
+
+    from storage.models import Article
+    from tests.support.db import PG_URL, session_on
+
+    if database == "sqlite":
+        db_url = f"sqlite:///{tmp_path / 'x.db'}"
+    else:
+        db_url = f"{PG_URL}?options=-csearch_path%3D{request.getfixturevalue('pg_schema')}"
+    registry = faultweb.write_registry(tmp_path / "sources.toml", ("unstorable",))
+    result = run_newswire("crawl", "--sources", str(registry), "--db", db_url, *FAST_CRAWL, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    with session_on(db_url) as session:
+        article = session.scalars(select(Article)).one()
+    assert article.title == "An unstorable page \ufffd" and article.authors == ["Lina\ufffd Haddad"]
+    assert article.description == "Quay news today" and "quay" in article.tags
+    exported = newswire("export", "--db", db_url, cwd=tmp_path)
+    assert exported.exit_code == 0 and json.loads(exported.stdout)["authors"] == ["Lina\ufffd Haddad"]

@@ -265,7 +265,7 @@ class ArticlePage:
         record.tags = [tag for tag in dict.fromkeys(map(normalize_title, meta.tags)) if tag]
         record.license = normalize_title(meta.license)[:500] or None
         record.text, record.html, record.citations = self.text, self.body.html, self.citations
-        return record
+        return record.make_storable()  # a JSON-LD "\ud800" or "\u0000" lost the whole article at the store
 
 
 def web_url(url: str) -> str | None:

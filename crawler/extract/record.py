@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from crawler.extract.citations import Citation
 from crawler.extract.kinds import ARTICLE, NO_TEXT
@@ -51,3 +52,35 @@ class ArticleRecord:
     def word_count(self) -> int:
         """Number of whitespace-separated words in the text."""
         return len(self.text.split())
+
+    def make_storable(self) -> ArticleRecord:
+        """Clean every text field (its citations' too) of what no database stores (see `storable`); returns
+        the record."""
+        for name, value in _storable_fields(self).items():
+            setattr(self, name, value)
+        self.citations = [replace(c, **_storable_fields(c)) for c in self.citations]
+        return self
+
+
+# a NUL (PostgreSQL's text and JSON refuse it) and the halves of surrogate pairs, which only stand alone in a
+# str (a JSON escape such as "\ud800"): UTF-8 cannot encode them, so SQLite and PostgreSQL both refuse them
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """`text` without what no database stores: a NUL goes, a lone surrogate becomes U+FFFD."""
+    if _UNSTORABLE.search(text) is None:
+        return text
+    return _UNSTORABLE.sub(lambda found: "" if found.group() == "\x00" else "\ufffd", text)
+
+
+def _storable_fields(record: Any) -> dict[str, Any]:
+    """The str and list-of-str fields of a dataclass that `storable` changes, with their new values."""
+    changed: dict[str, Any] = {}
+    for name in (f.name for f in fields(record)):
+        value = getattr(record, name)
+        if isinstance(value, str) and (clean := storable(value)) != value:
+            changed[name] = clean
+        elif isinstance(value, list) and any(isinstance(item, str) and storable(item) != item for item in value):
+            changed[name] = [storable(item) if isinstance(item, str) else item for item in value]
+    return changed

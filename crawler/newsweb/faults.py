@@ -18,6 +18,8 @@ broken        a reset connection, a body cut short of its Content-Length, a 500,
               5 s (past a short DOWNLOAD_TIMEOUT), and one normal story
 hostile       an article whose metadata attacks: an author '<script>…</script>Eve', a javascript: image,
               a description carrying <img onerror=…>
+unstorable    JSON-LD whose strings hold what no database stores: a lone surrogate escape (\ud800) in the
+              headline and an author, a NUL escape (\u0000) in the description and a keyword
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ class FaultWeb:
         "many-sitemaps",
         "deep-index",
         "hostile",
+        "unstorable",
         "charsets",
         "traps",
         "broken",
@@ -213,6 +216,17 @@ class FaultWeb:
             '"author": {"@type": "Person", "name": "<script>alert(1)</script>Eve Hacker"}}</script>'
         )
         page = page.replace("</head>", attack + "</head>", 1)
+        return self._outlet(base, [item], {item.path: pages.html_resource(page)})
+
+    def _unstorable(self, base: str, slug: str) -> dict:
+        item = story("/news/unstorable/", "An unstorable page", "Unstorable.")
+        page = pages.wordpress_article(item, base, shortcode_in_body=False)
+        json_ld = (  # escapes as JSON writes them: json.loads turns them into a lone surrogate and a NUL
+            '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "An unstorable page \\ud800", '
+            '"description": "Quay news\\u0000 today", "keywords": ["quay\\u0000", "port"], '
+            '"author": {"@type": "Person", "name": "Lina\\ud800 Haddad"}}</script>'
+        )
+        page = page.replace("</head>", json_ld + "</head>", 1)
         return self._outlet(base, [item], {item.path: pages.html_resource(page)})
 
     def _charsets(self, base: str, slug: str) -> dict:
