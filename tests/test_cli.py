@@ -238,3 +238,21 @@ def test_expected_errors_carry_their_exit_code_in_process(first_crawl: Crawl, tm
         result = newswire(*args)
         assert result.exit_code == code, (args, result.stderr)
         assert result.stderr.startswith("newswire: error:") and text in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_text_output_shows_control_characters_of_stored_data_as_escapes(first_crawl: Crawl, tmp_path):
+    """A title with a terminal escape (stored before extraction dropped control characters) reached the terminal:
+    `stories`, `outlets` and `status` print it escaped; JSON escapes it anyway."""
+    import shutil
+    import sqlite3
+
+    db = tmp_path / "copy.db"
+    shutil.copy(first_crawl.db_path, db)
+    with sqlite3.connect(db) as connection:
+        connection.execute("UPDATE articles SET title = 'Owned \x1b]0;pwned\x07 \x1b[2J title'")
+        connection.execute("UPDATE outlets SET name = name || ' \x9b31m'")
+    for command in ("stories", "outlets", "status"):
+        result = newswire(command, "--db", f"sqlite:///{db}")
+        assert result.exit_code == 0 and result.stdout, result.stderr
+        assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", result.stdout), command
+    assert "Owned \\x1b]0;pwned\\x07 \\x1b[2J title" in newswire("stories", "--db", f"sqlite:///{db}").stdout

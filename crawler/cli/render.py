@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -27,6 +28,15 @@ def describe_run(run: Any, seconds: float) -> str:
         f"{run.already_stored} already stored, {run.duplicates} duplicates, {run.errors} errors{error_text}; "
         f"{run.requests} requests, {run.not_modified} not modified, in {seconds:.1f} s"
     )
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # every C0 and C1 control but tab and newline
+
+
+def echo_text(text: str) -> None:
+    """Lines of stored data on stdout, control characters shown as escapes: a title from a page's JSON-LD must
+    not drive the reader's terminal (an ESC sequence can retitle the window, hide text, move the cursor)."""
+    click.echo(_CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", text))
 
 
 def echo_json(data: Any) -> None:

@@ -19,7 +19,7 @@ from crawler.cli.options import (
     parse_since,
     settings_option,
 )
-from crawler.cli.render import echo_json, noted, story_lines, suggestion_lines
+from crawler.cli.render import echo_json, echo_text, noted, story_lines, suggestion_lines
 from crawler.cli.store import open_store
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ def status(
     if as_json:
         echo_json({**report, **shared})
     else:
-        click.echo(status_text(report) + (_frontier_text(shared) if shared else ""))
+        echo_text(status_text(report) + (_frontier_text(shared) if shared else ""))
 
 
 def _frontier_text(shared: dict[str, Any]) -> str:
@@ -133,7 +133,7 @@ def stories(db_url: str, since: str | None, min_outlets: int, limit: int, as_jso
         echo_json(found)
     else:
         for story in found:
-            click.echo("\n".join(story_lines(story)))
+            echo_text("\n".join(story_lines(story)))
     if not found:
         wanted = [f"--since {since!r}"] * bool(since) + [f"--min-outlets {min_outlets}"] * (min_outlets > 1)
         noted.info("no story matched%s", f" ({', '.join(wanted)})" if wanted else ": the database has none yet")
@@ -166,7 +166,7 @@ def outlets(db_url: str, suggest: bool, limit: int, as_json: bool) -> None:
         echo_json(rows)
     elif suggest:
         for line in suggestion_lines(rows):
-            click.echo(line)
+            echo_text(line)
     else:
         for row in rows:
-            click.echo(f"{row['name']}: {row['articles']} articles")
+            echo_text(f"{row['name']}: {row['articles']} articles")

@@ -54,24 +54,26 @@ class ArticleRecord:
         return len(self.text.split())
 
     def make_storable(self) -> ArticleRecord:
-        """Clean every text field (its citations' too) of what no database stores (see `storable`); returns
-        the record."""
+        """Clean every text field (its citations' too) of what is not text (see `storable`); returns the
+        record."""
         for name, value in _storable_fields(self).items():
             setattr(self, name, value)
         self.citations = [replace(c, **_storable_fields(c)) for c in self.citations]
         return self
 
 
-# a NUL (PostgreSQL's text and JSON refuse it) and the halves of surrogate pairs, which only stand alone in a
-# str (a JSON escape such as "\ud800"): UTF-8 cannot encode them, so SQLite and PostgreSQL both refuse them
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# C0 and C1 control characters but tab and line breaks (a NUL: PostgreSQL's text and JSON refuse it; an ESC
+# would drive a reader's terminal), and the halves of surrogate pairs, which only stand alone in a str (a JSON
+# escape such as "\ud800"): UTF-8 cannot encode them, so SQLite and PostgreSQL both refuse them
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def storable(text: str) -> str:
-    """`text` without what no database stores: a NUL goes, a lone surrogate becomes U+FFFD."""
-    if _UNSTORABLE.search(text) is None:
+    """`text` as a text field holds it: control characters (but tab and line breaks) go, a lone surrogate
+    becomes U+FFFD."""
+    if _NOT_TEXT.search(text) is None:
         return text
-    return _UNSTORABLE.sub(lambda found: "" if found.group() == "\x00" else "\ufffd", text)
+    return _NOT_TEXT.sub(lambda found: "\ufffd" if "\ud800" <= found.group() <= "\udfff" else "", text)
 
 
 def _storable_fields(record: Any) -> dict[str, Any]:

@@ -19,7 +19,7 @@ broken        a reset connection, a body cut short of its Content-Length, a 500,
 hostile       an article whose metadata attacks: an author '<script>…</script>Eve', a javascript: image,
               a description carrying <img onerror=…>
 unstorable    JSON-LD whose strings hold what no database stores: a lone surrogate escape (\ud800) in the
-              headline and an author, a NUL escape (\u0000) in the description and a keyword
+              headline and an author, a NUL escape (\u0000) in the description and a keyword, an ESC in a keyword
 """
 
 from __future__ import annotations
@@ -223,7 +223,7 @@ class FaultWeb:
         page = pages.wordpress_article(item, base, shortcode_in_body=False)
         json_ld = (  # escapes as JSON writes them: json.loads turns them into a lone surrogate and a NUL
             '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "An unstorable page \\ud800", '
-            '"description": "Quay news\\u0000 today", "keywords": ["quay\\u0000", "port"], '
+            '"description": "Quay news\\u0000 today", "keywords": ["quay\\u0000", "port\\u001b"], '
             '"author": {"@type": "Person", "name": "Lina\\ud800 Haddad"}}</script>'
         )
         page = page.replace("</head>", json_ld + "</head>", 1)
