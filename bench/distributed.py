@@ -267,8 +267,8 @@ def fingerprint_bytes(count: int = 100_000) -> float:
     with client.pipeline(transaction=False) as pipe:
         for n in range(count):
             request = Request(f"https://outlet{n % 50}.example/2026/12/story-{n}", cb_kwargs={"hints": None})
-            keys, fingerprint, seconds = dupefilter._place(request)
-            dupefilter._seen(keys=keys, args=[fingerprint, seconds], client=pipe)
+            script, keys, args = dupefilter.seen_call(request)
+            script(keys=keys, args=args, client=pipe)
             if n % 5000 == 4999:
                 pipe.execute()
         pipe.execute()

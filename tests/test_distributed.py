@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -33,8 +31,9 @@ from crawler.newsweb.faults import send, story
 from crawler.newsweb.server import Fault, NewsWebServer, Resource
 from storage.models import Article, CrawlRun, Story
 from tests.support.cli import FAST_CRAWL, newswire
-from tests.support.db import PG_URL, REDIS_URL, crawl_runs, redis_absent, session_on
+from tests.support.db import PG_URL, REDIS_URL, crawl_runs, session_on
 from tests.support.newsweb import LocalWeb
+from tests.support.private_redis import PrivateRedis
 
 WAIT_SECONDS = 120  # every process of a shared crawl of the local web ends well within this
 
@@ -150,6 +149,9 @@ def test_a_planner_and_two_workers_store_what_one_process_stores_and_fetch_every
     assert sum(status == 304 for *_, status in recrawl) >= 10
     assert {key: fetched[key] for key in article_paths} == dict.fromkeys(article_paths, 1)
     assert all(_pages_fetched(out) > 0 for out, _err in outputs), outputs  # each worker did its share
+    # what the crawl itself queues comes back whole: no meta dropped, no request refused on reading it back
+    for _out, err in [planned, second, *outputs]:
+        assert "dropped meta" not in err and "refused a request read back" not in err, err
     assert LeasedQueue(client, keys).sizes() == QueueSizes(0, 0, 0, 0)
     assert [line.state(time.time()) for line in roster.lines()] == ["stopped"] * 4  # the two planners worked too
     # one run row per planned crawl, with every process's counts; every article points to the first one
@@ -383,50 +385,6 @@ def test_three_processes_keep_each_hosts_rate_and_a_429_stops_every_one_of_them(
     assert during == [], during
     # the other host went on meanwhile: a block is one host's
     assert any(refused_at < t < refused_at + 2.9 for t, _ in arrivals["paced"]), (refused_at, arrivals["paced"])
-
-
-class PrivateRedis:
-    """A redis-server of this test's own on a free loopback port, that the test can kill -9 and start again on
-    the same port: with AOF (fsync at every write) in `directory`, or keeping nothing."""
-
-    def __init__(self, directory: Path, *, persistent: bool) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            redis_absent(FileNotFoundError("redis-server is not installed"))
-        self.binary, self.directory, self.persistent = binary, directory, persistent
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        options = ["--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory), "--save", ""]
-        options += ["--appendonly", "yes", "--appendfsync", "always"] if self.persistent else ["--appendonly", "no"]
-        self.process = subprocess.Popen([self.binary, *options], stdout=subprocess.DEVNULL)
-        client = redis.Redis.from_url(self.url)
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.RedisError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        client.close()
-
-    def kill(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait()
-
-    def sizes(self) -> QueueSizes:
-        client = redis.Redis.from_url(self.url)
-        try:
-            return LeasedQueue(client, FrontierKeys("outage")).sizes()
-        finally:
-            client.close()
 
 
 @dataclass

@@ -3,6 +3,7 @@ loses nothing), requests as JSON (never pickle), fingerprints that expire."""
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
@@ -13,10 +14,12 @@ import redis
 from scrapy import Request, Spider
 from scrapy.utils.test import get_crawler
 
+from crawler.extract.record import DiscoveryHints
 from crawler.frontier.connection import FrontierKeys, FrontierUnavailable, connect
 from crawler.frontier.dupefilter import ExpiringDupeFilter
 from crawler.frontier.leases import LeasedQueue
-from crawler.frontier.serializer import MAX_PAYLOAD_BYTES, UnqueueableRequest, dumps, loads
+from crawler.frontier.readback import address_refusal, loads, read_back
+from crawler.frontier.serializer import MAX_PAYLOAD_BYTES, RefusedRequest, UnqueueableRequest, dumps
 from tests.support.db import REDIS_URL
 from tests.support.paths import PROJECT
 
@@ -110,51 +113,226 @@ def test_a_stale_lease_cannot_ack_or_extend_what_another_worker_now_holds(client
 class _Spider(Spider):
     name = "frontier-test"
 
-    def parse_article(self, response):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.registry = {"outlet": None}  # the slugs a request's outlet may name
+        self.registry_origins = {("http", "127.0.0.1", 8080)}  # what the registry vouches for
+        self.failures = []
+
+    def parse_article(self, response, hints=None, follow_depth=0, listing=None):
+        return None
+
+    def on_error(self, failure):
+        self.failures.append(failure)
+
+    def record_error(self, *args):  # a method of its own that is no callback
         return None
 
 
-def test_requests_travel_as_json_and_what_json_cannot_carry_is_refused_when_queued():
+# what the crawl itself writes on a request it queues: the spiders' meta, and Scrapy's redirect/retry/depth counts
+CRAWL_META = {
+    "outlet": "outlet",
+    "conditional": True,
+    "handle_httpstatus_list": [304],
+    "redirect_urls": ["https://outlet.example/old"],
+    "redirect_times": 1,
+    "redirect_ttl": 19,
+    "redirect_reasons": [301],
+    "retry_times": 1,
+    "depth": 2,
+}
+
+
+def test_what_the_crawl_writes_travels_as_json_and_what_a_worker_would_refuse_is_refused_when_queued():
     spider = _Spider()
+    hints = DiscoveryHints("feed", "A title", "Mon, 07 Dec 2026 10:00:00 GMT")
     request = Request(
         "https://outlet.example/a?b=1",
         callback=spider.parse_article,
-        errback=spider.parse_article,
-        headers={"If-None-Match": '"v1"'},
-        body=b"\x00\xff",
-        meta={"newswire_outlet": "outlet", "handle_httpstatus_list": [304], "not_before": 1.5},
+        errback=spider.on_error,
+        headers={"Referer": "https://outlet.example/feed.xml"},
+        meta=CRAWL_META,
+        cb_kwargs={"hints": hints, "follow_depth": 1, "listing": "https://outlet.example/feed.xml"},
         priority=7,
         dont_filter=True,
     )
     payload = dumps(request, spider)
     assert payload.startswith(b"{") and b"pickle" not in payload
     back = loads(payload, spider)
-    assert (back.url, back.callback, back.errback, back.body, back.priority, back.dont_filter) == (
+    assert (back.url, back.callback, back.errback, back.priority, back.dont_filter) == (
         request.url,
         spider.parse_article,
-        spider.parse_article,
-        b"\x00\xff",
+        spider.on_error,
         7,
         True,
     )
-    assert back.headers.get("If-None-Match") == b'"v1"' and back.meta == request.meta
+    assert back.meta == CRAWL_META and back.cb_kwargs == request.cb_kwargs
+    assert back.headers.get("Referer") == b"https://outlet.example/feed.xml"
     with pytest.raises(UnqueueableRequest, match=r"outlet\.example"):
         dumps(Request("https://outlet.example/x", callback=lambda r: None), spider)  # not a spider method
     with pytest.raises(UnqueueableRequest, match="set cannot be queued"):
-        dumps(Request("https://outlet.example/x", meta={"tags": {"a"}}), spider)
+        dumps(Request("https://outlet.example/x", callback=spider.parse_article, meta={"tags": {"a"}}), spider)
+    with pytest.raises(UnqueueableRequest, match="not a parse method"):
+        dumps(Request("https://outlet.example/x", callback=spider.record_error), spider)
+    with pytest.raises(UnqueueableRequest, match="only a GET"):
+        dumps(Request("https://outlet.example/x", callback=spider.parse_article, method="POST", body=b"x"), spider)
 
 
-def test_what_redis_holds_is_not_trusted_when_read_back():
-    """A request planted in Redis cannot name a class to import, call a spider attribute that is not one of
-    its own methods, or be arbitrarily large."""
+def _planted(spider, **changes):
+    """A request as the crawl queues it, then changed the way whoever can write to Redis could change it."""
+    request = Request(
+        "https://outlet.example/a",
+        callback=spider.parse_article,
+        errback=spider.on_error,
+        meta={"outlet": "outlet"},
+        cb_kwargs={"hints": DiscoveryHints(), "listing": None},
+    )
+    data = json.loads(dumps(request, spider))
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
+    return json.dumps(data).encode()
+
+
+# Scrapy's transport keys: each steers how and where a worker fetches, and the crawl never writes one
+TRANSPORT_META = {
+    "download_maxsize": 0,
+    "download_warnsize": 0,
+    "dont_obey_robotstxt": True,
+    "handle_httpstatus_all": True,
+    "bindaddress": ["10.0.0.1", 0],
+    "dont_redirect": True,
+    "dont_retry": True,
+    "cookiejar": 1,
+    "dont_merge_cookies": True,
+    "max_retry_times": 1000,
+    "download_fail_on_dataloss": False,
+    "allow_offsite": True,
+    "referrer_policy": "unsafe-url",
+    "newswire_lease": ["1", "forged"],
+}
+
+
+def test_a_request_read_back_carries_only_what_the_crawl_writes():
+    """Meta from Redis: an allow-list. A planted proxy (it made a worker fetch an internal address and store the
+    answer as an outlet's article) and download_maxsize 0 (the 10 MiB cap gone) never come back, nor any other
+    transport key; a download_timeout or proxy the crawl's own middlewares wrote is dropped quietly (set again
+    by this worker), the rest is reported. Headers: Referer only."""
     spider = _Spider()
-    planted = json.loads(dumps(Request("https://outlet.example/a", callback=spider.parse_article), spider))
-    assert type(loads(json.dumps({**planted, "_class": "os.system"}).encode(), spider)) is Request
-    for callback in ("start", "close", "__init__", "crawler"):
-        with pytest.raises(UnqueueableRequest, match="not a method of the spider"):
-            loads(json.dumps({**planted, "callback": callback}).encode(), spider)
+    quiet = {"proxy": "http://10.0.0.7:3128", "_auth_proxy": "http://10.0.0.7:3128", "download_timeout": 99999}
+    payload = _planted(
+        spider,
+        meta={**CRAWL_META, **quiet, **TRANSPORT_META},
+        headers={
+            name: [{"__bytes__": base64.b64encode(b"x").decode()}]
+            for name in ("Host", "Proxy-Authorization", "Referer")
+        },
+    )
+    read = read_back(payload, spider)
+    assert read.request.meta == CRAWL_META
+    assert read.dropped == tuple(sorted(TRANSPORT_META))
+    assert list(read.request.headers.keys()) == [b"Referer"]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"callback": "start"},  # Scrapy's, or the spider's own but no callback
+        {"callback": "close"},
+        {"callback": "__init__"},
+        {"callback": "crawler"},
+        {"callback": "record_error"},
+        {"errback": "parse_article"},  # an errback is an on_… method
+        {"callback": None},
+        {"method": "POST"},
+        {"body": {"__bytes__": "eA=="}},
+        {"cookies": {"session": "x"}},
+        {"url": "file:///etc/passwd"},
+        {"priority": 10**12},
+        {"dont_filter": "yes"},
+        {"meta": {"handle_httpstatus_list": [500]}},  # an error page would reach parse_article and be stored
+        {"meta": {"outlet": "not-in-the-registry"}},
+        {"meta": {"redirect_times": -5}},
+        {"meta": {"conditional": "yes"}},
+        {"cb_kwargs": {"follow_depth": -1000}},  # past the planner's --depth
+        {"cb_kwargs": {"listing_depth": 10**9}},
+        {"cb_kwargs": {"run_code": True}},
+        {"cb_kwargs": {"hints": {"__record__": "DiscoveryHints", "fields": {"source": "x"}}}},
+    ],
+)
+def test_a_request_the_crawl_would_never_queue_is_refused_when_read_back(changes):
+    """A request planted in Redis cannot name a callback that is not one of the spider's own `parse…` methods,
+    be anything but a plain GET, ask for statuses or depths the crawl never asks for, or name another outlet."""
+    spider = _Spider()
+    with pytest.raises(RefusedRequest):
+        read_back(_planted(spider, **changes), spider)
+
+
+def test_what_redis_holds_cannot_name_a_class_or_be_arbitrarily_large():
+    spider = _Spider()
+    planted = _planted(spider, _class="os.system")
+    assert type(loads(planted, spider)) is Request
     with pytest.raises(UnqueueableRequest, match="bytes, over"):
         loads(b" " * (MAX_PAYLOAD_BYTES + 1), spider)
+
+
+def test_the_address_guard_rule_applies_to_every_url_read_back():
+    """Without a DNS lookup: an internal IP address or localhost is refused unless the registry vouches for its
+    exact scheme, host and port (names are resolved by the guard itself before the request is sent)."""
+    trusted = {("http", "127.0.0.1", 8080)}
+    refused = [
+        "http://127.0.0.1:8081/x",  # another port of a trusted host is another server
+        "https://127.0.0.1:8080/x",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::ffff:10.0.0.1]/",
+        "http://10.1.2.3/",
+        "http://localhost:8080/",
+        "http://[::1]:8080/",
+        "http://[fe80::1%25eth0]/",
+        "http://127.0.0.1:99999/",
+    ]
+    for url in refused:
+        assert address_refusal(url, trusted, allow_private=False), url
+    for url in ("http://127.0.0.1:8080/news/1", "https://example.com/", "http://93.184.216.34/"):
+        assert address_refusal(url, trusted, allow_private=False) is None, url
+    assert address_refusal("http://10.1.2.3/", trusted, allow_private=True) is None
+
+
+def test_the_scheduler_drops_and_counts_what_it_refuses_to_read_back(client, frontier_prefix):
+    """Planted in the frontier: a request for the cloud metadata address (no registry origin), one naming a
+    method that is no callback, and one with a proxy and no size cap. The worker gets only the third, without
+    them; the first goes to its errback as the address guard's refusal would (so its listing settles), the
+    second is an error of the run; both leave the frontier."""
+    from crawler.errors import PrivateAddressRefused
+    from crawler.frontier.scheduler import FrontierScheduler
+    from crawler.frontier.setup import frontier_settings
+
+    settings = {
+        **frontier_settings(REDIS_URL, plans=False, stay=False),
+        "NEWSWIRE_FRONTIER_PREFIX": frontier_prefix,
+        "EXTENSIONS": {"crawler.coordination.CoordinationKeeper": 0},
+    }
+    crawler = get_crawler(_Spider, settings)
+    crawler.spider = spider = _Spider()
+    scheduler = FrontierScheduler.from_crawler(crawler)
+    scheduler.spider = spider
+    scheduler.roster.join()
+    scheduler.queue.push(_planted(spider, url="http://169.254.169.254/latest/meta-data/"), host="169.254.169.254")
+    scheduler.queue.push(_planted(spider, callback="record_error"), host="outlet.example")
+    scheduler.queue.push(_planted(spider, meta={"download_maxsize": 0, "proxy": "http://10.0.0.7:3128"}))
+    request = scheduler.next_request()
+    assert request is not None and request.url == "https://outlet.example/a"
+    assert "download_maxsize" not in request.meta and "proxy" not in request.meta
+    assert scheduler.next_request() is None
+    stats = crawler.stats.get_stats()
+    assert (stats["frontier/refused/private_address"], stats["frontier/refused/not_allowed"]) == (1, 1)
+    assert stats["frontier/meta_dropped"] == 1 and stats["newswire/errors/frontier_refused"] == 1
+    (failure,) = spider.failures
+    assert isinstance(failure.value, PrivateAddressRefused) and failure.request.url.startswith("http://169.254.")
+    sizes = scheduler.queue.sizes()
+    assert (sizes.queued, sizes.leased) == (0, 1)  # the refused two are gone; the third is this worker's
 
 
 def test_a_fingerprint_is_seen_by_every_worker_until_it_expires(client, frontier_prefix):
@@ -180,6 +358,30 @@ def test_a_fingerprint_is_seen_by_every_worker_until_it_expires(client, frontier
     assert not two.request_seen(article)
     one.forget(article)
     assert not two.request_seen(article)
+
+
+def test_an_articles_day_set_is_the_redis_servers_day_not_a_workers(client, frontier_prefix, monkeypatch):
+    """Two workers whose clocks straddle midnight UTC, 20 s apart: the first (its clock 10 s past midnight)
+    marks an article seen, the second (10 s before) must see it — the day set is chosen by the Redis server's
+    clock (TIME), as every frontier time is, so the article is not queued twice."""
+    from types import SimpleNamespace
+
+    from crawler.frontier import dupefilter as module
+
+    settings = {"NEWSWIRE_FRONTIER": REDIS_URL, "NEWSWIRE_FRONTIER_PREFIX": frontier_prefix}
+    one, two = (ExpiringDupeFilter.from_crawler(get_crawler(settings_dict=settings)) for _ in range(2))
+    article = Request("https://outlet.example/2026/12/story", cb_kwargs={"hints": None})
+    midnight = (time.time() // 86400 + 1) * 86400
+    server_days = {int(client.time()[0]) // 86400}
+    monkeypatch.setattr(module, "time", SimpleNamespace(time=lambda: midnight + 10, monotonic=time.monotonic))
+    assert not one.request_seen(article)
+    monkeypatch.setattr(module, "time", SimpleNamespace(time=lambda: midnight - 10, monotonic=time.monotonic))
+    assert two.request_seen(article)
+    server_days.add(int(client.time()[0]) // 86400)
+    fingerprint = one.fingerprinter.fingerprint(article)[:16]
+    assert any(client.sismember(f"{one.prefix}{day}", fingerprint) for day in server_days)
+    two.forget(article)  # forgotten from the server's day sets too
+    assert not one.request_seen(article)
 
 
 def test_an_unreachable_or_malformed_frontier_is_one_clear_error():

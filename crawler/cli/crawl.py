@@ -115,7 +115,7 @@ def crawl(
     if frontier:
         from crawler.cli.worker import shared_crawl_settings
 
-        overrides.update(shared_crawl_settings(frontier, db_url, plans=True, stay=False))
+        overrides.update(shared_crawl_settings(frontier, db_url, overrides, plans=True, stay=False))
     log = current_log()
     ctx = click.get_current_context()
     started = time.monotonic()

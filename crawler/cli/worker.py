@@ -25,21 +25,26 @@ from crawler.registry import RegistryError, load_registry
 logger = logging.getLogger(__name__)
 
 
-def shared_crawl_settings(frontier: str, db_url: str, *, plans: bool, stay: bool) -> dict[str, object]:
+def shared_crawl_settings(
+    frontier: str, db_url: str, overrides: dict[str, object], *, plans: bool, stay: bool
+) -> dict[str, object]:
     """The settings of a shared crawl's process (the planner's or a worker's), after checking its database and
-    frontier (one-line errors)."""
+    frontier — a server database, a frontier that answers, takes writes and is this database's — in one-line
+    errors, before anything is queued. `overrides`: the command's `-s` settings (the frontier's prefix)."""
     require_extra("redis", "distributed", "a shared crawl (--frontier)")
-    from crawler.frontier.connection import FrontierUnavailable, connect
-    from crawler.frontier.setup import NotShareable, check_shared_database, frontier_settings
+    from crawler.crawl import crawl_settings
+    from crawler.frontier.connection import PREFIX_SETTING, FrontierUnavailable
+    from crawler.frontier.ownership import ForeignFrontier
+    from crawler.frontier.setup import NotShareable, frontier_settings, join_shared_crawl
 
+    prefix = crawl_settings(db_url, overrides).get(PREFIX_SETTING) or "newswire"
     try:
-        check_shared_database(db_url)
-        connect(frontier).close()
-    except NotShareable as exc:
+        database = join_shared_crawl(frontier, db_url, prefix)
+    except (NotShareable, ForeignFrontier) as exc:
         raise UsageProblem(str(exc)) from None
     except FrontierUnavailable as exc:
-        raise Failed(str(exc)) from None
-    return frontier_settings(frontier, plans=plans, stay=stay)
+        raise Failed(f"{exc} ({frontier})" if frontier not in str(exc) else str(exc)) from None
+    return frontier_settings(frontier, plans=plans, stay=stay, database=database)
 
 
 @click.command()
@@ -67,8 +72,8 @@ def worker(sources: str, db_url: str, frontier: str | None, until_idle: bool, se
         registry = load_registry(sources)
     except RegistryError as exc:
         raise UsageProblem(str(exc)) from None
-    shared = shared_crawl_settings(frontier, db_url, plans=False, stay=not until_idle)
-    overrides = {**parse_overrides(settings), **shared}
+    overrides: dict[str, object] = {**parse_overrides(settings)}
+    overrides.update(shared_crawl_settings(frontier, db_url, overrides, plans=False, stay=not until_idle))
     log = current_log()
     started = time.monotonic()
     with open_store(db_url) as store:

@@ -139,7 +139,8 @@ class SharedPoliteness:
     is waited here, counting against this worker's CONCURRENT_REQUESTS; a longer one (a Retry-After, a
     long Crawl-delay) takes no slot: the request goes back to the frontier's delayed set until then (at
     most NEWSWIRE_FRONTIER_MAX_WAIT, 300 s, then it asks again), so a blocked host holds up no other. When
-    Redis fails, the request goes out on this worker's own Scrapy delay, with a warning. A Retry-After is
+    Redis fails (away, or full), requests go out on this worker's own Scrapy delay, with one warning until the
+    clock answers again (the crawl itself ends after NEWSWIRE_FRONTIER_MAX_OUTAGE). A Retry-After is
     obeyed up to NEWSWIRE_RETRY_AFTER_MAX.
     """
 
@@ -154,6 +155,7 @@ class SharedPoliteness:
         self.download_delay = crawler.settings.getfloat("DOWNLOAD_DELAY")
         self.user_agent = crawler.settings.get("ROBOTSTXT_USER_AGENT") or crawler.settings.get("USER_AGENT") or "*"
         self.crawl_delays: dict[str, float] = {}  # host → its robots.txt Crawl-delay, capped by max_wait
+        self.clock_failing = False  # the last slot could not be taken (Redis away or full)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SharedPoliteness:
@@ -195,8 +197,9 @@ class SharedPoliteness:
                 limit = min(self.defer_after, self.max_wait)
                 wait = self.clock.reserve_within(host, self.interval(request, host), limit)
             except redis.RedisError as exc:
-                logger.warning("host clock unreachable, %s sent on this worker's delay alone: %s", request.url, exc)
+                self._clock_failed(request, exc)
                 return None
+            self._clock_back()
             if wait is None:  # a Retry-After or a long Crawl-delay: wait in the frontier, not in a download slot
                 return self._deferred(request, self.clock.last_wait)
             if wait <= 0:
@@ -217,6 +220,24 @@ class SharedPoliteness:
                 self.crawler.stats.inc_value("frontier/host_slot_missed")
         self._no_second_delay(request)
         return None
+
+    def _clock_failed(self, request: Request, exc: redis.RedisError) -> None:
+        """Redis is unreachable or refuses the clock's write (full): requests go out on this worker's own delay,
+        one warning per spell, not per request."""
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value("frontier/host_clock_errors")
+        if not self.clock_failing:
+            self.clock_failing = True
+            logger.warning(
+                "host clock unreachable, %s and the next requests sent on this worker's delay alone: %s",
+                request.url,
+                str(exc).split(". script:")[0],
+            )
+
+    def _clock_back(self) -> None:
+        if self.clock_failing:
+            self.clock_failing = False
+            logger.warning("host clock answers again")
 
     def _no_second_delay(self, request: Request) -> None:
         """Let this worker's own download slot send `request` now: its slot already spaced it from every worker's

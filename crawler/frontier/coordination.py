@@ -25,6 +25,7 @@ from crawler.coordination import CrawlCoordination, CrawlOptions, RunCounts
 from crawler.frontier.connection import FrontierKeys, as_text, frontier_of
 from crawler.frontier.dupefilter import ExpiringDupeFilter
 from crawler.frontier.fetch_state import SharedFetchState
+from crawler.frontier.health import frontier_health
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ class SharedCoordination(CrawlCoordination):
         self._params: tuple[float, dict[str, int]] = (-PARAMS_TTL - 1.0, {})
         self._merge = client.register_script(_MERGE)
         self._pushed: dict[str, Any] = {}  # this process's outlet counts as last added to the tally
+        self.worker_id: str | None = None  # this process's id in the tally, once it added to it
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SharedCoordination:
@@ -78,7 +80,16 @@ class SharedCoordination(CrawlCoordination):
         """The planner starts a crawl: the last crawl's counts and listing bookkeeping are forgotten, and the
         crawl's options are set for every worker (a worker reading a listing applies the planner's --limit;
         one storing an article follows its citations to the planner's --depth and records it in the
-        planner's run)."""
+        planner's run). When Redis fails here, the crawl's health knows (its requests cannot be queued either:
+        the crawl ends once the outage or the refused writes last NEWSWIRE_FRONTIER_MAX_OUTAGE)."""
+        try:
+            self._new_crawl(options, planned)
+        except redis.RedisError as exc:
+            if self.crawler is None:
+                raise
+            frontier_health(self.crawler).failed(exc)
+
+    def _new_crawl(self, options: CrawlOptions, planned: set[str]) -> None:
         self.client.delete(self.scheduled_key, self.tally_key, self.followed_key)
         run_id = self.recorded_run or 0
         self.client.hset(
@@ -123,18 +134,24 @@ class SharedCoordination(CrawlCoordination):
             if taken > limit:
                 self.client.hincrby(self.scheduled_key, slug, -1)
                 return False
-        except redis.RedisError:
+        except redis.RedisError as exc:
             if self.crawler is not None and self.crawler.stats is not None:
                 counters.count_skipped(self.crawler.stats, "frontier_unreachable")
+                frontier_health(self.crawler).failed(exc)
             return False
         return True
 
     def run_counts(self, stats: dict[str, Any], reason: str) -> RunCounts:
-        """Every process's counts in this crawl, by worker id: when Redis cannot be reached, or lost the crawl
-        (restarted without persistence), the planner's own counts only, and the run fails with that reason."""
+        """Every process's counts in this crawl, by worker id — this process's own as they are now (its last
+        additions to the tally may have been refused: a full Redis); when Redis cannot be reached, or lost the
+        crawl (restarted without persistence), the planner's own counts only, and the run fails with that
+        reason."""
         run_id = self.recorded_run or 0
         held = self.holds_run(run_id)
         by_worker = self.counts_by_worker() if held else None
+        if by_worker is not None and self.worker_id is not None:  # its own counts as they are now, tallied or not
+            own = {key: value for key, value in stats.items() if _shared_count(key, value)}
+            by_worker[self.worker_id] = {**by_worker.get(self.worker_id, {}), **own}
         if by_worker is None:
             lost = "the frontier lost this crawl (Redis restarted empty?)"
             problem = "frontier unreachable" if held is None else lost
@@ -162,6 +179,7 @@ class SharedCoordination(CrawlCoordination):
 
     def tally(self, worker_id: str, stats: dict[str, Any]) -> None:
         """Add what this process counted since its last call to the crawl's tally, under `worker_id`."""
+        self.worker_id = worker_id
         args: list[Any] = []
         pushed: dict[str, Any] = {}
         for key, value in stats.items():

@@ -75,7 +75,7 @@ class SharedFetchState(FetchState):
         except redis.RedisError as exc:
             self.unsynced.update(listing for listing in listings if listing)
             if not self._failing:
-                logger.warning("frontier unreachable: listings read meanwhile will be read in full next time: %s", exc)
+                logger.warning("frontier write failed: listings read meanwhile will be read in full next time: %s", exc)
             self._failing = True
         else:
             self._failing = False
@@ -142,7 +142,7 @@ class SharedFetchState(FetchState):
         try:
             return self._complete()
         except redis.RedisError as exc:
-            logger.error("frontier unreachable: no listing's validators saved by this process: %s", exc)
+            logger.error("frontier failed: no listing's validators saved by this process: %s", exc)
             return []
 
     def _complete(self) -> list[Validators]:

@@ -27,12 +27,17 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet import task
 from twisted.python.failure import Failure
 
+from crawler import meta
+from crawler import stats as counters
 from crawler.coordination import crawl_coordination
 from crawler.errors import classify_failure, worth_retrying
-from crawler.frontier.connection import frontier_of
+from crawler.frontier.connection import FrontierKeys, frontier_of
 from crawler.frontier.dupefilter import ExpiringDupeFilter
+from crawler.frontier.health import FULL, frontier_health, refuses_writes
 from crawler.frontier.leases import Lease, LeasedQueue
-from crawler.frontier.serializer import UnqueueableRequest, dumps, loads
+from crawler.frontier.ownership import DATABASE_SETTING, ForeignFrontier, claim
+from crawler.frontier.readback import ReadBackGate
+from crawler.frontier.serializer import UnqueueableRequest, dumps
 from crawler.frontier.workers import WorkerRoster
 from crawler.scheduler import NOT_BEFORE
 
@@ -48,6 +53,9 @@ class FrontierScheduler(BaseScheduler):
     def __init__(self, crawler: Crawler, queue: LeasedQueue, dupefilter: ExpiringDupeFilter, roster: WorkerRoster):
         self.crawler = crawler
         self.queue = queue
+        self.keys: FrontierKeys = frontier_of(crawler.settings)[1]
+        self.database: str | None = crawler.settings.get(DATABASE_SETTING)  # whose frontier this must stay
+        self.foreign = False  # the frontier came to belong to another database: this process leases nothing
         self.df = dupefilter
         self.roster = roster
         self.stats = crawler.stats
@@ -56,8 +64,8 @@ class FrontierScheduler(BaseScheduler):
         self.unacked: dict[str, Lease] = {}  # requests done while Redis was away: acked once it answers
         self.spider: Spider | None = None
         self._heartbeat: task.LoopingCall | None = None
-        self.redis_down_since: float | None = None  # monotonic time of the first failure of an outage
-        self.max_outage = crawler.settings.getfloat("NEWSWIRE_FRONTIER_MAX_OUTAGE", 300.0)
+        self.health = frontier_health(crawler)  # unreachable or refusing writes, since when
+        self.gate = ReadBackGate(crawler)  # what a request read back may carry
         self.cannot_ack = False  # set when the scraper cannot be hooked: this process leases nothing
 
     @classmethod
@@ -79,7 +87,10 @@ class FrontierScheduler(BaseScheduler):
 
     def open(self, spider: Spider) -> None:
         self.spider = spider
-        self.roster.join()
+        try:
+            self.roster.join()
+        except redis.RedisError as exc:  # the heartbeat writes the line once Redis takes it
+            self._redis_failed(exc)
         self._heartbeat = task.LoopingCall(self.beat)
         self._heartbeat.start(min(1.0, self.queue.lease_ms / 3000), now=False)
         logger.info("worker %s joined the frontier (%s)", self.roster.worker_id, self.queue.sizes())
@@ -95,7 +106,7 @@ class FrontierScheduler(BaseScheduler):
             self.roster.leave(self.crawler.stats.get_stats() if self.crawler.stats else {})
         except redis.RedisError as exc:
             logger.error(
-                "frontier unreachable when closing: %d request(s) go back when their lease ends: %s",
+                "frontier failed when closing: %d request(s) go back when their lease ends: %s",
                 len(self.held),
                 exc,
             )
@@ -105,7 +116,7 @@ class FrontierScheduler(BaseScheduler):
         self.held.clear()
 
     def has_pending_requests(self) -> bool:
-        if self.cannot_ack:
+        if self.cannot_ack or self.foreign or self.health.ended():
             return False
         try:
             sizes = self.queue.sizes()
@@ -120,7 +131,7 @@ class FrontierScheduler(BaseScheduler):
             queued = self._enqueue(request)
         except redis.RedisError as exc:
             self._redis_failed(exc)
-            logger.info("frontier unreachable: %s not queued: %s", request.url, exc)
+            self._not_queued(request, exc)
             if not request.dont_filter:  # it may be marked seen already: then no later attempt could queue it
                 self._forget(request)
             if replaced is not None:  # no longer extended: its lease ends and the request is fetched again
@@ -146,8 +157,16 @@ class FrontierScheduler(BaseScheduler):
         not_before = request.meta.get(NOT_BEFORE)  # this host's clock: sent as a delay, timed by Redis's
         delay = max(0.0, not_before - time.time()) if not_before else 0.0
         self.queue.push(payload, request.priority, delay=delay, host=urlparse_cached(request).hostname or "")
+        self.health.wrote()
         self._count("scheduler/enqueued/redis")
         return True
+
+    def _not_queued(self, request: Request, exc: redis.RedisError) -> None:
+        """A request lost to this crawl (its listing is read in full by the next one): an error of the run when
+        Redis refused it, since a full frontier is no passing outage."""
+        if refuses_writes(exc) and self.stats is not None:
+            counters.count_error(self.stats, "frontier_full", request.meta.get(meta.OUTLET), request.url)
+        logger.info("frontier failed: %s not queued: %s", request.url, exc)
 
     def next_request(self) -> Request | None:
         requeued, dead = self.queue.requeued, self.queue.dead
@@ -161,29 +180,20 @@ class FrontierScheduler(BaseScheduler):
             self._count("frontier/set_aside", self.queue.dead - dead)
 
     def _next_leased(self) -> Request | None:
-        if self.cannot_ack:
+        if self.cannot_ack or self.foreign or self.health.ended():
             return None
         while (lease := self.queue.lease(self.roster.worker_id)) is not None:
-            try:
-                request = loads(lease.payload, self.spider)  # type: ignore[arg-type]
-            except Exception as exc:  # noqa: BLE001 - a request nobody can read is reported and dropped
-                logger.error("dropped a request the frontier could not read back: %s", str(exc)[:200])
-                self._count("frontier/unreadable")
+            request = self.gate.read(lease.payload, self.spider)  # type: ignore[arg-type]
+            if request is None:
                 self.queue.ack(lease)
                 continue
-            request.meta.pop(NOT_BEFORE, None)
             request.meta[LEASE_META] = (lease.request_id, lease.token)
             self.held[lease.request_id] = lease
             self._count("scheduler/dequeued/redis")
-            self._redis_back()
+            self.health.reachable()  # not a write Redis accepted: a full Redis still leases (the script deletes first)
             return request
-        self._redis_back()
+        self.health.reachable()
         return None
-
-    def _redis_back(self) -> None:
-        if self.redis_down_since is not None:
-            logger.warning("frontier reachable again after %.0f s", time.monotonic() - self.redis_down_since)
-            self.redis_down_since = None
 
     # --- leases ---------------------------------------------------------------------------------------
 
@@ -247,19 +257,25 @@ class FrontierScheduler(BaseScheduler):
             if kept < len(self.held):
                 self._count("frontier/lease_lost", len(self.held) - kept)
             self.roster.beat(self.crawler.stats.get_stats() if self.crawler.stats else {}, len(self.held))
+            if self.database is not None:  # a Redis restarted empty is claimed again for this database at once
+                claim(self.queue.client, self.keys, self.database)
         except redis.RedisError as exc:
             self._redis_failed(exc)
+        except ForeignFrontier as exc:
+            if not self.foreign:
+                logger.error("%s: this process leases nothing more", exc)
+            self.foreign = True
+        else:
+            self.health.wrote()  # the worker's line was written: Redis takes writes
         # Scrapy polls its scheduler only every 5 s when idle (`_engine`: None before the crawl starts)
         slot = getattr(self.crawler._engine, "_slot", None)
         if slot is not None:
             slot.nextcall.schedule()
 
     def _redis_failed(self, exc: Exception) -> None:
-        """Count a Redis failure; log it once per outage, not once per call."""
+        """Count a Redis failure; log it once per outage or spell of refused writes, not once per call."""
         self._count("frontier/redis_errors")
-        if self.redis_down_since is None:
-            self.redis_down_since = time.monotonic()
-            logger.error("frontier unreachable (%s); retrying", exc)
+        self.health.failed(exc)
 
     def _hook_scraper(self, spider: Spider) -> None:
         """Be told when the scraper is done with a response or failure (after the item pipelines). Without that
@@ -281,13 +297,20 @@ class FrontierScheduler(BaseScheduler):
 
     def _spider_idle(self, spider: Spider) -> None:
         """Keep the crawl open while any worker still holds requests (they may queue more), or for good; a
-        crawl that cannot reach its frontier for NEWSWIRE_FRONTIER_MAX_OUTAGE seconds ends."""
+        crawl whose frontier is unreachable, or refuses writes, for NEWSWIRE_FRONTIER_MAX_OUTAGE seconds ends
+        (failed, for refused writes)."""
         if self.cannot_ack:
             raise CloseSpider("frontier_cannot_ack")
-        if self.redis_down_since is not None and time.monotonic() - self.redis_down_since > self.max_outage:
-            logger.error("frontier unreachable for %.0f s: this crawl ends", time.monotonic() - self.redis_down_since)
+        if self.foreign:
+            raise CloseSpider("frontier_foreign")
+        ended = self.health.ended()
+        if ended == FULL:
+            logger.error("frontier refused writes for %.0f s: this crawl ends, failed", self.health.lasted())
+            raise CloseSpider(FULL)
+        if ended is not None:
+            logger.error("frontier unreachable for %.0f s: this crawl ends", self.health.lasted())
             return
-        if self.stay or self.redis_down_since is not None or self.unacked:
+        if self.stay or self.health.troubled or self.unacked:
             raise DontCloseSpider
         try:
             leased = self.queue.sizes().leased

@@ -4,7 +4,9 @@ scrapy-redis stores `pickle.dumps(request.to_dict(spider=…))`; a pickle is a p
 by anyone else would be a door into every worker. Here a request is its `to_dict()` as JSON, bytes (headers,
 body) tagged and base64-encoded, and the few records a request carries (RECORDS: the discovery hints) by
 name and fields; any other value JSON cannot carry is refused when the request is queued, not found broken
-when it is read back. Callbacks travel by name and must be the spider's methods (Scrapy's rule).
+when it is read back. Callbacks travel by name and must be the spider's own `parse…` and `on_…` methods.
+What comes back from Redis is decoded here and cut down to what the crawl itself writes in
+crawler/frontier/readback.py.
 """
 
 from __future__ import annotations
@@ -16,12 +18,12 @@ import logging
 from typing import Any
 
 from scrapy import Request, Spider
-from scrapy.utils.request import request_from_dict
 
 from crawler.extract.record import DiscoveryHints
 
 logger = logging.getLogger(__name__)
 
+CALLBACK_PREFIX, ERRBACK_PREFIX = "parse", "on_"  # the only spider methods a queued request may name
 MAX_PAYLOAD_BYTES = 1 << 20  # a queued request larger than this is refused (a body the crawl would not send)
 _BYTES, _RECORD = "__bytes__", "__record__"
 RECORDS: dict[str, type] = {"DiscoveryHints": DiscoveryHints}  # the only objects a request may carry, by name
@@ -29,6 +31,32 @@ RECORDS: dict[str, type] = {"DiscoveryHints": DiscoveryHints}  # the only object
 
 class UnqueueableRequest(ValueError):
     """A request that cannot travel through the frontier (a value JSON cannot carry, or too large)."""
+
+
+class RefusedRequest(UnqueueableRequest):
+    """A request the crawl would never queue (read back from Redis, someone else wrote it); `reason` names the
+    rule it breaks."""
+
+    def __init__(self, message: str, reason: str = "not_allowed") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def own_method(spider: Spider, name: object, prefix: str) -> bool:
+    """True when `name` starts with `prefix` and names a method the spider's own classes define (not
+    Scrapy's, not any other attribute)."""
+    if not isinstance(name, str) or not name.startswith(prefix):
+        return False
+    own = [cls for cls in type(spider).__mro__ if cls not in Spider.__mro__]
+    return any(callable(vars(cls).get(name)) for cls in own)
+
+
+def check_callbacks(spider: Spider, callback: object, errback: object) -> None:
+    """RefusedRequest unless the callback is the spider's `parse…` and the errback (if any) its `on_…`."""
+    if not own_method(spider, callback, CALLBACK_PREFIX):
+        raise RefusedRequest(f"the callback is not a parse method of the spider: {callback!r:.80}")
+    if errback is not None and not own_method(spider, errback, ERRBACK_PREFIX):
+        raise RefusedRequest(f"the errback is not an on_… method of the spider: {errback!r:.80}")
 
 
 def _encode(value: Any) -> Any:
@@ -68,37 +96,28 @@ def _decode(value: Any) -> Any:
 
 
 def dumps(request: Request, spider: Spider) -> bytes:
-    """The request as JSON bytes; UnqueueableRequest when it cannot be queued."""
+    """The request as JSON bytes; UnqueueableRequest when it cannot be queued (what JSON cannot carry, too
+    large, or what a worker would refuse to read back: a callback that is not the spider's `parse…`, an
+    errback not its `on_…`, a method other than GET, a body)."""
     try:
-        payload = json.dumps(_encode(request.to_dict(spider=spider)), separators=(",", ":")).encode()
-    except ValueError as exc:  # UnqueueableRequest, or to_dict's "callback is not a spider method"
+        data = request.to_dict(spider=spider)
+        check_callbacks(spider, data.get("callback"), data.get("errback"))
+        if data.get("method") != "GET" or data.get("body"):
+            raise UnqueueableRequest("only a GET without a body is queued")
+        payload = json.dumps(_encode(data), separators=(",", ":")).encode()
+    except ValueError as exc:  # UnqueueableRequest, RefusedRequest, or to_dict's "callback is not a spider method"
         raise UnqueueableRequest(f"{request.url}: {exc}") from exc
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise UnqueueableRequest(f"{request.url}: {len(payload)} bytes, over {MAX_PAYLOAD_BYTES}")
     return payload
 
 
-def _own_method(spider: Spider, name: object) -> bool:
-    """True when `name` is a method the spider's own classes define (not Scrapy's, not any attribute)."""
-    if not isinstance(name, str):
-        return False
-    own = [cls for cls in type(spider).__mro__ if cls not in Spider.__mro__]
-    return any(callable(vars(cls).get(name)) for cls in own)
-
-
-def loads(payload: bytes, spider: Spider) -> Request:
-    """The request back from its JSON bytes (headers, body and meta as they were queued). What Redis holds
-    is not trusted: the size is capped, the request is always a plain scrapy.Request (a `_class` naming
-    another is ignored, so nothing is imported by name), and callbacks must be the spider's own methods."""
+def decode(payload: bytes) -> dict[str, Any]:
+    """A queued request's `to_dict()` data back from its JSON bytes, as Redis holds them (not yet trusted: see
+    crawler/frontier/readback.py). The size is capped; records are only the named ones (RECORDS)."""
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise UnqueueableRequest(f"a queued request of {len(payload)} bytes, over {MAX_PAYLOAD_BYTES}")
     data = _decode(json.loads(payload))
     if not isinstance(data, dict):
         raise UnqueueableRequest("a queued request that is not a JSON object")
-    data.pop("_class", None)
-    for field in ("callback", "errback"):
-        if data.get(field) is not None and not _own_method(spider, data[field]):
-            raise UnqueueableRequest(f"a queued request's {field} is not a method of the spider: {data[field]!r:.80}")
-    headers = data.get("headers") or {}
-    data["headers"] = {name.encode("latin-1"): values for name, values in headers.items()}
-    return request_from_dict(data, spider=spider)
+    return data

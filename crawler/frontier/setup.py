@@ -9,8 +9,9 @@ from sqlalchemy.engine import make_url
 from crawler import settings
 from crawler.conditional import FETCH_STATE_SETTING
 from crawler.coordination import COORDINATION_SETTING
-from crawler.frontier.connection import FRONTIER_SETTING
+from crawler.frontier.connection import FRONTIER_SETTING, FrontierKeys, connect
 from crawler.frontier.coordination import PLANS_SETTING
+from crawler.frontier.ownership import DATABASE_SETTING, claim_frontier, database_identity
 from crawler.frontier.scheduler import STAY_SETTING
 
 
@@ -27,11 +28,28 @@ def check_shared_database(db_url: str) -> None:
         )
 
 
-def frontier_settings(frontier_url: str, *, plans: bool, stay: bool) -> dict[str, Any]:
+def join_shared_crawl(frontier_url: str, db_url: str, prefix: str) -> str:
+    """Check that a planner or worker of the database at `db_url` may use the frontier (and make the frontier
+    that database's on first use), before it queues anything; the database's identity. NotShareable (SQLite),
+    FrontierUnavailable (no answer; FrontierRefusesWrites: Redis at its maxmemory), ForeignFrontier (another
+    database's)."""
+    check_shared_database(db_url)
+    client = connect(frontier_url)
+    try:
+        identity = database_identity(db_url)
+        claim_frontier(client, FrontierKeys(prefix), identity)
+    finally:
+        client.close()
+    return identity
+
+
+def frontier_settings(frontier_url: str, *, plans: bool, stay: bool, database: str | None = None) -> dict[str, Any]:
     """Scheduler, dupefilter, host clock, coordination and listing bookkeeping of a shared crawl's process;
-    `plans`: it plans the crawl (else a worker); `stay`: an idle worker waits for work."""
+    `plans`: it plans the crawl (else a worker); `stay`: an idle worker waits for work; `database`: the identity
+    of its database, which its heartbeat keeps claiming the frontier for (`join_shared_crawl`)."""
     return {
         FRONTIER_SETTING: frontier_url,
+        DATABASE_SETTING: database,
         PLANS_SETTING: plans,
         STAY_SETTING: stay,
         COORDINATION_SETTING: "crawler.frontier.coordination.SharedCoordination",
