@@ -3,20 +3,26 @@
 Counted in one streamed pass over the same selection as the export (a CorpusFilter), in Python so SQLite
 and PostgreSQL give the same months: articles per outlet, language and month, the crawl period, extractor
 versions, licences declared, and the known limits (paywalled stubs, undated articles, copies of one story).
+The card file is replaced atomically.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.corpus import CorpusFilter, corpus_query
-from storage.models import Article, Outlet
+from storage.files import write_atomically
+from storage.models import Article, CrawlRun, Outlet
+
+logger = logging.getLogger(__name__)
 
 FIELD_DESCRIPTIONS = {
     "id": "stable article id: 16 hex digits of the SHA-256 of the canonical URL (the same in any database)",
@@ -187,3 +193,14 @@ def render_card(counts: CorpusCounts, *, name: str, data_files: str | None, runs
         "",
     ]
     return "\n".join(header + body)
+
+
+def write_card(session: Session, wanted: CorpusFilter, path: Path, data_files: str | None) -> None:
+    """Count the selection `wanted` and write its card to `path` (atomically); `data_files`: the exported
+    file(s) the card's `configs` point at, relative to the card (None: not a file)."""
+    chosen = {k: v for k, v in vars(wanted).items() if v is not None}
+    filters = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in chosen.items()) or "every stored article"
+    runs = session.scalar(select(func.count(CrawlRun.id))) or 0
+    card = render_card(count_corpus(session, wanted), name="newswire corpus", data_files=data_files, runs=runs,
+                       filters=filters)  # fmt: skip
+    write_atomically(path, card.encode("utf-8"), mode=None, sweep=True)

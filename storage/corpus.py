@@ -99,6 +99,18 @@ def iter_corpus(session: Session, wanted: CorpusFilter) -> Iterator[CorpusRow]:
             yield CorpusRow(_record(row, citations), row.changed, row.id)
 
 
+def corpus_row_batches(session: Session, wanted: CorpusFilter, size: int = PARTITION) -> Iterator[list[CorpusRow]]:
+    """iter_corpus in lists of up to `size` rows: what a record writer is given."""
+    batch: list[CorpusRow] = []
+    for row in iter_corpus(session, wanted):
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def _record(row: Any, citations: list[dict[str, str | None]]) -> dict[str, Any]:
     return {
         "id": article_uid(row.canonical_url),

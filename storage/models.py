@@ -280,3 +280,13 @@ class RawFetch(Base):
     hints: Mapped[dict[str, Any] | None] = mapped_column()  # what the listing said of it (DiscoveryHints)
     fetched_at: Mapped[utc_datetime]
     digest: Mapped[str] = mapped_column(ForeignKey("raw_bodies.digest"), index=True)
+
+
+class DatabaseMeta(Base):
+    """Facts about the database itself, one row per key: `database_id`, a random id given when the schema was
+    made (migration 0014), which export state files name so that a cursor is never used on another database."""
+
+    __tablename__ = "database_meta"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

@@ -5,23 +5,32 @@ files of different outlets or exports load together (pandas, polars, DuckDB, Hug
 Times are `timestamp[us, tz=UTC]`; a Parquet column has one time zone, so `published_offset` (minutes east
 of UTC) and `published_raw` keep what the page wrote. With a partition (outlet or month) the output is a
 directory of parts (`reuters/part-0.parquet`, `2025-07/part-0.parquet`), one writer open per partition: plain
-directory names, not Hive's `outlet=…`, which readers would add as a second `outlet` column.
+directory names, not Hive's `outlet=…`, which readers would add as a second `outlet` column. Files and
+directories are written under a temporary name and put in place only when complete (storage/files.py).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import queue
 import threading
-from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from storage.corpus import CORPUS_FIELDS
+from storage.export import ExportRefused, file_target
+from storage.files import Replacement
+from storage.models import Outlet
+from storage.names import path_segment, unique_segments
+
+logger = logging.getLogger(__name__)
 
 GROUP_ROWS = 2000  # rows per row group: fewer keep the footer (metadata per row group) small, more cost memory
 ROW_GROUP = 500  # rows per database read: with GROUP_ROWS, peak RSS ≤ 250 MB at any size (bench/export.py)
@@ -103,23 +112,57 @@ def _times(values: list[Any]) -> pa.Array:
     return array.cast(_TIME)
 
 
-def write_parquet(batches: Iterable[dict[str, list[Any]]], path: Path) -> int:
-    """One Parquet file (zstd), a row group per batch; return how many records. Reading and converting run in
-    this thread, compressing and writing in another (pyarrow releases the GIL there), at most one row group
-    apart: the two overlap, and memory stays bounded."""
-    _use_system_allocator()
-    count = 0
-    group: list[pa.RecordBatch] = []
-    with _parquet_writer(path) as writer, _BackgroundWrites(writer) as writes:
-        for columns in batches:
-            group.append(record_batch(columns))
-            count += group[-1].num_rows
-            if sum(batch.num_rows for batch in group) >= GROUP_ROWS:
-                writes.put(pa.Table.from_batches(group))
-                group = []
-        if group:
-            writes.put(pa.Table.from_batches(group))
-    return count  # with no rows, a valid file of the schema and no row group (an incremental export of nothing new)
+def parquet_writer(
+    session: Session, out: Path | IO[str], partition: str | None = None
+) -> ParquetCorpusWriter | PartitionedParquetWriter:
+    """The Parquet writer for `out`: one file, or with a `partition` a directory of parts."""
+    if partition is None:
+        return ParquetCorpusWriter(session, out)
+    return PartitionedParquetWriter(session, out, partition)
+
+
+class ParquetCorpusWriter:
+    """The corpus as one Parquet file (zstd), a row group per GROUP_ROWS rows (a CorpusWriter, written from
+    columns). Reading and converting run in the caller's thread, compressing and writing in another (pyarrow
+    releases the GIL there), at most one row group apart: the two overlap, and memory stays bounded. The file
+    is written under a temporary name and renamed onto `out` when complete. With no rows, a valid file of the
+    schema and no row group (an incremental export of nothing new)."""
+
+    columnar = True
+
+    def __init__(self, session: Session, out: Path | IO[str], partition: str | None = None) -> None:
+        if partition is not None:
+            raise ExportRefused("a partitioned export is written by PartitionedParquetWriter")
+        self.out = file_target(out, "parquet")
+        self.group: list[pa.RecordBatch] = []
+        self.replacement: Replacement | None = None
+        self.writes: _BackgroundWrites | None = None
+
+    def start(self) -> None:
+        _use_system_allocator()
+        self.replacement = Replacement(self.out)
+        self.writes = _BackgroundWrites(_parquet_writer(self.replacement.temporary))
+
+    def write_batch(self, columns: dict[str, list[Any]]) -> None:
+        assert self.writes is not None, "start() first"
+        self.group.append(record_batch(columns))
+        if sum(batch.num_rows for batch in self.group) >= GROUP_ROWS:
+            self.writes.put(pa.Table.from_batches(self.group))
+            self.group = []
+
+    def finish(self) -> None:
+        assert self.writes is not None and self.replacement is not None, "start() first"
+        if self.group:
+            self.writes.put(pa.Table.from_batches(self.group))
+            self.group = []
+        self.writes.close()
+        self.replacement.commit()
+
+    def abort(self) -> None:
+        if self.writes is not None:
+            self.writes.close(failed=True)
+        if self.replacement is not None:
+            self.replacement.discard()
 
 
 def _use_system_allocator() -> None:
@@ -129,17 +172,15 @@ def _use_system_allocator() -> None:
 
 
 class _BackgroundWrites:
-    """A writer thread fed through a queue of at most one row group; its error is raised in the caller."""
+    """A Parquet writer fed by a thread through a queue of at most one row group; its error is raised in the
+    caller's thread. `close` ends the thread and the file."""
 
     def __init__(self, writer: pq.ParquetWriter) -> None:
         self.writer = writer
         self.queue: queue.Queue[pa.Table | None] = queue.Queue(maxsize=1)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="parquet-writer", daemon=True)
-
-    def __enter__(self) -> _BackgroundWrites:
         self.thread.start()
-        return self
 
     def put(self, table: pa.Table) -> None:
         if self.error is not None:
@@ -154,46 +195,81 @@ class _BackgroundWrites:
                 except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
                     self.error = exc
 
-    def __exit__(self, *exc: object) -> None:
-        self.queue.put(None)
-        self.thread.join()
-        if self.error is not None and exc[0] is None:
+    def close(self, *, failed: bool = False) -> None:
+        """Wait for the writes queued, then close the file (its footer); raise the thread's error unless the
+        export already `failed`."""
+        if self.thread.is_alive():
+            self.queue.put(None)
+            self.thread.join()
+        self.writer.close()
+        if self.error is not None and not failed:
             raise self.error
 
 
 def partition_keys(batch: pa.RecordBatch, by: str) -> pa.Array:
-    """Each row's part: the outlet's name as a path part, or YYYY-MM (of publication, else of fetching)."""
+    """Each row's part: the outlet's name (mapped to its directory by the writer), or YYYY-MM (of publication,
+    else of fetching)."""
     if by == "outlet":
-        names = pc.replace_substring_regex(batch.column("outlet"), r"[^\w.-]+", "-")
-        return pc.utf8_trim(names, "-.")
+        return batch.column("outlet")
     when = pc.coalesce(batch.column("published"), batch.column("fetched_at"))
     return pc.strftime(when, format="%Y-%m")
 
 
-def write_partitioned(batches: Iterable[dict[str, list[Any]]], directory: Path, by: str) -> int:
-    """Parts under `directory`, one per partition value (see partition_keys); return how many records."""
-    if by not in PARTITIONS:
-        raise ValueError(f"partition by one of {PARTITIONS}, not {by!r}")
-    directory.mkdir(parents=True, exist_ok=True)
-    _use_system_allocator()
-    writers: dict[str, pq.ParquetWriter] = {}
-    count = 0
-    try:
-        for columns in batches:
-            batch = record_batch(columns)
-            keys = partition_keys(batch, by)
-            for key in pc.unique(keys).to_pylist():
-                part = batch.filter(pc.equal(keys, key))
-                _writer(writers, directory, key or "unnamed").write_batch(part)
-                count += part.num_rows
-    finally:
-        for writer in writers.values():
-            writer.close()
-    return count
+class PartitionedParquetWriter:
+    """The corpus as a directory of parts, one per outlet or month (`reuters/part-0.parquet`,
+    `2025-07/part-0.parquet`), one Parquet writer open per part (a CorpusWriter, written from columns). An
+    outlet's directory is its name's path segment (storage/names.py: the feeds' slug, percent-encoded), unique
+    among the database's outlets. The directory is written under a temporary name and renamed onto `out` when
+    complete: `out` must not exist, or be empty."""
 
+    columnar = True
 
-def _writer(writers: dict[str, pq.ParquetWriter], directory: Path, key: str) -> pq.ParquetWriter:
-    if key not in writers:
-        (directory / key).mkdir(exist_ok=True)
-        writers[key] = _parquet_writer(directory / key / "part-0.parquet")
-    return writers[key]
+    def __init__(self, session: Session, out: Path | IO[str], partition: str | None = None) -> None:
+        if partition not in PARTITIONS:
+            raise ExportRefused(f"partition by one of {', '.join(PARTITIONS)}, not {partition!r}")
+        if not isinstance(out, Path):
+            raise ExportRefused("--partition writes a directory: give --out DIR")
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            what = "is not empty (its parts would be replaced)" if out.is_dir() else "is a file, not a directory"
+            raise ExportRefused(f"--partition writes a new directory: {out} {what}")
+        self.session, self.out, self.by = session, out, partition
+        self.directories: dict[str, str] = {}
+        self.writers: dict[str, pq.ParquetWriter] = {}
+        self.replacement: Replacement | None = None
+
+    def start(self) -> None:
+        _use_system_allocator()
+        if self.by == "outlet":
+            names = self.session.scalars(select(Outlet.name).order_by(Outlet.id))
+            self.directories = unique_segments(names)
+        self.replacement = Replacement(self.out, directory=True)
+
+    def write_batch(self, columns: dict[str, list[Any]]) -> None:
+        batch = record_batch(columns)
+        keys = partition_keys(batch, self.by)
+        for key in pc.unique(keys).to_pylist():
+            self._writer(key).write_batch(batch.filter(pc.equal(keys, key)))
+
+    def _writer(self, key: str) -> pq.ParquetWriter:
+        assert self.replacement is not None, "start() first"
+        if key not in self.writers:
+            directory = self.replacement.temporary / (self.directories.get(key) or path_segment(key) or "unnamed")
+            directory.mkdir()
+            self.writers[key] = _parquet_writer(directory / "part-0.parquet")
+        return self.writers[key]
+
+    def _close(self) -> None:
+        while self.writers:
+            self.writers.popitem()[1].close()
+
+    def finish(self) -> None:
+        assert self.replacement is not None, "start() first"
+        self._close()
+        self.replacement.commit()
+
+    def abort(self) -> None:
+        try:
+            self._close()
+        finally:
+            if self.replacement is not None:
+                self.replacement.discard()

@@ -25,6 +25,8 @@ CODEC = "zstd"
 LEVEL = 3  # zstd 3: zlib 6's ratio at a ninth of its time on news pages (bench/raw_store.py)
 MAX_HEADERS = 100
 MAX_HEADER_CHARS = 4000
+MAX_BODY = 10 * 1024 * 1024  # the crawl's DOWNLOAD_MAXSIZE (crawler/settings.py): no page kept is longer
+READ_CHUNK = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -51,12 +53,39 @@ def compress(
     return RawResponse(url, status, kept, hashlib.sha256(body).hexdigest(), len(body), data, hints)
 
 
-def decompress(data: bytes, codec: str = CODEC) -> bytes:
+class BodyUnreadable(ValueError):
+    """A kept body that cannot be given back as it was downloaded: damaged, cut short, of an unknown codec, or
+    larger than the cap (the message says which, in one line)."""
+
+
+def decompress(
+    data: bytes, codec: str = CODEC, *, max_size: int = MAX_BODY, digest: str | None = None, size: int | None = None
+) -> bytes:
+    """A kept body, decompressed a chunk at a time and never past `max_size` bytes (a 33 KB zstd frame can
+    inflate to 1 GiB), and checked against its stored `size` and SHA-256 `digest` when given (zstd alone passes
+    a frame cut short). BodyUnreadable otherwise."""
     import zstandard
 
     if codec != CODEC:
-        raise ValueError(f"unknown body codec {codec!r}")
-    return zstandard.ZstdDecompressor().decompress(data)
+        raise BodyUnreadable(f"unknown body codec {codec!r}")
+    if size is not None and size > max_size:
+        raise BodyUnreadable(f"body of {size:,} bytes is over the {max_size:,}-byte cap")
+    chunks, total = [], 0
+    try:
+        with zstandard.ZstdDecompressor().stream_reader(data) as reader:
+            while chunk := reader.read(READ_CHUNK):
+                total += len(chunk)
+                if total > max_size:
+                    raise BodyUnreadable(f"body inflates past the {max_size:,}-byte cap")
+                chunks.append(chunk)
+    except zstandard.ZstdError as exc:
+        raise BodyUnreadable(f"damaged zstd data ({exc})") from None
+    body = b"".join(chunks)
+    if size is not None and len(body) != size:
+        raise BodyUnreadable(f"body is {len(body):,} bytes, {size:,} were kept")
+    if digest is not None and hashlib.sha256(body).hexdigest() != digest:
+        raise BodyUnreadable("body does not match its SHA-256 digest")
+    return body
 
 
 def keep_raw(session: Session, article_id: int, version: int, raw: RawResponse, fetched_at: datetime) -> None:
@@ -94,41 +123,70 @@ class KeptPage:
     hints: dict[str, Any] | None = None
 
 
+@dataclass(frozen=True)
+class KeptFetch:
+    """A kept response as stored, its body still compressed: `page()` reads it (BodyUnreadable when it cannot
+    be), so a caller decompresses one page at a time and can go on past a damaged one."""
+
+    article_id: int
+    version: int
+    url: str
+    status: int
+    headers: list[tuple[str, str]]
+    fetched_at: datetime
+    digest: str
+    size: int
+    codec: str
+    data: bytes
+    hints: dict[str, Any] | None = None
+
+    def page(self, max_size: int = MAX_BODY) -> KeptPage:
+        body = decompress(self.data, self.codec, max_size=max_size, digest=self.digest, size=self.size)
+        return KeptPage(
+            self.article_id, self.version, self.url, self.status, self.headers, self.fetched_at, self.digest, body,
+            self.hints,
+        )  # fmt: skip
+
+
+_KEPT = select(RawFetch, RawBody.data, RawBody.codec, RawBody.size).join(RawBody, RawFetch.digest == RawBody.digest)
+
+
 def kept_page(session: Session, article_id: int, version: int | None = None) -> KeptPage | None:
-    """The response that gave the article's `version` (its newest kept one when None), or None."""
-    stmt = select(RawFetch, RawBody.data, RawBody.codec).join(RawBody, RawFetch.digest == RawBody.digest)
-    stmt = stmt.where(RawFetch.article_id == article_id)
+    """The response that gave the article's `version` (its newest kept one when None), or None; BodyUnreadable
+    when its body cannot be read back (see decompress)."""
+    stmt = _KEPT.where(RawFetch.article_id == article_id)
     if version is not None:
         stmt = stmt.where(RawFetch.version == version)
     row: Any = session.execute(stmt.order_by(RawFetch.version.desc(), RawFetch.id.desc()).limit(1)).first()
     if row is None:
         return None
-    return _kept(*row)
+    return _fetch(*row).page()
 
 
-def _kept(fetch: RawFetch, data: bytes, codec: str) -> KeptPage:
+def _fetch(fetch: RawFetch, data: bytes, codec: str, size: int) -> KeptFetch:
     headers = [(str(name), str(value)) for name, value in fetch.headers]
-    return KeptPage(
-        fetch.article_id, fetch.version, fetch.url, fetch.status, headers, fetch.fetched_at, fetch.digest,
-        decompress(data, codec), fetch.hints,
+    return KeptFetch(
+        fetch.article_id, fetch.version, fetch.url, fetch.status, headers, fetch.fetched_at, fetch.digest, size,
+        codec, data, fetch.hints,
     )  # fmt: skip
 
 
-def kept_pages(session: Session, versions: list[tuple[int, int]]) -> dict[tuple[int, int], KeptPage]:
-    """The responses that gave these (article id, version)s, in one query; those not kept are absent."""
+def kept_fetches(session: Session, versions: list[tuple[int, int]]) -> dict[tuple[int, int], KeptFetch]:
+    """The responses that gave these (article id, version)s, bodies still compressed, in one query; those not
+    kept are absent."""
     if not versions:
         return {}
     ids = sorted({article_id for article_id, _ in versions})
     wanted = set(versions)
-    stmt = (
-        select(RawFetch, RawBody.data, RawBody.codec)
-        .join(RawBody, RawFetch.digest == RawBody.digest)
-        .where(RawFetch.article_id.in_(ids))
-        .order_by(RawFetch.id)
-    )
-    found: dict[tuple[int, int], KeptPage] = {}
-    for fetch, data, codec in session.execute(stmt):
+    stmt = _KEPT.where(RawFetch.article_id.in_(ids)).order_by(RawFetch.id)
+    found: dict[tuple[int, int], KeptFetch] = {}
+    for fetch, data, codec, size in session.execute(stmt):
         key = (fetch.article_id, fetch.version)
         if key in wanted:
-            found[key] = _kept(fetch, data, codec)
+            found[key] = _fetch(fetch, data, codec, size)
     return found
+
+
+def kept_pages(session: Session, versions: list[tuple[int, int]]) -> dict[tuple[int, int], KeptPage]:
+    """kept_fetches, decompressed (BodyUnreadable at the first body that cannot be read back)."""
+    return {key: fetch.page() for key, fetch in kept_fetches(session, versions).items()}

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, update
 
 from storage.db import Store
 from storage.models import RawBody, RawFetch
@@ -48,3 +49,58 @@ def test_a_crawl_keeps_every_stored_articles_response_unless_told_not_to(first_c
     with session_on(off) as session:
         assert session.scalar(select(func.count()).select_from(RawFetch)) == 0
         assert session.scalar(select(func.count()).select_from(RawBody)) == 0
+
+
+def test_a_kept_body_is_read_back_within_the_crawls_size_cap_and_checked():
+    """Decompression streams and stops at the crawl's DOWNLOAD_MAXSIZE: a 33 KB frame that inflates to 1 GiB
+    is refused having held at most the cap; a body cut short (zstd alone passes it), of another codec, or not
+    zstd at all is refused too, each as BodyUnreadable (a ValueError) with a one-line reason."""
+    import tracemalloc
+
+    import zstandard
+
+    from crawler.settings import DOWNLOAD_MAXSIZE
+    from storage.raw import MAX_BODY, BodyUnreadable, decompress
+
+    assert MAX_BODY == DOWNLOAD_MAXSIZE
+    body = b"<p>The quay opens next spring.</p>" * 2000
+    raw = compress("https://wire.example/", 200, (), body)
+    assert decompress(raw.data, digest=raw.digest, size=raw.size) == body
+    stream, zeros = zstandard.ZstdCompressor(level=1).compressobj(), b"\0" * 2**24
+    bomb = b"".join(stream.compress(zeros) for _ in range(64)) + stream.flush()
+    assert len(bomb) < 40_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(BodyUnreadable, match="inflates past the 10,485,760-byte cap"):
+            decompress(bomb)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * MAX_BODY, peak
+    twelve = zstandard.ZstdCompressor().compress(b"\0" * (12 << 20))
+    assert len(decompress(twelve, max_size=16 << 20)) == 12 << 20  # the cap is the only limit
+    with pytest.raises(BodyUnreadable, match="over the"):
+        decompress(raw.data, size=MAX_BODY + 1)  # refused before inflating anything
+    cut = raw.data[: len(raw.data) // 2]
+    with pytest.raises(BodyUnreadable, match="were kept"):
+        decompress(cut, size=raw.size)
+    with pytest.raises(BodyUnreadable, match="digest"):
+        decompress(cut, digest=raw.digest)
+    with pytest.raises(BodyUnreadable, match="damaged zstd"):
+        decompress(b"not zstd at all")
+    with pytest.raises(ValueError, match="unknown body codec 'brotli'"):
+        decompress(raw.data, "brotli")
+
+
+def test_a_damaged_kept_body_is_refused_by_kept_page(tmp_path: Path):
+    from storage.raw import BodyUnreadable
+
+    with Store(f"sqlite:///{tmp_path / 'raw.db'}", migrate=True) as store, store.sessions.begin() as session:
+        [outlet_id] = sync_outlets(session, [OutletRow("Wire", "wire", "https://wire.example/")]).values()
+        article_id = store_article(session, outlet_id, "https://wire.example/1", "Story.").id
+        raw = compress("https://wire.example/1", 200, (), b"<p>Story.</p>" * 500)
+        keep_raw(session, article_id, 1, raw, datetime(2026, 12, 6, 9, tzinfo=UTC))
+        session.flush()
+        session.execute(update(RawBody).values(data=raw.data[:-8]))
+        with pytest.raises(BodyUnreadable):
+            kept_page(session, article_id)

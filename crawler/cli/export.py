@@ -1,5 +1,6 @@
-"""`newswire export`: the cleaned corpus with its provenance (JSON Lines, CSV, Parquet), streamed; or stories,
-or the citation graph. Every option either narrows what is written or is refused (exit 2)."""
+"""`newswire export`: the cleaned corpus with its provenance (JSON Lines, CSV, Parquet, WARC), streamed; or
+stories, or the citation graph. The command parses and checks options (each either narrows what is written or
+is refused, exit 2) and prints; storage.corpus_export.export_corpus writes."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import IO, Any
 
 import click
 
-from crawler.cli.errors import UsageProblem
+from crawler.cli.errors import Failed, UsageProblem
 from crawler.cli.options import db_option, log_options, parse_since
 from crawler.cli.render import noted
 from crawler.cli.store import open_store
@@ -81,7 +82,8 @@ def export(
     is_original, url, canonical_url, outlet, title, authors, published (in the page's own offset),
     published_offset, published_raw, published_source, fetched_at, discovered_via, listing, language,
     license, citations, text, extractor, site_name, description, tags, image, text_hash, page_kind.
-    Logs how many records it wrote on stderr (stdout carries the records).
+    Logs how many records it wrote on stderr (stdout carries the records). A file is replaced only once
+    complete: a failed or killed export leaves the earlier one.
 
     Example: newswire export --format parquet --state nightly.json --out corpus-$(date +%F).parquet
     """
@@ -93,22 +95,23 @@ def export(
     if by_story and graph:
         raise UsageProblem("--stories and --citations are separate exports; choose one")
     _refuse_what_the_mode_ignores(mode, fmt, given)
-    if partition and Path(out_path).is_dir() and any(Path(out_path).iterdir()):
-        raise UsageProblem(f"--partition writes a new directory: {out_path} is not empty (its parts would be replaced)")
     if fmt in ("parquet", "warc") and out_path == "-":
         raise UsageProblem(
             f"--format {fmt} writes a file: give --out FILE"
             + (" (a directory with --partition)" if fmt == "parquet" else "")
         )
-    wanted = _filter(db_url, since, since_fetched, run_id, outlet_name, state_path)
-    with open_store(db_url) as store, store.sessions() as session:
+    wanted = _filter(since, since_fetched, run_id, outlet_name)
+    out: Path | IO[str] = sys.stdout if out_path == "-" else Path(out_path)
+    with open_store(db_url) as store, store.sessions() as session, _refusals():
         _check_names(session, wanted)
         if mode == "articles":
-            count = _export_articles(session, wanted, fmt, partition, out_path, state_path)
+            from storage.corpus_export import export_corpus
+
+            count = export_corpus(session, wanted, fmt, out, state_path, partition=partition, card=card_path)
             if card_path is not None:
-                _write_card(session, wanted, card_path, fmt, partition, out_path)
+                noted.info("wrote the dataset card %s", card_path)
         else:
-            count = _export_graph(session, mode, wanted, fmt, out_path)
+            count = _export_graph(session, mode, wanted, fmt, out)
     noted.info("exported %d %s", count, {"stories": "stories", "citations": "citation links"}.get(mode, "articles"))
 
 
@@ -126,29 +129,31 @@ def _refuse_what_the_mode_ignores(mode: str, fmt: str, given: dict[str, Any]) ->
         raise UsageProblem(f"--{mode} is written as {formats}, not {fmt}")
 
 
-def _filter(
-    db_url: str,
-    since: str | None,
-    since_fetched: str | None,
-    run_id: int | None,
-    outlet: str | None,
-    state: Path | None,
-) -> Any:
+def _filter(since: str | None, since_fetched: str | None, run_id: int | None, outlet: str | None) -> Any:
     from storage.corpus import CorpusFilter
-    from storage.export_state import ExportState, StateUnreadable
 
-    try:
-        # no state yet: everything, including rows stored before the cursor existed (changed = 0)
-        cursor = ExportState.read(state).changed if state is not None and state.exists() else None
-    except StateUnreadable as exc:
-        raise UsageProblem(str(exc)) from None
     return CorpusFilter(
         since=parse_since(since),
         since_fetched=parse_since(since_fetched, "--since-fetched"),
         run_id=run_id,
         outlet_slug=slugify(outlet) if outlet else None,
-        after_change=cursor,
     )
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """The library's refusals as one error line: a state or an option it cannot use (exit 2), a database
+    without its id (exit 3)."""
+    from storage.export import ExportRefused
+    from storage.export_state import StateUnreadable
+    from storage.identity import NoDatabaseId
+
+    try:
+        yield
+    except (ExportRefused, StateUnreadable) as exc:
+        raise UsageProblem(str(exc)) from None
+    except NoDatabaseId as exc:
+        raise Failed(str(exc)) from None
 
 
 def _check_names(session: Any, wanted: Any) -> None:
@@ -165,82 +170,12 @@ def _check_names(session: Any, wanted: Any) -> None:
         raise UsageProblem(f"--run: no crawl run #{wanted.run_id} in this database (see newswire status)")
 
 
-def _export_articles(
-    session: Any, wanted: Any, fmt: str, partition: str | None, out_path: str, state_path: Path | None
-) -> int:
-    from storage.corpus import iter_corpus
-    from storage.export_state import ExportState
-
-    newest = [wanted.after_change or 0]
-
-    def rows() -> Iterator[Any]:
-        for row in iter_corpus(session, wanted):
-            newest[0] = max(newest[0], row.changed)
-            yield row
-
-    def records() -> Iterator[dict[str, Any]]:
-        return (row.record for row in rows())
-
-    if fmt == "warc":
-        from storage.warc_export import write_warc
-
-        count = write_warc(session, rows(), Path(out_path))
-    elif fmt == "parquet":
-        from storage.corpus import corpus_columns
-        from storage.parquet_export import ROW_GROUP, write_parquet, write_partitioned
-
-        def batches() -> Iterator[dict[str, list[Any]]]:
-            for columns in corpus_columns(session, wanted, ROW_GROUP):
-                newest[0] = max(newest[0], *columns["changed"])
-                yield columns
-
-        if partition:
-            count = write_partitioned(batches(), Path(out_path), partition)
-        else:
-            count = write_parquet(batches(), Path(out_path))
-    else:
-        from storage.export import write_csv, write_jsonl
-
-        with _output(out_path) as out:
-            count = (write_jsonl if fmt == "jsonl" else write_csv)(records(), out)
-    if state_path is not None:  # only once everything is written: a failed export moves no cursor
-        ExportState(changed=newest[0], records=count).write(state_path)
-    return count
-
-
-def _write_card(session: Any, wanted: Any, path: Path, fmt: str, partition: str | None, out_path: str) -> None:
-    from sqlalchemy import func, select
-
-    from storage.card import count_corpus, render_card
-    from storage.models import CrawlRun
-
-    data_files = None
-    if out_path != "-":
-        data_files = f"{Path(out_path).name}/*/*.parquet" if partition else Path(out_path).name
-    chosen = {k: v for k, v in vars(wanted).items() if v is not None}
-    filters = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in chosen.items()) or "every stored article"
-    runs = session.scalar(select(func.count(CrawlRun.id))) or 0
-    card = render_card(count_corpus(session, wanted), name="newswire corpus", data_files=data_files, runs=runs,
-                       filters=filters)  # fmt: skip
-    path.write_text(card, encoding="utf-8")
-    noted.info("wrote the dataset card %s", path)
-
-
-def _export_graph(session: Any, mode: str, wanted: Any, fmt: str, out_path: str) -> int:
-    from storage.export import write_csv, write_jsonl
+def _export_graph(session: Any, mode: str, wanted: Any, fmt: str, out: Path | IO[str]) -> int:
+    from storage.export import write_records
     from storage.story_export import citation_graph, iter_story_records
 
-    with _output(out_path) as out:
-        if mode == "stories":
-            return write_jsonl(iter_story_records(session, since=wanted.since, outlet_slug=wanted.outlet_slug), out)
-        rows = citation_graph(session, since=wanted.since, outlet_slug=wanted.outlet_slug)
-        return write_jsonl(rows, out) if fmt == "jsonl" else write_csv(rows, out, ("citing", "cited", "articles"))
-
-
-@contextmanager
-def _output(out_path: str) -> Iterator[IO[str]]:
-    if out_path == "-":
-        yield sys.stdout
-        return
-    with open(out_path, "w", encoding="utf-8", newline="") as handle:
-        yield handle
+    if mode == "stories":
+        stories = iter_story_records(session, since=wanted.since, outlet_slug=wanted.outlet_slug)
+        return write_records(stories, "jsonl", out, ())
+    rows = citation_graph(session, since=wanted.since, outlet_slug=wanted.outlet_slug)
+    return write_records(rows, fmt, out, ("citing", "cited", "articles"))
