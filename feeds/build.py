@@ -114,20 +114,23 @@ def _http_url(value: str | None) -> str | None:
 
 
 def prepare_entry(entry: FeedEntry, updated: datetime) -> FeedEntry:
-    """`entry` ready to publish: plain-text title, normalized URLs, sanitized HTML, clean text and language."""
-    link = feed_url(entry.link)
+    """`entry` ready to publish: plain-text title, normalized URLs, sanitized HTML, clean text and language.
+
+    Its link is an http(s) URL or none (a stored `javascript:` link reached the feeds, and the page feed.xsl makes
+    of them, as a clickable link)."""
+    link = _http_url(entry.link) or ""
     names = [plain_text(name) for name in entry.authors]
     tags = [plain_text(tag) for tag in entry.tags]
     return replace(
         entry,
         id=feed_url(entry.id),
-        title=plain_text(entry.title) or link,
+        title=plain_text(entry.title) or link or feed_url(entry.id),
         link=link,
         published=as_utc(entry.published),
         updated=updated,
         authors=[name for name in dict.fromkeys(names) if name],
         summary=" ".join(xml_safe(entry.summary).split()) or plain_text(entry.title),
-        content_html=cap_html(sanitize_html(entry.content_html, entry.link), MAX_CONTENT_CHARS, link)
+        content_html=cap_html(sanitize_html(entry.content_html, link), MAX_CONTENT_CHARS, link)
         if entry.content_html
         else "",
         source_name=plain_text(entry.source_name) or None,
@@ -202,9 +205,10 @@ def _xml_feed(entries: list[FeedEntry], kind: str, meta: FeedMeta, updated: date
 def _add_entry(fg: FeedGenerator, entry: FeedEntry, kind: str, feed_language: str | None) -> None:
     fe = fg.add_entry(order="append")
     fe.id(entry.id)
-    fe.guid(entry.id, permalink=entry.id == entry.link)
+    fe.guid(entry.id, permalink=bool(entry.link) and entry.id == entry.link)
     fe.title(entry.title)
-    fe.link(href=entry.link, rel="alternate")
+    if entry.link:
+        fe.link(href=entry.link, rel="alternate")
     fe.published(entry.published)
     fe.updated(entry.updated)
     for name in entry.authors:

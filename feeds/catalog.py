@@ -15,7 +15,8 @@ from feeds.build import FeedEntry, FeedMeta, SiteAssets, build_feed, feed_update
 from feeds.ids import feed_id, story_item_id, tag_item_id
 from feeds.opml import Subscription
 from storage.models import Article, Outlet, Story
-from storage.repository import latest_articles, latest_stories
+from storage.reader import latest_story_copies
+from storage.repository import latest_articles
 from storage.tags import tag_slug
 
 DEFAULT_ITEMS = 50
@@ -101,7 +102,7 @@ def merged_feed(
     stories: list[tuple[Story, list[Article]]] | None = None,
 ) -> Feed:
     """The newest `items` stories across all outlets (or the `stories` already read), one item each."""
-    stories = latest_stories(session, items) if stories is None else stories
+    stories = latest_story_copies(session, items) if stories is None else stories
     entries = [entry_from_story(copies) for _story, copies in stories]
     meta = FeedMeta(
         title="newswire: all outlets",

@@ -16,7 +16,7 @@ VERSION = "https://jsonfeed.org/version/1.1"
 def _item(entry: FeedEntry) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": entry.id,
-        "url": entry.link,
+        "url": entry.link or None,
         "title": entry.title,
         "content_html": entry.content_html or None,
         "summary": plain_text(entry.summary) or None,  # plain text by the spec; some readers render it as HTML

@@ -9,6 +9,7 @@ from lxml import etree
 
 from feeds.caching import http_date
 from feeds.sanitize import plain_text, xml_safe
+from storage.urls import is_web_url
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class Subscription:
 
 
 def opml(title: str, subscriptions: list[Subscription], updated: datetime) -> bytes:
-    """The OPML document (lxml escapes every value; titles are plain text)."""
+    """The OPML document (lxml escapes every value; titles are plain text; a site is linked only by http(s))."""
     root = etree.Element("opml", version="2.0")
     head = etree.SubElement(root, "head")
     etree.SubElement(head, "title").text = plain_text(title)
@@ -29,8 +30,6 @@ def opml(title: str, subscriptions: list[Subscription], updated: datetime) -> by
     body = etree.SubElement(root, "body")
     for feed in subscriptions:
         name = plain_text(feed.title)
-        etree.SubElement(
-            body, "outline", type="rss", text=name, title=name,
-            xmlUrl=xml_safe(feed.feed_url), htmlUrl=xml_safe(feed.site_url),
-        )  # fmt: skip
+        site = {"htmlUrl": xml_safe(feed.site_url)} if is_web_url(feed.site_url) else {}
+        etree.SubElement(body, "outline", type="rss", text=name, title=name, xmlUrl=xml_safe(feed.feed_url), **site)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

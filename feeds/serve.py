@@ -5,15 +5,17 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time as clock
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from functools import partial
 from pathlib import Path
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, unquote_plus, urlsplit
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from feeds.access_log import AccessLog
@@ -30,6 +32,7 @@ from feeds.catalog import (
     tag_feed,
     tag_path,
 )
+from feeds.connections import ConnectionLimits, create_server, fit_descriptors
 from feeds.filters import MAX_LIMIT, SCAN, BadQuery, parse_query, search_language
 from feeds.opml import opml
 from feeds.web import (
@@ -42,11 +45,11 @@ from feeds.web import (
     search_page,
     story_card,
     story_page,
+    story_pages,
 )
 from storage.db import Store
 from storage.models import Article, CrawlRun, Outlet
-from storage.reader import find_story, outlet_overview
-from storage.repository import latest_stories
+from storage.reader import find_story, latest_story_copies, outlet_overview, story_version
 from storage.search import SearchQuery, search
 from storage.tags import tag_slug
 from storage.times import as_utc
@@ -85,12 +88,18 @@ class Request:
 
 Route = Callable[[Session, Request], Document | None]  # → the document, or None (404)
 CACHE_SIZE = 256  # built documents kept, least recently used dropped (tag feeds and searches are unbounded)
+CACHE_BYTES = 64 * 2**20  # and their bytes at most (a story page can weigh a megabyte)
 
 
 def data_version(session: Session) -> tuple:
     """A cheap token that changes whenever what the feeds show may have changed (a crawl, any article)."""
     runs = session.execute(select(func.max(CrawlRun.id), func.max(CrawlRun.finished_at))).one()
-    articles = session.execute(select(func.max(Article.id), func.max(Article.fetched_at))).one()
+    # max(changed): the store batch that last wrote an article, a revision included. One subquery per aggregate,
+    # each reading one end of an index: with three in one SELECT SQLite scanned the table, every text included
+    latest = [
+        select(func.max(column)).scalar_subquery() for column in (Article.id, Article.fetched_at, Article.changed)
+    ]
+    articles = session.execute(select(*latest)).one()
     outlets = session.scalar(select(func.count(Outlet.id)))
     return (*runs, *articles, outlets)
 
@@ -110,11 +119,24 @@ class FeedApp:
         self.local_root: str | None = None
         self.items = items
         self.cache: OrderedDict[tuple[str, str], tuple[tuple, Document | None]] = OrderedDict()
+        self.cache_bytes = 0
+        self.story_versions: OrderedDict[str, tuple[tuple, tuple | None]] = OrderedDict()  # uid → (data, story)
         self.cache_lock = threading.Lock()
 
     def listening_at(self, root: str) -> None:
         """The root URL of the socket the app is served on: its address when no other is configured."""
         self.local_root = root
+
+    def listed(self, name: str, port: str | None) -> bool:
+        """Whether Host `name[:port]` is one the server answers for under its own name: listed with that port,
+        or listed as a bare name and given no port or the port this server listens on (a bare name never
+        lets a client choose the port its links carry)."""
+        if port is not None and not 0 < int(port) <= 65535:
+            return False
+        if f"{name}:{port}" in self.allowed_hosts:
+            return True
+        own_port = urlsplit(self.local_root).port if self.local_root else None
+        return name in self.allowed_hosts and (port is None or int(port) == own_port)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         response = self.respond(environ)
@@ -128,7 +150,7 @@ class FeedApp:
     def public_root(self, environ: dict) -> str | None:
         """The root URL ids and links are built on, or None when the request's Host is not allowed."""
         host = _HOST.fullmatch(environ.get("HTTP_HOST", "").strip().lower())  # a name and digits, nothing else
-        listed = host is not None and (host["name"] in self.allowed_hosts or host[0] in self.allowed_hosts)
+        listed = host is not None and self.listed(host["name"], host["port"])
         if self.allowed_hosts and not listed:
             return None
         if self.base_url:
@@ -143,6 +165,10 @@ class FeedApp:
         """The response to one request: 404 for unknown paths, 405 for methods other than GET and HEAD, 400 for
         an unlisted host or a query a route cannot honour."""
         path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace") or "/"
+        if "\x00" in path or "\x00" in unquote_plus(environ.get("QUERY_STRING", "")):
+            # PostgreSQL text cannot hold NUL: refused here, before any route could hand it to a query
+            logger.info("400 for a request with a NUL byte in its path or query: %r", path[:200])
+            return plain_response("400 Bad Request", "bad request: a NUL byte in the path or the query")
         route = self.route(path)
         if route is None:
             return plain_response("404 Not Found", "not found")
@@ -164,6 +190,10 @@ class FeedApp:
                     document = self.cached(session, key, lambda: route(session, request))
         except BadQuery as problem:
             return plain_response("400 Bad Request", str(problem))
+        except DataError as problem:  # a value the database cannot take that no check caught: one line, no traceback
+            logger.warning("400 for %r: the database refused a value of the request (%s)", path[:200],
+                           str(problem.orig).splitlines()[0][:200] if problem.orig else "")  # fmt: skip
+            return plain_response("400 Bad Request", "bad request: a value the database cannot take")
         if document is None:
             return plain_response("404 Not Found", "not found")
         if document.location is not None:
@@ -172,10 +202,13 @@ class FeedApp:
             return plain_response("302 Found", document.location, *headers)
         return cached_response(environ, document.body, document.media_type, document.last_modified, document.vary)
 
-    def cached(self, session: Session, key: tuple[str, str], build: Callable[[], Document | None]) -> Document | None:
-        """The document for `key`, built again only when the data changed since it was built: a feed reader's
-        poll (200 or 304) then costs a few aggregate queries, not a feed build."""
-        version = data_version(session)
+    def cached(
+        self, session: Session, key: tuple[str, str], build: Callable[[], Document | None], version: tuple | None = None
+    ) -> Document | None:
+        """The document for `key`, built again only when the data changed since it was built (`version`, by
+        default data_version): a feed reader's poll (200 or 304) then costs a few aggregate queries, not a feed
+        build. At most CACHE_SIZE documents and CACHE_BYTES bytes are kept, the least recently used dropped."""
+        version = data_version(session) if version is None else version
         with self.cache_lock:
             hit = self.cache.get(key)
             if hit is not None and hit[0] == version:
@@ -183,10 +216,12 @@ class FeedApp:
                 return hit[1]
         document = build()
         with self.cache_lock:
+            previous = self.cache.pop(key, None)
+            self.cache_bytes += _size(document) - (_size(previous[1]) if previous else 0)
             self.cache[key] = (version, document)
-            self.cache.move_to_end(key)
-            while len(self.cache) > CACHE_SIZE:
-                self.cache.popitem(last=False)
+            while len(self.cache) > CACHE_SIZE or self.cache_bytes > CACHE_BYTES:
+                _key, (_version, dropped) = self.cache.popitem(last=False)
+                self.cache_bytes -= _size(dropped)
         return document
 
     def route(self, path: str) -> Route | None:
@@ -255,24 +290,52 @@ class FeedApp:
         tags = [
             FeedChoice(f"{name} ({n})", feeds_url + tag_path(slug), False) for name, slug, n in recent_tags(session)
         ]
-        stories = latest_stories(session, PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+        stories = latest_story_copies(session, PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
         cards = [story_card(copies) for _story, copies in stories[:PAGE_SIZE]]
         updated = merged_feed(session, request.root, stories=stories).updated
         body = index_page(request.root, cards, feeds, tags, page, len(stories) > PAGE_SIZE)
         return Document(body, HTML, updated)
 
     def story(self, session: Session, request: Request, uid: str) -> Document | None:
-        """A story's page: every copy, what each outlet changed, who cites whom. A copy's uid, or a former
-        original's, moves (301) to the story's page under its original's uid: every story link resolves."""
-        page_number(parse_qs(request.query), allowed=set())
+        """A story's page (?page=N: its copies, COPIES_PER_PAGE at a time): every copy, what each outlet changed,
+        who cites whom. Kept until the story changes (or, its relative dates moving, the minute ends). A copy's
+        uid, or a former original's, redirects (302) to the story's page under its original's uid."""
+        page = page_number(parse_qs(request.query), allowed={"page"})
+        version = self.story_version(session, uid)
+        if version is None or page > story_pages(version[0]):
+            return None  # (not cached: pages past the last would evict the feeds subscribers poll)
+        key = (f"/stories/{uid}", f"{request.own_url}?page={page}")
+        minute = int(clock.time() // 60)
+        return self.cached(session, key, partial(self.build_story, session, request, uid, page), (version, minute))
+
+    def story_version(self, session: Session, uid: str) -> tuple | None:
+        """storage.reader.story_version, read again only when data_version moved: it reads every copy's row,
+        which on SQLite means walking past each copy's text (40 ms for 210 copies of 200 KB)."""
+        data = data_version(session)
+        with self.cache_lock:
+            known = self.story_versions.get(uid)
+        if known is not None and known[0] == data:
+            return known[1]
+        version = story_version(session, uid)
+        with self.cache_lock:
+            self.story_versions[uid] = (data, version)
+            self.story_versions.move_to_end(uid)
+            while len(self.story_versions) > CACHE_SIZE:
+                self.story_versions.popitem(last=False)
+        return version
+
+    def build_story(self, session: Session, request: Request, uid: str, page: int) -> Document | None:
+        """The story page `story` serves, built (None: no such story, or a page past its last)."""
         found = find_story(session, uid)
         if found is None:
             return None
         if found.story is None:
             return Document(b"", HTML, NEVER_UPDATED, location=f"{request.root}stories/{found.moved_to}")
         detail = found.story
-        updated = max(as_utc(a.fetched_at) for a in detail.copies)
-        return Document(story_page(request.root, detail), HTML, updated)
+        body = story_page(request.root, detail, page)
+        if body is None:
+            return None
+        return Document(body, HTML, max(as_utc(a.fetched_at) for a in detail.copies))
 
     def outlet(self, session: Session, request: Request, slug: str) -> Document | None:
         """An outlet's page: freshness, last error, articles per day, newest articles."""
@@ -314,10 +377,14 @@ _HOST = re.compile(r"(?P<name>[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\])(
 _STORY_PATH = re.compile(r"^/stories/([0-9a-f]{16})$")
 _OUTLET_PATH = re.compile(r"^/outlets/([^/]+)$")
 _LIVE = {"/", "/search"}
-_LIVE_PREFIXES = ("/stories/", "/outlets/")
+_LIVE_PREFIXES = ("/stories/", "/outlets/")  # story pages cache themselves, by story (FeedApp.story)
 _SEARCH_FIELDS = (  # SearchForm's field, the query parameter
     ("q", "q"), ("outlet", "outlet"), ("lang", "lang"), ("since", "from"), ("until", "to"), ("tag", "tag"),
 )  # fmt: skip
+
+
+def _size(document: Document | None) -> int:
+    return len(document.body) if document is not None else 0
 
 
 def page_number(values: dict[str, list[str]], allowed: set[str]) -> int:
@@ -367,31 +434,38 @@ def serve(
     access_log: str | None = None,
     items: int = DEFAULT_ITEMS,
     threads: int = 4,
+    connections_per_client: int | None = None,
+    limits: ConnectionLimits | None = None,
     on_ready: Callable[[str], None] | None = None,
 ) -> None:
     """Serve the feeds and the index page on host:port with waitress until SIGTERM or Ctrl-C (then return).
 
+    Connections are bounded by `limits` (feeds.connections: header and request deadlines, connections per
+    client, in all), of which `connections_per_client` (0: no limit) is the one a deployment may need to change.
     `on_ready` gets the root URL once the socket listens (port 0 picks a free port).
     """
     import signal
 
-    import waitress
-
+    limits = limits or ConnectionLimits()
+    if connections_per_client is not None:
+        limits = replace(limits, per_client=connections_per_client)
+    limits = fit_descriptors(limits)
     app = make_app(db_url, base_url, items, allowed_hosts)
     # waitress warns "Task queue depth is N" on every request that waits for a thread: 13,872 lines in
     # 40 s of load say nothing a reader of the log can act on; its errors still show
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     logged = AccessLog(app, access_log) if access_log else None
     try:
-        server = waitress.create_server(logged or app, host=host, port=port, threads=threads, ident="newswire")
+        server = create_server(logged or app, host, port, threads, limits, ident="newswire")
     except BaseException:  # cannot listen (address in use, unknown host): the database is released too
         app.close()
         if logged:
             logged.close()
         raise
-    root = f"http://{_url_host(str(server.effective_host))}:{server.effective_port}/"
+    bound_host, bound_port = getattr(server, "effective_listen", [(server.effective_host, server.effective_port)])[0]
+    root = f"http://{_url_host(str(bound_host))}:{bound_port}/"
     app.listening_at(root)
-    if not base_url and _url_host(str(server.effective_host)) in ("0.0.0.0", "[::]"):
+    if not base_url and _url_host(str(bound_host)) in ("0.0.0.0", "[::]"):
         logger.warning("listening on every interface without --base-url: links name %s", root)
     logger.info("serving feeds on %s", root)
     if on_ready is not None:

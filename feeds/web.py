@@ -6,7 +6,6 @@ Every value from the database is escaped by the templates and cleaned of charact
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -15,7 +14,7 @@ from urllib.parse import quote, urlencode
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from feeds.build import FeedEntry
-from feeds.diffs import WordDiff, word_diff
+from feeds.diffs import Budget, WordDiff, Words, diff_words
 from feeds.pictures import citation_picture, day_bars, timeline
 from feeds.sanitize import feed_url, language_tag, xml_safe
 from storage.models import Article
@@ -25,7 +24,6 @@ from storage.times import as_utc
 from storage.urls import is_web_url
 
 RTL_LANGUAGES = {"ar", "he", "fa", "ur", "ps", "sd", "ug", "yi", "dv", "ckb"}
-_PARAGRAPHS = re.compile(r"\n\s*\n")
 
 
 def _finalize(value: Any) -> Any:
@@ -74,11 +72,6 @@ def web_link(url: str | None) -> str | None:
         return None
     url = feed_url(xml_safe(url))
     return url if is_web_url(url) else None
-
-
-def paragraphs(text: str) -> list[str]:
-    """A stored text's paragraphs."""
-    return [" ".join(part.split()) for part in _PARAGRAPHS.split(text or "") if part.strip()]
 
 
 def _render(template: str, root: str, title: str, **values: Any) -> bytes:
@@ -137,6 +130,11 @@ def index_page(
     )  # fmt: skip
 
 
+COPIES_PER_PAGE = 10  # copies besides the original on one story page (?page=N for the others)
+PAGE_WORK = 150_000  # diff work for one story page (words looked at, feeds.diffs): at most ~150 ms of CPU
+COPY_WORK = 100_000  # of which one copy takes at most: a pathological copy leaves some for the others
+
+
 @dataclass(frozen=True)
 class CopyView:
     """A copy of a story on its page: the article, its paragraphs and what it changed against the original."""
@@ -149,35 +147,50 @@ class CopyView:
     citations: list[tuple[str, str | None]]  # (name, the cited outlet's page slug when it is registered)
 
 
-def story_page(root: str, detail: StoryDetail, now: datetime | None = None) -> bytes:
-    """A story: every copy side by side (the original first), each other copy's word-level diff of headline and
-    text against the original, why the original is the one, who cites whom, and when each was published."""
+def story_pages(copies: int) -> int:
+    """How many pages a story of `copies` copies takes (the original is on each, beside COPIES_PER_PAGE others)."""
+    return max(1, -(-(copies - 1) // COPIES_PER_PAGE))
+
+
+def story_page(root: str, detail: StoryDetail, page: int = 1, now: datetime | None = None) -> bytes | None:
+    """A story (page `page` of its copies; None past the last): the original, then each other copy on the page
+    as a word-level diff of headline and text against the original, why the original is the one, who cites
+    whom, and when each copy shown was published. The diffs share one work budget (PAGE_WORK): what it does
+    not reach is shown as not compared. The texts of copies on other pages are never read."""
+    pages = story_pages(len(detail.copies))
+    if not 1 <= page <= pages:
+        return None
     original = detail.original
     outlets = {a.outlet_id: a.outlet for a in detail.copies if a.outlet}
-    copies = []
     cites: list[tuple[str, str]] = []
+    citations: dict[int, list[tuple[str, str | None]]] = {}
     for article in detail.copies:
-        is_original = article.id == original.id
-        citations = []
+        named = []
         for citation in detail.citations.get(article.id, []):
             cited = outlets.get(citation.outlet_id) if citation.outlet_id else None
-            citations.append((cited.name if cited else citation.name, cited.slug if cited else None))
+            named.append((cited.name if cited else citation.name, cited.slug if cited else None))
             if article.outlet:
                 cites.append((article.outlet.name, cited.name if cited else citation.name))
-        copies.append(
-            CopyView(
-                article, is_original, paragraphs(article.text),
-                None if is_original else word_diff(original.title, article.title),
-                None if is_original else word_diff(original.text, article.text),
-                list(dict.fromkeys(citations)),
-            )
-        )  # fmt: skip
+        citations[article.id] = list(dict.fromkeys(named))
+    others = [a for a in detail.copies if a.id != original.id]
+    shown = others[(page - 1) * COPIES_PER_PAGE : page * COPIES_PER_PAGE]
+    title, text = Words.of(original.title), Words.of(original.text)
+    copies = [CopyView(original, True, text.paragraphs, None, None, citations[original.id])]
+    budget = Budget(PAGE_WORK)
+    for article in shown:
+        share = Budget(min(budget.left, COPY_WORK))
+        title_diff = diff_words(title, Words.of(article.title), share)
+        text_diff = diff_words(text, Words.of(article.text), share)
+        budget.take(share.spent)
+        copies.append(CopyView(article, False, [], title_diff.compact(), text_diff.compact(), citations[article.id]))
     names = list(dict.fromkeys(a.outlet.name for a in detail.copies if a.outlet))
     points = [(a.outlet.name if a.outlet else "?", a.published or a.fetched_at, a.id == original.id)
-              for a in detail.copies]  # fmt: skip
+              for a in [original, *shown]]  # fmt: skip
+    first = (page - 1) * COPIES_PER_PAGE + 1
     return _render(
         "story.html", root, original.title, detail=detail, copies=copies, picture=citation_picture(names, cites),
-        marks=timeline(points), **_helpers(now or datetime.now(UTC)),
+        marks=timeline(points), page=page, pages=pages, first=first, last=first + len(shown) - 1,
+        others=len(others), **_helpers(now or datetime.now(UTC)),
     )  # fmt: skip
 
 

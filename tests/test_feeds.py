@@ -254,3 +254,43 @@ def test_rules_catch_what_the_validator_flags():
         "DuplicateEntries", "DuplicateUpdated", "MissingElement", "MissingTextualContent",
         "MissingContentOrAlternate", "SecurityRisk",
     }  # fmt: skip
+
+
+HOSTILE_LINKS = ("javascript:alert(document.domain)", "JavaScript:alert(1)", "data:text/html,<script>alert(1)</script>",
+                 "vbscript:msgbox(1)", "//evil.example/x", "/relative")  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["rss", "atom", "json"])
+def test_feeds_link_only_to_http_urls(kind):
+    hostile = [replace(entry, link=link, id=f"https://news.example/h{n}") for n, (entry, link) in
+               enumerate(zip(entries(len(HOSTILE_LINKS)), HOSTILE_LINKS, strict=True))]  # fmt: skip
+    data = build_feed([*hostile, entries(1)[0]], kind, META)
+    if kind == "json":
+        urls = [item.get("url") for item in json.loads(data)["items"]]
+        assert urls == [None] * len(HOSTILE_LINKS) + ["https://news.example/0"]
+        return
+    document = etree.fromstring(data)
+    links = document.xpath("//item/link/text() | //*[local-name()='entry']/*[local-name()='link']/@href")
+    assert links == ["https://news.example/0"]
+    assert document.xpath("//item/guid[@isPermaLink='true']/text()") in ([], ["https://news.example/0"])
+    parsed = feedparser.parse(data)
+    assert not parsed.bozo and len(parsed.entries) == len(HOSTILE_LINKS) + 1
+
+
+@pytest.mark.parametrize("kind", ["rss", "atom"])
+def test_the_feed_stylesheet_links_only_http_urls(kind):
+    """feed.xsl, applied as a browser would, makes a link of an http(s) item link only (whatever the feed says)."""
+    from feeds.serve import STATIC
+
+    document = etree.fromstring(build_feed(entries(2), kind, META))
+    atom = {"a": "http://www.w3.org/2005/Atom"}
+    links = document.xpath(
+        "//item/link" if kind == "rss" else "//a:entry/a:link[not(@rel) or @rel='alternate']", namespaces=atom
+    )
+    if kind == "rss":  # the first item's link made hostile past the builder's own check
+        links[0].text = "javascript:alert(document.domain)"
+    else:
+        links[0].set("href", "javascript:alert(document.domain)")
+    page = etree.XSLT(etree.parse(str(STATIC / "feed.xsl")))(document)
+    assert [str(href) for href in page.xpath("//a/@href")] == ["https://news.example/1"]
+    assert [li.xpath("string()").split("·")[0].strip() for li in page.xpath("//li")] == ["Story 0", "Story 1"]

@@ -67,6 +67,11 @@ def feeds(db_url: str, feeds_dir: str, limit: int, base_url: str | None) -> None
 @click.option("--access-log", type=click.Path(dir_okay=False), default=None, help="Append requests to FILE (CLF).")
 @limit_option
 @click.option("--threads", type=click.IntRange(min=1), default=4, show_default=True, help="Worker threads.")
+@click.option(
+    "--connections-per-client", type=click.IntRange(min=0), default=20, show_default=True, metavar="N",
+    help="Connections one client address (an IPv6 /64) may hold at once; more are refused. 0: no limit, for a "
+    "server behind a reverse proxy (every connection then comes from the proxy's address).",
+)  # fmt: skip
 @log_options
 def serve(
     db_url: str,
@@ -77,13 +82,15 @@ def serve(
     access_log: str | None,
     limit: int,
     threads: int,
+    connections_per_client: int,
 ) -> None:
     """Serve the feeds and the web reader straight from the database (waitress).
 
     /feeds/all.rss|.atom|.json (one item per story), /feeds/outlet/<slug>.rss|.atom|.json and
     /feeds/tag/<tag>.rss|.atom|.json, each taking ?limit=N, ?lang=xx and ?q=words; /feeds.opml;
     the reader's pages at /, /stories/<id>, /outlets/<slug> and /search?q=…; ETag and
-    Last-Modified with 304 answers, gzip, Cache-Control. Prints `serving feeds on <URL>` on stderr
+    Last-Modified with 304 answers, gzip, Cache-Control. Slow clients are cut off: a request's headers must
+    arrive within 10 s, the whole request within 30 s. Prints `serving feeds on <URL>` on stderr
     when it listens (a line for supervisors: not timestamped); runs until Ctrl-C or SIGTERM.
 
     Example: newswire serve --host 0.0.0.0 --port 8080 --base-url https://news.example.org/
@@ -97,7 +104,7 @@ def serve(
     try:
         serve_feeds(
             db_url, host, port, base_url=base_url, allowed_hosts=allowed_hosts, access_log=access_log, items=limit,
-            threads=threads, on_ready=ready,
+            threads=threads, connections_per_client=connections_per_client, on_ready=ready,
         )  # fmt: skip
     except (ValueError, OSError) as exc:  # waitress: "Invalid host/port specified."; a port in use
         raise Failed(f"cannot listen on {host}:{port}: {exc}") from None

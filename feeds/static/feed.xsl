@@ -1,6 +1,7 @@
 <?xml version="1.0" encoding="UTF-8"?>
 <!-- How a browser shows an RSS 2.0 or Atom feed of newswire: a readable page, not raw XML. Values are output
-     as text (never as markup), so a hostile title stays text here as it does in the feed. -->
+     as text (never as markup), so a hostile title stays text here as it does in the feed; only an http(s) link
+     is made a link (the feeds hold no other, and this stylesheet does not rely on it). -->
 <xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
                 xmlns:atom="http://www.w3.org/2005/Atom" exclude-result-prefixes="atom">
   <xsl:output method="html" encoding="UTF-8" indent="yes"/>
@@ -22,15 +23,28 @@
         <p><xsl:value-of select="rss/channel/description | atom:feed/atom:subtitle"/></p>
         <ol>
           <xsl:for-each select="rss/channel/item">
-            <li dir="auto"><a href="{link}"><xsl:value-of select="title"/></a><br/>
+            <li dir="auto"><xsl:call-template name="title-link"><xsl:with-param name="href" select="link"/>
+                <xsl:with-param name="title" select="title"/></xsl:call-template><br/>
               <small><xsl:value-of select="source"/> · <xsl:value-of select="pubDate"/></small></li>
           </xsl:for-each>
           <xsl:for-each select="atom:feed/atom:entry">
-            <li dir="auto"><a href="{atom:link[not(@rel) or @rel='alternate']/@href}"><xsl:value-of select="atom:title"/></a><br/>
+            <li dir="auto"><xsl:call-template name="title-link">
+                <xsl:with-param name="href" select="atom:link[not(@rel) or @rel='alternate']/@href"/>
+                <xsl:with-param name="title" select="atom:title"/></xsl:call-template><br/>
               <small><xsl:value-of select="atom:source/atom:title"/> · <xsl:value-of select="atom:published"/></small></li>
           </xsl:for-each>
         </ol>
       </body>
     </html>
+  </xsl:template>
+  <xsl:template name="title-link">
+    <xsl:param name="href"/>
+    <xsl:param name="title"/>
+    <xsl:choose>
+      <xsl:when test="starts-with($href, 'https://') or starts-with($href, 'http://')">
+        <a href="{$href}"><xsl:value-of select="$title"/></a>
+      </xsl:when>
+      <xsl:otherwise><xsl:value-of select="$title"/></xsl:otherwise>
+    </xsl:choose>
   </xsl:template>
 </xsl:stylesheet>
