@@ -1,5 +1,6 @@
-"""The feed server as tests reach it: the app on waitress at a loopback port in a background thread, plain
-HTTP requests to it, and newsboat, a real feed reader, run against it."""
+"""The feed server as tests reach it: the app on `newswire serve`'s waitress server (feeds.connections: deadlines
+and connections per client) at a loopback port in a background thread, plain HTTP requests to it, and
+newsboat, a real feed reader, run against it."""
 
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ from email.message import Message
 from pathlib import Path
 
 import pytest
-import waitress
 from waitress.wasyncore import close_all
 
+from feeds.connections import create_server
 from feeds.serve import make_app
 
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never through a proxy
@@ -40,7 +41,7 @@ def serving(db_url: str, port: int = 0, **options) -> Iterator[str]:
     """The app on waitress at a loopback port (0: a free one), in a background thread; yields its root URL."""
     app = make_app(db_url, **options)
     sockets: dict = {}
-    server = waitress.create_server(app, map=sockets, host="127.0.0.1", port=port, threads=2)
+    server = create_server(app, "127.0.0.1", port, 2, socket_map=sockets)  # the server `newswire serve` runs
     stopping = threading.Event()
 
     def run() -> None:
