@@ -14,7 +14,7 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -35,13 +35,14 @@ from crawler.resolve import citation_rows, outlet_directory
 from storage.db import Store
 from storage.models import Article, Citation, RawFetch
 from storage.models import Outlet as OutletRow
-from storage.raw import KeptPage, kept_page
+from storage.raw import BodyUnreadable, KeptPage, kept_page
 from storage.repository import add_citations, next_change, revise
 from storage.stories import elect_original, load_index, lock_story_writers, refresh_signature
 
 logger = logging.getLogger(__name__)
 
-PARTITION = 200  # articles extracted, then written, at a time
+PARTITION = 200  # articles extracted, then written, at a time …
+PARTITION_BYTES = 32 * 1024 * 1024  # … or fewer: no more than this many bytes of kept pages at a time
 METADATA = ("published", "published_raw", "published_source", "published_offset", "language", "site_name", "tags",
             "image", "license")  # fmt: skip
 
@@ -86,9 +87,7 @@ def reextract(
     with store.sessions() as session:
         ids = list(session.scalars(_articles(outlet_slug, since)))
     with _pool(workers if workers is not None else (os.cpu_count() or 1), directory) as pool:
-        for first in range(0, len(ids), PARTITION):
-            with store.sessions() as session:  # read, then extract outside any transaction
-                jobs = _jobs(session, ids[first : first + PARTITION], outlets, caps, report)
+        for jobs in _partitions(store, ids, outlets, caps, report):
             if pool is None:
                 results = [_extract(replace(job, context=replace(job.context, directory=directory))) for job in jobs]
             else:  # a worker holds the directory already
@@ -119,28 +118,54 @@ def _pool(workers: int, directory: OutletDirectory) -> Iterator[Executor | None]
         yield pool
 
 
+def _partitions(
+    store: Store, ids: list[int], outlets: dict[str, Outlet], caps: Caps, report: ReextractReport
+) -> Iterator[list[_Job]]:
+    """The jobs of `ids`, PARTITION at a time or fewer when their pages pass PARTITION_BYTES (kept pages of
+    5 MB took a re-extraction to 2 GB); each read outside any transaction, before it is extracted."""
+    jobs: list[_Job] = []
+    size = 0
+    for first in range(0, len(ids), PARTITION):
+        with store.sessions() as session:
+            read = list(_jobs(session, ids[first : first + PARTITION], outlets, caps, report))
+        for job in read:
+            if jobs and (len(jobs) >= PARTITION or size + len(job.page.body) > PARTITION_BYTES):
+                yield jobs
+                jobs, size = [], 0
+            jobs.append(job)
+            size += len(job.page.body)
+    if jobs:
+        yield jobs
+
+
 def _jobs(
     session: Session,
     ids: list[int],
     outlets: dict[str, Outlet],
     caps: Caps,
     report: ReextractReport,
-) -> list[_Job]:
-    jobs = []
+) -> Iterator[_Job]:
+    """A job for each article whose kept page can be read back; a page that cannot (a damaged or inflating
+    body, hints of an unknown shape) is counted as failed and named in one line, and the rest go on."""
     rows = session.execute(
-        select(Article.id, Article.version, Article.text_hash, OutletRow.slug, OutletRow.name)
+        select(Article.id, Article.version, Article.text_hash, Article.url, OutletRow.slug, OutletRow.name)
         .join(OutletRow, Article.outlet_id == OutletRow.id)
         .where(Article.id.in_(ids))
         .order_by(Article.id)
-    )
-    for article_id, version, stored_hash, slug, name in rows:
+    ).all()
+    for article_id, version, stored_hash, url, slug, name in rows:
         report.examined += 1
-        page = kept_page(session, article_id, version)
-        if page is None:
-            report.not_kept += 1
+        try:
+            page = kept_page(session, article_id, version)
+            if page is None:
+                report.not_kept += 1
+                continue
+            outlet = outlets.get(slug)
+            fetched = _fetched(page, slug, outlet)
+        except BodyUnreadable as exc:
+            report.failed += 1
+            logger.error("%s: %s: kept page unreadable, not re-extracted (article %d): %s", name, url, article_id, exc)
             continue
-        outlet = outlets.get(slug)
-        fetched = _fetched(page, slug, outlet)
         context = ExtractionContext(
             fetched_at=page.fetched_at,
             hints=fetched.hints,
@@ -149,8 +174,7 @@ def _jobs(
             directory=None,  # the worker's (set in reextract for in-process runs)
             outlet_names=(outlet.name, *outlet.aliases) if outlet else (name,),
         )
-        jobs.append(_Job(article_id, version, stored_hash, fetched, context, caps))
-    return jobs
+        yield _Job(article_id, version, stored_hash, fetched, context, caps)
 
 
 def _fetched(page: KeptPage, slug: str, outlet: Outlet | None) -> FetchedPage:
@@ -161,10 +185,20 @@ def _fetched(page: KeptPage, slug: str, outlet: Outlet | None) -> FetchedPage:
         body=page.body,
         content_type=content_type,
         fetched_at=page.fetched_at,
-        hints=DiscoveryHints(**page.hints) if page.hints else None,  # as the listing gave them at crawl time
+        hints=_hints(page.hints),  # as the listing gave them at crawl time
         language=outlet.language if outlet else None,
         timezone=outlet.timezone if outlet else None,
     )
+
+
+HINT_FIELDS = frozenset(f.name for f in fields(DiscoveryHints))
+
+
+def _hints(kept: Any) -> DiscoveryHints | None:
+    """The discovery hints kept with a page; keys this version does not know (a later one's) are left out."""
+    if not isinstance(kept, dict) or not kept:
+        return None
+    return DiscoveryHints(**{key: value for key, value in kept.items() if key in HINT_FIELDS})
 
 
 def _extract(job: _Job) -> Extraction | None:
