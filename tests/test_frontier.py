@@ -21,6 +21,7 @@ from crawler.frontier.leases import LeasedQueue
 from crawler.frontier.readback import address_refusal, loads, read_back
 from crawler.frontier.serializer import MAX_PAYLOAD_BYTES, RefusedRequest, UnqueueableRequest, dumps
 from tests.support.db import REDIS_URL
+from tests.support.frontier import frontier_scheduler
 from tests.support.paths import PROJECT
 
 
@@ -306,19 +307,9 @@ def test_the_scheduler_drops_and_counts_what_it_refuses_to_read_back(client, fro
     them; the first goes to its errback as the address guard's refusal would (so its listing settles), the
     second is an error of the run; both leave the frontier."""
     from crawler.errors import PrivateAddressRefused
-    from crawler.frontier.scheduler import FrontierScheduler
-    from crawler.frontier.setup import frontier_settings
 
-    settings = {
-        **frontier_settings(REDIS_URL, plans=False, stay=False),
-        "NEWSWIRE_FRONTIER_PREFIX": frontier_prefix,
-        "EXTENSIONS": {"crawler.coordination.CoordinationKeeper": 0},
-    }
-    crawler = get_crawler(_Spider, settings)
-    crawler.spider = spider = _Spider()
-    scheduler = FrontierScheduler.from_crawler(crawler)
-    scheduler.spider = spider
-    scheduler.roster.join()
+    scheduler = frontier_scheduler(_Spider, REDIS_URL, frontier_prefix)
+    spider = scheduler.spider
     scheduler.queue.push(_planted(spider, url="http://169.254.169.254/latest/meta-data/"), host="169.254.169.254")
     scheduler.queue.push(_planted(spider, callback="record_error"), host="outlet.example")
     scheduler.queue.push(_planted(spider, meta={"download_maxsize": 0, "proxy": "http://10.0.0.7:3128"}))
@@ -326,7 +317,7 @@ def test_the_scheduler_drops_and_counts_what_it_refuses_to_read_back(client, fro
     assert request is not None and request.url == "https://outlet.example/a"
     assert "download_maxsize" not in request.meta and "proxy" not in request.meta
     assert scheduler.next_request() is None
-    stats = crawler.stats.get_stats()
+    stats = scheduler.crawler.stats.get_stats()
     assert (stats["frontier/refused/private_address"], stats["frontier/refused/not_allowed"]) == (1, 1)
     assert stats["frontier/meta_dropped"] == 1 and stats["newswire/errors/frontier_refused"] == 1
     (failure,) = spider.failures
@@ -453,19 +444,8 @@ def test_a_retry_queued_while_its_ack_fails_is_acked_once_redis_answers(client, 
     """A retry (or redirect) of a leased request is queued, then the old lease acked; when that ack meets a
     Redis failure, the scheduler must not raise into Scrapy, and must not keep extending the old lease: it is
     acked by the next heartbeat once Redis answers."""
-    from crawler.frontier.scheduler import FrontierScheduler
-    from crawler.frontier.setup import frontier_settings
-
-    settings = {
-        **frontier_settings(REDIS_URL, plans=False, stay=False),
-        "NEWSWIRE_FRONTIER_PREFIX": frontier_prefix,
-        "EXTENSIONS": {"crawler.coordination.CoordinationKeeper": 0},
-    }
-    crawler = get_crawler(_Site, settings)
-    crawler.spider = spider = _Site()
-    scheduler = FrontierScheduler.from_crawler(crawler)
-    scheduler.spider = spider
-    scheduler.roster.join()
+    scheduler = frontier_scheduler(_Site, REDIS_URL, frontier_prefix)
+    spider = scheduler.spider
     assert scheduler.enqueue_request(Request("https://a.example/story", callback=spider.parse))
     leased = scheduler.next_request()
     assert leased is not None and len(scheduler.held) == 1

@@ -18,7 +18,6 @@ import pytest
 import redis
 from scrapy import Request, Spider
 from scrapy.exceptions import CloseSpider, DontCloseSpider
-from scrapy.utils.test import get_crawler
 from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.exc import ProgrammingError
 
@@ -33,6 +32,7 @@ from crawler.newsweb.server import NewsWebServer, Resource
 from storage.models import Article, CrawlRun
 from tests.support.cli import FAST_CRAWL, run_newswire
 from tests.support.db import PG_URL, REDIS_URL, crawl_runs, postgres_absent, session_on
+from tests.support.frontier import frontier_scheduler
 from tests.support.paths import PROJECT
 from tests.support.private_redis import PrivateRedis
 
@@ -225,23 +225,12 @@ def test_refused_writes_are_not_cleared_by_reads_and_end_the_crawl_failed(tmp_pa
     had ended the "outage", so a crawl that could ack nothing kept itself open forever. Refused writes now last
     until a write succeeds, and once they have lasted NEWSWIRE_FRONTIER_MAX_OUTAGE the scheduler leases
     nothing more and the idle crawl closes with `frontier_full`."""
-    from crawler.frontier.scheduler import FrontierScheduler
-    from crawler.frontier.setup import frontier_settings
 
     server = PrivateRedis(tmp_path, persistent=False)
     server.start()
     try:
-        settings = {
-            **frontier_settings(server.url, plans=False, stay=False),
-            "NEWSWIRE_FRONTIER_PREFIX": "oom",
-            "NEWSWIRE_FRONTIER_MAX_OUTAGE": 0.5,
-            "EXTENSIONS": {"crawler.coordination.CoordinationKeeper": 0},
-        }
-        crawler = get_crawler(_Site, settings)
-        crawler.spider = spider = _Site()
-        scheduler = FrontierScheduler.from_crawler(crawler)
-        scheduler.spider = spider
-        scheduler.roster.join()
+        scheduler = frontier_scheduler(_Site, server.url, "oom", NEWSWIRE_FRONTIER_MAX_OUTAGE=0.5)
+        spider = scheduler.spider
         for n in range(3):
             assert scheduler.enqueue_request(Request(f"https://a.example/{n}", callback=spider.parse))
         server.set_maxmemory(1)
@@ -257,7 +246,7 @@ def test_refused_writes_are_not_cleared_by_reads_and_end_the_crawl_failed(tmp_pa
         with pytest.raises(CloseSpider) as closed:
             scheduler._spider_idle(spider)
         assert closed.value.reason == "frontier_full"
-        assert crawler.stats.get_value("newswire/errors/frontier_full") == 1  # the request it could not queue
+        assert scheduler.crawler.stats.get_value("newswire/errors/frontier_full") == 1  # the request it could not queue
         server.set_maxmemory(0)
         scheduler.beat()  # a write accepted again ends the spell
         assert scheduler.health.refused_since is None and scheduler.health.ended() is None
@@ -359,18 +348,9 @@ def test_a_running_process_claims_a_redis_restarted_empty_and_stops_when_another
     """The identity is checked at every heartbeat, not only at start: a Redis restarted without persistence is
     claimed again at once by the processes still at work (so the next planner of another database is refused),
     and a process that finds its frontier another database's leases nothing more and ends (`frontier_foreign`)."""
-    from crawler.frontier.scheduler import FrontierScheduler
-    from crawler.frontier.setup import frontier_settings
 
-    settings = {
-        **frontier_settings(REDIS_URL, plans=False, stay=True, database="db-a"),
-        "NEWSWIRE_FRONTIER_PREFIX": frontier_prefix,
-        "EXTENSIONS": {"crawler.coordination.CoordinationKeeper": 0},
-    }
-    crawler = get_crawler(_Site, settings)
-    crawler.spider = spider = _Site()
-    scheduler = FrontierScheduler.from_crawler(crawler)
-    scheduler.spider = spider
+    scheduler = frontier_scheduler(_Site, REDIS_URL, frontier_prefix, join=False, stay=True, database="db-a")
+    spider = scheduler.spider
     client = redis.Redis.from_url(REDIS_URL)
     key = FrontierKeys(frontier_prefix).key("database")
     scheduler.beat()
