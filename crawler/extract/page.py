@@ -27,7 +27,7 @@ from crawler.extract.dates import DateCandidate, byline_dates, choose_date
 from crawler.extract.fallback import TrafilaturaMetadata, htmldate_candidate
 from crawler.extract.kinds import page_kind
 from crawler.extract.language import choose_language, language_tag
-from crawler.extract.people import byline_authors, byline_paragraph, choose_authors, is_organisation, split_authors
+from crawler.extract.people import page_authors, split_byline
 from crawler.extract.record import NOT_ARTICLE, ArticleRecord
 from crawler.extract.safety_net import recover_story
 from crawler.extract.sites import domain_label, registrable_domain
@@ -133,14 +133,9 @@ class ArticlePage:
         """Authors named by the page's markup: JSON-LD, meta tags, trafilatura's guess, byline blocks."""
         if self.tree is None:
             return []
-        meta, fallback = self.structured, self._trafilatura_metadata
-        sources = [
-            meta.authors,
-            meta.meta_authors,
-            lambda: split_authors(fallback.author),
-            lambda: byline_authors(self.tree),
-        ]
-        return choose_authors(sources, self.site_names)
+        meta = self.structured
+        fallback = self._trafilatura_metadata
+        return page_authors(self.tree, meta.authors, meta.meta_authors, lambda: fallback.author, self.site_names)
 
     @cached_property
     def declared_language(self) -> str | None:
@@ -202,18 +197,11 @@ class ArticlePage:
 
     @cached_property
     def _byline_split(self) -> tuple[tuple[str, ...], list[str]]:
-        """The body's paragraphs without a byline paragraph, and the people that paragraph names.
-
-        Only when the markup names no person (nobody, or only the outlet itself)."""
-        paragraphs = self.body.paragraphs
-        people = [a for a in self.markup_authors if not is_organisation(a, self.site_names)]
-        if people or not self.context.on(BYLINE_IN_BODY):
-            return paragraphs, []
-        found = byline_paragraph(list(paragraphs), self.site_names)
-        if not found:
-            return paragraphs, []
-        index, names = found
-        return paragraphs[:index] + paragraphs[index + 1 :], names
+        """The body's paragraphs without a byline paragraph, and the people that paragraph names (see
+        people.split_byline)."""
+        if not self.context.on(BYLINE_IN_BODY):
+            return self.body.paragraphs, []
+        return split_byline(self.body.paragraphs, self.markup_authors, self.site_names)
 
     @cached_property
     def text(self) -> str:

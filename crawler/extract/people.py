@@ -1,10 +1,13 @@
-"""Author names: bylines split into people, prefixes, roles and e-mail addresses stripped."""
+"""Author names: bylines split into people, prefixes, roles and e-mail addresses stripped; which source of
+names a page's authors come from (`page_authors`), and a byline written as a paragraph of the story
+(`split_byline`)."""
 
 from __future__ import annotations
 
 import html
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
 
 from lxml import etree
 from lxml.html import HtmlElement
@@ -421,3 +424,31 @@ def byline_paragraph(paragraphs: list[str], site_names: tuple[str, ...]) -> tupl
         if people and len(people) == len(names):
             return index, people
     return None
+
+
+def page_authors(
+    tree: HtmlElement,
+    json_ld: list[str],
+    meta_tags: list[str],
+    trafilatura_author: Callable[[], str | None],
+    site_names: tuple[str, ...],
+) -> list[str]:
+    """The authors a page's markup names: its JSON-LD, its author meta tags, trafilatura's guess, then the
+    visible byline (see choose_authors for how one source is chosen over another)."""
+    sources = [json_ld, meta_tags, lambda: split_authors(trafilatura_author()), lambda: byline_authors(tree)]
+    return choose_authors(sources, site_names)
+
+
+def split_byline(
+    paragraphs: Sequence[str], markup: list[str], site_names: tuple[str, ...]
+) -> tuple[tuple[str, ...], list[str]]:
+    """The story's paragraphs without a byline paragraph, and the people that paragraph names (byline_paragraph);
+    only when the markup names no person (nobody, or only the outlet itself)."""
+    paragraphs = tuple(paragraphs)
+    if any(not is_organisation(name, site_names) for name in markup):
+        return paragraphs, []
+    found = byline_paragraph(list(paragraphs), site_names)
+    if not found:
+        return paragraphs, []
+    index, names = found
+    return paragraphs[:index] + paragraphs[index + 1 :], names
