@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from email.utils import parsedate_to_datetime
@@ -237,7 +237,7 @@ def choose_date(
     url: str,
     languages: list[str] | None,
     now: datetime | None = None,
-    more: Callable[[], list[tuple[str, str]]] | None = None,
+    more: Callable[[], Iterable[tuple[str, str]]] | None = None,
     zone: tzinfo | None = None,
 ) -> DateCandidate | None:
     """Parse every (source, raw) candidate and pick the most reliable plausible one.
@@ -245,7 +245,8 @@ def choose_date(
     Dates after `now` (plus a day of clock skew) are rejected. If the chosen date has no time of
     day, the time is taken from another candidate on the same day that has one. Dates more than three
     days from the day the URL names are rejected too. `more` supplies costlier candidates (byline
-    texts), asked for only when no candidate so far has a time of day. Times written without a zone
+    texts, then htmldate's search), asked for only when no candidate so far has a time of day, and read
+    only until one has. Times written without a zone
     are read in `zone` (the outlet's), else in the offset of the page's own machine-readable dates,
     else UTC.
     """

@@ -8,7 +8,7 @@ be read (and tested) alone.
 from __future__ import annotations
 
 import copy
-import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 from lxml.html import HtmlElement
-from trafilatura.utils import load_html
 
 from crawler.extract.body import body_html, extract_main, select_paragraphs
 from crawler.extract.boilerplate import prune_boilerplate
@@ -27,6 +26,7 @@ from crawler.extract.dates import DateCandidate, byline_dates, choose_date
 from crawler.extract.fallback import TrafilaturaMetadata, htmldate_candidate
 from crawler.extract.kinds import page_kind
 from crawler.extract.language import choose_language, language_tag
+from crawler.extract.parse import parsable, parse_page
 from crawler.extract.people import page_authors, split_byline
 from crawler.extract.record import NOT_ARTICLE, ArticleRecord
 from crawler.extract.safety_net import recover_story
@@ -35,22 +35,6 @@ from crawler.extract.standfirst import already_told, find_standfirst
 from crawler.extract.structured import Structured, page_title, read_structured
 from crawler.extract.titles import choose_title, headline_texts, normalize_title
 from storage.urls import canonical_url, host_of, is_web_url
-
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-# A character reference to a control character or a noncharacter ("&#8;", "&#x1B;", "&#xFFFE;") makes
-# lxml give up on the rest of the page just as the raw character does.
-_CHARACTER_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));?")
-
-
-def _unparsable(code: int) -> bool:
-    control = (code < 0x20 and code not in (0x09, 0x0A, 0x0D)) or code == 0x7F
-    return control or 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE or code > 0x10FFFF
-
-
-def _drop_unparsable_reference(match: re.Match[str]) -> str:
-    hex_digits, decimal = match.groups()
-    code = int(hex_digits, 16) if hex_digits else int(decimal)
-    return " " if _unparsable(code) else match.group(0)
 
 
 @dataclass(frozen=True)
@@ -66,8 +50,7 @@ class ArticlePage:
     """A page and what is extracted from it; `to_record()` gives the `ArticleRecord`."""
 
     def __init__(self, html: str, url: str, context: ExtractionContext | None = None) -> None:
-        # one stray \x1b or \x00, raw or as a character reference, makes lxml drop the rest of the page
-        self.html = _CHARACTER_REFERENCE.sub(_drop_unparsable_reference, _CONTROL.sub(" ", html))
+        self.html = parsable(html)  # one stray \x1b or "&#8;" makes lxml drop the rest of the page
         self.url = url
         self.context = context or ExtractionContext()
 
@@ -76,7 +59,7 @@ class ArticlePage:
     @cached_property
     def tree(self) -> HtmlElement | None:
         """The parsed page, never pruned (None when nothing parses)."""
-        return load_html(self.html)
+        return parse_page(self.html)
 
     @cached_property
     def structured(self) -> Structured:
@@ -158,9 +141,16 @@ class ArticlePage:
             url=self.url,
             languages=[language] if language else None,
             now=self.fetched_at,
-            more=lambda: byline_dates(self.tree) + htmldate_candidate(self.tree, self.url),
+            more=self._later_dates,
             zone=zone,
         )
+
+    def _later_dates(self) -> Iterator[tuple[str, str]]:
+        """Date candidates that cost more, cheapest first: the byline's, then htmldate's search of the page
+        (a deep copy and a serialization of the tree: asked for only if the byline gives no time of day)."""
+        if self.tree is not None:
+            yield from byline_dates(self.tree)
+            yield from htmldate_candidate(self.tree, self.url)
 
     # --- the story ------------------------------------------------------------------------------
 
