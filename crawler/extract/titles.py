@@ -23,15 +23,26 @@ def normalize_title(title: str | None) -> str:
     return re.sub(r"\s+", " ", _MARKUP.sub(" ", text).replace("\u00ad", "")).strip()
 
 
+_SEPARATOR = re.compile(_SEPARATORS)  # with .match(text, pos): a separator at pos
+_TRAILING_SEPARATOR = re.compile(_SEPARATORS + r"\Z")
+
+
 def clean_title(title: str, site_name: str | None = None) -> str:
-    """The headline without soft hyphens, entities, extra spaces or a trailing/leading ' | Site Name'."""
+    """The headline without soft hyphens, entities, extra spaces or a trailing/leading ' | Site Name' (the name
+    compared case-insensitively; compared as text, not as a pattern: a pattern per site name was compiled anew
+    on nearly every page)."""
     title = normalize_title(title)
-    if not site_name:
+    site = normalize_title(site_name) if site_name else ""
+    if not site or len(site) >= len(title):
         return title
-    site = re.escape(normalize_title(site_name))
-    for pattern in (rf"{_SEPARATORS}{site}\s*$", rf"^\s*{site}{_SEPARATORS}"):
-        stripped = re.sub(pattern, "", title, flags=re.IGNORECASE).strip()
-        if stripped and stripped != title:
+    size, folded = len(site), site.casefold()
+    if title[-size:].casefold() == folded and (separator := _TRAILING_SEPARATOR.search(title[:-size])):
+        stripped = title[: separator.start()].strip()
+        if stripped:
+            return stripped
+    if title[:size].casefold() == folded and (separator := _SEPARATOR.match(title, size)):
+        stripped = title[separator.end() :].strip()
+        if stripped:
             return stripped
     return title
 
@@ -59,10 +70,10 @@ def _decorated(title: str, shorter: str) -> bool:
         return False
     if title.startswith(shorter):
         rest = title[len(shorter) :]
-        return bool(re.match(_SEPARATORS, rest)) and len(rest.split()) <= MAX_DECORATION_WORDS + 1
+        return bool(_SEPARATOR.match(rest)) and len(rest.split()) <= MAX_DECORATION_WORDS + 1
     if title.endswith(shorter):
         rest = title[: -len(shorter)]
-        separated = re.search(_SEPARATORS + "$", rest) or _KICKER_END.search(rest)
+        separated = _TRAILING_SEPARATOR.search(rest) or _KICKER_END.search(rest)
         return bool(separated) and len(rest.split()) <= MAX_DECORATION_WORDS
     return False
 
