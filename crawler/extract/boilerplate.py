@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 # class/id tokens of blocks that are never part of a story
@@ -110,8 +111,41 @@ _CTA_OPENING = re.compile(
 )
 
 
-# A cheap first look at class and id; _tokens() then checks whole words.
-_ROLE_HINT = re.compile("|".join(sorted({t.split("-")[0] for t in BOILERPLATE_TOKENS})))
+def _literal_trie(words: list[str]) -> str:
+    """A pattern matching any of `words` with their common prefixes factored out ('share|sharing' →
+    'shar(?:e|ing)'): the regex engine then tries one branch per letter, not every word at every position."""
+    trie: dict[str, dict] = {}
+    for word in words:
+        node = trie
+        for letter in word:
+            node = node.setdefault(letter, {})
+        node[""] = {}
+
+    def pattern(node: dict[str, dict]) -> str:
+        branches = [re.escape(letter) + pattern(child) for letter, child in sorted(node.items()) if letter]
+        if not branches:
+            return ""
+        joined = branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
+        return f"(?:{joined})?" if "" in node else joined
+
+    return pattern(trie)
+
+
+# A cheap first look at class and id (their values, without making an element object for every element that
+# has one): the roles' first words, none inside another ('share' finds 'shares' too); _tokens() then checks
+# whole words.
+_HINT_WORDS = sorted({token.split("-")[0] for token in BOILERPLATE_TOKENS})
+_ROLE_HINT = re.compile(_literal_trie([w for w in _HINT_WORDS if not any(o != w and o in w for o in _HINT_WORDS)]))
+_CLASS_AND_ID = etree.XPath("//body//*/@class | //body//*/@id")
+
+
+def _role_hinted(tree: HtmlElement) -> list[HtmlElement]:
+    """The elements under <body> whose class or id holds a role's first word, in document order."""
+    found: dict[HtmlElement, None] = {}
+    for value in _CLASS_AND_ID(tree):
+        if _ROLE_HINT.search(value.lower()):
+            found.setdefault(value.getparent(), None)
+    return list(found)
 
 
 def _tokens(node: HtmlElement) -> set[str]:
@@ -158,9 +192,7 @@ def prune_boilerplate(tree: HtmlElement) -> int:
 
     # ASP.NET and some CMSs wrap the whole page in one <form>: a form holding the story stays
     doomed = [n for n in tree.iter(*_DROP_TAGS) if n.tag != "form" or not holds_story(n)]
-    for node in tree.xpath("//body//*[@class or @id]"):
-        if not _ROLE_HINT.search(f"{node.get('class') or ''} {node.get('id') or ''}".lower()):
-            continue
+    for node in _role_hinted(tree):
         if node.tag in NEVER_REMOVE or not isinstance(node.tag, str):
             continue
         roles = _tokens(node) & BOILERPLATE_TOKENS
