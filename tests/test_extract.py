@@ -8,7 +8,7 @@ import pytest
 
 from crawler.extract import extract_article
 from crawler.extract.boilerplate import filter_paragraphs, is_junk_paragraph, strip_shortcodes
-from crawler.extract.people import clean_authors
+from crawler.extract.names import clean_authors
 from crawler.extract.record import NOT_ARTICLE, DiscoveryHints
 from crawler.extract.titles import clean_title
 from crawler.newsweb import pages

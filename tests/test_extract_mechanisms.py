@@ -266,7 +266,7 @@ def test_a_post_that_is_a_list_of_links_is_kept_when_the_page_declares_one_artic
 def test_hostile_author_strings_are_bounded_and_markup_free():
     import time
 
-    from crawler.extract.people import clean_authors
+    from crawler.extract.names import clean_authors
 
     started = time.perf_counter()
     assert clean_authors(["Jane" + " " * 5000 + "x"]) == ["Jane x"]

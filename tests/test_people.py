@@ -5,14 +5,11 @@ from __future__ import annotations
 import pytest
 from lxml.html import fromstring
 
-from crawler.extract.people import (
-    byline_authors,
-    byline_paragraph,
-    choose_authors,
-    clean_authors,
-    is_organisation,
-    split_authors,
-)
+from crawler.extract import names
+from crawler.extract.bylines import byline_authors, byline_naming
+from crawler.extract.names import clean_authors, deslugged, is_organisation, same_person, split_authors
+from crawler.extract.people import byline_paragraph, choose_authors, completed, page_authors
+from crawler.extract.structured import read_structured
 
 HEAD = "<h1>Harbour board backs breakwater rebuild after three-year dispute</h1>"
 BODY = "<p>" + "The harbour authority approved a plan to rebuild the northern breakwater. " * 6 + "</p>"
@@ -111,14 +108,132 @@ def test_outlet_is_no_person_when_people_are_named():
 
 def test_visible_byline_completes_or_replaces_structured_authors():
     sites = ("Harbour Ledger",)
-    assert choose_authors([["Marlene Holm"], [], [], ["Ingrid Berg", "Marlene Holm"]], sites) == [
-        "Ingrid Berg",
-        "Marlene Holm",
-    ]
+    assert completed(["Marlene Holm"], ["Ingrid Berg", "Marlene Holm"], sites) == ["Ingrid Berg", "Marlene Holm"]
+    assert completed(["Marlene Holm"], ["Marlene Holm Follow"], sites) == ["Marlene Holm"]  # no second person
+    assert completed(["Marlene Holm"], ["Marlene Holm", "Esta funcionalidad es sólo"], sites) == ["Marlene Holm"]
     tree = fromstring(
         page('<div class="author-name">Naufal Zuhdi</div><div class="info-author">Editor : Heryadi</div>')
     )
-    assert choose_authors([["Heryadi"], [], [], lambda: byline_authors(tree)], sites) == ["Naufal Zuhdi"]
+    assert page_authors(tree, ["Heryadi"], [], lambda: None, sites) == ["Naufal Zuhdi"]
+
+
+def no_xpath() -> str | None:
+    raise AssertionError("trafilatura's XPath guess was not needed here")
+
+
+def test_markup_is_checked_against_the_byline_around_its_names():
+    sites = ("Harbour Ledger",)
+    tree = fromstring(page('<div class="byline">By Jane Doe and John Roe</div>'))
+    assert byline_naming(tree, ["Jane Doe"]) == ["Jane Doe", "John Roe"]
+    assert page_authors(tree, ["Jane Doe"], [], no_xpath, sites) == ["Jane Doe", "John Roe"]
+    # a teaser for another story by the same writer is not this page's byline
+    teaser = '<div><a href="/b">Council approves the harbour budget after a long debate</a> By Jane Doe, Max Moe</div>'
+    tree = fromstring(page(f"<p>{BODY}</p>{teaser}"))
+    assert byline_naming(tree, ["Jane Doe"]) == []
+    assert page_authors(tree, ["Jane Doe"], [], no_xpath, sites) == ["Jane Doe"]
+    assert not byline_naming(fromstring(page("")), ["Jane Doe"]).shown
+
+
+def test_markup_people_the_page_shows_win():
+    tree = fromstring(page('<div class="byline">By Jessica Holly</div>'))
+    assert page_authors(tree, ["Kathleen Ditton"], ["Jessica Holly"], no_xpath, ("WSVN",)) == ["Jessica Holly"]
+
+
+def test_fallbacks_run_only_where_they_can_change_the_answer():
+    sites = ("Harbour Ledger", "harbourledger")
+    calls = []
+
+    def xpath() -> str | None:
+        calls.append(1)
+        return "Jane Doe"
+
+    assert page_authors(fromstring(page('<div class="byline">By Max Moe</div>')), [], [], xpath, sites) == ["Max Moe"]
+    assert page_authors(fromstring(page("")), [], [], xpath, sites) == ["Jane Doe"]
+    assert page_authors(fromstring(page("")), ["Harbour Ledger"], [], xpath, sites) == ["Harbour Ledger"]
+    assert calls == [1]  # only where the markup and the byline name nobody, not even the outlet
+
+
+def test_handles_and_slugs_are_the_person_they_name():
+    assert (
+        same_person("jane-doe", "Jane Doe") and same_person("@janedoe", "Jane Doe") and same_person("jdoe", "Jane Doe")
+    )
+    assert not same_person("jane-roe", "Jane Doe")
+    assert clean_authors(["jane-doe", "Jane Doe"]) == ["Jane Doe"]
+    assert clean_authors(["aligharib", "Nikita Mazurov"]) == ["Nikita Mazurov"]  # an account, never a second author
+    assert clean_authors(["Williams Perdomo @wperdomod"]) == ["Williams Perdomo"]
+    assert clean_authors(["dpa", "Jane Doe"]) == ["dpa", "Jane Doe"]  # an agency is no handle
+    assert deslugged("jane-doe") == "Jane Doe" and deslugged("nieuwsblad.be") == "nieuwsblad.be"
+    tree = fromstring(page('<div class="byline">By Jane Doe</div>'))
+    assert page_authors(tree, ["jane-doe"], [], no_xpath, ("Harbour Ledger",)) == ["Jane Doe"]
+    assert page_authors(fromstring(page("")), ["jane-doe"], [], lambda: None, ("Harbour Ledger",)) == ["Jane Doe"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (["Jane Doe, assistant managing editor"], ["Jane Doe"]),
+        (["Redakteurin Lena Fischer"], ["Lena Fischer"]),
+        (["Johannes Ritter Korrespondent für Politik"], ["Johannes Ritter"]),
+        (["André Klein Redakteur"], ["André Klein"]),
+        (["Sina Zehrfeld, landespolitische Korrespondentin"], ["Sina Zehrfeld"]),
+        (["Corresponsal"], []),
+        (["Auteur"], []),
+        (["Victoria O’Regan Follow"], ["Victoria O’Regan"]),
+        (["Mehr von Jane Doe"], ["Jane Doe"]),
+        (["Folgen"], []),
+        (["Name *"], []),
+        (["Jörn Mecher am"], ["Jörn Mecher"]),
+        (["Daily Mail"], ["Daily Mail"]),
+        (["Kari Nordmann og Ola Nordmann"], ["Kari Nordmann", "Ola Nordmann"]),
+        (["Anna Berg och Erik Lund"], ["Anna Berg", "Erik Lund"]),
+        (["Jan Kowalski i Anna Nowak"], ["Jan Kowalski", "Anna Nowak"]),
+        (["Иван Петров и Анна Смирнова"], ["Иван Петров", "Анна Смирнова"]),
+        (["Glen Owen And Brendan Carlin"], ["Glen Owen", "Brendan Carlin"]),
+        (["Bruce Y. Lee"], ["Bruce Y. Lee"]),  # an initial is no 'y'
+        (["Jane E. Doe"], ["Jane E. Doe"]),
+        (["Jane Doe, Berlin"], ["Jane Doe"]),
+        (["Markus M. Haefliger, London, Beat Bumbacher"], ["Markus M. Haefliger", "Beat Bumbacher"]),
+        (["순천·광양=구현모 기자"], ["구현모"]),
+        (["SID Nachrichtenagentur"], ["SID"]),
+        (["© dpa-infocom"], ["dpa"]),
+        (["Quelle: sid"], ["sid"]),
+        (["Felix Schröder, Jörg Soldwisch, dpa"], ["Felix Schröder", "Jörg Soldwisch", "dpa"]),
+        (["BR24 Redaktion"], ["BR24 Redaktion"]),
+    ],
+)
+def test_names_as_written(raw, expected):
+    assert clean_authors(raw) == expected
+
+
+def test_mechanisms_can_be_switched_off(monkeypatch):
+    monkeypatch.setattr(names, "DISABLED", frozenset({names.CONJUNCTIONS, names.AGENCIES}))
+    assert clean_authors(["Kari Nordmann og Ola Nordmann"]) == ["Kari Nordmann og Ola Nordmann"]
+    assert clean_authors(["Quelle: sid"]) == []
+    assert set(names.MECHANISMS) >= {names.SAME_PERSON, names.ROLES, names.INTERFACE, names.PLACES}
+
+
+def test_a_dateline_place_is_no_person():
+    tree = fromstring(page("<p>KYIV, Ukraine (AP) — Officials said the harbour would reopen on Monday.</p>"))
+    assert page_authors(tree, ["Kyiv"], [], lambda: None, ("Harbour Ledger",)) == []
+    assert page_authors(tree, ["Jane Doe", "Kyiv"], [], lambda: None, ("Harbour Ledger",)) == ["Jane Doe"]
+
+
+def test_structured_authors_as_trafilatura_reads_them():
+    graph = (
+        '{"@context": "https://schema.org", "@graph": [{"@type": "Article", "author": {"@id": "#/person/1"}},'
+        '{"@type": "Person", "@id": "#/person/1", "name": "Evan Symon"}]}'
+    )
+    persons = (
+        '{"@type": "NewsArticle", "author": [{"@type": "Person", "givenName": "Birgit", "familyName": "Baumann"}]}'
+    )
+    webpage = '{"@type": "WebPage", "author": {"@type": "Person", "name": "Viktoria Tolstych"}}'
+    for script, expected in ((graph, ["Evan Symon"]), (persons, ["Birgit Baumann"]), (webpage, ["Viktoria Tolstych"])):
+        tree = fromstring(
+            f'<html><head><script type="application/ld+json">{script}</script></head><body></body></html>'
+        )
+        assert read_structured(tree).authors == expected
+    tree = fromstring('<html><head><meta name="byl" content="By Jamelle Bouie"></head><body></body></html>')
+    assert read_structured(tree).meta_authors == ["By Jamelle Bouie"]
 
 
 def test_byline_paragraph():

@@ -16,9 +16,9 @@ logger = logging.getLogger(__name__)
 class TrafilaturaMetadata:
     """trafilatura's title and author of a page, computed when first asked for.
 
-    The same steps as trafilatura's `extract_metadata` for those two fields (meta tags, then JSON-LD,
-    then its XPath expressions), without the date search, URL and site-name steps it would also run
-    (half of its time, and a public-suffix list load). The tree is only read.
+    The title takes the same steps as trafilatura's `extract_metadata` (meta tags, then JSON-LD, then its
+    XPath expressions), without the date search, URL and site-name steps it would also run (half of its
+    time, and a public-suffix list load); the author only its XPath step. The tree is only read.
     """
 
     def __init__(self, tree: HtmlElement, url: str) -> None:
@@ -43,7 +43,14 @@ class TrafilaturaMetadata:
 
     @cached_property
     def author(self) -> str | None:
-        return self._declared.author or _quietly(extract_author, self._tree)
+        """trafilatura's XPath guess only: the authors its meta and JSON-LD steps would give, our structured
+        reading gives (crawler.extract.structured reads the same names), so JSON-LD is parsed once."""
+        return xpath_author(self._tree)
+
+
+def xpath_author(tree: HtmlElement) -> str | None:
+    """trafilatura's author found by its XPath expressions over the page's byline-like nodes (~9 ms a page)."""
+    return _quietly(extract_author, tree)
 
 
 def _quietly(step, tree: HtmlElement) -> str | None:

@@ -113,7 +113,7 @@ class ArticlePage:
 
     @cached_property
     def markup_authors(self) -> list[str]:
-        """Authors named by the page's markup: JSON-LD, meta tags, trafilatura's guess, byline blocks."""
+        """Authors the page names: JSON-LD, meta tags, the visible byline, trafilatura's guess (people.page_authors)."""
         if self.tree is None:
             return []
         meta = self.structured

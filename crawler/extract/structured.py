@@ -45,6 +45,13 @@ class Structured:
     declares_article: bool = False  # og:type article, or a JSON-LD article type: the page says it is one story
 
 
+PAGE_TYPES = frozenset({"webpage", "itempage"})  # a page that is no article type may still name its author
+# Meta names, properties and itemprops that name the author (those trafilatura reads too).
+AUTHOR_META = frozenset({
+    "author", "authors", "article:author", "og:author", "og:article:author", "parsely-author", "sailthru.author",
+    "dc.creator", "dc:creator", "dc.creator.aut", "dcterms.creator", "dcterms.creator.aut", "creator", "byl",
+    "citation_author", "atc-metaauthor", "dcsext.author", "rbauthors", "shareaholic:article_author_name",
+})  # fmt: skip
 LICENSE_META = frozenset({"license", "dc.rights", "dcterms.license", "dcterms.rights", "dc.license"})
 
 
@@ -73,13 +80,22 @@ def _walk_jsonld(data: Any) -> list[dict[str, Any]]:
     return found
 
 
-def _names(value: Any) -> list[str]:
+def _names(value: Any, ids: dict[str, dict[str, Any]] | None = None) -> list[str]:
+    """Names of people or organisations: strings, {"name": …}, {"givenName", "familyName"}, or {"@id": …}
+    pointing at such a node elsewhere on the page (`ids`: a Yoast @graph names its Person apart)."""
     names = []
     for item in _as_list(value):
+        if isinstance(item, dict) and ids and "name" not in item and isinstance(item.get("@id"), str):
+            item = ids.get(item["@id"], item)
         if isinstance(item, str):
             names.append(item)
-        elif isinstance(item, dict) and isinstance(item.get("name"), str):
-            names.append(item["name"])
+        elif isinstance(item, dict):
+            name = item.get("name")
+            name = name.get("name") if isinstance(name, dict) else name
+            if isinstance(name, str):
+                names.append(name)
+            elif isinstance(item.get("givenName"), str) and isinstance(item.get("familyName"), str):
+                names.append(f"{item['givenName']} {item['familyName']}")
     return [n.strip() for n in names if n and n.strip()]
 
 
@@ -103,33 +119,39 @@ def _keywords(value: Any) -> list[str]:
 
 
 def _read_jsonld(tree: HtmlElement, out: Structured) -> None:
+    nodes: list[dict[str, Any]] = []
     for script in tree.xpath('//script[contains(translate(@type, "LDJSON", "ldjson"), "ld+json")]'):
         try:
-            data = json.loads(script.text or "", strict=False)
+            nodes += _walk_jsonld(json.loads(script.text or "", strict=False))
         except ValueError:
             continue
-        for node in _walk_jsonld(data):
-            types = _types(node)
-            if types & ARTICLE_TYPES:
-                out.declares_article = True
-                out.title = out.title or _str(node.get("headline")) or _str(node.get("name"))
-                out.authors = out.authors or _names(node.get("author")) or _names(node.get("creator"))
-                for key in ("datePublished", "dateCreated", "uploadDate"):
-                    if isinstance(node.get(key), str):
-                        out.dates.append(("json-ld", node[key]))
-                        break
-                out.description = out.description or _str(node.get("description"))
-                out.image = out.image or _first_url(node.get("image"))
-                out.tags = out.tags or _keywords(node.get("keywords"))
-                out.language = out.language or _str(node.get("inLanguage"))
-                free = node.get("isAccessibleForFree")
-                if free is not None and out.accessible_for_free is None:
-                    out.accessible_for_free = str(free).strip().lower() not in ("false", "0", "no")
-                publisher = _names(node.get("publisher"))
-                out.publisher = out.publisher or (publisher[0] if publisher else None)
-                out.license = out.license or _first_url(node.get("license")) or _str(node.get("license"))
-            elif types & {"website", "organization", "newsmediaorganization"}:
-                out.site_name = out.site_name or _str(node.get("name"))
+    ids = {node["@id"]: node for node in nodes if isinstance(node.get("@id"), str)}
+    page_authors: list[str] = []  # a WebPage's author: taken when no article node names one
+    for node in nodes:
+        types = _types(node)
+        if types & ARTICLE_TYPES:
+            out.declares_article = True
+            out.title = out.title or _str(node.get("headline")) or _str(node.get("name"))
+            out.authors = out.authors or _names(node.get("author"), ids) or _names(node.get("creator"), ids)
+            for key in ("datePublished", "dateCreated", "uploadDate"):
+                if isinstance(node.get(key), str):
+                    out.dates.append(("json-ld", node[key]))
+                    break
+            out.description = out.description or _str(node.get("description"))
+            out.image = out.image or _first_url(node.get("image"))
+            out.tags = out.tags or _keywords(node.get("keywords"))
+            out.language = out.language or _str(node.get("inLanguage"))
+            free = node.get("isAccessibleForFree")
+            if free is not None and out.accessible_for_free is None:
+                out.accessible_for_free = str(free).strip().lower() not in ("false", "0", "no")
+            publisher = _names(node.get("publisher"))
+            out.publisher = out.publisher or (publisher[0] if publisher else None)
+            out.license = out.license or _first_url(node.get("license")) or _str(node.get("license"))
+        elif types & {"website", "organization", "newsmediaorganization"}:
+            out.site_name = out.site_name or _str(node.get("name"))
+        elif types & PAGE_TYPES:
+            page_authors = page_authors or _names(node.get("author"), ids)
+    out.authors = out.authors or page_authors
 
 
 def _str(value: Any) -> str | None:
@@ -158,7 +180,7 @@ def _read_meta(tree: HtmlElement, out: Structured) -> None:
             out.description = content
         elif key in ("og:image", "twitter:image") and not out.image:
             out.image = content
-        elif key in ("author", "article:author", "parsely-author", "dc.creator", "sailthru.author"):
+        elif key in AUTHOR_META:
             if not content.startswith(("http://", "https://")):
                 out.meta_authors.append(content)
         elif key in DATE_META:
