@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from copy import deepcopy
 
 from lxml import etree
 from trafilatura import bare_extraction
@@ -171,8 +170,9 @@ def keep_blocks(blocks: list[etree._Element], texts: list[str], keep: list[bool]
 
 
 def body_html(body: etree._Element) -> str:
-    """The kept body as simple HTML (<article><p>…), links kept."""
-    html = convert_to_html(deepcopy(body))
+    """The kept body as simple HTML (<article><p>…), links kept. Converts `body` in place: read nothing of it
+    afterwards."""
+    html = convert_to_html(body)
     inner = html.find("body")
     inner.tag = "article"
     return etree.tostring(inner, encoding="unicode", method="html")

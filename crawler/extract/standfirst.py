@@ -69,9 +69,11 @@ def find_standfirst(tree: HtmlElement, description: str | None, first_paragraph:
         if node.tag == "h1":
             headline_seen = True
             continue
+        if not headline_seen or node.tag not in _CANDIDATES:
+            continue
         # a block's own leading text must begin the summary or the story: a cheap look before reading it whole
         opening = _opening(node)
-        if not headline_seen or not opening or node.tag not in _CANDIDATES:
+        if not opening:
             continue
         if story_start.startswith(opening) and _prefix(node, len(story_start)) == story_start:
             return None  # the story began without a standfirst before it
