@@ -5,16 +5,18 @@ Usage: python -m bench.snapshot OUT.jsonl [--corpus ../shared/corpus] [--sets ae
        python -m bench.snapshot --diff BEFORE.jsonl AFTER.jsonl
        python -m bench.snapshot --score SNAPSHOT.jsonl [SNAPSHOT.jsonl ...]
 
-A snapshot holds one JSON line per page: the record's text, title, authors, date, language, page kind and
-citations, extracted with a fixed fetch time (relative dates do not move between runs). --diff prints which
-fields changed on how many pages, and the first pages where each did. --score prints, for each snapshot
-side by side, body F1 (precision/recall) per set and site-grouped fold, and on the fundus pages title,
-authors and date figures per fold: the quick A/B of a change (bench.extraction is the full report).
+A snapshot holds one JSON line per page: the record's text, a hash of its clean HTML, title, authors, date,
+language, page kind and citations, extracted with a fixed fetch time (relative dates do not move between
+runs). --diff prints which fields changed on how many pages, and the first pages where each did. --score
+prints, for each snapshot side by side, body F1 (precision/recall) per set and site-grouped fold, and on the
+fundus pages title, authors and date figures per fold: the quick A/B of a change (bench.extraction is the
+full report).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from collections import Counter
@@ -23,7 +25,7 @@ from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[1]
 FETCHED_AT = datetime(2026, 12, 1, tzinfo=UTC)  # after every DEV page was published
-FIELDS = ("text", "title", "authors", "published", "language", "page_kind", "citations")
+FIELDS = ("text", "html", "title", "authors", "published", "language", "page_kind", "citations")
 
 
 def snapshot(corpus: Path, sets: tuple[str, ...], out: Path) -> None:
@@ -37,6 +39,7 @@ def snapshot(corpus: Path, sets: tuple[str, ...], out: Path) -> None:
             row = {
                 "id": f"{page.dataset}/{page.id}",
                 "text": record.text,
+                "html": hashlib.sha256(record.html.encode()).hexdigest()[:16],  # the clean HTML, links and all
                 "title": record.title,
                 "authors": record.authors,
                 "published": record.published.isoformat() if record.published else None,

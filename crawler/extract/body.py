@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from lxml import etree
 from trafilatura import bare_extraction
 from trafilatura.htmlprocessing import convert_to_html
+from trafilatura.utils import safe_relative_url
 
 from crawler.extract.boilerplate import filter_paragraphs, strip_shortcodes
 from crawler.extract.context import LINK_LIST_DROP, PRECISION_FIRST, WORDING_RULES, ExtractionContext
@@ -36,10 +37,12 @@ def extract_main(tree: etree._Element, url: str, context: ExtractionContext):
 
 def trafilatura_document(tree: etree._Element, url: str, *, mode: str):
     """trafilatura's document of the page in `mode` ("precision", "balanced" or "recall"; with links and
-    tables; the metadata is ours), or None."""
+    tables; the metadata is ours), or None; its links made absolute against `url`.
+
+    trafilatura is not given the URL: it would resolve every link of the whole page (55k over the DEV pages,
+    through courlan) where only the story's links are kept. They are resolved here, the same way."""
     document = bare_extraction(
         tree,
-        url=url,
         favor_precision=mode == "precision",
         favor_recall=mode == "recall",
         include_comments=False,
@@ -48,6 +51,9 @@ def trafilatura_document(tree: etree._Element, url: str, *, mode: str):
     )
     if document is None or isinstance(document, dict) or document.body is None:  # a dict only with as_dict=True
         return None
+    for link in document.body.iter("ref"):
+        if target := link.get("target"):
+            link.set("target", safe_relative_url(url, target) or target)
     return document
 
 
