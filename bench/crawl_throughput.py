@@ -106,23 +106,46 @@ def _tree(root: int) -> set[int]:
     return tree
 
 
-def _tree_memory(root: int) -> tuple[int, int, dict[int, float]]:
-    """(RSS, PSS, CPU seconds by pid) of a process tree, memory in bytes: PSS divides each shared page among
-    the processes sharing it. CPU is read here too because the extraction workers are the children of a fork
-    server the crawl never waits for, so RUSAGE_CHILDREN misses them."""
+def _role(pid: int, root: int, parents: dict[int, int]) -> str:
+    """What a process of the crawl's tree is: the crawl, the workers' fork server, a worker, the tracker."""
+    if pid == root:
+        return "crawl"
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+    except OSError:
+        return "other"
+    if b"resource_tracker" in command:
+        return "resource tracker"
+    if parents.get(pid) != root:
+        return "worker"  # a child of the fork server (forked: it shows the server's command line)
+    return "fork server" if b"forkserver" in command else "other"
+
+
+def _tree_memory(root: int) -> tuple[int, int, dict[int, float], dict[str, int]]:
+    """(RSS, PSS, CPU seconds by pid, PSS by role) of a process tree, memory in bytes: PSS divides each shared
+    page among the processes sharing it; by role, the workers' figure is the largest one worker's. CPU is read
+    here too because the extraction workers are the children of a fork server the crawl never waits for, so
+    RUSAGE_CHILDREN misses them."""
     rss = pss = 0
     cpu: dict[int, float] = {}
+    roles: dict[str, int] = {}
+    parents: dict[int, int] = {}
     for pid in _tree(root):
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            parents[pid] = int(fields[1])
             cpu[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+            own = 0
             for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
                 if line.startswith(("Rss:", "Pss:")):
                     kilobytes = int(line.split()[1]) * 1024
                     rss, pss = (rss + kilobytes, pss) if line.startswith("Rss:") else (rss, pss + kilobytes)
+                    own += kilobytes if line.startswith("Pss:") else 0
         except (OSError, IndexError, ValueError):
             continue
-    return rss, pss, cpu
+        role = _role(pid, root, parents)
+        roles[role] = max(roles.get(role, 0), own)
+    return rss, pss, cpu, roles
 
 
 @dataclass
@@ -132,6 +155,7 @@ class Run:
     peak_rss: int
     peak_pss: int
     summary: str
+    pss_by_role: dict[str, int]  # at the moment the tree's PSS peaked
 
 
 def measured(args: list[str], cwd: str) -> Run:
@@ -141,10 +165,14 @@ def measured(args: list[str], cwd: str) -> Run:
     start = time.perf_counter()
     process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=cwd)
     peak, sampled_cpu, done = [0, 0], dict[int, float](), threading.Event()
+    roles_at_peak: dict[str, int] = {}
 
     def watch() -> None:
         while not done.is_set():
-            rss, pss, cpu = _tree_memory(process.pid)
+            rss, pss, cpu, roles = _tree_memory(process.pid)
+            if pss > peak[1]:
+                roles_at_peak.clear()
+                roles_at_peak.update(roles)
             peak[:] = max(peak[0], rss), max(peak[1], pss)
             sampled_cpu.update(cpu)
             done.wait(0.1)
@@ -157,7 +185,8 @@ def measured(args: list[str], cwd: str) -> Run:
     watcher.join()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = max((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), sum(sampled_cpu.values()))
-    return Run(seconds, cpu, peak[0], peak[1], out.strip().splitlines()[-1] if out.strip() else "")
+    summary = out.strip().splitlines()[-1] if out.strip() else ""
+    return Run(seconds, cpu, peak[0], peak[1], summary, dict(roles_at_peak))
 
 
 def crawl_once(registry: Path, workers: int, pages: int, recrawl: bool = False) -> tuple[Run, Run | None]:
@@ -248,6 +277,11 @@ def report(runs: dict[str, list[Run]], counts: dict[str, int]) -> None:
     for name, rs in runs.items():
         if rs[-1].summary:
             print(f"# {name}: {rs[-1].summary[:200]}")
+    for name, rs in runs.items():
+        roles = rs[-1].pss_by_role
+        if len(roles) > 1:  # a crawl with extraction workers: what each process holds when the tree peaked
+            parts = ", ".join(f"{role} {size / 2**20:.0f}" for role, size in sorted(roles.items()))
+            print(f"# {name}: PSS MB by process at the peak (workers: the largest one) — {parts}")
 
 
 def scaling(
