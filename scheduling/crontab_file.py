@@ -17,7 +17,7 @@ from pathlib import Path
 import crontab
 
 from scheduling.cron import CronEntry, parse_line
-from storage.files import write_atomically
+from storage.common.files import write_atomically
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any, ClassVar
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from storage.urls import article_uid
+from storage.common.urls import article_uid
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -14,12 +14,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage.common.urls import article_uid
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.models import Article, Outlet, OutletState
 from storage.repository import OutletRow, sync_outlets
 from storage.search import SearchQuery, search
-from storage.urls import article_uid
 from tests.support.db import PG_URL
 from tests.support.serving import fetch, serving
 from tests.test_serve import build_db, store

@@ -13,7 +13,7 @@ import crontab
 import pytest
 from croniter import croniter
 
-from crawler.registry import load_registry
+from crawler.discovery.registry import load_registry
 from scheduling.commands import CrawlInvocation, parse_crawl
 from scheduling.cron import (
     DEFAULT_LOG,

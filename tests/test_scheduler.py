@@ -11,7 +11,7 @@ import sys
 import time
 from datetime import datetime, timedelta
 
-from crawler.newsweb import NewsWeb
+from crawler.demo import NewsWeb
 from tests.support.cli import FAST_CRAWL, newswire, run_newswire
 from tests.support.db import crawl_runs
 from tests.support.newsweb import LocalWeb

@@ -62,3 +62,8 @@ class NewswireGroup(click.Group):
             raise Failed(f"database: {str(exc).splitlines()[0]}") from None
         except (OSError, RuntimeError) as exc:
             raise Failed(f"{type(exc).__name__}: {exc}") from None
+
+
+def exit_code_for(status: str) -> int:
+    """0 for a complete run, 1 for a partial or interrupted one, 3 for a failed one."""
+    return {"complete": EXIT_OK, "partial": EXIT_PARTIAL, "interrupted": EXIT_PARTIAL}.get(status, EXIT_FAILED)

@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 import click
 
 from crawler.cli.errors import UsageProblem
+from crawler.discovery.registry import DEFAULT_SOURCES
 from crawler.logs import LogOptions
-from crawler.registry import DEFAULT_SOURCES
 
 F = TypeVar("F", bound=Callable[..., Any])
 LOG_KEY = "newswire.log"
@@ -121,7 +121,7 @@ def parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
     """KEY=VALUE pairs of `-s` options as a dict of Scrapy setting overrides, each checked against the type
     of the setting's default (a number, a flag): `-s DOWNLOAD_TIMEOUT=abc` is refused here, in one line,
     not deep inside the crawl."""
-    from crawler.crawl import crawl_settings
+    from crawler.run import crawl_settings
 
     defaults = crawl_settings(None)
     overrides = {}

@@ -20,7 +20,7 @@ from crawler.cli.options import (
     settings_option,
     sources_option,
 )
-from crawler.registry import RegistryError, load_registry, select_outlets
+from crawler.discovery.registry import RegistryError, load_registry, select_outlets
 
 logger = logging.getLogger(__name__)
 
