@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 from collections.abc import Callable
 from datetime import datetime
@@ -130,10 +131,20 @@ def parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
         key = key.strip()
         if not sep or not key:
             raise UsageProblem(f"-s expects KEY=VALUE, got {pair!r}")
+        if key not in defaults:  # a typo would otherwise run a whole crawl with the setting silently unset
+            raise UsageProblem(
+                f"-s {key}: neither a Scrapy setting nor one of newswire's{_did_you_mean(key, defaults)}"
+            )
         if problem := _setting_problem(defaults.get(key), value):
             raise UsageProblem(f"-s {key}={value}: {problem}")
         overrides[key] = value
     return overrides
+
+
+def _did_you_mean(key: str, settings: Any) -> str:
+    """ " (did you mean X?)" for the known setting closest to a mistyped `key`, or ""."""
+    close = difflib.get_close_matches(key.upper(), [str(name) for name in settings.attributes], n=1, cutoff=0.75)
+    return f" (did you mean {close[0]}?)" if close else ""
 
 
 def _setting_problem(default: object, value: str) -> str | None:

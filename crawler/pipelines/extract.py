@@ -108,10 +108,11 @@ class ExtractPipeline:
             raise ExtractionFailed(f"{page.url}: {exc}", log_level="DEBUG") from None
         record = result.record
         if not result.stored or result.text_hash is None:
-            counters.count_error(self.crawler.stats, "not_an_article", page.outlet)
+            # a listing that names an about page or an index is no failure of the crawl: a skip, counted as one
+            counters.count_skipped(self.crawler.stats, "not_an_article")
             counters.count_page_kind(self.crawler.stats, record.page_kind)
-            logger.error(
-                "%s: %s: not an article (%s, %d words of text)",
+            logger.info(
+                "%s: %s: skipped, not an article (%s, %d words of text)",
                 outlet.name,
                 page.url,
                 record.page_kind,
