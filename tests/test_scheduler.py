@@ -126,6 +126,19 @@ def test_crawl_due_and_status_json(local_web: LocalWeb, tmp_path):
     run = report["runs"][0]
     assert run["new"] == 11 and run["requests"] >= 11 and run["status"] == "partial"
     assert run["errors_by_kind"]["listing_malformed"] == 1
+    # the outlet whose feed is malformed (its sitemap answers) and whose story is gone: named with kind, URL
+    # and time from its first failing crawl on, in the JSON, the table and its page
+    ledger = outlets["maghreb-ledger"]
+    assert ledger["runs_with_errors"] == 1 and ledger["last_error"] and ledger["last_error_at"]
+    failed = {f["kind"]: f["url"] for f in ledger["failures"]}
+    assert failed.keys() == {"listing_malformed", "http_404"}, ledger["failures"]
+    assert failed["listing_malformed"].endswith("/feed/broken.xml") and "deleted-story" in failed["http_404"]
+    assert all(f["at"] for f in ledger["failures"])
+    assert outlets["desert-wire"]["runs_with_errors"] == 0 and outlets["desert-wire"]["last_error"] is None
+    table = newswire("status", "--db", db_url).stdout
+    ledger_line = next(line for line in table.splitlines() if line.startswith("Maghreb Ledger"))
+    fails_and_error = r" ago +1  in .*  last error: http_404: \S+/deleted-story/ \(\d+s ago\)$"
+    assert re.search(fails_and_error, ledger_line), ledger_line
     for outlet in outlets.values():  # no cron entry crawls this database: adaptive polling says when
         assert outlet["scheduled_by"] == "polling" and outlet["next_crawl_at"] == outlet["next_due_at"]
     crontab = tmp_path / "crontab"

@@ -68,6 +68,7 @@ def status_report(
     `cron`: the installed cron entries that crawl this database, which set the next crawl times."""
     now = now or datetime.now(UTC)
     counts = {name: (count, last) for name, count, last in outlet_counts(session)}
+    failures = latest_failures(recent_runs(session, FAILURE_RUNS_READ))
     outlets = []
     for fresh in freshness(session, policy):
         count, last_fetch = counts.get(fresh.name, (0, None))
@@ -79,6 +80,7 @@ def status_report(
                 "last_fetched_at": _iso(last_fetch),
                 "next_crawl_at": when.isoformat() if when else None,  # as precise as next_due_at
                 "scheduled_by": scheduled_by,
+                "failures": failures.get(fresh.slug, []),  # of the latest run that crawled it (kind, url, at)
             }
         )
     return {
@@ -87,6 +89,19 @@ def status_report(
         "republished": republished_count(session),
         "runs": [run_report(r) for r in recent_runs(session, runs)],
     }
+
+
+FAILURE_RUNS_READ = 20  # runs read back for each outlet's latest failures
+
+
+def latest_failures(runs: Sequence[CrawlRun]) -> dict[str, list[dict[str, str]]]:
+    """Each outlet's failures (kind, URL, time) in the latest of `runs` (newest first) that crawled it."""
+    found: dict[str, list[dict[str, str]]] = {}
+    for run in runs:
+        for slug, counts in (run.by_outlet or {}).items():
+            if slug not in found and isinstance(counts, dict):
+                found[slug] = list(counts.get("failures") or [])
+    return found
 
 
 def _ago(iso: str | None, now: datetime) -> str:
@@ -125,12 +140,13 @@ def status_text(report: dict[str, Any], now: datetime | None = None) -> str:
 
     now = now or utcnow()
     lines = [f"{'outlet':<26} {'articles':>8}  {'last new':>9}  {'last ok':>9}  {'fails':>5}  next crawl"]
-    for o in report["outlets"]:
-        label = "FAILING" if o["failing"] else "last error"  # the last error shows before it is FAILING
-        error = f"  {label}: {o['last_error']}" if o["last_error"] else ("  FAILING" if o["failing"] else "")
+    for o in report["outlets"]:  # fails: crawls in a row with an error of this outlet (a listing or a page)
+        label = "FAILING" if o["failing"] else "last error"  # the last error shows from its first failing crawl
+        when = f" ({_ago(o['last_error_at'], now)})" if o.get("last_error_at") else ""
+        error = f"  {label}: {o['last_error']}{when}" if o["last_error"] else ("  FAILING" if o["failing"] else "")
         lines.append(
             f"{o['name'][:26]:<26} {o['articles']:>8}  {_ago(o['last_new_article_at'], now):>9}  "
-            f"{_ago(o['last_success_at'], now):>9}  {o['consecutive_failures']:>5}  {_next(o, now):<14}{error}"
+            f"{_ago(o['last_success_at'], now):>9}  {o['runs_with_errors']:>5}  {_next(o, now):<14}{error}"
         )
     lines.append(f"{report['articles']} articles; {report['republished']} share their exact text with another outlet")
     lines.append("\nlatest runs:")

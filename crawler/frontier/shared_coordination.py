@@ -187,6 +187,7 @@ class SharedCoordination(CrawlCoordination):
             if not _shared_count(key, value) or self._pushed.get(key) == value:
                 continue
             op = counters.how_combined(key)
+            op = "set" if op == "extend" else op  # each process's list in its own field; combined() merges them
             if op == "add":
                 args += [f"{worker_id}{_SEP}{key}", op, value - self._pushed.get(key, 0)]
             else:
