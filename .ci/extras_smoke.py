@@ -25,7 +25,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from crawler.newsweb import LOCAL_WEB_SETTINGS, NewsWeb, as_set_options
+from crawler.demo import LOCAL_WEB_SETTINGS, NewsWeb, as_set_options
 
 PG_URL = os.environ.get("NEWSWIRE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("NEWSWIRE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

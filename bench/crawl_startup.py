@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from crawler.newsweb import LOCAL_WEB_SETTINGS, NewsWeb, as_set_options
+from crawler.demo import LOCAL_WEB_SETTINGS, NewsWeb, as_set_options
 
 PROBE = """
 import atexit, os

@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from crawler.newsweb.server import NewsWebServer, Resource
+from crawler.demo.server import NewsWebServer, Resource
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -209,7 +209,7 @@ def extract_alone_once(corpus: Path) -> Run:
     code = (
         "from pathlib import Path\n"
         "from bench.crawl_throughput import corpus_pages\n"
-        "from crawler.encoding import page_text\n"
+        "from crawler.processing.encoding import page_text\n"
         "from crawler.extract import extract_article\n"
         f"pages = corpus_pages(Path({str(corpus)!r}))\n"
         "n = sum(1 for i, body in enumerate(pages) if extract_article(page_text(body, None)[0], f'http://x/{i}').text)\n"

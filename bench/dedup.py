@@ -24,7 +24,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from storage.fingerprint import text_hash
+from storage.common.fingerprint import text_hash
 from storage.near_duplicates import CONTAINMENT, DEFAULT_THRESHOLD, NearDuplicateIndex, signature
 
 PROJECT = Path(__file__).resolve().parents[1]

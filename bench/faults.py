@@ -44,13 +44,13 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from crawler.newsweb import pages
-from crawler.newsweb.faults import send, story
-from crawler.newsweb.server import Fault, NewsWebServer
+from crawler.demo import pages
+from crawler.demo.server import Fault, NewsWebServer
+from tests.support.faultweb import send, story
 from tests.support.heavy_story import edited, repetitive_text, store_heavy_story, varied_text
 
 if TYPE_CHECKING:
-    from feeds.serve import FeedApp
+    from feeds.web.app import FeedApp
 
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
         "-s", "NEWSWIRE_RETRY_BACKOFF_BASE=0.5", "-s", "NEWSWIRE_PROGRESS_INTERVAL=0"]  # fmt: skip
@@ -189,12 +189,12 @@ def kill_mid_crawl(registry: Path, db: Path, limit: int, after: float = 6.0) -> 
 SLOW_LINE_EVERY = 5.0  # seconds between a slow socket's header lines (the attack as reported)
 ATTACK_SECONDS = 15.0
 OLD_SERVER = """import sys, waitress
-from feeds.serve import make_app
+from feeds.web.app import make_app
 app = make_app(sys.argv[1])
 server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
 print(f"serving feeds on http://127.0.0.1:{server.effective_port}/", file=sys.stderr, flush=True)
 server.run()
-"""  # the app on waitress's defaults, as `serve` ran it before feeds/connections.py
+"""  # the app on waitress's defaults, as `serve` ran it before feeds/web/connections.py
 ENVIRON = {"REQUEST_METHOD": "GET", "SERVER_NAME": "x", "SERVER_PORT": "80", "HTTP_HOST": "x"}
 
 
@@ -300,10 +300,10 @@ def build_ms(app: FeedApp, path: str, query: str, rounds: int = 3) -> tuple[floa
 
 def old_diff_seconds(words: int) -> tuple[float, float]:
     """Seconds for one word diff of `words` repetitive words (one in 7 changed): difflib as the page used it
-    (autojunk off), then feeds.diffs."""
+    (autojunk off), then feeds.web.diffs."""
     import difflib
 
-    from feeds.diffs import word_diff
+    from feeds.web.diffs import word_diff
 
     original = repetitive_text(words)
     copy = edited(original, 3)
@@ -316,14 +316,14 @@ def old_diff_seconds(words: int) -> tuple[float, float]:
 
 def bench_story_pages(tmp: Path, old_diff_words: int) -> None:
     """Each page of the two worst stories: build time, bytes, a cached answer; four views at once."""
-    from feeds.serve import make_app
+    from feeds.web.app import make_app
+    from storage.common.urls import article_uid
     from storage.db import Store
-    from storage.urls import article_uid
 
     print("\n## The story page's worst case\n")
     if old_diff_words:
         old, new = old_diff_seconds(old_diff_words)
-        print(f"one word diff of {old_diff_words:,} repetitive words: difflib (before) {old:.1f} s, feeds.diffs "
+        print(f"one word diff of {old_diff_words:,} repetitive words: difflib (before) {old:.1f} s, feeds.web.diffs "
               f"{new * 1000:.1f} ms\n")  # fmt: skip
     print("| story | page | build, uncached (ms) | bytes | cached answer (ms) |\n|---|---:|---:|---:|---:|")
     uid = article_uid("https://o0.example/story")  # tests.support.heavy_story's original

@@ -16,8 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from crawler.newsweb import NewsWeb
-from crawler.newsweb.stories import Story
+from crawler.demo import NewsWeb
+from crawler.demo.stories import Story
 
 PROJECT = Path(__file__).resolve().parents[1]
 

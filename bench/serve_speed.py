@@ -22,7 +22,7 @@ from pathlib import Path
 
 import waitress
 
-from feeds import serve as serve_module
+from feeds.web import app as serve_module
 
 PROJECT = Path(__file__).resolve().parents[1]
 

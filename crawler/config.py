@@ -7,9 +7,11 @@ the crawl (`newswire status`) reads the same value from the same settings.
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from crawler import settings as defaults
 from scheduling.polling import PollingPolicy
@@ -17,6 +19,25 @@ from scheduling.polling import PollingPolicy
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
+
+Config = TypeVar("Config")
+_BUILT: weakref.WeakKeyDictionary[Any, dict[type, Any]] = weakref.WeakKeyDictionary()
+
+
+def once_per_crawler(crawler: Crawler, kind: type[Config], build: Callable[[BaseSettings], Config]) -> Config:
+    """The `kind` config of `crawler`, built from its settings the first time a component asks."""
+    built = _BUILT.setdefault(crawler, {})
+    if kind not in built:
+        built[kind] = build(crawler.settings)
+    return built[kind]
+
+
+def setting(settings: BaseSettings, key: str, kind: type) -> Any:
+    """`key` from `settings` as `kind`; a key they lack (a bare test crawler) takes crawler/settings.py's default."""
+    default = getattr(defaults, key)
+    if kind is bool:
+        return settings.getbool(key, default)
+    return kind(settings.get(key, default))
 
 
 @dataclass(frozen=True)
@@ -50,10 +71,7 @@ class CrawlConfig:
         """Read from `settings`; a key they lack (a bare test crawler) takes crawler/settings.py's default."""
 
         def get(key: str, kind: type) -> Any:
-            default = getattr(defaults, key)
-            if kind is bool:
-                return settings.getbool(key, default)
-            return kind(settings.get(key, default))
+            return setting(settings, key, kind)
 
         def seconds(key: str) -> timedelta:
             return timedelta(seconds=get(key, float))
@@ -84,8 +102,8 @@ class CrawlConfig:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlConfig:
-        """The crawl's config (its settings are frozen once the crawl starts)."""
-        return cls.from_settings(crawler.settings)
+        """The crawl's config, read once per crawler (its settings are frozen once the crawl starts)."""
+        return once_per_crawler(crawler, cls, cls.from_settings)
 
     @property
     def polling(self) -> PollingPolicy:

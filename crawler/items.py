@@ -15,7 +15,7 @@ class FetchedPage:
 
     outlet: str  # the outlet's slug
     url: str
-    body: bytes  # as downloaded: the extraction worker decodes it (crawler/encoding.py)
+    body: bytes  # as downloaded: the extraction worker decodes it (crawler/processing/encoding.py)
     content_type: str | None
     fetched_at: datetime
     hints: DiscoveryHints | None = None  # what the listing said of the URL

@@ -6,7 +6,7 @@ the conditional-request middleware learnt from a 304.
 """
 
 OUTLET = "outlet"  # the slug of the outlet a request is for (stats, errors, the fetch state)
-CONDITIONAL = "conditional"  # a discovery request sent with stored validators (crawler/conditional.py)
+CONDITIONAL = "conditional"  # a discovery request sent with stored validators (crawler/extensions/fetch_state.py)
 STORED_LINKS = "stored_links"  # on a 304: the links the listing held when it was last read
 STORED_POLL_HINT = "stored_poll_hint"  # on a 304: the refresh hint it carried then
 NOT_MODIFIED = "not_modified"  # the answer was a 304

@@ -34,23 +34,23 @@ LOG_LEVEL = "INFO"
 LOG_INSTALL_ROOT_HANDLER = True
 DEFAULT_DROPITEM_LOG_LEVEL = "DEBUG"
 
-SCHEDULER = "crawler.scheduler.DelayingScheduler"  # delayed retries wait here, not in a download slot
+SCHEDULER = "crawler.delaying_scheduler.DelayingScheduler"  # delayed retries wait here, not in a download slot
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "crawler.middlewares.BackoffRetryMiddleware": 550,
-    "crawler.middlewares.PrivateAddressGuard": 90,
-    "crawler.conditional.ConditionalRequestMiddleware": 580,  # inside redirects, after decompression
+    "crawler.middlewares.retry.BackoffRetryMiddleware": 550,
+    "crawler.middlewares.private_addresses.PrivateAddressGuard": 90,
+    "crawler.extensions.fetch_state.ConditionalRequestMiddleware": 580,  # inside redirects, after decompression
 }
 ITEM_PIPELINES = {
-    "crawler.pipelines.ExtractPipeline": 100,
-    "crawler.pipelines.StorePipeline": 300,
+    "crawler.pipelines.extract.ExtractPipeline": 100,
+    "crawler.pipelines.store.StorePipeline": 300,
 }
 EXTENSIONS = {
-    "crawler.database.CrawlDatabase": 0,  # the crawl's one database, for every component
-    "crawler.coordination.CoordinationKeeper": 0,  # what the crawl's processes decide together
-    "crawler.conditional.FetchStateKeeper": 0,  # validators and unsettled listings of discovery URLs
-    "crawler.extensions.RunRecorder": 0,
-    "crawler.progress.ProgressReporter": 0,
+    "crawler.extensions.database.CrawlDatabase": 0,  # the crawl's one database, for every component
+    "crawler.extensions.coordination.CoordinationKeeper": 0,  # what the crawl's processes decide together
+    "crawler.extensions.fetch_state.FetchStateKeeper": 0,  # validators and unsettled listings of discovery URLs
+    "crawler.extensions.run_record.RunRecorder": 0,
+    "crawler.extensions.progress.ProgressReporter": 0,
 }
 
 # --- newswire ---------------------------------------------------------------------------------
@@ -75,9 +75,13 @@ NEWSWIRE_STORE_BATCH_SIZE = 50
 NEWSWIRE_STORE_BATCH_SECONDS = 0.2
 # What the crawl's processes decide together (limits, cited outlets followed, its run) and its listings'
 # bookkeeping: in memory for a crawl of one process; `--frontier` names the shared crawl's (crawler/frontier)
-NEWSWIRE_COORDINATION = "crawler.coordination.CrawlCoordination"
-NEWSWIRE_FETCH_STATE = "crawler.conditional.FetchState"
+NEWSWIRE_COORDINATION = "crawler.extensions.coordination.CrawlCoordination"
+NEWSWIRE_FETCH_STATE = "crawler.extensions.fetch_state.FetchState"
 # --- a shared crawl (--frontier; crawler/frontier) ---------------------------------------------
+NEWSWIRE_FRONTIER = ""  # a redis:// URL: the shared frontier of a crawl on several processes; empty = one process
+NEWSWIRE_FRONTIER_DATABASE = ""  # the identity of this process's database (set by the shared crawl's setup)
+NEWSWIRE_FRONTIER_STAY = False  # True: an idle worker waits for work; False: it ends when all is done
+NEWSWIRE_FRONTIER_PLANS = True  # True: this process plans the crawl (`crawl --frontier`); False: a worker
 NEWSWIRE_FRONTIER_PREFIX = "newswire"  # the frontier's Redis keys start with {this}: one crawl per prefix
 NEWSWIRE_FRONTIER_LEASE_SECONDS = 120.0  # a worker's request goes to another worker this long after its last heartbeat
 NEWSWIRE_FRONTIER_MAX_TRIES = 3  # leases that ended without an ack before a request is set aside and reported

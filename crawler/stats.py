@@ -8,8 +8,10 @@ and each outlet's counts as a typed `OutletCounts`. Key layout, for anyone readi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime
 from typing import Any
 
 from scrapy.statscollectors import StatsCollector
@@ -36,6 +38,7 @@ class OutletCounts:
     errors: int = 0
     sitemap_too_deep: int = 0
     last_error: str | None = None  # "<kind>: <url>" of its latest error
+    failures: list[dict[str, str]] | None = None  # its latest FAILURES_KEPT failures: kind, url, at (ISO 8601)
     poll_hint: int | None = None  # the smallest refresh interval its listings asked for, in seconds (0: none)
     retry_after: float | None = None  # the longest Retry-After it sent, in seconds
 
@@ -100,6 +103,9 @@ def count_error(stats: StatsCollector, kind: str, outlet: str | None = None, url
         stats.inc_value(_outlet_key(outlet, "errors"))
         if url is not None:
             stats.set_value(_outlet_key(outlet, "last_error"), f"{kind}: {url}")
+            failure = {"kind": kind, "url": url[:URL_KEPT], "at": datetime.now(UTC).isoformat(timespec="seconds")}
+            key = _outlet_key(outlet, "failures")
+            stats.set_value(key, _bounded_failures([*_failures(stats.get_value(key)), failure]))
 
 
 def listing_answered(stats: StatsCollector, outlet: str) -> None:
@@ -115,13 +121,26 @@ def retry_after(stats: StatsCollector, outlet: str, seconds: float) -> None:
     stats.max_value(_outlet_key(outlet, "retry_after"), seconds)
 
 
+FAILURES_KEPT = 20  # per outlet and run: the latest, so that a run with 10,000 404s stays a small row
+URL_KEPT = 500  # characters of a failed URL kept
+
+
+def _failures(value: Any) -> list[dict[str, str]]:
+    """A failures list from its stats value: JSON text (a str travels through Redis like any count)."""
+    return json.loads(value) if isinstance(value, str) and value else []
+
+
+def _bounded_failures(failures: list[dict[str, str]]) -> str:
+    return json.dumps(sorted(failures, key=lambda f: f["at"])[-FAILURES_KEPT:])
+
+
 def outlet_counts(stats: dict[str, Any]) -> dict[str, OutletCounts]:
     """Each outlet's counts from a stats dump."""
     counts: dict[str, OutletCounts] = {}
     for key, value in stats.items():
         if key.startswith(BY_OUTLET):
             slug, _, what = key.removeprefix(BY_OUTLET).partition("/")
-            setattr(counts.setdefault(slug, OutletCounts()), what, value)
+            setattr(counts.setdefault(slug, OutletCounts()), what, _failures(value) if what == "failures" else value)
     return counts
 
 
@@ -140,11 +159,12 @@ def outcomes(stats: dict[str, Any]) -> dict[str, Any]:
 
 
 # how an OutletCounts field combines across processes (every other count adds up)
-_COMBINE = {"last_error": "set", "poll_hint": "min", "retry_after": "max"}
+_COMBINE = {"last_error": "set", "poll_hint": "min", "retry_after": "max", "failures": "extend"}
 
 
 def how_combined(key: str) -> str:
-    """How a stats key combines across processes: "add", "min", "max" or "set" (any process's value)."""
+    """How a stats key combines across processes: "add", "min", "max", "set" (any process's value) or
+    "extend" (every process's failures, the latest kept)."""
     return _COMBINE.get(key.rsplit("/", 1)[-1], "add") if key.startswith(BY_OUTLET) else "add"
 
 
@@ -155,7 +175,9 @@ def combined(dumps: Iterable[dict[str, Any]]) -> dict[str, Any]:
     for dump in dumps:
         for key, value in dump.items():
             old, how = total.get(key), how_combined(key)
-            if old is None or how == "set":
+            if how == "extend":
+                total[key] = _bounded_failures([*_failures(old), *_failures(value)])
+            elif old is None or how == "set":
                 total[key] = value
             elif how == "add":
                 total[key] = old + value

@@ -13,8 +13,8 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from feeds.sanitize import cap_html, feed_url, language_tag, plain_text, sanitize_html, xml_safe
-from storage.times import as_utc
-from storage.urls import is_web_url
+from storage.common.times import as_utc
+from storage.common.urls import is_web_url
 
 KINDS = ("rss", "atom", "json")
 MEDIA_TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml", "json": "application/feed+json"}
@@ -52,7 +52,7 @@ class SiteAssets:
 
     @classmethod
     def at(cls, root: str) -> SiteAssets:
-        """The assets of the server at `root` (feeds/static)."""
+        """The assets of the server at `root` (feeds/web/static)."""
         return cls(root + "static/icon.png", root + "static/logo.png", root + "static/feed.xsl")
 
 

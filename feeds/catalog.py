@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session, joinedload
 from feeds.build import FeedEntry, FeedMeta, SiteAssets, build_feed, feed_updated, summarize
 from feeds.ids import feed_id, story_item_id, tag_item_id
 from feeds.opml import Subscription
+from storage.common.tags import tag_slug
 from storage.models import Article, Outlet, Story
 from storage.reader import latest_story_copies
 from storage.repository import latest_articles
-from storage.tags import tag_slug
 
 DEFAULT_ITEMS = 50
 TAG_SCAN = 1000  # a tag's feed looks for the tag among this many of the newest articles

@@ -1,7 +1,7 @@
 """Ids that never change: feeds' and items' ids derived from what does not change, never from where or when
 they were built.
 
-A story's merged-feed item is named by its original's canonical URL (through its uid, storage.urls.article_uid),
+A story's merged-feed item is named by its original's canonical URL (through its uid, storage.common.urls.article_uid),
 an outlet feed's item by the article's canonical URL itself (a URL that resolves, at the outlet), a tag feed's
 item by the tag and the article: three feeds, three ids, so a reader that keys items by id across its
 subscriptions (newsboat) never moves an item from one feed to another. Row ids (which number stories per

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from email.utils import format_datetime
 
 from lxml import etree
 
-from feeds.caching import http_date
 from feeds.sanitize import plain_text, xml_safe
-from storage.urls import is_web_url
+from storage.common.urls import is_web_url
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,9 @@ def opml(title: str, subscriptions: list[Subscription], updated: datetime) -> by
     root = etree.Element("opml", version="2.0")
     head = etree.SubElement(root, "head")
     etree.SubElement(head, "title").text = plain_text(title)
-    etree.SubElement(head, "dateModified").text = http_date(updated)
+    etree.SubElement(head, "dateModified").text = format_datetime(
+        updated.astimezone(UTC), usegmt=True
+    )  # an RFC 822 date, as OPML 2.0 asks
     body = etree.SubElement(root, "body")
     for feed in subscriptions:
         name = plain_text(feed.title)

@@ -10,7 +10,7 @@ from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 import lxml.html
 import nh3
 
-from storage.urls import is_web_url
+from storage.common.urls import is_web_url
 
 logger = logging.getLogger(__name__)
 

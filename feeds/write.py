@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from feeds.build import KINDS
 from feeds.catalog import DEFAULT_ITEMS, feed_subscriptions, merged_feed, outlet_feeds
 from feeds.opml import opml
-from storage.files import write_atomically
+from storage.common.files import write_atomically
 
 OPML_FILE = "feeds.opml"
 

@@ -14,6 +14,15 @@ from pathlib import Path
 
 ENTRY_POINT = ("-m", "crawler")  # `python -m crawler`: the interpreter's own copy, no PATH lookup
 
+# What a crawl's exit code says (crawler/cli/errors.py raises them): feeds are published after a complete or
+# a partial crawl, never after a failed one (3), a crash (70: a bug, with its traceback) or a locked one (75).
+EXIT_COMPLETE, EXIT_PARTIAL, EXIT_USAGE, EXIT_FAILED, EXIT_CRASHED = 0, 1, 2, 3, 70
+
+
+def publishes_after(code: int) -> bool:
+    """Whether feeds are written after a crawl that exited `code`: only after a complete or partial one."""
+    return code in (EXIT_COMPLETE, EXIT_PARTIAL)
+
 
 def crawl_command(
     python: str,

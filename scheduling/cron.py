@@ -21,9 +21,8 @@ from croniter import croniter
 from crontab import CronSlices
 from sqlalchemy.engine import make_url
 
-from scheduling.commands import CrawlInvocation, crawl_command, feeds_command, parse_crawl
+from scheduling.commands import EXIT_PARTIAL, CrawlInvocation, crawl_command, feeds_command, parse_crawl
 from scheduling.durations import format_duration
-from scheduling.lock import EXIT_LOCKED
 
 TAG = "newswire:"
 DEFAULT_LOG = "newswire-cron.log"  # in the workdir, when the caller names no log file
@@ -159,8 +158,9 @@ def plan_entries(
 
     `python` is kept as given (a virtual environment's interpreter is a symlink that must not be
     resolved); relative paths and a relative SQLite file are taken from `workdir`. `feeds` runs after
-    any crawl except one that exited 75: another crawl holds the database's lock (nothing was done)
-    and, when it is a scheduled one, writes the feeds itself. ValueError names a bad interval's outlets.
+    a complete or partial crawl (exit 0 or 1) only: not after a failed one (3), a crash (70) or one that found
+    the database locked (75: the crawl holding it writes the feeds itself when it is a scheduled one).
+    ValueError names a bad interval's outlets.
     `crawl_args` are added to every crawl (`--due`, say).
     """
     if not Path(python).is_absolute():
@@ -182,7 +182,7 @@ def plan_entries(
         feeds = feeds_command(python, db_url=db_url, feeds_dir=workdir / feeds_dir, base_url=base_url)
         command = (
             f"cd {_quote(workdir)} && {{ {_join(crawl)} >> {log} 2>&1; "
-            f"[ $? -eq {EXIT_LOCKED} ] || {_join(feeds)} >> {log} 2>&1; }}"
+            f"[ $? -le {EXIT_PARTIAL} ] && {_join(feeds)} >> {log} 2>&1; }}"
         )
         entries.append(CronEntry(cron_schedule(every, offset=offsets[every]), command, workdir))
     return entries

@@ -12,12 +12,14 @@ import os
 import subprocess
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import crontab
 
+from scheduling.commands import parse_crawl
 from scheduling.cron import CronEntry, parse_line
-from storage.files import write_atomically
+from storage.common.files import write_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -26,21 +28,53 @@ class CronError(RuntimeError):
     """The user's crontab could not be read or written (no `crontab` program, or it refused the table)."""
 
 
-def install(entries: Sequence[CronEntry], crontab_file: Path | None = None) -> list[str]:
-    """Write `entries` in place of their workdirs' earlier newswire lines (else at the end); the lines written.
+@dataclass(frozen=True)
+class Installed:
+    """What an install did: the lines written (added or replacing earlier ones), the earlier lines replaced,
+    and the newswire lines of the same working directory it kept (another selection of outlets)."""
+
+    written: list[str]
+    replaced: list[str]
+    kept: list[str]
+
+
+def crawl_key(entry: CronEntry) -> tuple[Path, str | None, tuple[str, ...]]:
+    """What an entry crawls: its working directory, its database and its outlets (empty: the whole registry)."""
+    invocation = parse_crawl(entry.command)
+    if invocation is None:
+        return entry.workdir, None, ()
+    return entry.workdir, invocation.db_url, tuple(sorted(invocation.outlets))
+
+
+def install(
+    entries: Sequence[CronEntry], crontab_file: Path | None = None, *, whole_registry: bool = True
+) -> Installed:
+    """Write `entries` in place of the earlier newswire lines they supersede (else at the end).
+
+    Entries are keyed by what they crawl (crawl_key): a plan for the whole registry replaces every earlier
+    entry of its working directory and database (it is the whole plan); a plan for some outlets
+    (`whole_registry` False) replaces only the entries that crawl the same outlets, and keeps the others.
 
     `crontab_file` None is the user's crontab (through the `crontab` program), else a file in the user
     crontab format (no user column), created if missing. Every other line is kept byte for byte.
     """
-    workdirs = {entry.workdir for entry in entries}
+    new_keys = {crawl_key(entry) for entry in entries}
+    plans = {key[:2] for key in new_keys}  # (workdir, database) of the new entries
     rendered = [entry.render() for entry in entries]
     kept: list[str] = []
+    replaced: list[str] = []
+    others: list[str] = []
     position: int | None = None
     for line in _split(_read(crontab_file)):
         entry = parse_line(line)
-        if entry is not None and entry.workdir in workdirs:
+        key = crawl_key(entry) if entry is not None else None
+        superseded = key is not None and (key in new_keys or (whole_registry and key[:2] in plans))
+        if superseded:
             position = len(kept) if position is None else position
+            replaced.append(line.rstrip("\n"))
             continue
+        if key is not None and key[0] in {k[0] for k in plans}:
+            others.append(line.rstrip("\n"))
         kept.append(line)
     if position is None:
         position = len(kept)
@@ -49,7 +83,7 @@ def install(entries: Sequence[CronEntry], crontab_file: Path | None = None) -> l
     kept[position:position] = [line + "\n" for line in rendered]
     _write(crontab_file, "".join(kept))
     logger.info("installed %d cron entries in %s", len(rendered), crontab_file or "the user's crontab")
-    return rendered
+    return Installed(rendered, replaced, others)
 
 
 def list_entries(crontab_file: Path | None = None, workdir: Path | None = None) -> list[CronEntry]:

@@ -26,11 +26,13 @@ class OutletFreshness:
     last_attempt_at: datetime | None
     last_success_at: datetime | None
     last_new_article_at: datetime | None
-    consecutive_failures: int
-    last_error: str | None
+    consecutive_failures: int  # crawls in a row where none of its listings answered (polling backs off)
+    last_error: str | None  # "<kind>: <url>", from its first failing crawl until a crawl without errors
     interval_seconds: int | None
     next_due_at: datetime | None
     failing: bool
+    last_error_at: datetime | None = None
+    runs_with_errors: int = 0  # crawls in a row in which a listing or a page of it failed
 
     def as_json(self) -> dict[str, Any]:
         return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in self.__dict__.items()}
@@ -49,6 +51,7 @@ class CrawlOutcome(Protocol):
 
     listings_ok: int
     new: int
+    errors: int
     last_error: str | None
     poll_hint: int | None
     retry_after: float | None
@@ -79,18 +82,23 @@ def record_crawl(
         if counts.listings_ok > 0:
             state.last_success_at = now
             state.consecutive_failures = 0
-            state.last_error = None
         elif not interrupted:
             state.consecutive_failures = (state.consecutive_failures or 0) + 1
+        if counts.errors > 0 or counts.listings_ok == 0:  # a listing or a page of it failed: the operator sees it
+            state.runs_with_errors = (state.runs_with_errors or 0) + 1
             state.last_error = (counts.last_error or "no feed, sitemap or homepage answered")[:1000]
-            if state.consecutive_failures >= policy.failure_limit:
-                logger.warning(
-                    "%s has failed %d crawls in a row (last: %s); polling backs off to %s",
-                    outlet.name,
-                    state.consecutive_failures,
-                    state.last_error,
-                    policy.maximum,
-                )
+            state.last_error_at = now
+        else:
+            state.runs_with_errors = 0
+            state.last_error = state.last_error_at = None
+        if counts.listings_ok == 0 and state.consecutive_failures >= policy.failure_limit:
+            logger.warning(
+                "%s has failed %d crawls in a row (last: %s); polling backs off to %s",
+                outlet.name,
+                state.consecutive_failures,
+                state.last_error,
+                policy.maximum,
+            )
         if counts.new > 0:
             state.last_new_article_at = now
         gap = publishing_gap(recent_article_count(session, outlet.id, now - policy.window), policy.window)
@@ -126,6 +134,8 @@ def freshness(session: Session, policy: PollingPolicy) -> list[OutletFreshness]:
                 state.interval_seconds if state else None,
                 state.next_due_at if state else None,
                 failures >= policy.failure_limit,
+                state.last_error_at if state else None,
+                (state.runs_with_errors or 0) if state else 0,
             )
         )
     return result

@@ -4,7 +4,8 @@ One crawl is one OS process (Twisted's reactor cannot be restarted), so each rou
 `python -m crawler crawl --due` (then `feeds`, when a feeds directory is set; scheduling.commands
 spells both) as a child process and sleeps until the next outlet is due. SIGTERM or SIGINT wakes it:
 a running crawl gets one SIGTERM, which Scrapy answers by finishing the requests in flight and
-closing cleanly (its run is recorded as interrupted), and the scheduler exits 0. The child runs in
+closing cleanly (its run is recorded as interrupted), and the scheduler exits 0 (or the code of the last crawl
+that failed or crashed). The child runs in
 its own session so that a terminal's Ctrl-C reaches it once, through us; a second signal is
 forwarded too, and Scrapy then stops at once.
 """
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from scheduling.commands import crawl_command, feeds_command
+from scheduling.commands import EXIT_COMPLETE, EXIT_CRASHED, crawl_command, feeds_command, publishes_after
 from scheduling.freshness import next_due
 from scheduling.lock import EXIT_LOCKED
 from storage.db import Store
@@ -54,6 +55,7 @@ class Scheduler:
         self.config = config
         self.outlet_slugs = outlet_slugs  # re-read each round: the registry may change under us
         self.stopping = threading.Event()
+        self.exit_code = EXIT_COMPLETE
         self.child: subprocess.Popen[bytes] | None = None
         self.rounds = 0
 
@@ -72,7 +74,8 @@ class Scheduler:
             self.child.send_signal(signal.SIGTERM)
 
     def run(self) -> int:
-        """Loop until stopped (or max_rounds crawls ran); return the process exit code (0)."""
+        """Loop until stopped (or max_rounds crawls ran); return the process exit code: 0, or the code of the
+        last crawl that failed (3) or crashed (70)."""
         while not self.stopping.is_set():
             code = self._run_child(self._crawl_command())
             self.rounds += 1
@@ -80,13 +83,17 @@ class Scheduler:
                 logger.warning("another crawl holds the database; trying again in %s", LOCKED_RETRY)
                 self.stopping.wait(LOCKED_RETRY.total_seconds())
                 continue
-            if self.config.feeds_dir is not None and not self.stopping.is_set():
+            if not publishes_after(code) and code != EXIT_LOCKED:
+                self.exit_code = code  # the scheduler's own exit code when it stops: the last crawl that went wrong
+                what = "crashed (a bug: its traceback is in the log)" if code == EXIT_CRASHED else "failed"
+                logger.error("crawl %s, exit %d: feeds not written this round", what, code)
+            elif self.config.feeds_dir is not None and not self.stopping.is_set():
                 self._run_child(self._feeds_command(self.config.feeds_dir))
             if self._last_round():
                 break
             self._sleep_until_due()
         logger.info("scheduler stopped after %d crawl(s)", self.rounds)
-        return 0
+        return self.exit_code
 
     def _last_round(self) -> bool:
         return self.config.max_rounds is not None and self.rounds >= self.config.max_rounds

@@ -9,7 +9,7 @@ from typing import Annotated, Any, ClassVar
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from storage.urls import article_uid
+from storage.common.urls import article_uid
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -249,8 +249,10 @@ class OutletState(Base):
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_new_article_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    consecutive_failures: Mapped[int] = mapped_column(default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
+    consecutive_failures: Mapped[int] = mapped_column(default=0)  # crawls in a row where no listing answered
+    last_error: Mapped[str | None] = mapped_column(Text)  # "<kind>: <url>" of the latest error, until a clean run
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    runs_with_errors: Mapped[int] = mapped_column(default=0, server_default="0")  # crawls in a row with an error
     interval_seconds: Mapped[int | None]
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
 

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer, joinedload
 
+from storage.common.times import as_utc
 from storage.models import Article, Citation, Outlet, OutletState, Story
-from storage.times import as_utc
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.orm import Session, joinedload
 
+from storage.common.urls import canonical_url
 from storage.models import (
     Article,
     ArticleURL,
@@ -22,7 +23,6 @@ from storage.models import (
     Story,
     utcnow,
 )
-from storage.urls import canonical_url
 
 NEW, ALREADY_STORED, DUPLICATE_TEXT, UPDATED = "new", "already_stored", "duplicate_text", "updated"
 CANONICAL_CONFLICT = "canonical_conflict"  # another URL claims a stored article's canonical URL with other text

@@ -10,8 +10,8 @@ from datetime import datetime
 from sqlalchemy import Select, func, literal_column, or_, select, text
 from sqlalchemy.orm import Session, defer, joinedload
 
+from storage.common.tags import tag_slug
 from storage.models import Article, Outlet
-from storage.tags import tag_slug
 
 MAX_TERMS = 8
 TAG_SCAN = 2000  # with a tag filter: the newest matches looked through for the tag (tags are JSON lists)

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from storage.common.times import as_utc
 from storage.models import Article, Base, Citation, Story, utcnow
 from storage.near_duplicates import STORY_WINDOW, NearDuplicateIndex, Signature, from_bytes, signature, to_bytes
-from storage.times import as_utc
 
 logger = logging.getLogger(__name__)
 

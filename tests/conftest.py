@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from crawler.newsweb import NewsWeb
+from crawler.demo import NewsWeb
 from tests.support.db import PG_URL, REDIS_URL, postgres_absent, redis_absent
 from tests.support.newsweb import Crawl, LocalWeb, fresh_news_web
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from crawler.extract import extract_article
-from crawler.newsweb.bylines import BYLINES, SITE_NAME, start_byline_site
+from tests.support.bylineweb import BYLINES, SITE_NAME, start_byline_site
 
 
 @pytest.fixture(scope="module")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from crawler.discovery.registry import load_registry
+from crawler.discovery.resolve import outlet_directory
 from crawler.extract.citations import ATTRIBUTION, DATELINE, LINK, SOURCE_LINE, find_citations
-from crawler.registry import load_registry
-from crawler.resolve import outlet_directory
 from tests.support.paths import PROJECT, require_shared
 
 DIRECTORY = outlet_directory(load_registry(PROJECT / "sources.toml"))
@@ -185,7 +185,7 @@ def test_an_outlet_never_cites_itself(text, page_url, own_names, expected):
 
 
 def _reference_text() -> str:
-    from crawler.newsweb.stories import split_reference
+    from crawler.demo.stories import split_reference
 
     parts = split_reference(require_shared("seed", "reference-article.txt").read_text(encoding="utf-8"))
     return "\n\n".join([*parts.paragraphs, parts.source_line])

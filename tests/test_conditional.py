@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import func, select
 
-from crawler.conditional import FetchState
-from crawler.errors import worth_retrying
-from crawler.newsweb.stories import Story
+from crawler.demo.stories import Story
+from crawler.extensions.fetch_state import FetchState
+from crawler.failures import worth_retrying
 from storage.models import Article, FetchValidator
 from storage.validators import Validators
 from tests.support.db import crawl_runs, last_run, session_on
@@ -120,7 +120,7 @@ def test_a_changed_child_sitemap_under_an_unchanged_index_brings_its_new_article
 
 
 def test_robots_txt_behind_a_redirect_or_down_still_names_the_sitemaps(fresh_web: LocalWeb):
-    from crawler.newsweb.server import Resource
+    from crawler.demo.server import Resource
 
     web = fresh_web.web
     wire, atlas = web.server.sites["desert-wire"], web.server.sites["atlas-review"]
@@ -198,8 +198,8 @@ def test_which_failures_are_worth_seeing_again(kind, retry):
 def test_poll_hints_from_feeds_and_servers():
     from scrapy.http import Response
 
-    from crawler.conditional import max_age, retry_after
-    from crawler.listings import parse_listing
+    from crawler.discovery.listings import parse_listing
+    from crawler.extensions.fetch_state import max_age, retry_after
 
     rss = (
         b'<?xml version="1.0"?><rss version="2.0" xmlns:sy="http://purl.org/rss/1.0/modules/syndication/">'
@@ -228,12 +228,12 @@ def test_the_fetch_state_is_the_keeper_extensions_loaded_once_settled_by_signals
     from scrapy import signals
     from scrapy.utils.test import get_crawler
 
-    from crawler.conditional import FetchStateKeeper, crawl_fetch_state
-    from crawler.pipelines import StoreFailed
+    from crawler.extensions.fetch_state import FetchStateKeeper, crawl_fetch_state
+    from crawler.pipelines.store import StoreFailed
     from storage.db import Store
 
     db_url = f"sqlite:///{tmp_path / 'state.db'}"
-    extensions = {"crawler.database.CrawlDatabase": 0, "crawler.conditional.FetchStateKeeper": 0}
+    extensions = {"crawler.extensions.database.CrawlDatabase": 0, "crawler.extensions.fetch_state.FetchStateKeeper": 0}
 
     def crawl_with(listing_outcome):
         crawler = get_crawler(settings_dict={"NEWSWIRE_DB": db_url, "EXTENSIONS": extensions})

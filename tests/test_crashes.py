@@ -20,7 +20,7 @@ import pytest
 from alembic import command
 from sqlalchemy import create_engine, func, select, text
 
-from crawler.workers import gone
+from crawler.processing.lifetime import gone
 from scheduling.lock import crawl_lock
 from storage.migrate import alembic_config
 from storage.models import Article

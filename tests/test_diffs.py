@@ -1,4 +1,4 @@
-"""The story page's word diff (feeds/diffs.py): a true alignment of the two texts, what an outlet changed and
+"""The story page's word diff (feeds/web/diffs.py): a true alignment of the two texts, what an outlet changed and
 nothing else, in work bounded by its budget however repetitive the text (difflib's was cubic on it)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from feeds.diffs import Budget, WordDiff, word_diff
+from feeds.web.diffs import Budget, WordDiff, word_diff
 from tests.support.heavy_story import edited, repetitive_text, varied_text
 
 

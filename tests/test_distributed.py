@@ -23,15 +23,15 @@ import redis
 from sqlalchemy import select
 from sqlalchemy.exc import ProgrammingError
 
+from crawler.demo import NewsWeb, pages
+from crawler.demo.server import Fault, NewsWebServer, Resource
 from crawler.frontier.connection import FrontierKeys
 from crawler.frontier.leases import LeasedQueue, QueueSizes
 from crawler.frontier.workers import WorkerRoster
-from crawler.newsweb import NewsWeb, pages
-from crawler.newsweb.faults import send, story
-from crawler.newsweb.server import Fault, NewsWebServer, Resource
 from storage.models import Article, CrawlRun, Story
 from tests.support.cli import FAST_CRAWL, newswire
 from tests.support.db import PG_URL, REDIS_URL, crawl_runs, session_on
+from tests.support.faultweb import send, story
 from tests.support.newsweb import LocalWeb
 from tests.support.private_redis import PrivateRedis
 
@@ -233,7 +233,7 @@ def test_copies_of_one_story_stored_by_two_writers_at_once_end_in_one_story(pg_u
     first, so both copies are one story."""
     from datetime import UTC, datetime
 
-    from crawler.newsweb.stories import WIRE_STORY
+    from crawler.demo.stories import WIRE_STORY
     from storage.db import Store
     from storage.repository import OutletRow, sync_outlets
     from storage.stories import assign_story, load_index, lock_story_writers

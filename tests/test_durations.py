@@ -77,7 +77,7 @@ def test_crawl_config_reads_every_setting_once_with_its_unit():
     from datetime import timedelta
 
     from crawler.config import CrawlConfig
-    from crawler.crawl import crawl_settings
+    from crawler.run import crawl_settings
 
     config = CrawlConfig.from_settings(
         crawl_settings("sqlite:///x.db", {"NEWSWIRE_SITEMAP_WINDOW_DAYS": "2", "NEWSWIRE_FAILURE_LIMIT": "3"})

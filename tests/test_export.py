@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.newsweb.stories import Story
-from storage.corpus import CORPUS_FIELDS, article_uid
+from crawler.demo.stories import Story
+from storage.corpus.fields import CORPUS_FIELDS, article_uid
 from tests.support.cli import newswire
 from tests.support.newsweb import Crawl, LocalWeb
 
@@ -49,7 +49,7 @@ def test_parquet_has_one_schema_and_loads_everywhere_two_files_together(first_cr
     import pyarrow.parquet as pq
     from datasets import load_dataset
 
-    from storage.parquet_export import SCHEMA
+    from storage.corpus.parquet import SCHEMA
 
     files = []
     for outlet in ("Al-Khabar", "Desert Wire"):
@@ -106,7 +106,7 @@ def test_a_parquet_export_of_nothing_new_is_a_valid_empty_file(first_crawl: Craw
     """A nightly `--state` export on a night with nothing new (it raised "Row group size cannot be 0")."""
     import pyarrow.parquet as pq
 
-    from storage.parquet_export import SCHEMA
+    from storage.corpus.parquet import SCHEMA
 
     state, out = tmp_path / "state.json", tmp_path / "corpus.parquet"
     args = ("export", "--db", first_crawl.db_url, "--format", "parquet", "--state", str(state), "--out")

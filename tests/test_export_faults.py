@@ -24,8 +24,8 @@ from urllib.parse import unquote
 import pytest
 from sqlalchemy import insert
 
+from storage.common.files import temporaries
 from storage.db import Store
-from storage.files import temporaries
 from storage.models import Article, Citation
 from storage.raw import compress, keep_raw
 from storage.repository import OutletRow, sync_outlets
@@ -476,7 +476,7 @@ def test_on_postgresql_the_state_names_its_database_and_partitions_are_per_outle
 def test_a_new_writer_removes_only_the_temporaries_of_dead_writers(tmp_path: Path):
     """A temporary is locked while its writer lives: the sweep of a second writer of the same file leaves it (both
     then put theirs in place, the last one winning), and removes one nobody holds (a killed writer's)."""
-    from storage.files import Replacement
+    from storage.common.files import Replacement
 
     path = tmp_path / "corpus.jsonl"
     dead_file, dead_directory = tmp_path / ".corpus.jsonl.abc123.tmp", tmp_path / ".corpus.jsonl.def456.tmp"

@@ -6,13 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crawler.extract import extract_article
-from crawler.extract.boilerplate import filter_paragraphs, is_junk_paragraph, strip_shortcodes
-from crawler.extract.names import clean_authors
-from crawler.extract.record import NOT_ARTICLE, DiscoveryHints
-from crawler.extract.titles import clean_title
-from crawler.newsweb import pages
-from crawler.newsweb.stories import (
+from crawler.demo import pages
+from crawler.demo.stories import (
     ARABIC_STORIES,
     ATOM_STORIES,
     STAND_IN_REFERENCE,
@@ -20,6 +15,11 @@ from crawler.newsweb.stories import (
     reference_parts,
     split_reference,
 )
+from crawler.extract import extract_article
+from crawler.extract.boilerplate import filter_paragraphs, is_junk_paragraph, strip_shortcodes
+from crawler.extract.names import clean_authors
+from crawler.extract.record import NOT_ARTICLE, DiscoveryHints
+from crawler.extract.titles import clean_title
 from tests.support.paths import require_shared
 
 SITE = "https://ledger.example"

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from scrapy.utils.test import get_crawler
 
+from crawler.discovery.registry import Outlet
 from crawler.extract import STAGES, ArticlePage, ExtractionContext, extract_article
 from crawler.extract.citations import default_directory
 from crawler.extract.context import BOILERPLATE_PRUNING, SAFETY_NET
@@ -15,8 +16,7 @@ from crawler.extract.kinds import PAYWALL
 from crawler.extract.language import choose_language, detect_language, language_tag
 from crawler.extract.sites import domain_label, registrable_domain
 from crawler.items import FetchedPage
-from crawler.pipelines import ExtractPipeline, NotAnArticle
-from crawler.registry import Outlet
+from crawler.pipelines.extract import ExtractPipeline, NotAnArticle
 
 PAGES = Path(__file__).parent / "pages"
 BLOG_URL = "https://gartenfreundin.blogspot.com/2020/04/fruehling.html"

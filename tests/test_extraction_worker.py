@@ -1,4 +1,4 @@
-"""crawler.extraction: what a worker does with one page — decode the downloaded bytes, extract, cut to
+"""crawler.processing.job: what a worker does with one page — decode the downloaded bytes, extract, cut to
 the caps, and fingerprint the text as it will be stored (the main process only decides and writes)."""
 
 from __future__ import annotations
@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from crawler.extract import ExtractionContext
-from crawler.extraction import Caps, extract_page
 from crawler.items import FetchedPage
-from storage.fingerprint import text_hash
+from crawler.processing.job import Caps, extract_page
+from storage.common.fingerprint import text_hash
 from storage.near_duplicates import from_bytes, signature
 
 NOW = datetime(2026, 12, 2, 12, tzinfo=UTC)

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from scrapy.utils.test import get_crawler
 
-from crawler.crawl import crawl_settings
-from crawler.registry import Outlet
+from crawler.discovery.registry import Outlet
+from crawler.run import crawl_settings
 from crawler.spiders.news import NewsSpider
 from storage.db import Store
 from tests.support.cli import FAST_CRAWL, newswire, run_newswire
@@ -35,7 +35,10 @@ def test_one_outlet_that_cannot_start_never_stops_the_others(tmp_path):
         NewsSpider,
         {
             "NEWSWIRE_DB": f"sqlite:///{tmp_path / 'x.db'}",
-            "EXTENSIONS": {"crawler.database.CrawlDatabase": 0, "crawler.coordination.CoordinationKeeper": 0},
+            "EXTENSIONS": {
+                "crawler.extensions.database.CrawlDatabase": 0,
+                "crawler.extensions.coordination.CoordinationKeeper": 0,
+            },
         },
     )
     spider = NewsSpider.from_crawler(crawler, outlets=[broken, fine], known={})
@@ -70,7 +73,7 @@ def test_one_character_reference_to_a_control_character_loses_nothing(reference)
 POOL_SCRIPT = """
 import sys, time, multiprocessing.forkserver as fs, multiprocessing.resource_tracker as rt
 from scrapy.utils.test import get_crawler
-from crawler.pipelines import ExtractPipeline
+from crawler.pipelines.extract import ExtractPipeline
 pipeline = ExtractPipeline(get_crawler(), workers=2)
 pipeline._start_pool()
 list(pipeline.pool.map(abs, range(4)))  # workers up
@@ -108,7 +111,7 @@ def test_extraction_workers_die_with_a_crawl_killed_by_sigkill():
 
 @pytest.fixture(scope="module")
 def faultweb():
-    from crawler.newsweb.faults import FaultWeb
+    from tests.support.faultweb import FaultWeb
 
     with FaultWeb() as web:
         yield web
@@ -133,7 +136,7 @@ def _stored(db: Path) -> dict[str, str]:
 def test_a_throttling_outlet_holds_up_no_other_and_its_retry_after_is_honoured(faultweb, tmp_path):
     """429 with Retry-After (seconds, or an HTTP date): the retry waits outside the downloader. With one download
     slot, the steady outlet's articles are fetched while the throttled ones wait; the waits are as asked."""
-    from crawler.newsweb.faults import RETRY_AFTER_SECONDS
+    from tests.support.faultweb import RETRY_AFTER_SECONDS
 
     result, db = _crawl(faultweb, tmp_path, ("throttled", "throttled-date", "steady"), "-s", "CONCURRENT_REQUESTS=1")
     assert result.returncode == 0, result.stderr

@@ -13,7 +13,7 @@ from lxml import etree
 
 from feeds.build import FeedEntry, FeedMeta, build_feed, summarize
 from feeds.sanitize import sanitize_html, xml_safe
-from storage.files import write_atomically
+from storage.common.files import write_atomically
 from tests.feed_rules import assert_valid_feed, feed_problems
 
 META = FeedMeta(
@@ -280,7 +280,7 @@ def test_feeds_link_only_to_http_urls(kind):
 @pytest.mark.parametrize("kind", ["rss", "atom"])
 def test_the_feed_stylesheet_links_only_http_urls(kind):
     """feed.xsl, applied as a browser would, makes a link of an http(s) item link only (whatever the feed says)."""
-    from feeds.serve import STATIC
+    from feeds.web.app import STATIC
 
     document = etree.fromstring(build_feed(entries(2), kind, META))
     atom = {"a": "http://www.w3.org/2005/Atom"}

@@ -306,7 +306,7 @@ def test_the_scheduler_drops_and_counts_what_it_refuses_to_read_back(client, fro
     method that is no callback, and one with a proxy and no size cap. The worker gets only the third, without
     them; the first goes to its errback as the address guard's refusal would (so its listing settles), the
     second is an error of the run; both leave the frontier."""
-    from crawler.errors import PrivateAddressRefused
+    from crawler.failures import PrivateAddressRefused
 
     scheduler = frontier_scheduler(_Spider, REDIS_URL, frontier_prefix)
     spider = scheduler.spider
@@ -385,8 +385,8 @@ def test_an_unreachable_or_malformed_frontier_is_one_clear_error():
 def test_the_planners_options_and_counts_reach_every_process_of_the_crawl(client, frontier_prefix):
     """What one crawl shares beyond its requests: the planner's --limit and --depth, the per-outlet article
     count against the limit, cited outlets followed once, and the outlets' counts tallied across processes."""
-    from crawler.coordination import CrawlOptions
-    from crawler.frontier.coordination import SharedCoordination
+    from crawler.extensions.coordination import CrawlOptions
+    from crawler.frontier.shared_coordination import SharedCoordination
 
     planner = SharedCoordination(client, FrontierKeys(frontier_prefix))
     worker = SharedCoordination(client, FrontierKeys(frontier_prefix), plans=False)
@@ -464,8 +464,8 @@ def test_a_retry_queued_while_its_ack_fails_is_acked_once_redis_answers(client, 
 
 
 def test_counts_a_failed_merge_did_not_deliver_are_sent_again(client, frontier_prefix, monkeypatch):
-    from crawler.coordination import CrawlOptions
-    from crawler.frontier.coordination import SharedCoordination
+    from crawler.extensions.coordination import CrawlOptions
+    from crawler.frontier.shared_coordination import SharedCoordination
 
     shared = SharedCoordination(client, FrontierKeys(frontier_prefix))
     shared.record_run(1)

@@ -31,10 +31,10 @@ from scrapy.robotstxt import ProtegoRobotParser
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.test import get_crawler
 
+from crawler.delaying_scheduler import NOT_BEFORE
 from crawler.frontier import clock as clock_module
 from crawler.frontier.clock import GRACE_MS, HostClock, SharedPoliteness
 from crawler.frontier.connection import FrontierKeys
-from crawler.scheduler import NOT_BEFORE
 from tests.support.db import REDIS_URL
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -21,17 +21,17 @@ from scrapy.exceptions import CloseSpider, DontCloseSpider
 from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.exc import ProgrammingError
 
+from crawler.demo import NewsWeb, pages
+from crawler.demo.server import NewsWebServer, Resource
 from crawler.extract.record import DiscoveryHints
 from crawler.frontier.connection import FrontierKeys
 from crawler.frontier.leases import LeasedQueue, QueueSizes
 from crawler.frontier.ownership import database_identity
 from crawler.frontier.serializer import dumps
-from crawler.newsweb import NewsWeb, pages
-from crawler.newsweb.faults import story
-from crawler.newsweb.server import NewsWebServer, Resource
 from storage.models import Article, CrawlRun
 from tests.support.cli import FAST_CRAWL, run_newswire
 from tests.support.db import PG_URL, REDIS_URL, crawl_runs, postgres_absent, session_on
+from tests.support.faultweb import story
 from tests.support.frontier import frontier_scheduler
 from tests.support.paths import PROJECT
 from tests.support.private_redis import PrivateRedis

@@ -6,7 +6,7 @@ import gzip
 
 import pytest
 
-from crawler.listings import ListingError, feed_links, parse_listing, prefer_news_sitemaps, robots_sitemaps
+from crawler.discovery.listings import ListingError, feed_links, parse_listing, prefer_news_sitemaps, robots_sitemaps
 from tests.support.paths import require_shared
 
 BASE = "https://news.example/"
@@ -116,14 +116,14 @@ def test_malformed_and_non_web_urls_do_not_break_a_listing():
 def test_spider_refuses_non_web_urls(tmp_path):
     from scrapy.utils.test import get_crawler
 
-    from crawler.listings import ListingEntry
-    from crawler.registry import Outlet
+    from crawler.discovery.listings import ListingEntry
+    from crawler.discovery.registry import Outlet
     from crawler.spiders.news import NewsSpider
 
     extensions = {
-        "crawler.database.CrawlDatabase": 0,
-        "crawler.conditional.FetchStateKeeper": 0,
-        "crawler.coordination.CoordinationKeeper": 0,
+        "crawler.extensions.database.CrawlDatabase": 0,
+        "crawler.extensions.fetch_state.FetchStateKeeper": 0,
+        "crawler.extensions.coordination.CoordinationKeeper": 0,
     }
     crawler = get_crawler(NewsSpider, {"NEWSWIRE_DB": f"sqlite:///{tmp_path / 'x.db'}", "EXTENSIONS": extensions})
     spider = NewsSpider.from_crawler(crawler, outlets=[Outlet("Local", "http://127.0.0.1:8080/")], known={}, limit=10)

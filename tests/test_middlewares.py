@@ -8,8 +8,8 @@ import pytest
 from scrapy import Request
 from scrapy.utils.test import get_crawler
 
-from crawler.errors import PrivateAddressRefused
-from crawler.middlewares import PrivateAddressGuard, is_internal_address
+from crawler.failures import PrivateAddressRefused
+from crawler.middlewares.private_addresses import PrivateAddressGuard, is_internal_address
 from crawler.spiders.news import NewsSpider
 
 
@@ -35,7 +35,7 @@ def test_internal_addresses(address, internal):
 
 
 def _guard():
-    from crawler.registry import Outlet
+    from crawler.discovery.registry import Outlet
 
     crawler = get_crawler(NewsSpider, {"NEWSWIRE_ALLOW_PRIVATE_ADDRESSES": False})
     crawler.spider = NewsSpider(outlets=[Outlet("Local", "http://127.0.0.1:8080/")], known={})
@@ -74,8 +74,8 @@ def test_guard_off_when_setting_allows():
 def test_extraction_failure_is_counted_not_lost():
     from scrapy.exceptions import DropItem
 
-    from crawler.pipelines import ExtractPipeline
-    from crawler.registry import Outlet
+    from crawler.discovery.registry import Outlet
+    from crawler.pipelines.extract import ExtractPipeline
 
     crawler = get_crawler(NewsSpider, {"NEWSWIRE_EXTRACT_WORKERS": 0})
     crawler._apply_settings()

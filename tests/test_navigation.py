@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from crawler.navigation import MAX_SITEMAP_DEPTH, ListingAnswer, ListingLimits, plan_listing
+from crawler.discovery.navigation import MAX_SITEMAP_DEPTH, ListingAnswer, ListingLimits, plan_listing
 
 NOW = datetime(2026, 12, 2, 12, tzinfo=UTC)
 LIMITS = ListingLimits(cutoff=NOW - timedelta(days=7), max_children=2, max_size=1 << 20)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from crawler.newsweb.stories import ARABIC_STORIES, ATOM_STORIES, MAGHREB_STORIES, WIRE_STORIES, WIRE_STORY
+from crawler.demo.stories import ARABIC_STORIES, ATOM_STORIES, MAGHREB_STORIES, WIRE_STORIES, WIRE_STORY
 from storage.near_duplicates import NearDuplicateIndex, from_bytes, signature, to_bytes
 
 STORY = "\n\n".join(WIRE_STORY)
@@ -68,7 +68,7 @@ def test_unrelated_stories_in_a_full_index_find_nothing_and_signatures_round_tri
 
 
 def test_cut_copy_matches_by_containment():
-    from crawler.newsweb.stories import ATLAS_WIRE_COPY
+    from crawler.demo.stories import ATLAS_WIRE_COPY
 
     cut = signature("\n\n".join(ATLAS_WIRE_COPY.paragraphs))
     whole = signature(STORY)
@@ -121,7 +121,7 @@ def test_signing_banding_and_comparing_match_datasketch_without_importing_it():
     assert one.jaccard(other) == theirs[0].jaccard(theirs[1]) and 0.3 < one.jaccard(other) < 0.7
     assert from_bytes(to_bytes(one)).jaccard(one) == 1.0
     probe = (
-        "import sys, storage.stories, storage.near_duplicates, feeds.serve, crawler.extraction\n"
+        "import sys, storage.stories, storage.near_duplicates, feeds.web.app, crawler.processing.job\n"
         "storage.near_duplicates.signature('a b c d e f ' * 50)\n"
         "print('datasketch' in sys.modules, 'scipy' in sys.modules)"
     )

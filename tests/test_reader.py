@@ -14,12 +14,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage.common.urls import article_uid
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.models import Article, Outlet, OutletState
 from storage.repository import OutletRow, sync_outlets
 from storage.search import SearchQuery, search
-from storage.urls import article_uid
 from tests.support.db import PG_URL
 from tests.support.serving import fetch, serving
 from tests.test_serve import build_db, store
@@ -35,7 +35,8 @@ def reader_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     with make_session_factory(engine).begin() as session:
         outlet = session.scalar(select(Outlet).where(Outlet.slug == "copier-daily"))
         session.add(OutletState(outlet_id=outlet.id, last_error="HTTP 503 on https://copier.example/feed",
-                                consecutive_failures=2, last_attempt_at=datetime(2025, 7, 24, tzinfo=UTC)))  # fmt: skip
+                                consecutive_failures=2, last_attempt_at=datetime(2025, 7, 24, tzinfo=UTC),
+                                last_error_at=datetime(2025, 7, 24, tzinfo=UTC), runs_with_errors=2))  # fmt: skip
         busy = sync_outlets(session, [OutletRow("Harbour Times", "harbour-times", "https://harbour.example/", "en")])
         for n in range(25):
             when = datetime(2025, 6, 1, 8, tzinfo=UTC) + timedelta(hours=n)
@@ -121,7 +122,7 @@ def test_an_outlet_page_tells_freshness_last_error_and_articles_per_day(reader: 
     assert outlet.xpath("string(//*[@id='article-count'])") == "2"
     assert (
         outlet.xpath("string(//*[@id='last-error'])")
-        == "HTTP 503 on https://copier.example/feed (2 failed crawls in a row)"
+        == "HTTP 503 on https://copier.example/feed 2025-07-24 00:00 UTC (2 crawls in a row with errors)"
     )
     bars = outlet.xpath("//svg[@class='per-day']/rect")
     assert len(bars) == 30 and sum(int(b.xpath("string(title)").split(": ")[1]) for b in bars) == 2

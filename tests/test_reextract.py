@@ -8,7 +8,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-import crawler.extraction
+import crawler.processing.job
 from storage.models import Article, Outlet, RawFetch
 from tests.support.cli import newswire
 from tests.support.db import session_on
@@ -41,7 +41,7 @@ def test_a_changed_rule_makes_new_versions_only_where_the_text_changed(crawled: 
     unchanged = newswire("reextract", "--db", crawled.db_url, "--sources", str(crawled.registry), "--workers", "0")
     assert unchanged.exit_code == 0 and "0 changed" in unchanged.stderr + unchanged.stdout, unchanged.stderr
 
-    extract = crawler.extraction.extract_article
+    extract = crawler.processing.job.extract_article
 
     def with_a_new_rule(text, url, context):  # a rule that now keeps a closing note on Al-Khabar's pages
         record = extract(text, url, context)
@@ -49,7 +49,7 @@ def test_a_changed_rule_makes_new_versions_only_where_the_text_changed(crawled: 
             record.text = f"{record.text}\n\n{NOTE}"
         return record
 
-    monkeypatch.setattr(crawler.extraction, "extract_article", with_a_new_rule)
+    monkeypatch.setattr(crawler.processing.job, "extract_article", with_a_new_rule)
     result = newswire("reextract", "--db", crawled.db_url, "--sources", str(crawled.registry), "--workers", "0")
     assert result.exit_code == 0, result.stderr
     khabar = {url for url, (slug, _, _) in before.items() if slug == "al-khabar"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.registry import RegistryError, load_registry, select_outlets
+from crawler.discovery.registry import RegistryError, load_registry, select_outlets
 from tests.support.cli import run_newswire
 from tests.support.paths import PROJECT
 
@@ -87,7 +87,7 @@ def test_timezone_key(tmp_path):
 
 
 def test_follow_citations_setting(tmp_path):
-    from crawler.registry import follow_citations_depth
+    from crawler.discovery.registry import follow_citations_depth
 
     path = tmp_path / "f.toml"
     path.write_text('follow_citations = 2\n[[outlet]]\nname = "A"\nhomepage = "https://a.example/"\n')

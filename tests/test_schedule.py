@@ -13,7 +13,7 @@ import crontab
 import pytest
 from croniter import croniter
 
-from crawler.registry import load_registry
+from crawler.discovery.registry import load_registry
 from scheduling.commands import CrawlInvocation, parse_crawl
 from scheduling.cron import (
     DEFAULT_LOG,
@@ -205,7 +205,7 @@ def test_install_list_remove_keep_the_users_lines_byte_for_byte(tmp_path):
     tab.write_bytes(USER_TAB.encode())
     tab.chmod(0o640)
     entries = plan(tmp_path, {15 * M: ["A"], D: ["B"]})
-    lines = install(entries, tab)
+    lines = install(entries, tab).written
     assert lines == [e.render() for e in entries]
     text = tab.read_bytes().decode()
     assert text == USER_TAB + "".join(line + "\n" for line in lines)
@@ -328,8 +328,10 @@ def test_command_is_valid_shell_and_the_cli_has_its_options(tmp_path):
     assert all(option in feeds.stdout for option in ("--db", "--feeds-dir", "--base-url"))
 
 
-@pytest.mark.parametrize(("crawl_exit", "feeds_run"), [(0, True), (1, True), (3, True), (75, False)])
-def test_command_runs_feeds_unless_another_crawl_holds_the_lock(tmp_path, crawl_exit, feeds_run):
+@pytest.mark.parametrize(
+    ("crawl_exit", "feeds_run"), [(0, True), (1, True), (2, False), (3, False), (70, False), (75, False)]
+)
+def test_command_runs_feeds_after_a_complete_or_partial_crawl_only(tmp_path, crawl_exit, feeds_run):
     """Run the entry's command with /bin/sh (as cron does), a stand-in interpreter recording its arguments."""
     python = tmp_path / "bin" / "python"
     python.parent.mkdir()

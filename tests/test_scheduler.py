@@ -11,7 +11,7 @@ import sys
 import time
 from datetime import datetime, timedelta
 
-from crawler.newsweb import NewsWeb
+from crawler.demo import NewsWeb
 from tests.support.cli import FAST_CRAWL, newswire, run_newswire
 from tests.support.db import crawl_runs
 from tests.support.newsweb import LocalWeb
@@ -47,6 +47,45 @@ def test_schedule_install_list_remove_through_the_cli(tmp_path):
     removed = newswire("schedule", "remove", "--crontab", str(crontab), cwd=tmp_path)
     assert removed.exit_code == 0 and "removed 2" in removed.stdout
     assert crontab.read_text() == mine
+
+
+def test_installing_one_outlet_keeps_the_entries_of_the_others_and_says_so(tmp_path):
+    """Entries are keyed by what they crawl: `install --outlet B` replaces B's entry and nothing else."""
+    crontab = tmp_path / "crontab.txt"
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        '[[outlet]]\nname = "A"\nhomepage = "https://a.example/"\n'
+        '[[outlet]]\nname = "B"\nhomepage = "https://b.example/"\n'
+    )
+    args = ("--sources", str(sources), "--db", "sqlite:///news.db", "--crontab", str(crontab))
+    whole = newswire("schedule", "install", "--every", "30m", "--base-url", "https://n.example/", *args, cwd=tmp_path)
+    assert whole.exit_code == 0 and "added 1 newswire cron entry" in whole.stdout, whole.stdout
+    (everything,) = crontab.read_text().splitlines()
+    one = newswire("schedule", "install", "--every", "15m", "--outlet", "B", *args, cwd=tmp_path)
+    assert one.exit_code == 0, one.stderr
+    assert "added 1" in one.stdout and "replaced" not in one.stdout and "kept 1" in one.stdout
+    lines = crontab.read_text().splitlines()
+    assert lines[0] == everything and "--base-url https://n.example/" in lines[0]  # kept, byte for byte
+    assert len(lines) == 2 and "--outlet B" in lines[1]
+    again = newswire("schedule", "install", "--every", "10m", "--outlet", "B", *args, cwd=tmp_path)
+    assert "replaced 1" in again.stdout and "kept 1" in again.stdout
+    assert crontab.read_text().splitlines()[0] == everything and len(crontab.read_text().splitlines()) == 2
+    replan = newswire("schedule", "install", "--every", "1h", *args, cwd=tmp_path)  # the whole plan again
+    assert "replaced 2" in replan.stdout and len(crontab.read_text().splitlines()) == 1
+
+
+def test_a_mistyped_setting_is_refused_before_anything_runs(tmp_path):
+    sources = tmp_path / "sources.toml"
+    sources.write_text('[[outlet]]\nname = "A"\nhomepage = "https://a.example/"\n')
+    db = tmp_path / "news.db"
+    result = newswire("crawl", "--sources", str(sources), "--db", f"sqlite:///{db}", "-s", "DOWNLOAD_DELAYY=0")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "newswire: error: -s DOWNLOAD_DELAYY: neither a Scrapy setting nor one of newswire's "
+        "(did you mean DOWNLOAD_DELAY?)"
+    )
+    assert not db.exists()
+    assert newswire("crawl", "--sources", str(sources), "-s", "NEWSWIRE_NO_SUCH=1").exit_code == 2
 
 
 def test_schedule_install_refuses_an_interval_cron_cannot_express(tmp_path):
@@ -87,6 +126,19 @@ def test_crawl_due_and_status_json(local_web: LocalWeb, tmp_path):
     run = report["runs"][0]
     assert run["new"] == 11 and run["requests"] >= 11 and run["status"] == "partial"
     assert run["errors_by_kind"]["listing_malformed"] == 1
+    # the outlet whose feed is malformed (its sitemap answers) and whose story is gone: named with kind, URL
+    # and time from its first failing crawl on, in the JSON, the table and its page
+    ledger = outlets["maghreb-ledger"]
+    assert ledger["runs_with_errors"] == 1 and ledger["last_error"] and ledger["last_error_at"]
+    failed = {f["kind"]: f["url"] for f in ledger["failures"]}
+    assert failed.keys() == {"listing_malformed", "http_404"}, ledger["failures"]
+    assert failed["listing_malformed"].endswith("/feed/broken.xml") and "deleted-story" in failed["http_404"]
+    assert all(f["at"] for f in ledger["failures"])
+    assert outlets["desert-wire"]["runs_with_errors"] == 0 and outlets["desert-wire"]["last_error"] is None
+    table = newswire("status", "--db", db_url).stdout
+    ledger_line = next(line for line in table.splitlines() if line.startswith("Maghreb Ledger"))
+    fails_and_error = r" ago +1  in .*  last error: http_404: \S+/deleted-story/ \(\d+s ago\)$"
+    assert re.search(fails_and_error, ledger_line), ledger_line
     for outlet in outlets.values():  # no cron entry crawls this database: adaptive polling says when
         assert outlet["scheduled_by"] == "polling" and outlet["next_crawl_at"] == outlet["next_due_at"]
     crontab = tmp_path / "crontab"

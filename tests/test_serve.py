@@ -23,9 +23,9 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from feeds.caching import CACHE_CONTROL
 from feeds.ids import feed_id, story_item_id
-from feeds.serve import make_app
+from feeds.web.app import make_app
+from feeds.web.caching import CACHE_CONTROL
 from storage.db import make_engine, make_session_factory
 from storage.models import Article, Outlet, Story
 from storage.repository import OutletRow, sync_outlets

@@ -23,9 +23,9 @@ from lxml import etree
 from sqlalchemy import func, insert, select, update
 from waitress.wasyncore import close_all
 
-from feeds.connections import ConnectionLimits, client_key, create_server
-from feeds.serve import make_app
-from feeds.web import COPIES_PER_PAGE
+from feeds.web.app import make_app
+from feeds.web.connections import ConnectionLimits, client_key, create_server
+from feeds.web.pages import COPIES_PER_PAGE
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.models import Article, Story
@@ -133,7 +133,7 @@ def test_a_reader_is_answered_within_a_second_while_200_slow_sockets_hold_on(ser
 
 @contextmanager
 def guarded(db_url: str, limits: ConnectionLimits) -> Iterator[int]:
-    """The app on feeds.connections' server (as `serve` runs it) in a thread, with `limits`; yields its port."""
+    """The app on feeds.web.connections' server (as `serve` runs it) in a thread, with `limits`; yields its port."""
     app = make_app(db_url)
     sockets: dict = {}
     server = create_server(app, "127.0.0.1", 0, 2, limits, socket_map=sockets)
@@ -190,7 +190,7 @@ def response_status(sock: socket.socket) -> bytes:
 def test_a_request_must_arrive_whole_by_its_deadline_while_idle_keep_alive_is_left_alone(tmp_path, caplog):
     db = build_db(tmp_path / "deadline.db")
     limits = ConnectionLimits(header_timeout=1.0, request_timeout=2.0, idle_timeout=30)
-    caplog.set_level(logging.WARNING, logger="feeds.connections")
+    caplog.set_level(logging.WARNING, logger="feeds.web.connections")
     with guarded(db, limits) as port:
         silent, dripping, slow_body, kept = (socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(4))
         try:
@@ -213,7 +213,7 @@ def test_a_request_must_arrive_whole_by_its_deadline_while_idle_keep_alive_is_le
         finally:
             for sock in (silent, dripping, slow_body, kept):
                 sock.close()
-    lines = [r.getMessage() for r in caplog.records if r.name == "feeds.connections"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "feeds.web.connections"]
     assert lines and "closed for not sending a whole request" in lines[0] and len(lines) <= 2, lines
 
 
@@ -335,7 +335,7 @@ def test_every_page_of_the_busiest_story_of_the_news_web_builds_within_300_ms(fi
 
 def test_a_story_page_is_cached_until_that_story_changes(tmp_path, monkeypatch):
     now = [1_800_000_000.0]
-    monkeypatch.setattr("feeds.serve.clock", SimpleNamespace(time=lambda: now[0]))  # the minute its dates are in
+    monkeypatch.setattr("feeds.web.app.clock", SimpleNamespace(time=lambda: now[0]))  # the minute its dates are in
     db = build_db(tmp_path / "cached.db")
     uid_engine = make_engine(db)
     with make_session_factory(uid_engine).begin() as session:
@@ -441,7 +441,7 @@ def test_without_a_per_client_limit_one_address_may_hold_many_connections(tmp_pa
 def test_the_open_file_limit_is_raised_for_every_connection_or_connections_fit_it():
     script = """
 import resource
-from feeds.connections import ConnectionLimits, fit_descriptors
+from feeds.web.connections import ConnectionLimits, fit_descriptors
 _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (300, hard))
 print(fit_descriptors(ConnectionLimits()).connection_limit, resource.getrlimit(resource.RLIMIT_NOFILE)[0], hard)

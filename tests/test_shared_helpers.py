@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from storage.files import write_atomically
-from storage.times import as_utc, iso
-from storage.urls import bare_host, host_of, is_web_url
+from storage.common.files import write_atomically
+from storage.common.times import as_utc, iso
+from storage.common.urls import bare_host, host_of, is_web_url
 
 
 @pytest.mark.parametrize(

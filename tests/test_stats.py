@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from scrapy.utils.test import get_crawler
 
 from crawler import stats as counters
 from crawler.stats import OutletCounts
+
+
+def test_an_outlets_failures_are_kept_bounded_and_combine_across_processes():
+    first, second = get_crawler().stats, get_crawler().stats
+    for n in range(counters.FAILURES_KEPT + 5):
+        counters.count_error(first, "http_404", "wire", f"https://wire.test/{n}")
+    counters.count_error(second, "listing_malformed", "wire", "https://wire.test/feed.xml")
+    mine = counters.outlet_counts(first.get_stats())["wire"]
+    assert mine.errors == counters.FAILURES_KEPT + 5 and len(mine.failures or []) == counters.FAILURES_KEPT
+    assert (mine.failures or [])[-1]["url"] == f"https://wire.test/{counters.FAILURES_KEPT + 4}"  # the latest kept
+    both = counters.outlet_counts(counters.combined([first.get_stats(), second.get_stats()]))["wire"]
+    assert len(both.failures or []) == counters.FAILURES_KEPT
+    assert "https://wire.test/feed.xml" in {f["url"] for f in both.failures or []}
 
 
 def test_counts_written_through_the_module_are_read_back_typed():
@@ -23,8 +38,11 @@ def test_counts_written_through_the_module_are_read_back_typed():
     dump = stats.get_stats()
     by_outlet = counters.outlet_counts(dump)
     assert by_outlet["herald"] == OutletCounts(new=2, listings_ok=1, poll_hint=600)
+    (failure,) = by_outlet["ledger"].failures or []
+    assert failure["kind"] == "http_404" and failure["url"] == "https://ledger.test/feed"
+    assert datetime.fromisoformat(failure["at"]) > datetime.now(UTC) - timedelta(minutes=1)
     assert by_outlet["ledger"] == OutletCounts(
-        errors=1, last_error="http_404: https://ledger.test/feed", retry_after=30.0
+        errors=1, last_error="http_404: https://ledger.test/feed", retry_after=30.0, failures=[failure]
     )
     assert counters.total(dump, counters.NEW) == 2 and counters.total(dump, counters.ALREADY_STORED) == 1
     assert counters.outcomes(dump) == {"new": 2, "already_stored": 1, "errors": 1, "errors/http_404": 1}

@@ -10,8 +10,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
+from storage.common.fingerprint import normalize_text, text_hash
+from storage.common.urls import canonical_url, strip_tracking
 from storage.db import make_engine, make_session_factory
-from storage.fingerprint import normalize_text, text_hash
 from storage.migrate import upgrade
 from storage.models import Article, ArticleVersion, Base
 from storage.repository import (
@@ -29,7 +30,6 @@ from storage.repository import (
     sync_outlets,
 )
 from storage.search import is_search_object
-from storage.urls import canonical_url, strip_tracking
 from tests.support.articles import article_values
 from tests.support.db import PG_URL
 
@@ -193,7 +193,7 @@ def test_the_extracted_fields_exist_on_both_sides_and_every_store_outcome_has_a_
     from dataclasses import fields
 
     from crawler.extract import ArticleRecord
-    from crawler.pipelines import OUTCOMES
+    from crawler.pipelines.store import OUTCOMES
     from storage import repository
     from storage.models import EXTRACTED_FIELDS, Article
 

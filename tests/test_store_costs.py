@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from crawler.newsweb.stories import ATOM_STORIES, WIRE_STORY
+from crawler.demo.stories import ATOM_STORIES, WIRE_STORY
 from storage.db import Store
 from storage.models import Article
 from storage.repository import OutletRow, sync_outlets

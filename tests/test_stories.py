@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from crawler.newsweb.stories import ATOM_STORIES, WIRE_STORY
+from crawler.demo.stories import ATOM_STORIES, WIRE_STORY
+from storage.common.urls import article_uid
 from storage.db import make_engine, make_session_factory
 from storage.models import Article, Story
 from storage.repository import OutletRow, add_citations, sync_outlets
 from storage.stories import assign_story, backfill_stories, load_index
-from storage.urls import article_uid
 from tests.support.articles import store_article
 
 STORY = "\n\n".join(WIRE_STORY)

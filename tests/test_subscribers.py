@@ -21,7 +21,7 @@ import pytest
 from lxml import etree
 
 from feeds.ids import feed_id, story_item_id, tag_item_id
-from storage.urls import article_uid
+from storage.common.urls import article_uid
 from tests.support.cli import newswire
 from tests.support.newsweb import Crawl
 from tests.support.serving import copy_database, fetch, newsboat, serving

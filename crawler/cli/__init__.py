@@ -4,12 +4,13 @@ options defined once (options), what commands print (render), errors that carry 
 from __future__ import annotations
 
 import sys
+import traceback
 
 import click
 
 from crawler.cli.crawl import crawl
 from crawler.cli.demo import demo
-from crawler.cli.errors import EXIT_OK, NewswireGroup
+from crawler.cli.errors import EXIT_CRASHED, EXIT_OK, NewswireGroup
 from crawler.cli.export import export
 from crawler.cli.publish import feeds, serve
 from crawler.cli.reextract import reextract
@@ -26,7 +27,8 @@ def cli() -> None:
     """newswire: crawl news outlets, clean and deduplicate articles, publish feeds, export the corpus.
 
     Every command takes --db, -q/-v and --log-file; expected errors are one `newswire: error:` line
-    with exit code 2 (usage), 3 (failed) or 75 (another crawl is running).
+    with exit code 2 (usage), 3 (failed) or 75 (another crawl is running); a crawl that
+    completed exits 0, a partial one 1; a crash (a bug, with its traceback) exits 70.
 
     Example: newswire demo
     """
@@ -43,3 +45,7 @@ def main() -> None:
     except BrokenPipeError:  # `newswire export | head`
         sys.stderr.close()
         sys.exit(EXIT_OK)
+    except Exception:  # noqa: BLE001 - not an expected failure (those are CommandErrors): a bug
+        traceback.print_exc()
+        click.echo(f"newswire: crashed: a bug, exit {EXIT_CRASHED}; the traceback above belongs in a report", err=True)
+        sys.exit(EXIT_CRASHED)

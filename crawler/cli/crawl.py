@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from crawler.cli.errors import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, Locked, UsageProblem
+from crawler.cli.errors import EXIT_OK, Locked, UsageProblem, exit_code_for
 from crawler.cli.options import (
     crawl_db_option,
     current_log,
@@ -21,17 +21,12 @@ from crawler.cli.options import (
 )
 from crawler.cli.render import describe_run, said
 from crawler.cli.store import open_store
-from crawler.registry import Outlet, RegistryError, follow_citations_depth, load_registry, select_outlets
+from crawler.discovery.registry import Outlet, RegistryError, follow_citations_depth, load_registry, select_outlets
 
 if TYPE_CHECKING:
     from storage.db import Store
 
 logger = logging.getLogger(__name__)
-
-
-def exit_code_for(status: str) -> int:
-    """0 for a complete run, 1 for a partial or interrupted one, 3 for a failed one."""
-    return {"complete": EXIT_OK, "partial": EXIT_PARTIAL, "interrupted": EXIT_PARTIAL}.get(status, EXIT_FAILED)
 
 
 def close_abandoned_runs(store: Store) -> None:
@@ -101,7 +96,7 @@ def crawl(
 
     Example: newswire crawl --outlet Reuters --limit 20
     """
-    from crawler.crawl import run_crawl
+    from crawler.run import run_crawl
     from scheduling.lock import CrawlLocked, crawl_lock
 
     try:

@@ -13,7 +13,7 @@ from crawler.cli.errors import EXIT_FAILED, EXIT_OK, UsageProblem
 from crawler.cli.options import current_log, log_options
 from crawler.cli.render import describe_run, said
 from crawler.cli.store import open_store
-from crawler.registry import load_registry
+from crawler.discovery.registry import load_registry
 
 MARKER = ".newswire-demo"  # the directory is a demo's: it may be emptied and reused
 OWNED = ("newswire.db", "newswire.db-wal", "newswire.db-shm", "sources.toml")
@@ -44,8 +44,8 @@ def demo(work_dir: str) -> None:
 
     Example: newswire demo --dir /tmp/newswire-demo
     """
-    from crawler.crawl import run_crawl
-    from crawler.newsweb import LOCAL_WEB_SETTINGS, NewsWeb
+    from crawler.demo import LOCAL_WEB_SETTINGS, NewsWeb
+    from crawler.run import run_crawl
     from feeds.write import write_feeds
 
     root = Path(work_dir).resolve()

@@ -11,7 +11,10 @@ from typing import Any, ClassVar
 
 import click
 
-EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
+from scheduling.commands import EXIT_COMPLETE as EXIT_OK
+from scheduling.commands import EXIT_CRASHED, EXIT_FAILED, EXIT_PARTIAL, EXIT_USAGE
+
+__all__ = ["EXIT_CRASHED", "EXIT_FAILED", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE"]
 EXIT_LOCKED = 75  # scheduling.lock.EXIT_LOCKED (EX_TEMPFAIL), not imported: it would load SQLAlchemy for --help
 
 
@@ -49,7 +52,8 @@ def require_extra(module: str, extra: str, purpose: str) -> None:
 
 
 class NewswireGroup(click.Group):
-    """The command group that turns the failures every command can meet into a Failed line (exit 3)."""
+    """The command group that turns the failures every command can meet — the database's, the file
+    system's — into a Failed line (exit 3). Anything else is a bug: main() prints its traceback and exits 70."""
 
     def invoke(self, ctx: click.Context) -> Any:
         from sqlalchemy.exc import SQLAlchemyError
@@ -60,5 +64,10 @@ class NewswireGroup(click.Group):
             raise
         except SQLAlchemyError as exc:
             raise Failed(f"database: {str(exc).splitlines()[0]}") from None
-        except (OSError, RuntimeError) as exc:
+        except OSError as exc:
             raise Failed(f"{type(exc).__name__}: {exc}") from None
+
+
+def exit_code_for(status: str) -> int:
+    """0 for a complete run, 1 for a partial or interrupted one, 3 for a failed one."""
+    return {"complete": EXIT_OK, "partial": EXIT_PARTIAL, "interrupted": EXIT_PARTIAL}.get(status, EXIT_FAILED)

@@ -1,6 +1,6 @@
 """`newswire export`: the cleaned corpus with its provenance (JSON Lines, CSV, Parquet, WARC), streamed; or
 stories, or the citation graph. The command parses and checks options (each either narrows what is written or
-is refused, exit 2) and prints; storage.corpus_export.export_corpus writes."""
+is refused, exit 2) and prints; storage.corpus.export.export_corpus writes."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from crawler.cli.errors import Failed, UsageProblem
 from crawler.cli.options import db_option, log_options, parse_since
 from crawler.cli.render import noted
 from crawler.cli.store import open_store
-from crawler.registry import slugify
+from crawler.discovery.registry import slugify
 
 # what each export mode takes besides --db, --out and the logging options
 ARTICLE_OPTIONS = {"format", "since", "since_fetched", "run", "state", "outlet", "partition"}
@@ -105,7 +105,7 @@ def export(
     with open_store(db_url) as store, store.sessions() as session, _refusals():
         _check_names(session, wanted)
         if mode == "articles":
-            from storage.corpus_export import export_corpus
+            from storage.corpus.export import export_corpus
 
             count = export_corpus(session, wanted, fmt, out, state_path, partition=partition, card=card_path)
             if card_path is not None:
@@ -130,7 +130,7 @@ def _refuse_what_the_mode_ignores(mode: str, fmt: str, given: dict[str, Any]) ->
 
 
 def _filter(since: str | None, since_fetched: str | None, run_id: int | None, outlet: str | None) -> Any:
-    from storage.corpus import CorpusFilter
+    from storage.corpus.fields import CorpusFilter
 
     return CorpusFilter(
         since=parse_since(since),
@@ -144,8 +144,8 @@ def _filter(since: str | None, since_fetched: str | None, run_id: int | None, ou
 def _refusals() -> Iterator[None]:
     """The library's refusals as one error line: a state or an option it cannot use (exit 2), a database
     without its id (exit 3)."""
-    from storage.export import ExportRefused
-    from storage.export_state import StateUnreadable
+    from storage.corpus.lines import ExportRefused
+    from storage.corpus.state import StateUnreadable
     from storage.identity import NoDatabaseId
 
     try:
@@ -171,8 +171,8 @@ def _check_names(session: Any, wanted: Any) -> None:
 
 
 def _export_graph(session: Any, mode: str, wanted: Any, fmt: str, out: Path | IO[str]) -> int:
-    from storage.export import write_records
-    from storage.story_export import citation_graph, iter_story_records
+    from storage.corpus.lines import write_records
+    from storage.corpus.stories import citation_graph, iter_story_records
 
     if mode == "stories":
         stories = iter_story_records(session, since=wanted.since, outlet_slug=wanted.outlet_slug)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 from collections.abc import Callable
 from datetime import datetime
@@ -11,8 +12,8 @@ from typing import Any, TypeVar
 import click
 
 from crawler.cli.errors import UsageProblem
+from crawler.discovery.registry import DEFAULT_SOURCES
 from crawler.logs import LogOptions
-from crawler.registry import DEFAULT_SOURCES
 
 F = TypeVar("F", bound=Callable[..., Any])
 LOG_KEY = "newswire.log"
@@ -121,7 +122,7 @@ def parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
     """KEY=VALUE pairs of `-s` options as a dict of Scrapy setting overrides, each checked against the type
     of the setting's default (a number, a flag): `-s DOWNLOAD_TIMEOUT=abc` is refused here, in one line,
     not deep inside the crawl."""
-    from crawler.crawl import crawl_settings
+    from crawler.run import crawl_settings
 
     defaults = crawl_settings(None)
     overrides = {}
@@ -130,10 +131,20 @@ def parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
         key = key.strip()
         if not sep or not key:
             raise UsageProblem(f"-s expects KEY=VALUE, got {pair!r}")
+        if key not in defaults:  # a typo would otherwise run a whole crawl with the setting silently unset
+            raise UsageProblem(
+                f"-s {key}: neither a Scrapy setting nor one of newswire's{_did_you_mean(key, defaults)}"
+            )
         if problem := _setting_problem(defaults.get(key), value):
             raise UsageProblem(f"-s {key}={value}: {problem}")
         overrides[key] = value
     return overrides
+
+
+def _did_you_mean(key: str, settings: Any) -> str:
+    """ " (did you mean X?)" for the known setting closest to a mistyped `key`, or ""."""
+    close = difflib.get_close_matches(key.upper(), [str(name) for name in settings.attributes], n=1, cutoff=0.75)
+    return f" (did you mean {close[0]}?)" if close else ""
 
 
 def _setting_problem(default: object, value: str) -> str | None:

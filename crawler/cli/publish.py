@@ -96,7 +96,7 @@ def serve(
     Example: newswire serve --host 0.0.0.0 --port 8080 --base-url https://news.example.org/
     --allowed-host news.example.org --access-log access.log
     """
-    from feeds.serve import serve as serve_feeds
+    from feeds.web.app import serve as serve_feeds
 
     def ready(root: str) -> None:
         click.echo(f"serving feeds on {root} (Ctrl-C stops)", err=True)

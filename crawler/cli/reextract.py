@@ -10,7 +10,7 @@ from crawler.cli.errors import EXIT_OK, EXIT_PARTIAL, Locked, UsageProblem
 from crawler.cli.options import db_option, log_options, parse_since, sources_option
 from crawler.cli.render import said
 from crawler.cli.store import open_store
-from crawler.registry import RegistryError, load_registry, slugify
+from crawler.discovery.registry import RegistryError, load_registry, slugify
 
 
 @click.command()
@@ -31,7 +31,7 @@ def reextract(db_url: str, sources: str, outlet_name: str | None, since: str | N
 
     Example: newswire reextract --outlet Reuters --since 2025-07-01
     """
-    from crawler.reextract import reextract as run
+    from crawler.processing.reextraction import reextract as run
     from scheduling.lock import CrawlLocked, crawl_lock
     from storage.models import Outlet
 

@@ -58,7 +58,7 @@ def story_lines(story: dict[str, Any]) -> list[str]:
 
 def suggestion_lines(entries: Iterable[dict[str, Any]]) -> list[str]:
     """Cited outlets missing from the registry, each as a comment and a ready [[outlet]] stanza."""
-    from storage.story_export import registry_stanza
+    from storage.corpus.stories import registry_stanza
 
     lines = []
     for entry in entries:

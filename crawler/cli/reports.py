@@ -64,9 +64,9 @@ def status(
 
     Example: newswire status --runs 10 --json
     """
+    from crawler.cli.status_report import status_report, status_text
     from crawler.config import CrawlConfig
-    from crawler.crawl import crawl_settings
-    from crawler.status import status_report, status_text
+    from crawler.run import crawl_settings
 
     crawl_config = crawl_settings(db_url, parse_overrides(settings))
     policy = CrawlConfig.from_settings(crawl_config).polling
@@ -124,7 +124,7 @@ def stories(db_url: str, since: str | None, min_outlets: int, limit: int, as_jso
 
     Example: newswire stories --since "2 days ago" --min-outlets 2
     """
-    from storage.story_export import iter_story_records
+    from storage.corpus.stories import iter_story_records
 
     since_dt = parse_since(since)
     with open_store(db_url) as store, store.sessions() as session:
@@ -151,8 +151,8 @@ def outlets(db_url: str, suggest: bool, limit: int, as_json: bool) -> None:
 
     Example: newswire outlets --suggest --limit 10 >> sources.toml.new
     """
+    from storage.corpus.stories import suggested_outlets
     from storage.repository import outlet_counts
-    from storage.story_export import suggested_outlets
 
     with open_store(db_url) as store, store.sessions() as session:
         if suggest:

@@ -20,7 +20,7 @@ from crawler.cli.options import (
     settings_option,
     sources_option,
 )
-from crawler.registry import RegistryError, load_registry, select_outlets
+from crawler.discovery.registry import RegistryError, load_registry, select_outlets
 
 logger = logging.getLogger(__name__)
 
@@ -60,12 +60,14 @@ def install(
     """Write cron entries that run `newswire crawl` and then `newswire feeds`, one per interval.
 
     Entries carry absolute paths (interpreter, working directory, registry, feeds, log) and the
-    database URL, and a `# newswire:<workdir>` tag: installing again replaces this directory's
-    entries; the crontab's other lines stay byte for byte. Outlets with `every = "15m"` in
-    sources.toml get their own entry. A crawl that finds another one running exits 75 and skips
-    `feeds`. With --due, every run crawls only the outlets that adaptive polling says are due
-    (install a short --every, such as 5m, and let polling pick). `newswire status` shows the next
-    crawl these entries make.
+    database URL, and a `# newswire:<workdir>` tag. Entries are keyed by what they crawl: installing for
+    the whole registry replaces this directory's entries for the same database; installing with --outlet
+    replaces only the entry of those outlets and keeps the others; the crontab's other lines stay byte for
+    byte. The command says what it added, replaced and kept. Outlets with `every = "15m"` in
+    sources.toml get their own entry. `feeds` runs after a complete or partial crawl (exit 0 or
+    1), not after a failed one (3), a crash (70) or one that found another crawl running (75). With
+    --due, every run crawls only the outlets that adaptive polling says are due (install a short
+    --every, such as 5m, and let polling pick). `newswire status` shows the next crawl these entries make.
 
     Example: newswire schedule install --every 30m --crontab ./crontab.txt
     """
@@ -91,13 +93,15 @@ def install(
             base_url=base_url,
             crawl_args=["--due"] if due else [],
         )
-        lines = install_entries(entries, crontab_file)
+        installed = install_entries(entries, crontab_file, whole_registry=not outlet_names)
     except (ValueError, RegistryError, CronError) as exc:
         raise UsageProblem(str(exc)) from None
     where = crontab_file or "the user's crontab"
-    click.echo(f"{len(lines)} newswire cron entr{'y' if len(lines) == 1 else 'ies'} in {where}:")
-    for line in lines:
-        click.echo(f"  {line}")
+    for verb, lines in (("added", installed.written), ("replaced", installed.replaced), ("kept", installed.kept)):
+        if lines or verb == "added":
+            click.echo(f"{verb} {len(lines)} newswire cron {'entry' if len(lines) == 1 else 'entries'} in {where}:")
+        for line in lines:
+            click.echo(f"  {line}")
 
 
 @schedule.command(name="list")
@@ -160,7 +164,8 @@ def run(
     For hosts without cron (containers, systemd services). Each crawl is its own process running
     `newswire crawl --due` (with this command's -s, -q, -v and --log-file), then `newswire feeds`
     when --feeds-dir is given; adaptive polling decides when each outlet is due. SIGTERM or Ctrl-C
-    lets the running crawl close cleanly (recorded as interrupted) and exits 0.
+    lets the running crawl close cleanly (recorded as interrupted) and exits 0 — or, when a crawl failed (3)
+    or crashed (70) since it started, with that crawl's code.
 
     Example: newswire schedule run --feeds-dir /srv/feeds --base-url https://news.example.org/feeds/
     """

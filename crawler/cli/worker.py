@@ -7,8 +7,7 @@ import time
 
 import click
 
-from crawler.cli.crawl import exit_code_for
-from crawler.cli.errors import Failed, UsageProblem, require_extra
+from crawler.cli.errors import Failed, UsageProblem, exit_code_for, require_extra
 from crawler.cli.options import (
     crawl_db_option,
     current_log,
@@ -20,7 +19,7 @@ from crawler.cli.options import (
 )
 from crawler.cli.render import describe_run, said
 from crawler.cli.store import open_store
-from crawler.registry import RegistryError, load_registry
+from crawler.discovery.registry import RegistryError, load_registry
 
 logger = logging.getLogger(__name__)
 
@@ -32,10 +31,10 @@ def shared_crawl_settings(
     frontier — a server database, a frontier that answers, takes writes and is this database's — in one-line
     errors, before anything is queued. `overrides`: the command's `-s` settings (the frontier's prefix)."""
     require_extra("redis", "distributed", "a shared crawl (--frontier)")
-    from crawler.crawl import crawl_settings
     from crawler.frontier.connection import PREFIX_SETTING, FrontierUnavailable
     from crawler.frontier.ownership import ForeignFrontier
     from crawler.frontier.setup import NotShareable, frontier_settings, join_shared_crawl
+    from crawler.run import crawl_settings
 
     prefix = crawl_settings(db_url, overrides).get(PREFIX_SETTING) or "newswire"
     try:
@@ -64,7 +63,7 @@ def worker(sources: str, db_url: str, frontier: str | None, until_idle: bool, se
 
     Example: newswire worker --frontier redis://10.0.0.5:6379/0 --db postgresql+psycopg://crawler@10.0.0.6/news
     """
-    from crawler.crawl import run_crawl
+    from crawler.run import run_crawl
 
     if not frontier:
         raise UsageProblem("a worker needs --frontier redis://HOST:6379/0 (or NEWSWIRE_FRONTIER)")

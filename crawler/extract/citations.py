@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from storage.urls import bare_host, is_web_url
+from storage.common.urls import bare_host, is_web_url
 
 SOURCE_LINE, ATTRIBUTION, DATELINE, LINK = "source-line", "attribution", "dateline", "link"
 MAX_NAME_WORDS = 8  # an outlet's name is short; capping keeps the span search cheap on all-caps text

@@ -204,7 +204,7 @@ def url_date(url: str) -> DateCandidate | None:
 def warm_date_parsers() -> None:
     """Load what dateparser loads lazily, once per process, for the languages this module asks it for and for
     htmldate's search (every locale): ~3.5 s of CPU that the first page needing them would pay otherwise
-    (in each extraction worker, unshared). Called by the workers' fork server (crawler/warm.py) and the
+    (in each extraction worker, unshared). Called by the workers' fork server (crawler/processing/warm.py) and the
     benchmarks."""
     from htmldate.extractors import get_external_parser
 

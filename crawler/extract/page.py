@@ -34,7 +34,7 @@ from crawler.extract.sites import domain_label, registrable_domain
 from crawler.extract.standfirst import already_told, find_standfirst
 from crawler.extract.structured import Structured, page_title, read_structured
 from crawler.extract.titles import choose_title, headline_texts, normalize_title
-from storage.urls import canonical_url, host_of, is_web_url
+from storage.common.urls import canonical_url, host_of, is_web_url
 
 
 @dataclass(frozen=True)

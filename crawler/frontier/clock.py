@@ -27,13 +27,13 @@ from scrapy.utils.asyncio import sleep
 from scrapy.utils.httpobj import urlparse_cached
 
 from crawler.config import CrawlConfig
+from crawler.delaying_scheduler import NOT_BEFORE
+from crawler.frontier.config import FrontierConfig
 from crawler.frontier.connection import FrontierKeys, frontier_of
-from crawler.middlewares import retry_after_seconds
-from crawler.scheduler import NOT_BEFORE
+from crawler.middlewares.retry import retry_after_seconds
 
 logger = logging.getLogger(__name__)
 
-MAX_WAIT_SETTING, DEFAULT_MAX_WAIT = "NEWSWIRE_FRONTIER_MAX_WAIT", 300.0
 MAX_HOST_CHARS = 255  # the longest DNS name; a longer "host" is cut, so a key stays small
 GRACE_MS = 1000  # a clock key outlives its next-allowed time by this much, then expires
 LATE_SEND = 0.1  # seconds a request may leave after its slot; later, it takes a new slot
@@ -163,8 +163,8 @@ class SharedPoliteness:
         middleware = cls(
             crawler,
             HostClock(client, keys),
-            max_wait=crawler.settings.getfloat(MAX_WAIT_SETTING, DEFAULT_MAX_WAIT),
-            defer_after=crawler.settings.getfloat("NEWSWIRE_FRONTIER_DEFER_AFTER", 5.0),
+            max_wait=FrontierConfig.from_crawler(crawler).max_wait,
+            defer_after=FrontierConfig.from_crawler(crawler).defer_after,
             retry_after_max=CrawlConfig.from_crawler(crawler).retry_after_max.total_seconds(),
         )
         crawler.signals.connect(middleware.robots_parsed, signal=signals.robots_parsed)

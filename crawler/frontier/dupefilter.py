@@ -25,6 +25,7 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.dupefilters import BaseDupeFilter
 
+from crawler.frontier.config import FrontierConfig
 from crawler.frontier.connection import FrontierKeys, frontier_of
 
 logger = logging.getLogger(__name__)
@@ -93,14 +94,8 @@ class ExpiringDupeFilter(BaseDupeFilter):
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExpiringDupeFilter:
         client, keys = frontier_of(crawler.settings)
-        settings = crawler.settings
-        return cls(
-            client,
-            keys,
-            crawler,
-            settings.getfloat("NEWSWIRE_FRONTIER_SEEN_SECONDS", 7 * DAY),
-            settings.getfloat("NEWSWIRE_FRONTIER_LISTING_SEEN_SECONDS", 300),
-        )
+        config = FrontierConfig.from_crawler(crawler)
+        return cls(client, keys, crawler, config.seen_seconds, config.listing_seen_seconds)
 
     def _listing_key(self) -> str:
         """The current crawl's set of listings (feeds, sitemaps, homepages, robots.txt)."""

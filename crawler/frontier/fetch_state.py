@@ -1,7 +1,7 @@
 """A shared crawl's view of its listings, in Redis: which listings' articles are all handled, by any worker.
 
 A listing's validators are saved only once every article it led to was stored or given up (so a 304 next
-time hides nothing: crawler/conditional.py). In a shared crawl the worker that reads a feed is rarely the
+time hides nothing: crawler/extensions/fetch_state.py). In a shared crawl the worker that reads a feed is rarely the
 one that fetches its articles, so the counts of outstanding articles per listing, the listings left
 incomplete, the child sitemaps' parents and the fresh validators live in the frontier's Redis, and every
 worker that closes saves the validators of the listings complete so far (the last one to close saves them
@@ -24,8 +24,8 @@ import redis
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
-from crawler.conditional import FetchState
-from crawler.database import crawl_store
+from crawler.extensions.database import crawl_store
+from crawler.extensions.fetch_state import FetchState
 from crawler.frontier.connection import FrontierKeys, as_text, frontier_of
 from storage.db import Store
 from storage.validators import Validators, load_validator, load_validators

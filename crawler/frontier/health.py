@@ -18,9 +18,11 @@ import weakref
 import redis
 from scrapy.crawler import Crawler
 
+from crawler.frontier.config import FrontierConfig
+
 logger = logging.getLogger(__name__)
 
-MAX_OUTAGE_SETTING, DEFAULT_MAX_OUTAGE = "NEWSWIRE_FRONTIER_MAX_OUTAGE", 300.0
+DEFAULT_MAX_OUTAGE = 300.0  # seconds; a crawl's is FrontierConfig.max_outage
 FULL, UNREACHABLE = "frontier_full", "frontier_unreachable"  # the finish reasons of a crawl this ends
 _REFUSED_TYPES = (redis.exceptions.OutOfMemoryError, redis.exceptions.ReadOnlyError)
 _REFUSED_CODES = ("MISCONF", "NOREPLICAS")  # stop-writes-on-bgsave-error, min-replicas-to-write
@@ -100,5 +102,5 @@ _HEALTH: weakref.WeakKeyDictionary[Crawler, FrontierHealth] = weakref.WeakKeyDic
 def frontier_health(crawler: Crawler) -> FrontierHealth:
     """The crawl's one FrontierHealth, shared by its frontier components (scheduler, coordination)."""
     if crawler not in _HEALTH:
-        _HEALTH[crawler] = FrontierHealth(crawler.settings.getfloat(MAX_OUTAGE_SETTING, DEFAULT_MAX_OUTAGE))
+        _HEALTH[crawler] = FrontierHealth(FrontierConfig.from_crawler(crawler).max_outage)
     return _HEALTH[crawler]

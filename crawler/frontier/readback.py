@@ -15,8 +15,8 @@ A request comes back with what the crawl itself writes, each value checked, and 
   name and type; the outlet one of the registry's.
 - the URL: http(s), and — unless the registry vouches for its scheme, host and port — not a loopback,
   private, link-local or reserved address (`address_refusal`, the address guard's rule where no DNS lookup is
-  needed; crawler/middlewares.py's PrivateAddressGuard still checks every request, names resolved, before
-  it is sent, and nothing a request carries from Redis can route around it).
+  needed; crawler/middlewares/private_addresses.py's PrivateAddressGuard still checks every request, names
+  resolved, before it is sent, and nothing a request carries from Redis can route around it).
 
 `ReadBackGate` is the scheduler's side: it reads each leased request through these rules, and counts and logs
 what it cut, refused or dropped.
@@ -38,12 +38,12 @@ from twisted.python.failure import Failure
 from crawler import meta
 from crawler import stats as counters
 from crawler.config import CrawlConfig
-from crawler.errors import PrivateAddressRefused
+from crawler.delaying_scheduler import NOT_BEFORE
+from crawler.discovery.registry import origin_of
 from crawler.extract.record import DiscoveryHints, DiscoverySource
+from crawler.failures import PrivateAddressRefused
 from crawler.frontier.serializer import RefusedRequest, check_callbacks, decode
-from crawler.middlewares import is_internal_address
-from crawler.registry import origin_of
-from crawler.scheduler import NOT_BEFORE
+from crawler.middlewares.private_addresses import is_internal_address
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ another worker. A worker that stops cleanly hands its leases back. A heartbeat k
 and its line in the worker list alive, and wakes the engine so requests other workers queued are taken up
 within a second, not at Scrapy's 5-second heartbeat.
 
-Retries that must wait (crawler/scheduler.py's NOT_BEFORE) wait in the frontier's `delayed` set, for every
+Retries that must wait (crawler/delaying_scheduler.py's NOT_BEFORE) wait in the frontier's `delayed` set, for every
 worker to see.
 """
 
@@ -29,17 +29,18 @@ from twisted.python.failure import Failure
 
 from crawler import meta
 from crawler import stats as counters
-from crawler.coordination import crawl_coordination
-from crawler.errors import classify_failure, worth_retrying
+from crawler.delaying_scheduler import NOT_BEFORE
+from crawler.extensions.coordination import crawl_coordination
+from crawler.failures import classify_failure, worth_retrying
+from crawler.frontier.config import FrontierConfig
 from crawler.frontier.connection import FrontierKeys, frontier_of
 from crawler.frontier.dupefilter import ExpiringDupeFilter
 from crawler.frontier.health import FULL, frontier_health, refuses_writes
 from crawler.frontier.leases import Lease, LeasedQueue
-from crawler.frontier.ownership import DATABASE_SETTING, ForeignFrontier, claim
+from crawler.frontier.ownership import ForeignFrontier, claim
 from crawler.frontier.readback import ReadBackGate
 from crawler.frontier.serializer import UnqueueableRequest, dumps
 from crawler.frontier.workers import WorkerRoster
-from crawler.scheduler import NOT_BEFORE
 
 logger = logging.getLogger(__name__)
 
@@ -54,12 +55,12 @@ class FrontierScheduler(BaseScheduler):
         self.crawler = crawler
         self.queue = queue
         self.keys: FrontierKeys = frontier_of(crawler.settings)[1]
-        self.database: str | None = crawler.settings.get(DATABASE_SETTING)  # whose frontier this must stay
+        self.database: str | None = FrontierConfig.from_crawler(crawler).database or None  # whose frontier it stays
         self.foreign = False  # the frontier came to belong to another database: this process leases nothing
         self.df = dupefilter
         self.roster = roster
         self.stats = crawler.stats
-        self.stay = crawler.settings.getbool(STAY_SETTING)
+        self.stay = FrontierConfig.from_crawler(crawler).stay
         self.held: dict[str, Lease] = {}  # leases of requests in this process, extended by the heartbeat
         self.unacked: dict[str, Lease] = {}  # requests done while Redis was away: acked once it answers
         self.spider: Spider | None = None
@@ -74,8 +75,8 @@ class FrontierScheduler(BaseScheduler):
         queue = LeasedQueue(
             client,
             keys,
-            lease_seconds=crawler.settings.getfloat("NEWSWIRE_FRONTIER_LEASE_SECONDS", 120.0),
-            max_tries=crawler.settings.getint("NEWSWIRE_FRONTIER_MAX_TRIES", 3),
+            lease_seconds=FrontierConfig.from_crawler(crawler).lease_seconds,
+            max_tries=FrontierConfig.from_crawler(crawler).max_tries,
         )
         roster = WorkerRoster(client, keys, queue.lease_ms / 1000)
         scheduler = cls(crawler, queue, ExpiringDupeFilter.from_crawler(crawler), roster)
@@ -200,7 +201,7 @@ class FrontierScheduler(BaseScheduler):
     def finished(self, request: Request, result: Any) -> None:
         """Scrapy is done with `request` (its callback or errback ran, its output scheduled and stored). An
         article that failed in a way worth retrying is forgotten by the dupefilter, so the next crawl's
-        listing queues it again (its listing was marked incomplete: crawler/conditional.py)."""
+        listing queues it again (its listing was marked incomplete: crawler/extensions/fetch_state.py)."""
         lease_meta = request.meta.get(LEASE_META)
         if lease_meta is None:
             return

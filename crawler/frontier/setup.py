@@ -7,12 +7,12 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from crawler import settings
-from crawler.conditional import FETCH_STATE_SETTING
-from crawler.coordination import COORDINATION_SETTING
+from crawler.extensions.coordination import COORDINATION_SETTING
+from crawler.extensions.fetch_state import FETCH_STATE_SETTING
 from crawler.frontier.connection import FRONTIER_SETTING, FrontierKeys, connect
-from crawler.frontier.coordination import PLANS_SETTING
 from crawler.frontier.ownership import DATABASE_SETTING, claim_frontier, database_identity
 from crawler.frontier.scheduler import STAY_SETTING
+from crawler.frontier.shared_coordination import PLANS_SETTING
 
 
 class NotShareable(ValueError):
@@ -52,7 +52,7 @@ def frontier_settings(frontier_url: str, *, plans: bool, stay: bool, database: s
         DATABASE_SETTING: database,
         PLANS_SETTING: plans,
         STAY_SETTING: stay,
-        COORDINATION_SETTING: "crawler.frontier.coordination.SharedCoordination",
+        COORDINATION_SETTING: "crawler.frontier.shared_coordination.SharedCoordination",
         FETCH_STATE_SETTING: "crawler.frontier.fetch_state.SharedFetchState",
         "SCHEDULER": "crawler.frontier.scheduler.FrontierScheduler",
         "DUPEFILTER_CLASS": "crawler.frontier.dupefilter.ExpiringDupeFilter",

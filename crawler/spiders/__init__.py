@@ -1,1 +1,1 @@
-"""Spiders: navigation only (which URLs to fetch); parsing lives in crawler.listings and crawler.extract."""
+"""Spiders: navigation only (which URLs to fetch); parsing lives in crawler.discovery.listings and crawler.extract."""

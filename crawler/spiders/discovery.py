@@ -13,13 +13,13 @@ from scrapy.http import Response, TextResponse
 
 from crawler import meta
 from crawler import stats as counters
-from crawler.conditional import FetchState, crawl_fetch_state, max_age
 from crawler.config import CrawlConfig
-from crawler.coordination import CrawlCoordination
-from crawler.listings import feed_links, prefer_news_sitemaps, robots_sitemaps
-from crawler.navigation import ListingAnswer, ListingLimits, plan_listing
-from crawler.registry import Outlet
-from storage.urls import is_web_url
+from crawler.discovery.listings import feed_links, prefer_news_sitemaps, robots_sitemaps
+from crawler.discovery.navigation import ListingAnswer, ListingLimits, plan_listing
+from crawler.discovery.registry import Outlet
+from crawler.extensions.coordination import CrawlCoordination
+from crawler.extensions.fetch_state import FetchState, crawl_fetch_state, max_age
+from storage.common.urls import is_web_url
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ LISTING_PRIORITY = 10  # listings before articles, so limits see the newest entr
 
 class ListingDiscovery:
     """Requests and callbacks for listings: feeds, sitemaps (indexes, the sitemap window), robots.txt
-    `Sitemap:` lines and homepage autodiscovery, all conditional (crawler.conditional).
+    `Sitemap:` lines and homepage autodiscovery, all conditional (crawler.extensions.fetch_state).
 
     Mixed into NewsSpider, which provides `outlets`, `config`, `coordination`, `awaiting_robots`, `settings`,
     `crawler`, `_article_request`, `on_error` and `record_error`.
@@ -165,7 +165,7 @@ class ListingDiscovery:
     def parse_listing(
         self, response: Response, listing_depth: int = 0, follow_depth: int = 0, parent_listing: str | None = None
     ) -> Iterator[scrapy.Request]:
-        """Turn the listing's plan (crawler.navigation) into counts, fetch-state updates and requests."""
+        """Turn the listing's plan (crawler.discovery.navigation) into counts, fetch-state updates and requests."""
         outlet = self.outlets[response.meta[meta.OUTLET]]
         if parent_listing:
             self.fetch_state.child(response.url, parent_listing)  # under its final URL too (redirects)

@@ -17,22 +17,22 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from crawler import meta
 from crawler import stats as counters
 from crawler.config import CrawlConfig
-from crawler.coordination import CrawlCoordination, CrawlOptions, crawl_coordination
-from crawler.database import crawl_store
-from crawler.errors import classify_failure, worth_retrying
-from crawler.extract.citations import OutletDirectory, resolve
-from crawler.extract.record import DiscoveryHints, DiscoverySource
-from crawler.items import ExtractedArticle, FetchedPage
-from crawler.listings import (
+from crawler.discovery.listings import (
     ListingEntry,
     changed_since,
 )
-from crawler.registry import Outlet, load_registry, select_outlets
-from crawler.resolve import outlet_directory
+from crawler.discovery.registry import Outlet, load_registry, select_outlets
+from crawler.discovery.resolve import outlet_directory
+from crawler.extensions.coordination import CrawlCoordination, CrawlOptions, crawl_coordination
+from crawler.extensions.database import crawl_store
+from crawler.extract.citations import OutletDirectory, resolve
+from crawler.extract.record import DiscoveryHints, DiscoverySource
+from crawler.failures import classify_failure, worth_retrying
+from crawler.items import ExtractedArticle, FetchedPage
 from crawler.signals import article_stored
 from crawler.spiders.discovery import ListingDiscovery
+from storage.common.urls import canonical_url, is_web_url, strip_tracking
 from storage.db import stored_urls
-from storage.urls import canonical_url, is_web_url, strip_tracking
 
 logger = logging.getLogger(__name__)
 

@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from storage.fingerprint import text_hash
+from storage.common.fingerprint import text_hash
+from storage.common.urls import canonical_url
 from storage.models import Article
 from storage.repository import insert_article
-from storage.urls import canonical_url
 
 PUBLISHED = datetime(2025, 7, 23, 14, 5, tzinfo=UTC)
 FETCHED = datetime(2025, 7, 23, 15, 0, tzinfo=UTC)

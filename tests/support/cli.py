@@ -12,7 +12,7 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 
 from crawler.cli import cli
-from crawler.newsweb import LOCAL_WEB_SETTINGS, as_set_options
+from crawler.demo import LOCAL_WEB_SETTINGS, as_set_options
 from tests.support.paths import PROJECT
 
 # `-s` options for a crawl of the loopback news web: its politeness settings, and no back-off between retries

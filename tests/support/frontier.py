@@ -21,7 +21,7 @@ def frontier_scheduler(
     settings = {
         **frontier_settings(frontier_url, plans=False, stay=shape.get("stay", False), database=shape.get("database")),
         "NEWSWIRE_FRONTIER_PREFIX": prefix,
-        "EXTENSIONS": {"crawler.coordination.CoordinationKeeper": 0},
+        "EXTENSIONS": {"crawler.extensions.coordination.CoordinationKeeper": 0},
         **options,
     }
     crawler = get_crawler(spider_class, settings)

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert, select, update
 
+from storage.common.fingerprint import text_hash
+from storage.common.urls import article_uid
 from storage.db import make_engine, make_session_factory
-from storage.fingerprint import text_hash
 from storage.models import Article, Story
 from storage.repository import OutletRow, sync_outlets
-from storage.urls import article_uid
 
 DAY = datetime(2025, 7, 23, 9, 0, tzinfo=UTC)
 _SYLLABLES = ("ka", "lo", "mi", "ra", "te", "su", "vo", "ne", "di", "pa", "ro", "zu", "fe", "gi", "ha", "yo")

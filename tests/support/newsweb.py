@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from crawler.newsweb import NewsWeb
+from crawler.demo import NewsWeb
 from tests.support.cli import FAST_CRAWL, run_newswire
 
 

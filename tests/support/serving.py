@@ -1,4 +1,4 @@
-"""The feed server as tests reach it: the app on `newswire serve`'s waitress server (feeds.connections: deadlines
+"""The feed server as tests reach it: the app on `newswire serve`'s waitress server (feeds.web.connections: deadlines
 and connections per client) at a loopback port in a background thread, plain HTTP requests to it, and
 newsboat, a real feed reader, run against it."""
 
@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from waitress.wasyncore import close_all
 
-from feeds.connections import create_server
-from feeds.serve import make_app
+from feeds.web.app import make_app
+from feeds.web.connections import create_server
 
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never through a proxy
 
@@ -52,7 +52,7 @@ def serving(db_url: str, port: int = 0, **options) -> Iterator[str]:
                 raise
 
     root = f"http://127.0.0.1:{server.effective_port}/"
-    app.listening_at(root)  # as feeds.serve.serve does once it listens
+    app.listening_at(root)  # as feeds.web.app.serve does once it listens
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:

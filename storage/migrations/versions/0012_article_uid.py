@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from storage.urls import article_uid
+from storage.common.urls import article_uid
 
 revision: str = "0012"
 down_revision: str | None = "0011"
