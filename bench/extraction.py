@@ -129,43 +129,56 @@ def _warm_worker() -> None:
             run_safely(run, page)
 
 
-def _ablated_outputs(task: tuple[str | None, str]) -> tuple[list[Output], float]:
-    """One ablation pass (stage None: nothing off) and its CPU seconds, warm-up pages excluded."""
+def _ablated_outputs(task: tuple[str, str]) -> list[Output]:
+    """One ablation pass: newswire with one stage off over one set."""
     stage, dataset = task
     run = newswire_runner(disabled=stage)
-    for page in _ABLATION_PAGES[dataset][:WARM_UP]:
-        run_safely(run, page)
-    start = time.process_time()
-    outputs = [run_safely(run, page) for page in _ABLATION_PAGES[dataset]]
-    return outputs, time.process_time() - start
+    return [run_safely(run, page) for page in _ABLATION_PAGES[dataset]]
+
+
+def _stage_costs(task: tuple[str, int, tuple[str, ...]]) -> dict[str | None, float]:
+    """CPU seconds of each variant — None: nothing off; a stage: that stage off — over every other page of a
+    set (from `offset`), all variants run on one page before the next page, in a rotating order, so that
+    whatever slows the machine down slows every variant alike."""
+    dataset, offset, stage_names = task
+    variants: list[str | None] = [None, *stage_names]
+    runners = {variant: newswire_runner(disabled=variant) for variant in variants}
+    spent = dict.fromkeys(variants, 0.0)
+    for index, page in enumerate(_ABLATION_PAGES[dataset][offset::2]):
+        turn = index % len(variants)
+        for variant in variants[turn:] + variants[:turn]:
+            start = time.process_time()
+            run_safely(runners[variant], page)
+            spent[variant] += time.process_time() - start
+    return spent
 
 
 def run_ablation(pages: dict[str, list[Page]], body: dict, stage_names: tuple[str, ...]) -> dict[str, dict]:
     """newswire with each stage off in turn: {stage: {set: result with deltas against full newswire}}.
 
-    A stage's cost is the CPU ms per page newswire saves with it off, against a full pass run in the same
-    pool (both CPU time of one process, so the two workers sharing the machine do not inflate it); a
-    tenth of a ms is noise, and a negative cost means the stage saves later work."""
+    A stage's cost is the CPU ms per page newswire saves with it off (_stage_costs: every variant on each
+    page in turn, CPU time of one process); a few tenths of a ms is noise, and a negative cost means the
+    stage saves later work."""
     _ABLATION_PAGES.clear()
     _ABLATION_PAGES.update(pages)
-    # the full passes last: by then each worker has read every set, so lazy first-use costs (a language's
-    # stoplist, a date locale) are paid already and not counted as what the stages cost
-    tasks: list[tuple[str | None, str]] = [(stage, dataset) for stage in stage_names for dataset in pages]
-    tasks += [(None, dataset) for dataset in pages]
+    tasks = [(stage, dataset) for stage in stage_names for dataset in pages]
+    cost_tasks = [(dataset, offset, stage_names) for dataset in pages for offset in (0, 1)]
     with multiprocessing.get_context("fork").Pool(ABLATION_WORKERS, initializer=_warm_worker) as pool:
         runs = pool.map(_ablated_outputs, tasks, chunksize=1)
-    full_cpu = {dataset: seconds for (stage, dataset), (_o, seconds) in zip(tasks, runs, strict=True) if stage is None}
+        costs = pool.map(_stage_costs, cost_tasks, chunksize=1)
+    spent: dict[str, dict[str | None, float]] = {dataset: {} for dataset in pages}
+    for (dataset, _offset, _names), seconds in zip(cost_tasks, costs, strict=True):
+        for variant, value in seconds.items():
+            spent[dataset][variant] = spent[dataset].get(variant, 0.0) + value
     out: dict[str, dict] = {stage: {} for stage in stage_names}
-    for (stage, dataset), (outputs, seconds) in zip(tasks, runs, strict=True):
-        if stage is None:
-            continue
+    for (stage, dataset), outputs in zip(tasks, runs, strict=True):
         chosen, full = pages[dataset], body[dataset]["newswire"]["figures"]
         scores = [analysis.score_output(p, o.text) for p, o in zip(chosen, outputs, strict=True)]
         figures = analysis.by_fold(chosen, scores)
         delta = {key: _delta(figures[key], full[key]) for key in analysis.FOLD_KEYS}
         out[stage][dataset] = {"outputs": outputs, "scores": scores, "figures": figures, "delta": delta}
         out[stage][dataset] |= {"f1": figures["all"].f1, "version": package_version("newswire")}
-        out[stage][dataset]["cost_ms"] = (full_cpu[dataset] - seconds) / len(chosen) * 1000
+        out[stage][dataset]["cost_ms"] = (spent[dataset][None] - spent[dataset][stage]) / len(chosen) * 1000
         log(f"ablation {stage} / {dataset}: ΔF1 {delta['all']['f1']:+.3f}")
     return out
 
