@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from storage.common.urls import canonical_url
@@ -17,8 +17,10 @@ from storage.models import (
     ArticleURL,
     ArticleVersion,
     Base,
+    Citation,
     CrawlRun,
     Outlet,
+    OutletState,
     RunStatus,
     Story,
     utcnow,
@@ -317,6 +319,33 @@ def outlet_counts(session: Session) -> list[tuple[str, int, datetime | None]]:
         .order_by(Outlet.name)
     )
     return [(name, count, last) for name, count, last in session.execute(stmt)]
+
+
+def outlet_rows(session: Session) -> list[tuple[str, str, int, datetime | None]]:
+    """Each outlet's name and slug with its number of articles and the time of its latest fetch."""
+    stmt = (
+        select(Outlet.name, Outlet.slug, func.count(Article.id), func.max(Article.fetched_at))
+        .outerjoin(Article)
+        .group_by(Outlet.id)
+        .order_by(Outlet.name)
+    )
+    return [(name, slug, count, last) for name, slug, count, last in session.execute(stmt)]
+
+
+def forget_outlets(session: Session, keep: set[str]) -> list[tuple[str, bool]]:
+    """Forget the stored outlets whose slug is not in `keep`: their polling state goes, and the outlet row
+    itself when no article is its and no citation names it. Articles are never deleted. Returns (name,
+    whether the row went) for each outlet forgotten."""
+    forgotten = []
+    for outlet in session.scalars(select(Outlet).where(Outlet.slug.not_in(keep)).order_by(Outlet.name)):
+        session.execute(delete(OutletState).where(OutletState.outlet_id == outlet.id))
+        used = session.scalar(select(func.count(Article.id)).where(Article.outlet_id == outlet.id)) or session.scalar(
+            select(func.count(Citation.id)).where(Citation.outlet_id == outlet.id)
+        )
+        if not used:
+            session.delete(outlet)
+        forgotten.append((outlet.name, not used))
+    return forgotten
 
 
 def recent_runs(session: Session, limit: int = 5) -> list[CrawlRun]:

@@ -13,8 +13,29 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from crawler.demo import NewsWeb
-from tests.support.db import PG_URL, REDIS_URL, postgres_absent, redis_absent
+from tests.support.db import PG_DATABASE, PG_SERVER_URL, PG_URL, REDIS_URL, postgres_absent, redis_absent
 from tests.support.newsweb import Crawl, LocalWeb, fresh_news_web
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_postgres_database() -> Iterator[None]:
+    """The session's own PostgreSQL database (PG_URL), created on the server the tests may use and dropped at
+    the end, the connections still open to it closed first. Where PostgreSQL is absent nothing happens: the
+    tests that need it skip (or fail, under NEWSWIRE_REQUIRE_SERVICES=1) when they connect."""
+    admin = create_engine(PG_SERVER_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{PG_DATABASE}"'))
+    except OperationalError:
+        admin.dispose()
+        yield
+        return
+    try:
+        yield
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture

@@ -182,6 +182,9 @@ def test_feeds_default_is_not_the_feeds_package_and_its_line_is_timestamped(firs
     assert (tmp_path / "public" / "feeds" / "all.rss").is_file() and not (tmp_path / "feeds").exists()
     assert re.fullmatch(rf"{STAMP} INFO wrote \d+ feeds to {tmp_path}/public/feeds \(9 items in the merged feed\)\n",
                         result.stdout), result.stdout  # fmt: skip
+    # without a base URL the self links are file:// URLs no subscriber can follow: said, once
+    (warning,) = result.stderr.splitlines()
+    assert re.fullmatch(rf"{STAMP} WARNING no --base-url .*: the feeds' self links are file:// URLs of .*", warning)
     old_names = newswire("feeds", "--db", first_crawl.db_url, "--out", str(tmp_path / "old"), "--items", "2")
     assert old_names.exit_code == 0 and "(2 items in the merged feed)" in old_names.stdout  # earlier cron lines
 
@@ -190,12 +193,15 @@ def test_log_file_quiet_and_verbose(first_crawl: Crawl, tmp_path):
     log = tmp_path / "cron.log"
     for _ in range(2):
         result = newswire(
-            "feeds", "--db", first_crawl.db_url, "--feeds-dir", str(tmp_path / "f"), "--log-file", str(log)
-        )
+            "feeds", "--db", first_crawl.db_url, "--feeds-dir", str(tmp_path / "f"), "--log-file", str(log),
+            "--base-url", "https://news.example/feeds/",
+        )  # fmt: skip
         assert result.exit_code == 0 and result.stdout == "" and result.stderr == ""
     lines = log.read_text().splitlines()
     assert len(lines) == 2 and all(re.match(rf"{STAMP} INFO wrote \d+ feeds", line) for line in lines)  # appended
-    quiet = newswire("feeds", "--db", first_crawl.db_url, "--feeds-dir", str(tmp_path / "q"), "-q")
+    quiet = newswire(
+        "feeds", "--db", first_crawl.db_url, "--feeds-dir", str(tmp_path / "q"), "-q", "--base-url", "https://n/"
+    )
     assert quiet.exit_code == 0 and quiet.stdout == "" and (tmp_path / "q" / "all.json").is_file()
     exported = newswire("export", "--db", first_crawl.db_url, "--format", "csv", "-q")
     assert exported.stderr == "" and len(list(csv.DictReader(io.StringIO(exported.stdout)))) == 11  # data stays
@@ -256,3 +262,23 @@ def test_text_output_shows_control_characters_of_stored_data_as_escapes(first_cr
         assert result.exit_code == 0 and result.stdout, result.stderr
         assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", result.stdout), command
     assert "Owned \\x1b]0;pwned\\x07 \\x1b[2J title" in newswire("stories", "--db", f"sqlite:///{db}").stdout
+
+
+def test_usage_errors_missing_directories_and_counts_read_as_one_line(first_crawl: Crawl, tmp_path):
+    typo = run_newswire("crawl", "--limt", "3")  # click's own errors, in a real process as a shell sees them
+    assert typo.returncode == 2
+    assert typo.stderr == (
+        "newswire: error: No such option '--limt'. (Did you mean one of: '--limit', '--quiet'?) "
+        "(see: newswire crawl --help)\n"
+    )
+    unknown = run_newswire("crawlx")
+    assert unknown.returncode == 2 and unknown.stderr.startswith("newswire: error: No such command 'crawlx'.")
+    missing = newswire("export", "--db", first_crawl.db_url, "--out", str(tmp_path / "no-such-dir" / "x.jsonl"))
+    assert missing.exit_code == 2
+    assert (
+        missing.stderr
+        == f"newswire: error: {tmp_path}/no-such-dir/x.jsonl: the directory {tmp_path}/no-such-dir does not exist\n"
+    )
+    one = newswire("export", "--db", first_crawl.db_url, "--outlet", "Desert Wire", "--out", str(tmp_path / "d.jsonl"))
+    count = len((tmp_path / "d.jsonl").read_text().splitlines())
+    assert one.exit_code == 0 and f"exported {count} article{'s' if count != 1 else ''}\n" in one.stdout + one.stderr

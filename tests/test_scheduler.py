@@ -11,9 +11,12 @@ import sys
 import time
 from datetime import datetime, timedelta
 
+from sqlalchemy import func, select
+
 from crawler.demo import NewsWeb
+from storage.models import Article, Outlet, OutletState
 from tests.support.cli import FAST_CRAWL, newswire, run_newswire
-from tests.support.db import crawl_runs
+from tests.support.db import crawl_runs, session_on
 from tests.support.newsweb import LocalWeb
 from tests.support.paths import PROJECT
 
@@ -113,7 +116,7 @@ def test_crawl_due_and_status_json(local_web: LocalWeb, tmp_path):
     assert again.returncode == 0 and again.stdout == ""  # -q: nothing to say when all is well
     again = local_web.crawl("--due")
     assert again.returncode == 0 and re.fullmatch(rf"{STAMP} INFO no outlet is due; nothing crawled\n", again.stdout)
-    status = newswire("status", "--json", "--db", db_url)
+    status = newswire("status", "--json", "--db", db_url, "--sources", str(registry))
     report = json.loads(status.stdout)
     outlets = {o["slug"]: o for o in report["outlets"]}
     assert set(outlets) == {"maghreb-ledger", "desert-wire", "atlas-review", "al-khabar"}
@@ -135,7 +138,7 @@ def test_crawl_due_and_status_json(local_web: LocalWeb, tmp_path):
     assert failed["listing_malformed"].endswith("/feed/broken.xml") and "deleted-story" in failed["http_404"]
     assert all(f["at"] for f in ledger["failures"])
     assert outlets["desert-wire"]["runs_with_errors"] == 0 and outlets["desert-wire"]["last_error"] is None
-    table = newswire("status", "--db", db_url).stdout
+    table = newswire("status", "--db", db_url, "--sources", str(registry)).stdout
     ledger_line = next(line for line in table.splitlines() if line.startswith("Maghreb Ledger"))
     fails_and_error = r" ago +1  in .*  last error: http_404: \S+/deleted-story/ \(\d+s ago\)$"
     assert re.search(fails_and_error, ledger_line), ledger_line
@@ -145,16 +148,18 @@ def test_crawl_due_and_status_json(local_web: LocalWeb, tmp_path):
     installed = newswire("schedule", "install", "--every", "5m", "--due", "--sources", str(registry), "--db", db_url,
                          "--outlet", "Al-Khabar", "--crontab", str(crontab), cwd=tmp_path)  # fmt: skip
     assert installed.exit_code == 0, installed.stderr
-    cron = json.loads(newswire("status", "--json", "--db", db_url, "--crontab", str(crontab)).stdout)["outlets"]
+    cron = json.loads(
+        newswire("status", "--json", "--db", db_url, "--crontab", str(crontab), "--sources", str(registry)).stdout
+    )["outlets"]
     [khabar] = [o for o in cron if o["slug"] == "al-khabar"]
     assert khabar["scheduled_by"] == "cron" and khabar["next_due_at"] < khabar["next_crawl_at"]  # --due: waits
     assert datetime.fromisoformat(khabar["next_crawl_at"]) - datetime.fromisoformat(khabar["next_due_at"]) <= (
         timedelta(minutes=5)
     )
     assert {o["scheduled_by"] for o in cron if o["slug"] != "al-khabar"} == {"unscheduled"}
-    table = newswire("status", "--db", db_url, "--crontab", str(crontab)).stdout
+    table = newswire("status", "--db", db_url, "--crontab", str(crontab), "--sources", str(registry)).stdout
     assert re.search(r"^Al-Khabar .* in 2[34]h \(cron\)", table, re.M) and "not in cron" in table, table
-    text = newswire("status", "--db", db_url).stdout
+    text = newswire("status", "--db", db_url, "--sources", str(registry)).stdout
     assert "Maghreb Ledger" in text and "not modified" in text
     # a crawl that gets 304 for Al-Khabar's feed still honours the sy:updatePeriod it stored
     forced = local_web.crawl("--outlet", "Al-Khabar")
@@ -273,3 +278,40 @@ def test_a_crawl_killed_mid_run_is_closed_by_the_next_and_nothing_is_lost(local_
         assert runs[0].articles_new == stored_by_killed  # it was recorded as 0 however many it stored
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert conn.execute("SELECT count(*) FROM articles").fetchone() == (11,)
+
+
+def test_an_outlet_gone_from_the_registry_is_shown_so_and_can_be_pruned(local_web: LocalWeb, tmp_path):
+    """status and outlets read the registry: an outlet stored but no longer named is `not in registry`,
+    never due; `outlets --prune` forgets its state, keeps its articles, and removes an outlet with none."""
+    assert local_web.crawl().returncode == 1
+    db_url = local_web.db_url
+    text = local_web.registry.read_text()
+    stanzas = ["[[outlet]]" + part for part in text.split("[[outlet]]")[1:]]
+    kept = [s for s in stanzas if "Desert Wire" not in s]
+    assert len(kept) == len(stanzas) - 1
+    smaller = tmp_path / "smaller.toml"
+    smaller.write_text(text.split("[[outlet]]")[0] + "".join(kept))
+    with session_on(db_url) as session:  # an outlet of an earlier registry that stored nothing
+        session.add(Outlet(name="Old Gazette", slug="old-gazette", homepage="https://old.example/"))
+        session.commit()
+    report = json.loads(newswire("status", "--json", "--db", db_url, "--sources", str(smaller)).stdout)
+    outlets = {o["slug"]: o for o in report["outlets"]}
+    assert outlets["desert-wire"]["in_registry"] is False and outlets["maghreb-ledger"]["in_registry"] is True
+    assert (
+        outlets["desert-wire"]["scheduled_by"] == "not in registry" and outlets["desert-wire"]["next_crawl_at"] is None
+    )
+    table = newswire("status", "--db", db_url, "--sources", str(smaller)).stdout
+    assert "not in registry" in next(line for line in table.splitlines() if line.startswith("Desert Wire"))
+    listed = newswire("outlets", "--db", db_url, "--sources", str(smaller)).stdout
+    assert "Desert Wire: " in listed and "(not in the registry)" in listed.split("Desert Wire: ")[1].splitlines()[0]
+    pruned = newswire("outlets", "--prune", "--db", db_url, "--sources", str(smaller))
+    assert pruned.exit_code == 0, pruned.stderr
+    assert "forgot Desert Wire (its articles are kept)" in pruned.stderr
+    assert "forgot Old Gazette (removed: no article)" in pruned.stderr and "pruned 2 outlets" in pruned.stderr
+    with session_on(db_url) as session:
+        assert session.scalar(select(Outlet).where(Outlet.slug == "old-gazette")) is None
+        desert = session.scalar(select(Outlet).where(Outlet.slug == "desert-wire"))
+        assert desert is not None and session.get(OutletState, desert.id) is None
+        assert session.scalar(select(func.count(Article.id)).where(Article.outlet_id == desert.id))
+    refused = newswire("outlets", "--prune", "--db", db_url, "--sources", str(tmp_path / "none.toml"))
+    assert refused.exit_code == 2 and "--prune needs the registry" in refused.stderr

@@ -60,12 +60,20 @@ class NewswireGroup(click.Group):
 
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:  # click's three lines (usage, hint, error) become one, as every error
+            raise UsageProblem(f"{exc.format_message()} (see: {_help_for(exc)})") from None
         except (click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError):
             raise
         except SQLAlchemyError as exc:
             raise Failed(f"database: {str(exc).splitlines()[0]}") from None
         except OSError as exc:
             raise Failed(f"{type(exc).__name__}: {exc}") from None
+
+
+def _help_for(error: click.UsageError) -> str:
+    """The --help of the command a usage error is about ("newswire crawl --help")."""
+    subcommand = (error.ctx.command_path if error.ctx is not None else "").partition(" ")[2]
+    return " ".join(filter(None, ("newswire", subcommand, "--help")))
 
 
 def exit_code_for(status: str) -> int:

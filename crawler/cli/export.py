@@ -100,6 +100,9 @@ def export(
             f"--format {fmt} writes a file: give --out FILE"
             + (" (a directory with --partition)" if fmt == "parquet" else "")
         )
+    for path in (out_path, state_path, card_path):
+        if path is not None and str(path) != "-" and not Path(path).parent.resolve().is_dir():
+            raise UsageProblem(f"{path}: the directory {Path(path).parent} does not exist")
     wanted = _filter(since, since_fetched, run_id, outlet_name)
     out: Path | IO[str] = sys.stdout if out_path == "-" else Path(out_path)
     with open_store(db_url) as store, store.sessions() as session, _refusals():
@@ -112,7 +115,10 @@ def export(
                 noted.info("wrote the dataset card %s", card_path)
         else:
             count = _export_graph(session, mode, wanted, fmt, out)
-    noted.info("exported %d %s", count, {"stories": "stories", "citations": "citation links"}.get(mode, "articles"))
+    one, many = {"stories": ("story", "stories"), "citations": ("citation link", "citation links")}.get(
+        mode, ("article", "articles")
+    )
+    noted.info("exported %d %s", count, one if count == 1 else many)
 
 
 def _refuse_what_the_mode_ignores(mode: str, fmt: str, given: dict[str, Any]) -> None:

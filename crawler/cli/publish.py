@@ -8,7 +8,7 @@ import click
 
 from crawler.cli.errors import Failed
 from crawler.cli.options import DEFAULT_FEEDS_DIR, base_url_option, db_option, feeds_dir_option, log_options
-from crawler.cli.render import said
+from crawler.cli.render import noted, said
 from crawler.cli.store import open_store
 
 limit_option = click.option(
@@ -37,6 +37,12 @@ def feeds(db_url: str, feeds_dir: str, limit: int, base_url: str | None) -> None
 
     if base_url is None and os.environ.get("NEWSWIRE_BASE_URL"):
         base_url = os.environ["NEWSWIRE_BASE_URL"].rstrip("/") + "/feeds/"
+    if base_url is None:
+        noted.warning(
+            "no --base-url (or NEWSWIRE_BASE_URL): the feeds' self links are file:// URLs of %s, which a "
+            "subscriber cannot follow; give the public URL the files are served at",
+            Path(feeds_dir).resolve(),
+        )
     with open_store(db_url) as store, store.sessions() as session:
         written = write_feeds(session, feeds_dir, items=limit, base_url=base_url)
     merged = next(w for w in written if w.path.name == "all.rss")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from crawler.cli.errors import Failed, require_extra
+from crawler.cli.errors import Failed, UsageProblem, require_extra
 from crawler.cli.options import (
     crontab_option,
     db_option,
@@ -18,6 +18,7 @@ from crawler.cli.options import (
     parse_overrides,
     parse_since,
     settings_option,
+    sources_option,
 )
 from crawler.cli.render import echo_json, echo_text, noted, story_lines, suggestion_lines
 from crawler.cli.store import open_store
@@ -41,8 +42,21 @@ def installed_crawls(crontab_file: Path | None, db_url: str) -> list[ScheduledCr
     return scheduled_crawls(entries, db_url, Path.cwd())
 
 
+def registry_slugs(sources: str) -> set[str] | None:
+    """The slugs the registry at `sources` names; None when there is no such file (nothing is known)."""
+    from crawler.discovery.registry import RegistryError, load_registry
+
+    if not Path(sources).is_file():
+        return None
+    try:
+        return {outlet.slug for outlet in load_registry(sources)}
+    except RegistryError as exc:
+        raise UsageProblem(str(exc)) from None
+
+
 @click.command()
 @db_option
+@sources_option
 @click.option("--runs", type=click.IntRange(min=1), default=5, show_default=True, help="How many recent runs to show.")
 @json_option
 @settings_option
@@ -50,7 +64,13 @@ def installed_crawls(crontab_file: Path | None, db_url: str) -> list[ScheduledCr
 @frontier_option
 @log_options
 def status(
-    db_url: str, runs: int, as_json: bool, settings: tuple[str, ...], crontab_file: Path | None, frontier: str | None
+    db_url: str,
+    sources: str,
+    runs: int,
+    as_json: bool,
+    settings: tuple[str, ...],
+    crontab_file: Path | None,
+    frontier: str | None,
 ) -> None:
     """Show each outlet's articles, freshness, last error and next crawl, and the latest crawl runs.
 
@@ -58,7 +78,9 @@ def status(
     the last error. Outlets that failed NEWSWIRE_FAILURE_LIMIT crawls in a row are marked FAILING.
     The next crawl is the installed cron entries' for this database (`schedule install`; an entry
     with --due waits until adaptive polling makes the outlet due), else adaptive polling's due time
-    (`schedule run`, `crawl --due`). Exit code 0 even when outlets fail (it reports; it does not judge).
+    (`schedule run`, `crawl --due`). An outlet stored in the database that the registry (--sources) no
+    longer names is shown as `not in registry`, never due (`newswire outlets --prune` forgets it).
+    Exit code 0 even when outlets fail (it reports; it does not judge).
     With --frontier, a shared crawl's workers (host, pid, state, last heartbeat, pages, errors; a
     worker silent for longer than its lease is `gone`) and its frontier's size, under `workers` and `frontier` in JSON.
 
@@ -72,7 +94,7 @@ def status(
     policy = CrawlConfig.from_settings(crawl_config).polling
     cron = installed_crawls(crontab_file, db_url)
     with open_store(db_url) as store, store.sessions() as session:
-        report = status_report(session, policy, runs, cron=cron)
+        report = status_report(session, policy, runs, cron=cron, registry=registry_slugs(sources))
     shared = _frontier_report(frontier, crawl_config.get("NEWSWIRE_FRONTIER_PREFIX")) if frontier else {}
     if as_json:
         echo_json({**report, **shared})
@@ -141,26 +163,51 @@ def stories(db_url: str, since: str | None, min_outlets: int, limit: int, as_jso
 
 @click.command()
 @db_option
+@sources_option
 @click.option("--suggest", is_flag=True, help="Outlets that articles cite but the registry lacks, with a stanza each.")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most N suggestions.")
+@click.option(
+    "--prune", is_flag=True, help="Forget stored outlets the registry no longer names (their articles are kept)."
+)
 @json_option
 @log_options
-def outlets(db_url: str, suggest: bool, limit: int, as_json: bool) -> None:
-    """List the outlets stored in the database with their article counts, or (--suggest) the outlets
-    that stored articles cite but the registry lacks, each with a ready sources.toml stanza.
+def outlets(db_url: str, sources: str, suggest: bool, limit: int, prune: bool, as_json: bool) -> None:
+    """List the outlets stored in the database with their article counts, and whether the registry
+    (--sources) still names them; or (--suggest) the outlets that stored articles cite but the registry
+    lacks, each with a ready sources.toml stanza. --prune forgets the outlets the registry no longer
+    names: their polling and fetch state go (status stops showing them as due), and the outlet itself
+    when it holds no article; articles are never deleted.
 
     Example: newswire outlets --suggest --limit 10 >> sources.toml.new
     """
     from storage.corpus.stories import suggested_outlets
-    from storage.repository import outlet_counts
+    from storage.repository import forget_outlets, outlet_rows
 
+    known = registry_slugs(sources)
+    if prune and known is None:
+        raise UsageProblem(f"--prune needs the registry: no file {sources} (give --sources)")
     with open_store(db_url) as store, store.sessions() as session:
+        if prune:
+            assert known is not None
+            with session.begin():
+                forgotten = forget_outlets(session, keep=known)
+            for name, removed in forgotten:
+                noted.info("forgot %s (%s)", name, "removed: no article" if removed else "its articles are kept")
+            noted.info(
+                "pruned %d outlet%s the registry no longer names", len(forgotten), "" if len(forgotten) == 1 else "s"
+            )
+            return
         if suggest:
             rows = suggested_outlets(session, limit)
         else:
             rows = [
-                {"name": name, "articles": count, "last_fetched_at": last.isoformat() if last else None}
-                for name, count, last in outlet_counts(session)
+                {
+                    "name": name,
+                    "articles": count,
+                    "last_fetched_at": last.isoformat() if last else None,
+                    "in_registry": None if known is None else slug in known,
+                }
+                for name, slug, count, last in outlet_rows(session)
             ]
     if as_json:
         echo_json(rows)
@@ -169,4 +216,5 @@ def outlets(db_url: str, suggest: bool, limit: int, as_json: bool) -> None:
             echo_text(line)
     else:
         for row in rows:
-            echo_text(f"{row['name']}: {row['articles']} articles")
+            gone = " (not in the registry)" if row["in_registry"] is False else ""
+            echo_text(f"{row['name']}: {row['articles']} article{'' if row['articles'] == 1 else 's'}{gone}")

@@ -62,10 +62,13 @@ def status_report(
     runs: int = 5,
     cron: Sequence[ScheduledCrawl] | None = None,
     now: datetime | None = None,
+    registry: set[str] | None = None,
 ) -> dict[str, Any]:
     """Outlets (articles, freshness, next crawl) and the latest `runs` runs, as JSON-ready data.
 
-    `cron`: the installed cron entries that crawl this database, which set the next crawl times."""
+    `cron`: the installed cron entries that crawl this database, which set the next crawl times.
+    `registry`: the slugs of the outlets the registry names (None: not known); a stored outlet outside it
+    is never crawled again, so it has no next crawl (`scheduled_by`: "not in registry")."""
     now = now or datetime.now(UTC)
     counts = {name: (count, last) for name, count, last in outlet_counts(session)}
     failures = latest_failures(recent_runs(session, FAILURE_RUNS_READ))
@@ -73,6 +76,9 @@ def status_report(
     for fresh in freshness(session, policy):
         count, last_fetch = counts.get(fresh.name, (0, None))
         when, scheduled_by = next_crawl(fresh, cron, now)
+        in_registry = None if registry is None else fresh.slug in registry
+        if in_registry is False:
+            when, scheduled_by = None, NOT_IN_REGISTRY
         outlets.append(
             {
                 **fresh.as_json(),
@@ -81,6 +87,7 @@ def status_report(
                 "next_crawl_at": when.isoformat() if when else None,  # as precise as next_due_at
                 "scheduled_by": scheduled_by,
                 "failures": failures.get(fresh.slug, []),  # of the latest run that crawled it (kind, url, at)
+                "in_registry": in_registry,
             }
         )
     return {
@@ -91,6 +98,7 @@ def status_report(
     }
 
 
+NOT_IN_REGISTRY = "not in registry"  # a stored outlet the registry no longer names: never crawled again
 FAILURE_RUNS_READ = 20  # runs read back for each outlet's latest failures
 
 
@@ -126,6 +134,8 @@ def _span(seconds: float) -> str:
 
 def _next(outlet: dict[str, Any], now: datetime) -> str:
     """The next-crawl column: "in 12m", "due" (at the next crawl), "not in cron"; "(cron)" when cron decides."""
+    if outlet["scheduled_by"] == NOT_IN_REGISTRY:
+        return NOT_IN_REGISTRY
     if outlet["scheduled_by"] == "unscheduled":
         return "not in cron"
     if outlet["next_crawl_at"] is None:

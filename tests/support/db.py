@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NoReturn
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from storage.db import Store
 from storage.models import CrawlRun
 
-PG_URL = os.environ.get("NEWSWIRE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+# The PostgreSQL server the tests may use (its database part is only where they connect to create their own):
+# a test session makes a database of its own, PG_URL, and drops it at the end (tests/conftest.py), so that a
+# newcomer's `pytest` never writes into a database someone else uses.
+PG_SERVER_URL = os.environ.get("NEWSWIRE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_DATABASE = f"newswire_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+PG_URL = str(make_url(PG_SERVER_URL).set(database=PG_DATABASE).render_as_string(hide_password=False))
 
 
 @contextmanager
@@ -43,6 +50,8 @@ def postgres_absent(exc: Exception) -> NoReturn:
     pytest.skip(f"PostgreSQL unreachable at {PG_URL}")
 
 
+# Redis: every test that uses it works under a key prefix of its own (conftest's frontier_prefix) and deletes
+# only those keys; nothing flushes a database.
 REDIS_URL = os.environ.get("NEWSWIRE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
