@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from scrapy import exceptions as scrapy_errors
@@ -57,3 +59,19 @@ def worth_retrying(kind: str) -> bool:
     if kind.startswith("http_"):
         return int(kind.removeprefix("http_") or 0) not in PERMANENT_HTTP
     return kind not in {"private_address", "robots_disallowed", "ignored", "bad_url", "not_html", "too_large"}
+
+
+def retry_after_seconds(value: bytes | None) -> float | None:
+    """Seconds a Retry-After header asks for (delta-seconds or an HTTP date), or None when absent or unreadable."""
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

@@ -47,6 +47,7 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "crawler.extensions.database.CrawlDatabase": 0,  # the crawl's one database, for every component
+    "crawler.extensions.registry.CrawlRegistry": 0,  # the outlets the crawl started with and their origins
     "crawler.extensions.coordination.CoordinationKeeper": 0,  # what the crawl's processes decide together
     "crawler.extensions.fetch_state.FetchStateKeeper": 0,  # validators and unsettled listings of discovery URLs
     "crawler.extensions.run_record.RunRecorder": 0,

@@ -231,7 +231,7 @@ def test_a_request_read_back_carries_only_what_the_crawl_writes():
             for name in ("Host", "Proxy-Authorization", "Referer")
         },
     )
-    read = read_back(payload, spider)
+    read = read_back(payload, spider, outlets=spider.registry)
     assert read.request.meta == CRAWL_META
     assert read.dropped == tuple(sorted(TRANSPORT_META))
     assert list(read.request.headers.keys()) == [b"Referer"]
@@ -268,7 +268,7 @@ def test_a_request_the_crawl_would_never_queue_is_refused_when_read_back(changes
     be anything but a plain GET, ask for statuses or depths the crawl never asks for, or name another outlet."""
     spider = _Spider()
     with pytest.raises(RefusedRequest):
-        read_back(_planted(spider, **changes), spider)
+        read_back(_planted(spider, **changes), spider, outlets=spider.registry)
 
 
 def test_what_redis_holds_cannot_name_a_class_or_be_arbitrarily_large():

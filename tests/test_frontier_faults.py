@@ -30,7 +30,7 @@ from crawler.frontier.ownership import database_identity
 from crawler.frontier.serializer import dumps
 from storage.models import Article, CrawlRun
 from tests.support.cli import FAST_CRAWL, run_newswire
-from tests.support.db import PG_URL, REDIS_URL, crawl_runs, postgres_absent, session_on
+from tests.support.db import PG_DATABASE, PG_URL, REDIS_URL, crawl_runs, postgres_absent, session_on
 from tests.support.faultweb import story
 from tests.support.frontier import frontier_scheduler
 from tests.support.paths import PROJECT
@@ -306,7 +306,7 @@ def test_a_database_has_one_stable_identity_and_another_schema_is_another_databa
     assert first == database_identity(pg_url)  # stable across connections
     assert first != database_identity(other_pg_url)
     cluster, database, schema = first.split("/")
-    assert cluster and database.startswith("test#") and schema.startswith(pg_url.rsplit("%3D", 1)[1] + "#")
+    assert cluster and database.startswith(f"{PG_DATABASE}#") and schema.startswith(pg_url.rsplit("%3D", 1)[1] + "#")
 
 
 def test_a_planner_or_worker_of_another_database_is_refused_before_it_queues_anything(

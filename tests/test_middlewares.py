@@ -37,7 +37,8 @@ def test_internal_addresses(address, internal):
 def _guard():
     from crawler.discovery.registry import Outlet
 
-    crawler = get_crawler(NewsSpider, {"NEWSWIRE_ALLOW_PRIVATE_ADDRESSES": False})
+    registry = {"crawler.extensions.registry.CrawlRegistry": 0}  # it reads the spider's registry when asked
+    crawler = get_crawler(NewsSpider, {"NEWSWIRE_ALLOW_PRIVATE_ADDRESSES": False, "EXTENSIONS": registry})
     crawler.spider = NewsSpider(outlets=[Outlet("Local", "http://127.0.0.1:8080/")], known={})
     return PrivateAddressGuard.from_crawler(crawler)
 

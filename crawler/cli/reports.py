@@ -95,11 +95,11 @@ def status(
     cron = installed_crawls(crontab_file, db_url)
     with open_store(db_url) as store, store.sessions() as session:
         report = status_report(session, policy, runs, cron=cron, registry=registry_slugs(sources))
-    shared = _frontier_report(frontier, crawl_config.get("NEWSWIRE_FRONTIER_PREFIX")) if frontier else {}
+    frontier_part = _frontier_report(frontier, crawl_config.get("NEWSWIRE_FRONTIER_PREFIX")) if frontier else {}
     if as_json:
-        echo_json({**report, **shared})
+        echo_json({**report, **frontier_part})
     else:
-        echo_text(status_text(report) + (_frontier_text(shared) if shared else ""))
+        echo_text(status_text(report) + (_frontier_text(frontier_part) if frontier_part else ""))
 
 
 def _frontier_text(shared: dict[str, Any]) -> str:

@@ -22,7 +22,8 @@ from scrapy.utils.misc import build_from_crawler, load_object
 from crawler import meta
 from crawler import stats as counters
 from crawler.extensions.database import crawl_store
-from crawler.middlewares.retry import retry_after_seconds
+from crawler.extensions.registry import crawl_registry
+from crawler.failures import retry_after_seconds
 from storage.db import Store
 from storage.validators import MAX_BODY_CHARS, Validators, load_validators, save_validators
 
@@ -254,8 +255,7 @@ class ConditionalRequestMiddleware:
     def _outlet(self, request: Request) -> str | None:
         slug = request.meta.get(meta.OUTLET)
         if slug is None:
-            outlet_for_host = getattr(self.crawler.spider, "outlet_for_netloc", None)
-            slug = outlet_for_host(urlsplit(request.url).netloc) if outlet_for_host else None
+            slug = crawl_registry(self.crawler).outlet_for_netloc(urlsplit(request.url).netloc)
         return slug
 
     def process_request(self, request: Request) -> None:

@@ -28,9 +28,9 @@ from scrapy.utils.httpobj import urlparse_cached
 
 from crawler.config import CrawlConfig
 from crawler.delaying_scheduler import NOT_BEFORE
+from crawler.failures import retry_after_seconds
 from crawler.frontier.config import FrontierConfig
 from crawler.frontier.connection import FrontierKeys, frontier_of
-from crawler.middlewares.retry import retry_after_seconds
 
 logger = logging.getLogger(__name__)
 

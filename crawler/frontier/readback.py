@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, fields
 from typing import Any, get_args
 
@@ -40,6 +40,7 @@ from crawler import stats as counters
 from crawler.config import CrawlConfig
 from crawler.delaying_scheduler import NOT_BEFORE
 from crawler.discovery.registry import origin_of
+from crawler.extensions.registry import crawl_registry
 from crawler.extract.record import DiscoveryHints, DiscoverySource
 from crawler.failures import PrivateAddressRefused
 from crawler.frontier.serializer import RefusedRequest, check_callbacks, decode
@@ -110,11 +111,11 @@ class ReadRequest:
     dropped: tuple[str, ...]
 
 
-def read_back(payload: bytes, spider: Spider) -> ReadRequest:
+def read_back(payload: bytes, spider: Spider, outlets: Collection[str] | None = None) -> ReadRequest:
     """The request back from its JSON bytes with only what the crawl itself writes: always a plain
     scrapy.Request (a `_class` naming another is ignored, so nothing is imported by name). UnqueueableRequest
     when it cannot be read, RefusedRequest when it is something the crawl would never have queued."""
-    data, dropped = restrict(decode(payload), spider)
+    data, dropped = restrict(decode(payload), spider, outlets)
     data["headers"] = {name.encode("latin-1"): values for name, values in data["headers"].items()}
     return ReadRequest(request_from_dict(data, spider=spider), dropped)
 
@@ -124,7 +125,9 @@ def loads(payload: bytes, spider: Spider) -> Request:
     return read_back(payload, spider).request
 
 
-def restrict(data: dict[str, Any], spider: Spider) -> tuple[dict[str, Any], tuple[str, ...]]:
+def restrict(
+    data: dict[str, Any], spider: Spider, outlets: Collection[str] | None = None
+) -> tuple[dict[str, Any], tuple[str, ...]]:
     """The decoded `to_dict()` of a request read back from Redis cut down to what the crawl writes (see the
     module), and the meta keys dropped from it that the crawl never writes (someone else wrote them);
     RefusedRequest when it is something the crawl would never have queued."""
@@ -139,7 +142,7 @@ def restrict(data: dict[str, Any], spider: Spider) -> tuple[dict[str, Any], tupl
         raise RefusedRequest(f"{url[:200]}: priority {priority!r:.40}")
     if not isinstance(dont_filter, bool):
         raise RefusedRequest(f"{url[:200]}: dont_filter {dont_filter!r:.40}")
-    kept_meta, dropped = _meta(data.get("meta") or {}, url, spider)
+    kept_meta, dropped = _meta(data.get("meta") or {}, url, outlets)
     return (
         {
             "url": url,
@@ -156,7 +159,7 @@ def restrict(data: dict[str, Any], spider: Spider) -> tuple[dict[str, Any], tupl
     )
 
 
-def _meta(raw: Any, url: str, spider: Spider) -> tuple[dict[str, Any], tuple[str, ...]]:
+def _meta(raw: Any, url: str, outlets: Collection[str] | None) -> tuple[dict[str, Any], tuple[str, ...]]:
     if not isinstance(raw, dict):
         raise RefusedRequest(f"{url[:200]}: meta is not a mapping")
     kept = {}
@@ -165,8 +168,7 @@ def _meta(raw: Any, url: str, spider: Spider) -> tuple[dict[str, Any], tuple[str
             if not ALLOWED_META[key](value):
                 raise RefusedRequest(f"{url[:200]}: meta {key}={value!r:.80} is not what the crawl writes")
             kept[key] = value
-    registry = getattr(spider, "registry", None)
-    if isinstance(registry, dict) and kept.get(meta.OUTLET) not in registry:
+    if outlets is not None and kept.get(meta.OUTLET) not in outlets:
         raise RefusedRequest(f"{url[:200]}: outlet {kept.get(meta.OUTLET)!r:.80} is not in this registry")
     dropped = tuple(sorted(str(key)[:80] for key in raw if key not in ALLOWED_META and key not in RESET_META))
     return kept, dropped
@@ -225,13 +227,14 @@ class ReadBackGate:
     counted in the crawl's stats and logged."""
 
     def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
         self.stats = crawler.stats
         self.allow_private = CrawlConfig.from_crawler(crawler).allow_private_addresses
 
     def read(self, payload: bytes, spider: Spider) -> Request | None:
         """The request to send, or None when it is dropped (the caller acks its lease)."""
         try:
-            read = read_back(payload, spider)
+            read = read_back(payload, spider, crawl_registry(self.crawler).slugs or None)
         except RefusedRequest as exc:
             logger.error("refused a request read back from the frontier: %s", str(exc)[:300])
             self._count(f"frontier/refused/{exc.reason}")
@@ -246,7 +249,7 @@ class ReadBackGate:
         if read.dropped:
             logger.warning("%s: dropped meta the crawl never writes: %s", request.url[:200], ", ".join(read.dropped))
             self._count("frontier/meta_dropped", len(read.dropped))
-        if refusal := address_refusal(request.url, getattr(spider, "registry_origins", ()), self.allow_private):
+        if refusal := address_refusal(request.url, crawl_registry(self.crawler).origins, self.allow_private):
             self._count("frontier/refused/private_address")
             failure = Failure(PrivateAddressRefused(refusal))
             failure.request = request  # type: ignore[attr-defined]  # as Scrapy's scraper sets it

@@ -13,6 +13,7 @@ from scrapy.exceptions import NotConfigured
 
 from crawler.config import CrawlConfig
 from crawler.discovery.registry import origin_of
+from crawler.extensions.registry import crawl_registry
 from crawler.failures import PrivateAddressRefused
 
 logger = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ class PrivateAddressGuard:
             origin = origin_of(request.url)
         except ValueError:
             raise PrivateAddressRefused(f"malformed URL refused: {request.url[:200]}") from None
-        if origin in getattr(self.crawler.spider, "registry_origins", ()):
+        if origin in crawl_registry(self.crawler).origins:
             return None  # the registry vouches for this scheme, host and port, and for nothing else there
         host = origin[1]
         if reason := await self._refusal(host):

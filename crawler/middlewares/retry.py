@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 from scrapy import Request
@@ -14,6 +12,7 @@ from scrapy.http import Response
 
 from crawler.config import CrawlConfig
 from crawler.delaying_scheduler import NOT_BEFORE
+from crawler.failures import retry_after_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -58,19 +57,3 @@ class BackoffRetryMiddleware(RetryMiddleware):
         self, request: Request, exception: Exception
     ) -> Request | Response | None:
         return self._delayed(super().process_exception(request, exception))
-
-
-def retry_after_seconds(value: bytes | None) -> float | None:
-    """Seconds a Retry-After header asks for (delta-seconds or an HTTP date), or None when absent or unreadable."""
-    if not value:
-        return None
-    text = value.decode("latin-1").strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())

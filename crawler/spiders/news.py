@@ -73,7 +73,6 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
         self.known = known
         self.limit = int(limit) if limit is not None else None
         self.already_stored: set[int] = set()
-        self.registry_origins = set().union(*(o.origins for o in self.registry.values())) if self.registry else set()
         self.awaiting_robots: dict[str, list[tuple[str, int]]] = {}  # netloc → (outlet, depth) waiting for robots.txt
 
     @classmethod
@@ -84,13 +83,6 @@ class NewsSpider(ListingDiscovery, scrapy.Spider):
         crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
         crawler.signals.connect(spider.article_stored, signal=article_stored)
         return spider
-
-    def outlet_for_netloc(self, netloc: str) -> str | None:
-        """The slug of the crawl's outlet whose homepage is at `netloc` (for requests without an outlet)."""
-        for outlet in self.outlets.values():
-            if urlsplit(outlet.homepage).netloc == netloc:
-                return outlet.slug
-        return None
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if self.known is None:
