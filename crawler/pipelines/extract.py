@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING
@@ -58,6 +59,7 @@ class ExtractPipeline:
         self.crawler = crawler
         self.workers = workers
         self.pool: Executor | None = None
+        self.pool_started: asyncio.Future[int] | None = None  # its first worker, started off the reactor thread
         self.directory: OutletDirectory | None = None  # the spider's, from open_spider
         config = CrawlConfig.from_crawler(crawler)
         self.caps = Caps(config.max_text_chars, config.max_html_chars)
@@ -77,18 +79,28 @@ class ExtractPipeline:
     def _start_pool(self) -> None:
         if self.workers > 0:
             self.pool = extraction_pool(self.workers, self.directory)
+            self.pool_started = None
+
+    async def _started_pool(self) -> Executor | None:
+        """The pool once its first worker runs. The first fork waits for the fork server to load and warm
+        the extractor (seconds): a thread waits for it, never the reactor, which goes on downloading."""
+        if self.pool is not None and self.pool_started is None:
+            self.pool_started = asyncio.get_running_loop().run_in_executor(None, _first_worker, self.pool)
+        if self.pool_started is not None:
+            await self.pool_started
+        return self.pool
 
     async def _extract_in_pool(self, page: FetchedPage, context: ExtractionContext) -> Extraction:
         """Extract in a worker; if a worker died (out of memory, a crash), start a new pool and retry once."""
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self.pool, extract_page, page, context, self.caps)
+            return await loop.run_in_executor(await self._started_pool(), extract_page, page, context, self.caps)
         except BrokenProcessPool:
             logger.warning("an extraction worker died; starting a new pool")
             if self.pool is not None:
                 self.pool.shutdown(wait=False, cancel_futures=True)
             self._start_pool()
-            return await loop.run_in_executor(self.pool, extract_page, page, context, self.caps)
+            return await loop.run_in_executor(await self._started_pool(), extract_page, page, context, self.caps)
 
     def close_spider(self) -> None:
         if self.pool is not None:
@@ -140,3 +152,8 @@ class ExtractPipeline:
             listing=page.listing,  # settled when the item is done (FetchStateKeeper)
             raw=result.raw,
         )
+
+
+def _first_worker(pool: Executor) -> int:
+    """Start the pool's first worker and wait for it (in a thread: see ExtractPipeline._started_pool)."""
+    return pool.submit(os.getpid).result()

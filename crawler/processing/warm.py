@@ -1,9 +1,14 @@
 """Imported once by the fork server of the extraction workers (crawler/processing/pool.py, Linux only): the extractor
 is loaded and run on a small page, so its lazy parts — the language model, the date parsers' data — are
-loaded too, dateparser's locales included (crawler.extract.dates.warm_date_parsers). Then every object is
-moved out of the garbage collector's reach (gc.freeze): a worker forked from this server starts warm, in
-milliseconds, and its collections never write to those objects, so the memory pages they sit on stay shared
-with the server and the other workers instead of being copied into each one.
+loaded too. Then every object is moved out of the garbage collector's reach (gc.freeze): a worker forked
+from this server starts warm, in milliseconds, and its collections never write to those objects, so the
+memory pages they sit on stay shared with the server and the other workers instead of being copied into
+each one.
+
+dateparser's locales are loaded here too (crawler.extract.dates.warm_date_parsers, ~3.5 s of CPU), shared
+by every worker rather than loaded in each. The crawl's first fork waits for this module to finish: the
+extract pipeline waits for it in a thread (ExtractPipeline._started_pool), never on the reactor, which
+would otherwise hold every download that long (tests/test_faults.py's throttling test caught it).
 
 The fork server is the crawl's child and the workers are its children: the kernel kills it when the crawl
 dies and kills the workers when it dies (crawler/processing/lifetime.py), so a kill -9 of the crawl leaves nothing."""
