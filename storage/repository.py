@@ -73,8 +73,17 @@ def _sqlite_insert() -> Any:
 _DIALECT_INSERTS = {"postgresql": _postgresql_insert, "sqlite": _sqlite_insert}
 
 
+OUTLET_WRITERS_LOCK = 0x6F75746C  # PostgreSQL advisory lock key ("outl"): one registry sync at a time
+
+
 def sync_outlets(session: Session, outlets: Iterable[OutletRow]) -> dict[str, int]:
-    """Insert or update the registry's outlets; return their ids by slug."""
+    """Insert or update the registry's outlets; return their ids by slug.
+
+    On PostgreSQL the sync holds a transaction lock: a shared crawl's planner and workers start together,
+    and two inserts of one new outlet at once would otherwise meet on its unique name (ON CONFLICT
+    arbitrates on the slug only) — a worker failed that way on a fresh database."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(OUTLET_WRITERS_LOCK)))
     ids: dict[str, int] = {}
     for outlet in outlets:
         values = {

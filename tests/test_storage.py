@@ -202,3 +202,38 @@ def test_the_extracted_fields_exist_on_both_sides_and_every_store_outcome_has_a_
     assert set(EXTRACTED_FIELDS) <= set(Article.__table__.columns.keys())
     outcomes = {repository.NEW, repository.UPDATED, repository.ALREADY_STORED, repository.DUPLICATE_TEXT}
     assert outcomes | {repository.CANONICAL_CONFLICT} == set(OUTCOMES)
+
+
+def test_outlets_synced_by_processes_starting_together_on_postgresql(pg_schema: str):
+    """A shared crawl's planner and workers sync the registry at the same moment on a fresh database."""
+    import threading
+
+    from storage.db import make_engine, make_session_factory
+    from storage.migrate import upgrade
+    from storage.repository import OutletRow, sync_outlets
+    from tests.support.db import PG_URL
+
+    url = f"{PG_URL}?options=-csearch_path%3D{pg_schema}"
+    engine = make_engine(url)
+    upgrade(engine)
+    sessions = make_session_factory(engine)
+    rows = [OutletRow(f"Outlet {n}", f"outlet-{n}", f"https://o{n}.example/", "en") for n in range(200)]
+    start, failures = threading.Barrier(8), []
+
+    def sync() -> None:
+        start.wait()
+        try:
+            with sessions.begin() as session:
+                sync_outlets(session, rows)
+        except Exception as exc:  # noqa: BLE001 - what the test counts
+            failures.append(exc)
+
+    threads = [threading.Thread(target=sync) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with sessions() as session:
+        ids = sync_outlets(session, rows)
+    engine.dispose()
+    assert failures == [] and len(set(ids.values())) == 200
